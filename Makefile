@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config/newswatch.yaml
+
+.PHONY: run test lint bench clean
+
+$(BIN)/newswatch: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/newswatch
+	$(BIN)/newswatch --config $(CONFIG) run
+
+lint: $(BIN)/newswatch
+	$(BIN)/ruff check daemon tests bench
+	$(BIN)/ruff format --check daemon tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: $(BIN)/newswatch
+	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_feeds.py
+	$(BIN)/python bench/bench_match.py
+
+clean:
+	rm -rf $(VENV) state .pytest_cache .mypy_cache .ruff_cache

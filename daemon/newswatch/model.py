@@ -1,0 +1,125 @@
+"""Value types passed between the pipeline stages.
+
+Every stage takes and returns these plain, immutable values; none of them
+knows about the database, the network or the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+WatchKind = Literal["person", "topic"]
+Field = Literal["title", "body"]
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One item as a source produced it, before normalisation.
+
+    `key` identifies the item inside its source (a seed file's relative path,
+    a feed entry's GUID or link) so that an edited item updates its document.
+    `body` is already plain text: sources turn HTML into text themselves.
+    """
+
+    source: str
+    key: str
+    title: str
+    body: str
+    url: str | None = None
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A normalised item: clean text, canonical URL, UTC date, content hash."""
+
+    source: str
+    key: str
+    title: str
+    body: str
+    url: str | None
+    published: datetime | None
+    content_hash: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One mention of a watch term: where it is and how it is written there."""
+
+    field: Field
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A watch that matched a document, with every mention that counted."""
+
+    watch: str
+    kind: WatchKind
+    hits: tuple[Hit, ...]
+    rule: str = ""
+
+    @property
+    def matched(self) -> list[str]:
+        """The distinct matched terms as written in the text, in reading order."""
+        seen: dict[str, None] = {}
+        for hit in sorted(self.hits, key=_reading_order):
+            seen.setdefault(hit.text, None)
+        return list(seen)
+
+    @property
+    def first_hit(self) -> Hit | None:
+        return min(self.hits, key=_reading_order, default=None)
+
+
+def _reading_order(hit: Hit) -> tuple[int, int]:
+    return (0 if hit.field == "title" else 1, hit.start)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A (document, watch) pair that matched; stored once, then delivered."""
+
+    document_id: int
+    watch: str
+    kind: WatchKind
+    title: str
+    url: str | None
+    source: str
+    published: datetime | None
+    matched: tuple[str, ...]
+    snippet: str
+    created_at: datetime | None = None
+    id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        """The alert record of CONTRACT.md (without the `event` key)."""
+        return {
+            "alert_id": self.id,
+            "watch": self.watch,
+            "kind": self.kind,
+            "document_id": self.document_id,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "published": iso_utc(self.published),
+            "matched": list(self.matched),
+            "snippet": self.snippet,
+        }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z, or None."""
+    if moment is None:
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
