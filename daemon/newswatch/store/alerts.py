@@ -1,0 +1,146 @@
+"""The alert outbox: an alert row is stored once per (document, watch), then delivered.
+
+Each alert gets one delivery row per configured sink; a sink that fails
+keeps its rows pending with a retry time, and never holds up the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, or_, select, update
+
+from newswatch.model import Alert
+from newswatch.store.dialect import insert_ignoring_conflicts
+from newswatch.store.tables import alerts, deliveries, documents
+
+AlertPair = tuple[int, str, str]  # document_id, kind, watch
+
+
+def save_alerts(
+    connection: Connection, batch: Sequence[Alert], sinks: Sequence[str], now: datetime
+) -> list[Alert]:
+    """Insert alerts never seen before; return those (with ids), each queued for every sink."""
+    if not batch:
+        return []
+    statement = insert_ignoring_conflicts(connection, alerts).returning(
+        alerts.c.id, alerts.c.document_id, alerts.c.kind, alerts.c.watch
+    )
+    rows = connection.execute(statement, [_row(alert, now) for alert in batch])
+    ids = {(row.document_id, row.kind, row.watch): row.id for row in rows}
+    new = [
+        _with_id(alert, ids[pair], now)
+        for alert in batch
+        if (pair := (alert.document_id, alert.kind, alert.watch)) in ids
+    ]
+    if new and sinks:
+        connection.execute(
+            deliveries.insert(),
+            [{"alert_id": a.id, "sink": s, "attempts": 0} for a in new for s in sinks],
+        )
+    return new
+
+
+def _row(alert: Alert, now: datetime) -> dict[str, Any]:
+    return {
+        "document_id": alert.document_id,
+        "kind": alert.kind,
+        "watch": alert.watch,
+        "matched": list(alert.matched),
+        "snippet": alert.snippet,
+        "created_at": now,
+    }
+
+
+def _with_id(alert: Alert, alert_id: int, now: datetime) -> Alert:
+    return replace(alert, id=alert_id, created_at=now)
+
+
+def alerted_pairs(connection: Connection, document_ids: Iterable[int]) -> set[AlertPair]:
+    ids = list(document_ids)
+    if not ids:
+        return set()
+    query = select(alerts.c.document_id, alerts.c.kind, alerts.c.watch).where(
+        alerts.c.document_id.in_(ids)
+    )
+    return {(row.document_id, row.kind, row.watch) for row in connection.execute(query)}
+
+
+def _alert_query() -> Select[Any]:
+    return select(
+        alerts,
+        documents.c.title,
+        documents.c.url,
+        documents.c.source,
+        documents.c.published,
+    ).join(documents, documents.c.id == alerts.c.document_id)
+
+
+def _alert_from_row(row: Row[Any]) -> Alert:
+    return Alert(
+        id=row.id,
+        document_id=row.document_id,
+        watch=row.watch,
+        kind=row.kind,
+        title=row.title,
+        url=row.url,
+        source=row.source,
+        published=row.published,
+        matched=tuple(row.matched),
+        snippet=row.snippet,
+        created_at=row.created_at,
+    )
+
+
+def list_alerts(connection: Connection, since: datetime | None, limit: int | None) -> list[Alert]:
+    """Stored alerts, newest first."""
+    query = _alert_query().order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+    if since is not None:
+        query = query.where(alerts.c.created_at >= since)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_alert_from_row(row) for row in connection.execute(query)]
+
+
+def pending_deliveries(
+    connection: Connection, sink: str, now: datetime, limit: int = 1000
+) -> list[Alert]:
+    """Alerts not yet delivered to `sink` whose retry time (if any) has come, oldest first."""
+    query = (
+        _alert_query()
+        .join(deliveries, deliveries.c.alert_id == alerts.c.id)
+        .where(deliveries.c.sink == sink, deliveries.c.delivered_at.is_(None))
+        .where(or_(deliveries.c.next_attempt.is_(None), deliveries.c.next_attempt <= now))
+        .order_by(alerts.c.id)
+        .limit(limit)
+    )
+    return [_alert_from_row(row) for row in connection.execute(query)]
+
+
+def mark_delivered(
+    connection: Connection, alert_ids: Sequence[int], sink: str, now: datetime
+) -> None:
+    if not alert_ids:
+        return
+    connection.execute(
+        update(deliveries)
+        .where(and_(deliveries.c.sink == sink, deliveries.c.alert_id.in_(alert_ids)))
+        .values(delivered_at=now, attempts=deliveries.c.attempts + 1, last_error=None)
+    )
+
+
+def mark_failed(
+    connection: Connection,
+    alert_ids: Sequence[int],
+    sink: str,
+    error: str,
+    next_attempt: datetime,
+) -> None:
+    connection.execute(
+        update(deliveries)
+        .where(and_(deliveries.c.sink == sink, deliveries.c.alert_id.in_(alert_ids)))
+        .values(attempts=deliveries.c.attempts + 1, last_error=error, next_attempt=next_attempt)
+    )

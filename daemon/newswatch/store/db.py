@@ -1,0 +1,106 @@
+"""Opening the database: engine, SQLite pragmas, migrations, clear errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says what, where and how to mend."""
+
+
+def open_database(url: str, *, upgrade: bool = True) -> Engine:
+    """An engine for `url` with the schema at the newest migration."""
+    engine = _create_engine(url)
+    try:
+        if upgrade:
+            upgrade_schema(engine)
+        else:
+            with engine.connect():
+                pass
+    except OperationalError as exc:
+        engine.dispose()
+        raise DatabaseError(describe_operational_error(url, exc)) from None
+    return engine
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"database URL {url!r} is not valid; write sqlite:///path/to/file.db "
+            "or postgresql+psycopg://user@host/dbname"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database {parsed!r}: {exc}") from None
+
+
+def _sqlite_engine(parsed: Any) -> Engine:
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).expanduser().resolve().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot create the database folder {folder}: {exc.strerror}; "
+                "create it or point `database:` somewhere writable"
+            ) from None
+    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Apply every pending Alembic migration (idempotent)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def schema_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        return str(row[0]) if row else None
+
+
+def describe_operational_error(url: str, exc: OperationalError) -> str:
+    """One line for the user from a driver error (locked, unreachable, read-only...)."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    hint = "check the `database:` URL and that the server is running"
+    if "locked" in reason:
+        hint = "another process holds the SQLite file; stop it or wait and retry"
+    elif "readonly" in reason or "read-only" in reason:
+        hint = "the file or its folder is not writable by this user"
+    elif "unable to open" in reason:
+        hint = "the folder must exist and be writable by this user"
+    return f"database {shown}: {reason}; {hint}"

@@ -1,0 +1,30 @@
+"""The one place that knows SQLite and PostgreSQL spell upserts differently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignoring_conflicts(connection: Connection, table: Table) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the connection's backend."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if connection.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(
+        f"newswatch supports SQLite and PostgreSQL, not {connection.dialect.name}"
+    )
+
+
+def upsert(connection: Connection, table: Table, keys: list[str], values: dict[str, Any]) -> Any:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` setting every other column."""
+    dialect = connection.dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
+    if module is None:
+        raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {dialect}")
+    statement = module.insert(table).values(**values)
+    changes = {name: statement.excluded[name] for name in values if name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)

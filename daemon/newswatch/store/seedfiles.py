@@ -1,0 +1,54 @@
+"""What we know of each seed file (size, mtime, hash), so unchanged files cost a stat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select
+
+from newswatch.sources.seeds import FileStamp
+from newswatch.store.dialect import upsert
+from newswatch.store.tables import seed_files
+
+
+def known_stamps(connection: Connection, source: str) -> dict[str, FileStamp]:
+    query = select(
+        seed_files.c.item_key, seed_files.c.size, seed_files.c.mtime_ns, seed_files.c.sha256
+    ).where(seed_files.c.source == source)
+    return {
+        row.item_key: FileStamp(size=row.size, mtime_ns=row.mtime_ns, sha256=row.sha256)
+        for row in connection.execute(query)
+    }
+
+
+def remember(
+    connection: Connection,
+    source: str,
+    key: str,
+    stamp: FileStamp,
+    now: datetime,
+    *,
+    error: str | None = None,
+) -> None:
+    """Record a file as seen (with the error that made it skipped, if any)."""
+    values = {
+        "source": source,
+        "item_key": key,
+        "size": stamp.size,
+        "mtime_ns": stamp.mtime_ns,
+        "sha256": stamp.sha256,
+        "error": error,
+        "seen_at": now,
+    }
+    connection.execute(upsert(connection, seed_files, ["source", "item_key"], values))
+
+
+def forget_missing(connection: Connection, source: str, present: set[str]) -> int:
+    """Drop stamps of files no longer in the folder (their documents stay stored)."""
+    known = set(known_stamps(connection, source))
+    gone = list(known - present)
+    if gone:
+        connection.execute(
+            delete(seed_files).where(seed_files.c.source == source, seed_files.c.item_key.in_(gone))
+        )
+    return len(gone)

@@ -1,0 +1,126 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create it.
+
+Dedup is enforced here, by unique indexes, not by code: a document is new
+only if no stored one has its identity (source + item key), its canonical URL
+or its content hash. Long values are indexed through their SHA-256 so the
+indexes stay small and PostgreSQL's btree size limit is never reached.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every backend (SQLite keeps naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(300), nullable=False),
+    Column("item_key", Text, nullable=False),
+    Column("identity_hash", String(64), nullable=False),
+    Column("url", Text),
+    Column("url_hash", String(64)),
+    Column("content_hash", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("published", UtcDateTime),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("categories", JSON, nullable=False, default=list),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("uq_documents_identity_hash", "identity_hash", unique=True),
+    Index("uq_documents_url_hash", "url_hash", unique=True),
+    Index("uq_documents_content_hash", "content_hash", unique=True),
+    Index("ix_documents_published", "published"),
+    Index("ix_documents_created_at", "created_at"),
+)
+
+seed_files = Table(
+    "seed_files",
+    metadata,
+    Column("source", String(300), primary_key=True),
+    Column("item_key", Text, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("sha256", String(64)),
+    Column("document_id", Id, ForeignKey("documents.id", ondelete="SET NULL")),
+    Column("error", Text),
+    Column("seen_at", UtcDateTime, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("document_id", Id, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("watch", String(500), nullable=False),
+    Column("matched", JSON, nullable=False),
+    Column("snippet", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("uq_alerts_document_id_kind_watch", "document_id", "kind", "watch", unique=True),
+    Index("ix_alerts_created_at", "created_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("alert_id", Id, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("sink", String(100), primary_key=True),
+    Column("delivered_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_attempt", UtcDateTime),
+    Index("ix_deliveries_pending", "sink", "delivered_at"),
+)

@@ -1,0 +1,50 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when configured) and configs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+PG_ENV = "NEWSWATCH_TEST_DATABASE_URL"
+REPO = Path(__file__).resolve().parent.parent
+SEED_FILE = REPO / "seeds" / "000_4aedde6dc7f46a07.txt"
+
+
+def _postgres_url() -> str:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(
+            f"PostgreSQL tests need ${PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1/test)"
+        )
+    return base
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    base = _postgres_url()
+    schema = f"nw_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every storage test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'newswatch.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
