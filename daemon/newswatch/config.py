@@ -34,7 +34,15 @@ DEFAULT_CONFIG_PATHS = (Path("config/newswatch.yaml"), Path("/etc/newswatch/news
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
-_SIZE_FACTOR = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+_SIZE_FACTOR = {
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 10**6,
+    "mib": 2**20,
+    "gb": 10**9,
+    "gib": 2**30,
+}
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -320,8 +328,10 @@ def _load_include(path: Path) -> Watch:
     try:
         return Watch.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{located.where(_yaml_path(e['loc']))}: {_message(e, _yaml_path(e['loc']))}"
-                    for e in exc.errors()]
+        problems = [
+            f"{located.where(_yaml_path(e['loc']))}: {_message(e, _yaml_path(e['loc']), Watch)}"
+            for e in exc.errors()
+        ]
         raise ConfigError(problems) from None
 
 
@@ -405,13 +415,13 @@ def _yaml_path(loc: tuple[int | str, ...]) -> PathKey:
     )
 
 
-def _message(error: Any, loc: PathKey) -> str:
+def _message(error: Any, loc: PathKey, root: type[BaseModel] | None = None) -> str:
     dotted = ".".join(str(part) for part in loc) or "the file"
     kind = error["type"]
     if kind == "extra_forbidden" and loc[-1] in _SECRET_KEYS:
         return f"`{loc[-1]}` is not a key here"
     if kind == "extra_forbidden":
-        return f"unknown key {loc[-1]!r} in {_parent(loc)}{_did_you_mean(loc)}"
+        return f"unknown key {loc[-1]!r} in {_parent(loc)}{_did_you_mean(loc, root or Config)}"
     if kind == "missing":
         return f"missing required key {loc[-1]!r} in {_parent(loc)}"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
@@ -425,17 +435,17 @@ def _parent(loc: PathKey) -> str:
     return f"`{parent}`" if parent else "the top level"
 
 
-def _did_you_mean(loc: PathKey) -> str:
-    candidates = _keys_at(loc[:-1])
+def _did_you_mean(loc: PathKey, root: type[BaseModel]) -> str:
+    candidates = _keys_at(root, loc[:-1])
     close = difflib.get_close_matches(str(loc[-1]), candidates, n=1, cutoff=0.6)
     if close:
         return f" (did you mean {close[0]!r}?)"
     return f"; known keys: {', '.join(sorted(candidates))}" if candidates else ""
 
 
-def _keys_at(parent: PathKey) -> list[str]:
+def _keys_at(root: type[BaseModel], parent: PathKey) -> list[str]:
     """The keys allowed at a path, for "did you mean" (unions contribute all members)."""
-    models: list[type[BaseModel]] = [Config]
+    models: list[type[BaseModel]] = [root]
     for part in parent:
         if isinstance(part, int):
             continue

@@ -1,0 +1,195 @@
+"""Config: typed and frozen when valid; every problem with file:line when not."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from newswatch.config import ConfigError, find_config_path, load_config, parse_duration
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str, name: str = "newswatch.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    return caught.value.problems
+
+
+def test_the_example_config_loads() -> None:
+    config = load_config(REPO / "config" / "newswatch.yaml")
+    people = [p.name for p in config.watch.people]
+    assert people == ["Donald Trump", "Konstantin Kosachev", "Joe Biden", "Vladimir Putin"]
+    assert {t.name for t in config.watch.topics} >= {"NATO", "China", "Iran"}
+    assert config.sources.seeds[0].path == Path("seeds")
+
+
+def test_config_objects_are_frozen(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "database: sqlite:///x.db\n"))
+    with pytest.raises(ValidationError):
+        config.database = "sqlite:///other.db"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1.5h", 5400), (30, 30)],
+)
+def test_durations(text: str | int, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+def test_unknown_key_says_where_and_what_was_meant(tmp_path: Path) -> None:
+    found = problems(tmp_path, "schedule:\n  intervall: 5m\n")
+    assert found == [
+        f"{tmp_path}/newswatch.yaml:2: unknown key 'intervall' in `schedule` "
+        "(did you mean 'interval'?)"
+    ]
+
+
+def test_every_error_is_reported_together_in_file_order(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        databse: sqlite:///x.db
+        sources:
+          seeds:
+            - path: seeds/
+              intervall: 5m
+          feeds:
+            - url: ftp://example.org/feed
+        schedule: {interval: 5 parsecs}
+        watch:
+          people:
+            - aliases: [Nobody]
+          topics:
+            - name: Empty
+        alerts:
+          - type: sms
+        """,
+    )
+    lines = [int(p.split(":")[1]) for p in found]
+    assert lines == sorted(lines) and len(found) == 7
+    text = "\n".join(found)
+    assert ":1: unknown key 'databse'" in text and "did you mean 'database'" in text
+    assert ":5: unknown key 'intervall'" in text
+    assert ":7: sources.feeds.0.url: 'ftp://example.org/feed' is not an http" in text
+    assert ":8: schedule.interval: '5 parsecs' is not a duration" in text
+    assert ":11: missing required key 'name'" in text
+    assert ":13: " in text and "needs `any`, `all` or `query`" in text
+    assert ":15: alerts.0: `type` must be one of: log, email" in text
+
+
+def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        alerts:
+          - type: email
+            to: [a@example.org]
+            from: nw@example.org
+            smtp: {host: mail, password: hunter2}
+        """,
+    )
+    assert len(found) == 1
+    assert ":5: `password` must not be written in the file; use password_env" in found[0]
+
+
+def test_secrets_come_from_the_environment_or_a_file(tmp_path: Path, monkeypatch) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("from-file\n")
+    config = load_config(
+        write(
+            tmp_path,
+            f"""\
+            alerts:
+              - type: email
+                to: [a@example.org]
+                from: nw@example.org
+                smtp: {{host: mail, password_env: NW_PW}}
+              - type: email
+                to: [b@example.org]
+                from: nw@example.org
+                smtp: {{host: mail, password_file: {secret}}}
+            """,
+        )
+    )
+    monkeypatch.setenv("NW_PW", "from-env")
+    first, second = config.alerts
+    assert first.smtp.password() == "from-env"  # type: ignore[union-attr]
+    assert second.smtp.password() == "from-file"  # type: ignore[union-attr]
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    found = problems(tmp_path, "watch:\n  people:\n    - name: [unclosed\n")
+    assert len(found) == 1 and "newswatch.yaml:" in found[0] and "invalid YAML" in found[0]
+
+
+def test_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_the_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    assert "must be a mapping" in problems(tmp_path, "- just\n- a list\n")[0]
+
+
+def test_duplicate_watch_names_are_refused(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        watch:
+          people:
+            - name: Joe Biden
+            - name: Joe Biden
+        """,
+    )
+    assert found == [
+        f"{tmp_path}/newswatch.yaml:4: people name 'Joe Biden' is used twice; names must be unique"
+    ]
+
+
+def test_includes_load_yaml_and_csv_watch_lists(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "people:\n  - name: Ben Chan\n    aliases: [Chan]\ntopics:\n"
+        "  - name: Trade\n    any: [tariff]\n",
+        name="more.yaml",
+    )
+    (tmp_path / "people.csv").write_text("name,aliases\nGary Chan,Chan;G. Chan\nAnn Lee,\n")
+    config = load_config(
+        write(tmp_path, "watch:\n  include: [more.yaml, people.csv]\n  people:\n    - name: X\n")
+    )
+    assert [p.name for p in config.watch.people] == ["X", "Ben Chan", "Gary Chan", "Ann Lee"]
+    assert config.watch.people[2].aliases == ("Chan", "G. Chan")
+    assert [t.name for t in config.watch.topics] == ["Trade"]
+
+
+def test_errors_in_an_included_file_name_that_file(tmp_path: Path) -> None:
+    write(tmp_path, "people:\n  - name: A\n    alias: [typo]\n", name="more.yaml")
+    found = problems(tmp_path, "watch:\n  include: [more.yaml]\n")
+    assert found == [
+        f"{tmp_path}/more.yaml:3: unknown key 'alias' in `people.0` (did you mean 'aliases'?)"
+    ]
+
+
+def test_config_lookup_order(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSWATCH_CONFIG", raising=False)
+    with pytest.raises(ConfigError, match="no configuration found"):
+        find_config_path(None)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "newswatch.yaml").write_text("{}\n")
+    assert find_config_path(None) == Path("config/newswatch.yaml")
+    monkeypatch.setenv("NEWSWATCH_CONFIG", "/elsewhere.yaml")
+    assert find_config_path(None) == Path("/elsewhere.yaml")
+    assert find_config_path("given.yaml") == Path("given.yaml")
