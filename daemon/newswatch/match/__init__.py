@@ -1,0 +1,11 @@
+"""Matching documents against the watch list: compile once, match many.
+
+matcher = compile_watches(config.watch.people, config.watch.topics)
+for match in matcher.match(document.title, document.body, document.source):
+    print(match.watch, explain(match), snippet(document.body, match.first_hit))
+"""
+
+from newswatch.match.explain import explain, snippet
+from newswatch.match.matcher import Matcher, compile_watches
+
+__all__ = ["Matcher", "compile_watches", "explain", "snippet"]

@@ -1,0 +1,87 @@
+"""Compile the watch list once, then match many documents.
+
+Stage one (`scan`) finds the terms of all watches in one automaton pass; only
+the watches with a term found there are evaluated in stage two, so the cost of
+a document does not grow with the number of watches that do not occur in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from newswatch.match.nodes import Term
+from newswatch.match.people import PersonResult, match_people
+from newswatch.match.rules import PersonRule, Rules, TopicRule, compile_rules, lookup
+from newswatch.match.scan import Occurrence
+from newswatch.match.topics import TopicResult, match_topic
+from newswatch.model import Field, Hit, Match
+
+if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
+    from newswatch.config import Person, Topic
+
+
+class Matcher:
+    """A compiled watch list. Immutable: share it between threads freely."""
+
+    __slots__ = ("_rules",)
+
+    def __init__(self, rules: Rules) -> None:
+        self._rules = rules
+
+    def __len__(self) -> int:
+        return len(self._rules.people) + len(self._rules.topics)
+
+    def match(self, title: str, body: str, source: str | None = None) -> list[Match]:
+        """The watches this document matches, people first, each in config order."""
+        texts: dict[Field, str] = {"title": _text(title), "body": _text(body)}
+        rules = self._rules
+        scan = rules.index.scan(texts.items())
+        candidates = sorted({w for term in scan.occurrences for w in rules.watchers[term]})
+        people: list[PersonRule] = []
+        topics: list[TopicRule] = []
+        for index in candidates:
+            if index < len(rules.people):
+                people.append(rules.people[index])
+            else:
+                topics.append(rules.topics[index - len(rules.people)])
+        people = [p for p in people if p.scope.applies_to(source)]
+        matches = [_person_match(result, texts) for result in match_people(rules, people, scan)]
+        for topic in topics:
+            if topic.scope.applies_to(source):
+                found = match_topic(topic, scan, self._lookup)
+                if found is not None:
+                    matches.append(_topic_match(found, texts))
+        return matches
+
+    def _lookup(self, term: Term) -> int:
+        return lookup(self._rules, term)
+
+
+def compile_watches(people: Sequence[Person], topics: Sequence[Topic]) -> Matcher:
+    """Compile once per config; raises QuerySyntaxError for a query that does not parse."""
+    return Matcher(compile_rules(people, topics))
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _hits(occurrences: list[Occurrence], texts: dict[Field, str]) -> tuple[Hit, ...]:
+    return tuple(Hit(o.field, o.start, o.end, texts[o.field][o.start : o.end]) for o in occurrences)
+
+
+def _person_match(result: PersonResult, texts: dict[Field, str]) -> Match:
+    rule = ", ".join(result.labels)
+    if result.shared:
+        rule += " (an alias shared with another watched person)"
+    if result.rule.min_mentions > 1:
+        rule += f"; {len(result.occurrences)} mentions, at least {result.rule.min_mentions}"
+    return Match(result.rule.name, "person", _hits(result.occurrences, texts), rule)
+
+
+def _topic_match(result: TopicResult, texts: dict[Field, str]) -> Match:
+    rule = result.description
+    if result.rule.min_mentions > 1:
+        rule += f"; {len(result.occurrences)} mentions, at least {result.rule.min_mentions}"
+    return Match(result.rule.name, "topic", _hits(result.occurrences, texts), rule)
