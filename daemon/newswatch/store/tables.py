@@ -124,3 +124,28 @@ deliveries = Table(
     Column("next_attempt", UtcDateTime),
     Index("ix_deliveries_pending", "sink", "delivered_at"),
 )
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("url_hash", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("config_hash", String(64), nullable=False),
+    Column("title", Text),
+    Column("current_url", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("next_poll", UtcDateTime),
+    Column("retry_after", UtcDateTime),
+    Column("last_success", UtcDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UtcDateTime),
+    Column("bozo", Text),
+    Column("bozo_count", Integer, nullable=False, default=0),
+    Column("documents", Integer, nullable=False, default=0),
+    Column("entries_last", Integer, nullable=False, default=0),
+    Index("ix_feeds_next_poll", "next_poll"),
+)

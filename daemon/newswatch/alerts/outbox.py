@@ -1,0 +1,59 @@
+"""Building alerts from matches (pure) and delivering the outbox (I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from newswatch.alerts.sink import Sink, SinkError
+from newswatch.log import get_logger
+from newswatch.match import snippet
+from newswatch.model import Alert, Document, Match
+from newswatch.store import alerts as alert_store
+
+RETRY_AFTER = timedelta(minutes=1)
+
+log = get_logger(__name__)
+
+
+def build_alert(document: Document, match: Match) -> Alert:
+    """The alert a match of a stored document raises."""
+    if document.id is None:
+        raise ValueError("alerts are built for stored documents only")
+    first = match.first_hit
+    text = document.title if first is not None and first.field == "title" else document.body
+    return Alert(
+        document_id=document.id,
+        watch=match.watch,
+        kind=match.kind,
+        title=document.title,
+        url=document.url,
+        source=document.source,
+        published=document.published,
+        matched=tuple(match.matched),
+        snippet=snippet(text, first) if first is not None else document.body[:240],
+    )
+
+
+def deliver_pending(engine: Engine, sinks: Sequence[Sink], now: datetime) -> int:
+    """Hand every pending alert to its sinks; a failing sink is retried later. Returns sent."""
+    sent = 0
+    for sink in sinks:
+        with engine.begin() as connection:
+            batch = alert_store.pending_deliveries(connection, sink.key, now)
+        if not batch:
+            continue
+        ids = [alert.id for alert in batch if alert.id is not None]
+        try:
+            sink.deliver(batch)
+        except SinkError as exc:
+            log.error("alert_delivery_failed", sink=sink.key, alerts=len(ids), error=str(exc))
+            with engine.begin() as connection:
+                alert_store.mark_failed(connection, ids, sink.key, str(exc), now + RETRY_AFTER)
+            continue
+        with engine.begin() as connection:
+            alert_store.mark_delivered(connection, ids, sink.key, now)
+        sent += len(ids)
+    return sent

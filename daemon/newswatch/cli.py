@@ -1,0 +1,236 @@
+"""The command line of CONTRACT.md. Thin: parse arguments, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from newswatch import __version__
+from newswatch.app import compile_config, open_app
+from newswatch.config import Config, ConfigError, find_config_path, load_config
+from newswatch.log import configure_logging
+from newswatch.match import explain, snippet
+from newswatch.model import Match, iso_utc
+from newswatch.normalize import normalize_text
+from newswatch.pipeline import utc_now
+from newswatch.sources.seeds import SeedFormatError, parse_seed
+from newswatch.store import alerts as alert_store
+from newswatch.store.db import DatabaseError, open_database, schema_revision
+from newswatch.timeparse import parse_since
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newswatch", description="News ingestion and monitoring daemon."
+    )
+    parser.add_argument("--version", action="version", version=f"newswatch {__version__}")
+    parser.add_argument(
+        "--config",
+        help="config file (default: $NEWSWATCH_CONFIG, "
+        "./config/newswatch.yaml, /etc/newswatch/newswatch.yaml)",
+    )
+    parser.add_argument("--log-format", choices=["json", "console", "auto"], default="auto")
+    parser.add_argument("--log-level", default="INFO")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the daemon in the foreground")
+    ingest = commands.add_parser("ingest", help="one pass over all (or one) sources now")
+    ingest.add_argument("--source", help="only the source with this name")
+    commands.add_parser("check", help="validate the config and print a summary")
+    match = commands.add_parser("match", help="dry run: which watches match this text and why")
+    match.add_argument("text", nargs="?", help="the text (or use --file, or standard input)")
+    match.add_argument("--file", type=Path, help="a text or seed file")
+    match.add_argument("--title", default="", help="the document's title")
+    match.add_argument("--source", help="the source name watches with `sources:` see")
+    match.add_argument("--json", action="store_true", help="one JSON object per matching watch")
+    replay = commands.add_parser("replay", help="run the current watches over stored documents")
+    replay.add_argument("--since", required=True, help="date (2024-11-14) or age (7d)")
+    replay.add_argument("--dry-run", action="store_true", help="list what would alert")
+    alerts = commands.add_parser("alerts", help="stored alerts, newest first")
+    alerts.add_argument("--since", help="date (2024-11-14) or age (7d)")
+    alerts.add_argument("--limit", type=int, default=None)
+    alerts.add_argument("--json", action="store_true", help="one JSON object per line")
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
+    db_commands.add_parser("upgrade", help="apply schema migrations")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        configure_logging(args.log_format, args.log_level)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    handler = COMMANDS[args.command]
+    try:
+        config = load_config(find_config_path(args.config))
+        return handler(config, args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"newswatch: {len(exc.problems)} configuration error(s)", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except DatabaseError as exc:
+        return _fail(str(exc), EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_FAILURE)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"newswatch: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    compile_config(config)
+    watch = config.watch
+    aliases = sum(len(p.aliases) for p in watch.people)
+    print(f"config {config.path}: OK")
+    print(f"  database  {config.database}")
+    print(
+        f"  seeds     {len(config.sources.seeds)} folder(s): "
+        + ", ".join(str(s.path) for s in config.sources.seeds)
+    )
+    print(
+        f"  feeds     {len(config.sources.feeds)} feed(s), {len(config.sources.opml)} OPML file(s)"
+    )
+    print(f"  people    {len(watch.people)} ({aliases} aliases)")
+    print(f"  topics    {len(watch.topics)}")
+    print(f"  alerts    {', '.join(a.type for a in config.alerts) or 'none'}")
+    return EXIT_OK
+
+
+def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
+    app = open_app(config)
+    try:
+        seeds = [s for s in config.sources.seeds if args.source in (None, s.source_name)]
+        if args.source and not seeds:
+            names = [s.source_name for s in config.sources.seeds]
+            raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
+        reports = [app.pipeline.refresh_seeds(source) for source in seeds]
+        app.pipeline.deliver()
+    finally:
+        app.close()
+    return EXIT_FAILURE if any(r.status == "error" for r in reports) else EXIT_OK
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.service import run_service
+
+    return run_service(config, reload=lambda: load_config(find_config_path(args.config)))
+
+
+def cmd_match(config: Config, args: argparse.Namespace) -> int:
+    title, body = _match_input(args)
+    matches = compile_config(config).match(title, body, args.source)
+    for match in matches:
+        if args.json:
+            print(json.dumps(_match_record(match, title, body), ensure_ascii=False))
+        else:
+            print(f"{match.kind} {match.watch!r}: {explain(match)}")
+    if not matches and not args.json:
+        print("no watch matches")
+    return EXIT_OK
+
+
+def _match_input(args: argparse.Namespace) -> tuple[str, str]:
+    if args.file is not None:
+        try:
+            raw = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {args.file}: {exc}") from None
+        try:
+            item = parse_seed(raw, path=str(args.file), source="match", key=str(args.file))
+            return normalize_text(args.title or item.title), normalize_text(item.body)
+        except SeedFormatError:
+            return normalize_text(args.title), normalize_text(raw)
+    text = args.text if args.text is not None else sys.stdin.read()
+    return normalize_text(args.title), normalize_text(text)
+
+
+def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
+    first = match.first_hit
+    text = title if first is not None and first.field == "title" else body
+    return {
+        "watch": match.watch,
+        "kind": match.kind,
+        "matched": match.matched,
+        "rule": match.rule,
+        "hits": [
+            {"field": h.field, "start": h.start, "end": h.end, "text": h.text} for h in match.hits
+        ],
+        "snippet": snippet(text, first) if first is not None else "",
+    }
+
+
+def cmd_replay(config: Config, args: argparse.Namespace) -> int:
+    since = _since(args.since)
+    app = open_app(config)
+    try:
+        raised = app.pipeline.replay(since, dry_run=args.dry_run)
+    finally:
+        app.close()
+    if args.dry_run:
+        for alert in raised:
+            print(json.dumps({"event": "would_alert", **alert.record()}, ensure_ascii=False))
+    print(
+        f"{len(raised)} alert(s) {'would be raised' if args.dry_run else 'raised'}", file=sys.stderr
+    )
+    return EXIT_OK
+
+
+def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
+    since = _since(args.since) if args.since else None
+    engine = open_database(config.database)
+    try:
+        with engine.connect() as connection:
+            stored = alert_store.list_alerts(connection, since, args.limit)
+    finally:
+        engine.dispose()
+    for alert in stored:
+        if args.json:
+            record = {**alert.record(), "created_at": iso_utc(alert.created_at)}
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            when = iso_utc(alert.created_at)
+            print(f"{when}  {alert.kind:<6}  {alert.watch}  —  {alert.title}  <{alert.url}>")
+    return EXIT_OK
+
+
+def cmd_db(config: Config, args: argparse.Namespace) -> int:
+    engine = open_database(config.database)
+    try:
+        print(f"database schema at revision {schema_revision(engine)}")
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def _since(text: str) -> datetime:
+    try:
+        return parse_since(text, utc_now())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
+    "check": cmd_check,
+    "ingest": cmd_ingest,
+    "run": cmd_run,
+    "match": cmd_match,
+    "replay": cmd_replay,
+    "alerts": cmd_alerts,
+    "db": cmd_db,
+}

@@ -1,0 +1,65 @@
+"""APScheduler 3 as an in-process timer: it only decides *when*; the pipeline does the work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from newswatch.config import Config
+from newswatch.pipeline import Pipeline
+
+OUTBOX_INTERVAL = timedelta(seconds=30)
+SOURCE_JOB_PREFIX = "source:"
+
+
+def new_scheduler() -> BackgroundScheduler:
+    return BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=UTC,
+    )
+
+
+def schedule_sources(scheduler: BackgroundScheduler, config: Config, pipeline: Pipeline) -> None:
+    """(Re)place one job per source; every job runs once at once, then on its interval."""
+    for job in scheduler.get_jobs():
+        if job.id.startswith(SOURCE_JOB_PREFIX):
+            job.remove()
+    now = datetime.now(UTC)
+    for seed in config.sources.seeds:
+        _every(
+            scheduler,
+            f"{SOURCE_JOB_PREFIX}seeds:{seed.source_name}",
+            seed.interval or config.schedule.seed_scan,
+            pipeline.refresh_seeds,
+            (seed,),
+            now,
+        )
+
+
+def schedule_outbox(scheduler: BackgroundScheduler, pipeline: Pipeline) -> None:
+    """Retry deliveries that failed (new alerts are delivered as soon as they are stored)."""
+    _every(scheduler, "outbox", OUTBOX_INTERVAL, pipeline.deliver, (), datetime.now(UTC))
+
+
+def _every(
+    scheduler: BackgroundScheduler,
+    job_id: str,
+    interval: timedelta,
+    func: Callable[..., object],
+    args: tuple[object, ...],
+    first: datetime,
+) -> None:
+    scheduler.add_job(
+        func,
+        "interval",
+        seconds=interval.total_seconds(),
+        args=args,
+        id=job_id,
+        name=job_id,
+        next_run_time=first,
+        replace_existing=True,
+    )

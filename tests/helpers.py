@@ -1,0 +1,61 @@
+"""Small builders shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+WATCHES = """\
+watch:
+  people:
+    - name: Donald Trump
+      aliases: [Trump]
+      exclude: [Trump Tower]
+    - name: Konstantin Kosachev
+      aliases: [Kosachev]
+    - name: Joe Biden
+      aliases: [Biden]
+    - name: Vladimir Putin
+      aliases: [Putin]
+  topics:
+    - name: NATO
+      any: [NATO, North Atlantic Treaty Organization]
+    - name: Arms control
+      any: [arms control]
+    - name: Ukraine ceasefire
+      all: [Ukraine]
+      any: [ceasefire, peace deal, peace plan]
+    - name: China
+      any: [China]
+    - name: Iran
+      any: [Iran]
+      none: [Iran-Contra]
+    - name: United States
+      any: [US]
+"""
+
+
+def write_config(folder: Path, database_url: str, seeds: Path, extra: str = "") -> Path:
+    config = folder / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\n"
+        f"sources:\n  seeds:\n    - path: {seeds}\n      name: seeds\n"
+        "schedule:\n  seed_scan: 1s\n" + WATCHES + textwrap.dedent(extra),
+        encoding="utf-8",
+    )
+    return config
+
+
+def seed_text(title: str, body: str, url: str, day: str = "2024-11-14") -> str:
+    return f" date {day} {url}\n\n{title}\n\n{body}\n"
+
+
+def alert_records(stdout: str) -> list[dict[str, object]]:
+    records = []
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if record.get("event") == "alert":
+                records.append(record)
+    return records

@@ -1,0 +1,95 @@
+"""The commands of CONTRACT.md as a user runs them: exit codes, output, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SEED_FILE
+from helpers import write_config
+from newswatch.cli import main
+
+
+def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newswatch", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_check_accepts_the_example_config() -> None:
+    result = run_cli("--config", "config/newswatch.yaml", "check")
+    assert result.returncode == 0, result.stderr
+    assert "people    4" in result.stdout
+
+
+def test_check_exits_2_with_every_error_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("databse: x\nschedule:\n  interval: soon\n")
+    result = run_cli("--config", str(bad), "check")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{bad}:1: unknown key 'databse'" in result.stderr
+    assert f"{bad}:3: schedule.interval: 'soon' is not a duration" in result.stderr
+
+
+def test_a_missing_config_exits_2(tmp_path: Path) -> None:
+    result = run_cli("--config", str(tmp_path / "none.yaml"), "check")
+    assert result.returncode == 2 and "cannot read the file" in result.stderr
+
+
+def test_match_json_names_each_matching_watch(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path, "sqlite:///unused.db", tmp_path)
+    code = main(
+        ["--config", str(config), "match", "--json", "Kosachev said NATO-led talks stalled."]
+    )
+    assert code == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["watch"], r["kind"], r["matched"]) for r in records] == [
+        ("Konstantin Kosachev", "person", ["Kosachev"]),
+        ("NATO", "topic", ["NATO"]),
+    ]
+
+
+def test_match_reads_a_seed_file_and_stores_nothing(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path)
+    assert main(["--config", str(config), "match", "--file", str(SEED_FILE)]) == 0
+    out = capsys.readouterr().out
+    assert "person 'Konstantin Kosachev'" in out and "Vladimir Putin" not in out
+    assert not (tmp_path / "nw.db").exists()
+
+
+def test_match_without_a_hit_says_so(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path, "sqlite:///unused.db", tmp_path)
+    assert main(["--config", str(config), "match", "a trumpet solo"]) == 0
+    assert capsys.readouterr().out.strip() == "no watch matches"
+
+
+def test_bad_since_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path)
+    assert main(["--config", str(config), "alerts", "--since", "yesterday-ish"]) == 2
+    assert "is not a date" in capsys.readouterr().err
+
+
+def test_db_upgrade_reports_the_revision(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path)
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    assert "revision 0002" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("locked", [True])
+def test_a_database_that_cannot_be_created_is_one_line_exit_1(tmp_path: Path, locked: bool) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    config = write_config(tmp_path, f"sqlite:///{blocker}/nw.db", tmp_path)
+    result = run_cli("--config", str(config), "ingest")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cannot create the database folder" in result.stderr

@@ -1,0 +1,104 @@
+"""`newswatch run` as a real process: picks up dropped files, reloads, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from helpers import seed_text, write_config
+
+
+class Daemon:
+    """A running `newswatch run` whose stdout and stderr are collected line by line."""
+
+    def __init__(self, config: Path) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "newswatch",
+                "--config",
+                str(config),
+                "--log-format",
+                "json",
+                "run",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        for stream, sink in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
+            threading.Thread(target=self._collect, args=(stream, sink), daemon=True).start()
+
+    @staticmethod
+    def _collect(stream, sink: list[str]) -> None:
+        for line in stream:
+            sink.append(line)
+
+    def wait_for(self, lines: list[str], needle: str, timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(lines):
+                if needle in line:
+                    return line
+            assert self.process.poll() is None, "".join(self.err)
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} not seen within {timeout}s:\n{''.join(self.err)}")
+
+    def stop(self) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=15)
+        return code, time.monotonic() - started
+
+
+def test_daemon_imports_a_dropped_file_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(daemon.err, '"daemon_started"')
+        daemon.wait_for(daemon.err, '"source_refreshed"')
+        (folder / "new.txt.part").write_text("half written")
+        text = seed_text("Talks", "Kosachev spoke to reporters.", "https://x.org/new")
+        (folder / "new.txt.part").write_text(text)
+        os.replace(folder / "new.txt.part", folder / "new.txt")
+        line = daemon.wait_for(daemon.out, "Konstantin Kosachev", timeout=10)
+        alert = json.loads(line)
+        assert alert["event"] == "alert" and alert["url"] == "https://x.org/new"
+    finally:
+        code, took = daemon.stop()
+    assert code == 0 and took < 10
+    assert any('"daemon_stopped"' in line for line in daemon.err)
+    assert not any("Traceback" in line for line in daemon.err)
+
+
+def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(tmp_path: Path) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    good = config.read_text()
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(daemon.err, '"daemon_started"')
+        config.write_text(good + "bogus_key: 1\n")
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_for(daemon.err, "config_reload_rejected")
+        config.write_text(good.replace("name: China", "name: Beijing watch"))
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_for(daemon.err, '"config_reloaded"')
+        (folder / "a.txt").write_text(seed_text("Trade", "China exports rose.", "https://x.org/a"))
+        line = daemon.wait_for(daemon.out, '"alert"', timeout=10)
+        assert json.loads(line)["watch"] == "Beijing watch"
+    finally:
+        code, _ = daemon.stop()
+    assert code == 0
