@@ -217,8 +217,7 @@ class Pipeline:
         documents = [normalize(item) for item in items]
         with self._write_lock, self.engine.begin() as connection:
             report.add(self._store_and_match(connection, documents))
-            for key, stamp, error in stamps:
-                seedfiles.remember(connection, name, key, stamp, now, error=error)
+            seedfiles.remember(connection, name, stamps, now)
         self.deliver()
 
 

@@ -19,12 +19,12 @@ def insert_ignoring_conflicts(connection: Connection, table: Table) -> Any:
     )
 
 
-def upsert(connection: Connection, table: Table, keys: list[str], values: dict[str, Any]) -> Any:
-    """`INSERT ... ON CONFLICT (keys) DO UPDATE` setting every other column."""
+def upsert(connection: Connection, table: Table, keys: list[str]) -> Any:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` of every other column; run it with rows."""
     dialect = connection.dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
     if module is None:
         raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {dialect}")
-    statement = module.insert(table).values(**values)
-    changes = {name: statement.excluded[name] for name in values if name not in keys}
+    statement = module.insert(table)
+    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
@@ -24,23 +25,26 @@ def known_stamps(connection: Connection, source: str) -> dict[str, FileStamp]:
 def remember(
     connection: Connection,
     source: str,
-    key: str,
-    stamp: FileStamp,
+    seen: Sequence[tuple[str, FileStamp, str | None]],
     now: datetime,
-    *,
-    error: str | None = None,
 ) -> None:
-    """Record a file as seen (with the error that made it skipped, if any)."""
-    values = {
-        "source": source,
-        "item_key": key,
-        "size": stamp.size,
-        "mtime_ns": stamp.mtime_ns,
-        "sha256": stamp.sha256,
-        "error": error,
-        "seen_at": now,
-    }
-    connection.execute(upsert(connection, seed_files, ["source", "item_key"], values))
+    """Record files as seen: (key, stamp, the error that made it skipped or None)."""
+    if not seen:
+        return
+    rows = [
+        {
+            "source": source,
+            "item_key": key,
+            "size": stamp.size,
+            "mtime_ns": stamp.mtime_ns,
+            "sha256": stamp.sha256,
+            "document_id": None,
+            "error": error,
+            "seen_at": now,
+        }
+        for key, stamp, error in seen
+    ]
+    connection.execute(upsert(connection, seed_files, ["source", "item_key"]), rows)
 
 
 def forget_missing(connection: Connection, source: str, present: set[str]) -> int:
