@@ -1,0 +1,402 @@
+"""Fetching feeds over HTTP: the I/O edge, polite and hard to hurt.
+
+One `Fetcher` per event loop owns one httpx client. It follows redirects itself
+(to tell permanent from temporary ones and to catch loops), sends conditional
+requests, limits concurrency overall and per host, cuts every request at a
+total deadline, and reads bodies through its own size-capped decompression so
+that neither an endless body nor a gzip bomb can take more than `max_bytes`.
+Every I/O problem comes back as a `FetchResult` with one clear line, never as an
+exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import hashlib
+import ssl
+import time
+import zlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from urllib.parse import urljoin
+
+import httpx
+
+from newswatch import PROJECT_URL, __version__
+from newswatch.config import Fetch
+
+Outcome = Literal["ok", "not_modified", "unchanged", "gone", "error"]
+USER_AGENT = f"newswatch/{__version__} (+{PROJECT_URL})"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PERMANENT_REDIRECTS = frozenset({301, 308})
+TEMPORARY_REDIRECTS = frozenset({302, 303, 307})
+MAX_RETRY_AFTER = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one fetch came to. `body` is set only when the outcome is "ok"."""
+
+    url: str
+    outcome: Outcome
+    status: int | None
+    body: bytes | None
+    headers: Mapping[str, str]
+    final_url: str
+    permanent_url: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    retry_after: datetime | None
+    error: str | None
+    elapsed_ms: float
+
+
+class FetchError(Exception):
+    """One fetch went wrong; the message is the line the user will read."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class _Attempt:
+    request: FetchRequest
+    url: str
+    deadline: float | None = None
+    started: float = field(default_factory=time.perf_counter)
+    redirects: list[int] = field(default_factory=list)
+    visited: list[str] = field(default_factory=list)
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+class Fetcher:
+    """Concurrent, polite HTTP GETs for feeds; use as `async with Fetcher(cfg) as f:`.
+
+    One small httpx client per origin, all sharing one TLS context: httpx's
+    single pool rescans every connection on every event, which costs more than
+    the fetching once a few hundred hosts are in play.
+    """
+
+    def __init__(self, fetch: Fetch, user_agent: str | None = None) -> None:
+        self._config = fetch
+        self._timeout = fetch.timeout.total_seconds()
+        self._headers = {
+            "User-Agent": user_agent or USER_AGENT,
+            "Accept": ACCEPT,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        self._tls = httpx.create_ssl_context()
+        self._clients: dict[tuple[str, str, int | None], httpx.AsyncClient] = {}
+        self._overall = asyncio.Semaphore(fetch.concurrency)
+        self._per_host: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        await asyncio.gather(*(client.aclose() for client in clients))
+
+    def _client(self, url: httpx.URL) -> httpx.AsyncClient:
+        origin = (url.scheme, url.host, url.port)
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = httpx.AsyncClient(
+                follow_redirects=False,
+                verify=self._tls,
+                headers=self._headers,
+                timeout=httpx.Timeout(
+                    self._timeout, connect=self._config.connect_timeout.total_seconds()
+                ),
+                limits=httpx.Limits(max_connections=self._config.per_host),
+            )
+        return client
+
+    async def fetch_all(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+        """Every request, concurrently within the overall and per-host limits; results in order."""
+        return list(await asyncio.gather(*(self.fetch(request) for request in requests)))
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """One feed URL, redirects followed; never raises for network or server trouble."""
+        attempt = _Attempt(request=request, url=request.url)
+        try:
+            return await self._follow(attempt)
+        except FetchError as exc:
+            return _failure(attempt, str(exc), exc.status)
+        except TimeoutError:
+            message = f"no complete answer within the {self._timeout:g} s deadline"
+            return _failure(attempt, f"{message} from {attempt.url}")
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+            return _failure(attempt, describe_error(exc, attempt.url, self._config))
+
+    async def _follow(self, attempt: _Attempt) -> FetchResult:
+        while True:
+            attempt.visited.append(attempt.url)
+            response = await self._get(attempt)
+            if response.status not in PERMANENT_REDIRECTS | TEMPORARY_REDIRECTS:
+                return _result(attempt, response)
+            attempt.url = self._redirect_target(attempt, response)
+            attempt.redirects.append(response.status)
+
+    def _redirect_target(self, attempt: _Attempt, response: _Response) -> str:
+        location = response.headers.get("location", "").strip()
+        if not location:
+            raise FetchError(f"HTTP {response.status} redirect without a Location header")
+        target = urljoin(attempt.url, location)
+        if target in attempt.visited:
+            loop = " -> ".join([*attempt.visited[attempt.visited.index(target) :], target])
+            raise FetchError(f"redirect loop: {loop}", response.status)
+        if len(attempt.redirects) >= self._config.max_redirects:
+            raise FetchError(
+                f"more than {self._config.max_redirects} redirects (the last to {target})",
+                response.status,
+            )
+        return target
+
+    async def _get(self, attempt: _Attempt) -> _Response:
+        url = httpx.URL(attempt.url)
+        async with self._host_slot(url.host.lower()), self._overall:
+            if attempt.deadline is None:
+                attempt.started = time.perf_counter()
+                attempt.deadline = asyncio.get_running_loop().time() + self._timeout
+            async with asyncio.timeout_at(attempt.deadline):
+                return await self._exchange(self._client(url), attempt)
+
+    @contextlib.asynccontextmanager
+    async def _host_slot(self, host: str) -> AsyncIterator[None]:
+        slot = self._per_host.get(host)
+        if slot is None:
+            slot = self._per_host[host] = asyncio.Semaphore(self._config.per_host)
+        async with slot:
+            yield
+
+    async def _exchange(self, client: httpx.AsyncClient, attempt: _Attempt) -> _Response:
+        headers = {}
+        if attempt.request.etag:
+            headers["If-None-Match"] = attempt.request.etag
+        if attempt.request.last_modified:
+            headers["If-Modified-Since"] = attempt.request.last_modified
+        async with client.stream("GET", attempt.url, headers=headers) as response:
+            lowered = {name.lower(): value for name, value in response.headers.items()}
+            body = None
+            if 200 <= response.status_code < 300:
+                body = await read_capped(response, lowered, self._config.max_bytes)
+            return _Response(response.status_code, response.reason_phrase, lowered, body)
+
+
+async def read_capped(response: httpx.Response, headers: Mapping[str, str], limit: int) -> bytes:
+    """The decoded body, or FetchError once it (or its inflated form) passes `limit` bytes."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FetchError(f"the body is {int(declared):,} bytes, over the {limit:,}-byte limit")
+    inflater = Inflater(headers.get("content-encoding", ""), limit)
+    received = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > limit:
+            raise FetchError(f"the body goes on past the {limit:,}-byte limit")
+        inflater.feed(chunk)
+    return inflater.finish()
+
+
+class Inflater:
+    """gzip / deflate decoding that stops at `limit` output bytes, so bombs never inflate."""
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        coding = content_encoding.strip().lower()
+        if coding not in {"", "identity", "gzip", "x-gzip", "deflate"}:
+            raise FetchError(f"the server sent an unsupported Content-Encoding: {coding}")
+        self._coding = coding
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._decoder: zlib._Decompress | None = None
+
+    def feed(self, data: bytes) -> None:
+        if self._coding in {"", "identity"}:
+            self._add(data)
+            return
+        while data:
+            decoder = self._decoder or self._start(data)
+            self._add(decoder.decompress(data, self._limit - self._size + 1))
+            data = decoder.unconsumed_tail
+            if decoder.eof and not data:  # a second gzip member may follow
+                data, self._decoder = decoder.unused_data, None
+
+    def finish(self) -> bytes:
+        if self._decoder is not None:
+            self._add(self._decoder.flush())
+        return b"".join(self._parts)
+
+    def _start(self, data: bytes) -> zlib._Decompress:
+        if self._coding == "deflate":  # zlib-wrapped as the RFC says, or raw as some servers send
+            wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self._decoder = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        else:
+            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return self._decoder
+
+    def _add(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size > self._limit:
+            raise FetchError(
+                f"the body inflates past the {self._limit:,}-byte limit (a compression bomb?)"
+            )
+        if data:
+            self._parts.append(data)
+
+
+def _result(attempt: _Attempt, response: _Response) -> FetchResult:
+    request, status, headers = attempt.request, response.status, response.headers
+    outcome: Outcome = "error"
+    error: str | None = f"HTTP {status} {response.reason}".rstrip() + f" from {attempt.url}"
+    body, body_hash = None, request.body_hash
+    if 200 <= status < 300:
+        body_hash = hashlib.sha256(response.body or b"").hexdigest()
+        unchanged = body_hash == request.body_hash
+        outcome, error = ("unchanged", None) if unchanged else ("ok", None)
+        body = None if unchanged else response.body or b""
+    elif status == 304:
+        outcome, error = "not_modified", None
+    elif status == 410:
+        outcome = "gone"
+        error = f"HTTP 410 Gone: the server says the feed at {attempt.url} was removed for good"
+    retry_after = None
+    if status in {429, 503}:
+        retry_after = parse_retry_after(headers.get("retry-after"), datetime.now(UTC))
+        if retry_after is not None and error:
+            error += f"; it asks us to wait until {retry_after:%Y-%m-%d %H:%M:%S} UTC"
+    return FetchResult(
+        url=request.url,
+        outcome=outcome,
+        status=status,
+        body=body,
+        headers=headers,
+        final_url=attempt.url,
+        permanent_url=_permanent_url(attempt),
+        etag=headers.get("etag") or request.etag,
+        last_modified=headers.get("last-modified") or request.last_modified,
+        body_hash=body_hash,
+        retry_after=retry_after,
+        error=error,
+        elapsed_ms=attempt.elapsed_ms(),
+    )
+
+
+def _permanent_url(attempt: _Attempt) -> str | None:
+    """The URL to use from now on: only when every redirect on the way was permanent."""
+    if attempt.redirects and all(code in PERMANENT_REDIRECTS for code in attempt.redirects):
+        return attempt.url
+    return None
+
+
+def _failure(attempt: _Attempt, message: str, status: int | None = None) -> FetchResult:
+    request = attempt.request
+    return FetchResult(
+        url=request.url,
+        outcome="error",
+        status=status,
+        body=None,
+        headers={},
+        final_url=attempt.url,
+        permanent_url=_permanent_url(attempt),
+        etag=request.etag,
+        last_modified=request.last_modified,
+        body_hash=request.body_hash,
+        retry_after=None,
+        error=message,
+        elapsed_ms=attempt.elapsed_ms(),
+    )
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """Retry-After as seconds or as an HTTP date -> an aware UTC moment; None if unreadable."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return now + min(timedelta(seconds=int(text[:12])), MAX_RETRY_AFTER)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return min(moment.astimezone(UTC), now + MAX_RETRY_AFTER)
+
+
+def describe_error(exc: BaseException, url: str, config: Fetch) -> str:
+    """One line a user can act on, for a network-level failure."""
+    host = _host(url)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"could not connect to {host} within {config.connect_timeout.total_seconds():g} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} stopped answering for {config.timeout.total_seconds():g} s ({url})"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"not a fetchable http(s) URL: {url} ({text})"
+    if _caused_by(exc, ssl.SSLError) or "CERTIFICATE" in text or "SSL" in text:
+        return f"TLS (https) failure with {host}: {text}"
+    if any(hint in text for hint in _DNS_HINTS):
+        return f"DNS lookup failed for {host}: no such host, or no DNS ({text})"
+    if _caused_by(exc, ConnectionRefusedError) or "refused" in text.lower():
+        return f"connection refused by {host}: nothing listens there"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{host} broke off or garbled the HTTP exchange: {text}"
+    return f"network error with {host}: {text}"
+
+
+_DNS_HINTS = (
+    "Name or service not known",
+    "nodename nor servname",
+    "Temporary failure in name resolution",
+    "No address associated",
+    "getaddrinfo failed",
+    "Name does not resolve",
+)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).netloc.decode("ascii", "replace") or url
+    except (httpx.InvalidURL, ValueError):
+        return url

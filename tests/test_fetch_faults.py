@@ -1,0 +1,143 @@
+"""Fetcher against servers that misbehave: it must answer in time, with a clear line, bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import feedserver
+from feedserver import FeedServer, Reply
+from newswatch.config import Fetch
+from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
+
+FAST = {"timeout": "0.3s", "connect_timeout": "0.3s"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FeedServer]:
+    running = feedserver.start()
+    yield running
+    feedserver.stop(running)
+
+
+def fetch_many(requests: list[FetchRequest], **config: object) -> list[FetchResult]:
+    async def go() -> list[FetchResult]:
+        async with Fetcher(Fetch.model_validate({**FAST, **config})) as fetcher:
+            return await fetcher.fetch_all(requests)
+
+    return asyncio.run(go())
+
+
+def fetch(url: str, **config: object) -> FetchResult:
+    return fetch_many([FetchRequest(url)], **config)[0]
+
+
+def timed(url: str, **config: object) -> tuple[FetchResult, float]:
+    started = time.perf_counter()
+    result = fetch(url, **config)
+    return result, time.perf_counter() - started
+
+
+def test_server_that_never_answers_is_cut_at_the_deadline(server: FeedServer) -> None:
+    url = feedserver.set_route(server, "/hang", Reply(behaviour="hang"))
+    result, took = timed(url)
+    assert result.outcome == "error" and result.status is None
+    assert result.error == f"no complete answer within the 0.3 s deadline from {url}"
+    assert 0.25 < took < 1.0
+
+
+def test_dripping_body_is_cut_at_the_deadline(server: FeedServer) -> None:
+    url = feedserver.set_route(server, "/drip", Reply(behaviour="drip"))
+    result, took = timed(url)
+    assert result.outcome == "error" and "deadline" in (result.error or "")
+    assert took < 1.0
+
+
+def test_endless_body_is_cut_at_the_size_cap(server: FeedServer) -> None:
+    url = feedserver.set_route(server, "/endless", Reply(behaviour="endless"))
+    result, took = timed(url, max_bytes="1MiB", timeout="5s")
+    assert result.outcome == "error" and result.body is None
+    assert result.error == "the body goes on past the 1,048,576-byte limit"
+    assert took < 3
+
+
+def test_declared_oversized_body_is_refused_before_reading(server: FeedServer) -> None:
+    url = feedserver.set_route(server, "/big", Reply(body=b"x" * 200_000))
+    result = fetch(url, max_bytes="100KB")
+    assert result.outcome == "error"
+    assert result.error == "the body is 200,000 bytes, over the 100,000-byte limit"
+
+
+def test_gzip_bomb_is_never_inflated(server: FeedServer) -> None:
+    url = feedserver.set_route(server, "/bomb", feedserver.gzip_bomb(1 << 30))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result, took = timed(url, max_bytes="10MiB", timeout="5s")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert result.outcome == "error"
+    assert result.error == "the body inflates past the 10,485,760-byte limit (a compression bomb?)"
+    assert grown_mb < 40 and took < 3
+
+
+def test_dns_failure_is_named(server: FeedServer) -> None:
+    result = fetch("http://no-such-host.invalid/feed.xml")
+    assert result.outcome == "error" and result.status is None
+    assert (result.error or "").startswith("DNS lookup failed for no-such-host.invalid")
+
+
+def test_refused_connection_is_named() -> None:
+    result = fetch("http://127.0.0.1:9/feed.xml")
+    assert result.error == "connection refused by 127.0.0.1:9: nothing listens there"
+
+
+def test_tls_failure_is_named(server: FeedServer) -> None:
+    feedserver.set_route(server, "/plain", feedserver.feed(b"<rss/>"))
+    result = fetch(server.url("/plain").replace("http://", "https://"))
+    assert result.outcome == "error" and (result.error or "").startswith("TLS (https) failure")
+
+
+def test_not_an_http_url() -> None:
+    result = fetch("ftp://example.org/feed.xml")
+    assert result.outcome == "error"
+    assert (result.error or "").startswith(
+        "not a fetchable http(s) URL: ftp://example.org/feed.xml"
+    )
+
+
+def test_one_bad_feed_does_not_disturb_the_others(server: FeedServer) -> None:
+    good = feedserver.set_route(server, "/fine", feedserver.feed(b"<rss/>"))
+    hang = feedserver.set_route(server, "/hang-too", Reply(behaviour="hang"))
+    results = fetch_many(
+        [FetchRequest(hang), FetchRequest(good), FetchRequest("http://x.invalid/")]
+    )
+    assert [r.outcome for r in results] == ["error", "ok", "error"]
+    assert [r.url for r in results] == [hang, good, "http://x.invalid/"]
+
+
+def test_thousand_feeds_with_latency_take_seconds_within_limits() -> None:
+    """1,000 feeds on 100 hosts, 100 ms each: ~100 s one by one; limits 100 overall, 2 per host."""
+    hosts = feedserver.loopback_hosts(100)
+    running = feedserver.start(hosts)
+    try:
+        feedserver.set_route(running, "/feed", feedserver.feed(b"<rss/>", delay=0.1))
+        requests = [FetchRequest(running.url("/feed", hosts[i % 100])) for i in range(1000)]
+        started = time.perf_counter()
+        results = fetch_many(requests, concurrency=100, per_host=2, timeout="20s")
+        took = time.perf_counter() - started
+    finally:
+        feedserver.stop(running)
+    assert [r.outcome for r in results] == ["ok"] * 1000
+    assert took < 8, f"1,000 fetches took {took:.1f} s"
+    assert running.peak_overall <= 100
+    assert max(running.peak_per_host.values()) == 2
+
+
+def test_per_host_limit_holds_on_one_host(server: FeedServer) -> None:
+    feedserver.set_route(server, "/one-host", feedserver.feed(b"<rss/>", delay=0.05))
+    server.peak_per_host.clear()
+    results = fetch_many([FetchRequest(server.url("/one-host"))] * 12, concurrency=10, per_host=3)
+    assert {r.outcome for r in results} == {"ok"}
+    assert server.peak_per_host["127.0.0.1"] == 3
