@@ -16,6 +16,7 @@ keeps what it needs to map a compacted offset back to the original.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from bisect import bisect_right
@@ -24,10 +25,12 @@ from dataclasses import dataclass
 from functools import cache
 
 DROPPED = "\x00"
-_INVISIBLE = {0x00AD, 0x034F, 0x180E, 0x200C, 0x200D, 0x2060, 0xFEFF}
+_NOT_WORD = " " + DROPPED
+_INVISIBLE = {0x0000, 0x00AD, 0x034F, 0x180E, 0x200C, 0x200D, 0x2060, 0xFEFF}
 _APOSTROPHES = {0x2019, 0x2018, 0x02BC, 0x2032, 0x0060, 0x00B4}
 _LETTERS = {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ı": "i", "ħ": "h", "ŧ": "t", "ς": "σ"}
 _TABLE_SIZE = 0x3000
+_TO_ASCII = "newswatch.fold-to-ascii"
 _BEYOND_TABLE = re.compile("[^\x00-\u2fff]")
 _GAPS = re.compile("(?<= ) +|\x00+")
 _UNSPACED = (
@@ -103,10 +106,40 @@ def _verify_table() -> _LazyTable:
     return _LazyTable(prebuilt, verify_char)
 
 
+@cache
+def _ascii_search_table() -> bytes:
+    """The search fold of ASCII as a bytes table, registering the codec error handler."""
+    codecs.register_error(_TO_ASCII, _fold_to_ascii)
+    fast, _ = _search_tables()
+    return bytes(ord(fast[code]) for code in range(128)) + bytes(128)
+
+
+def _fold_to_ascii(error: UnicodeError) -> tuple[str, int]:
+    """Encoding error handler: a run of non-ASCII characters, folded, if that is ASCII."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    _, lazy = _search_tables()
+    folded = error.object[error.start : error.end].translate(lazy)
+    if not folded.isascii():
+        raise error
+    return folded, error.end
+
+
 def search_fold(text: str) -> str:
-    """Search fold of `text`, same length."""
-    fast, lazy = _search_tables()
-    return text.translate(lazy if _BEYOND_TABLE.search(text) else fast)
+    """Search fold of `text`, same length.
+
+    Most news text is ASCII but for quotes, dashes and a few accented letters,
+    all of which fold to ASCII: such text is folded through a bytes table, ~3x
+    faster than `str.translate` over a str with non-ASCII characters.
+    """
+    table = _ascii_search_table()
+    if not text.isascii():
+        try:
+            text = text.encode("ascii", _TO_ASCII).decode("ascii")
+        except UnicodeEncodeError:
+            fast, lazy = _search_tables()
+            return text.translate(lazy if _BEYOND_TABLE.search(text) else fast)
+    return text.encode("ascii").translate(table).decode("ascii")
 
 
 def verify_fold(text: str) -> str:
@@ -117,7 +150,7 @@ def verify_fold(text: str) -> str:
 def is_unspaced(char: str) -> bool:
     """True for scripts written without spaces between words (CJK, Thai...)."""
     code = ord(char)
-    return any(low <= code <= high for low, high in _UNSPACED)
+    return code >= _UNSPACED[0][0] and any(low <= code <= high for low, high in _UNSPACED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +177,35 @@ class Compacted:
 
 def compact(folded: str) -> Compacted:
     """Remove placeholders and squeeze runs of spaces, remembering the offsets."""
-    gaps = [match.span() for match in _GAPS.finditer(folded)]
-    if not gaps:
+    if DROPPED in folded:
+        return _compact_any(folded)
+    gap = folded.find("  ")
+    if gap < 0:
         return Compacted(folded)
+    pieces: list[str] = []
+    marks: list[int] = []
+    shifts: list[int] = []
+    kept = removed = 0
+    while gap >= 0:  # str.find is much faster than a regular expression here
+        end = gap + 2
+        while end < len(folded) and folded[end] == " ":
+            end += 1
+        pieces.append(folded[kept : gap + 1])
+        marks.append(gap + 1 - removed)
+        removed += end - gap - 1
+        shifts.append(removed)
+        kept = end
+        gap = folded.find("  ", end)
+    pieces.append(folded[kept:])
+    return Compacted("".join(pieces), tuple(marks), tuple(shifts))
+
+
+def _compact_any(folded: str) -> Compacted:
     marks: list[int] = []
     shifts: list[int] = []
     removed = 0
-    for start, end in gaps:
+    for match in _GAPS.finditer(folded):
+        start, end = match.span()
         marks.append(start - removed)
         removed += end - start
         shifts.append(removed)
@@ -162,11 +217,8 @@ def fold_for_search(text: str) -> Compacted:
     return compact(search_fold(text))
 
 
-def trim_to_words(text: str) -> str:
-    """`text` without leading and trailing characters that are not letters or digits."""
-    folded = search_fold(text)
-    first = next((i for i, c in enumerate(folded) if c not in (" ", DROPPED)), None)
-    if first is None:
-        return ""
-    last = max(i for i, c in enumerate(folded) if c not in (" ", DROPPED))
-    return text[first : last + 1]
+def word_bounds(folded: str) -> tuple[int, int]:
+    """[start, end) of `folded` without leading and trailing non-word characters."""
+    start = len(folded) - len(folded.lstrip(_NOT_WORD))
+    end = len(folded.rstrip(_NOT_WORD))
+    return start, max(start, end)

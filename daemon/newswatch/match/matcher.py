@@ -7,12 +7,11 @@ a document does not grow with the number of watches that do not occur in it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from newswatch.match.nodes import Term
 from newswatch.match.people import PersonResult, match_people
-from newswatch.match.rules import PersonRule, Rules, TopicRule, compile_rules, lookup
+from newswatch.match.rules import PersonRule, Rules, TopicRule, compile_rules
 from newswatch.match.scan import Occurrence
 from newswatch.match.topics import TopicResult, match_topic
 from newswatch.model import Field, Hit, Match
@@ -37,7 +36,7 @@ class Matcher:
         texts: dict[Field, str] = {"title": _text(title), "body": _text(body)}
         rules = self._rules
         scan = rules.index.scan(texts.items())
-        candidates = sorted({w for term in scan.occurrences for w in rules.watchers[term]})
+        candidates = _candidates(rules, scan.occurrences)
         people: list[PersonRule] = []
         topics: list[TopicRule] = []
         for index in candidates:
@@ -49,18 +48,28 @@ class Matcher:
         matches = [_person_match(result, texts) for result in match_people(rules, people, scan)]
         for topic in topics:
             if topic.scope.applies_to(source):
-                found = match_topic(topic, scan, self._lookup)
+                found = match_topic(topic, scan, rules.lookup)
                 if found is not None:
                     matches.append(_topic_match(found, texts))
         return matches
-
-    def _lookup(self, term: Term) -> int:
-        return lookup(self._rules, term)
 
 
 def compile_watches(people: Sequence[Person], topics: Sequence[Topic]) -> Matcher:
     """Compile once per config; raises QuerySyntaxError for a query that does not parse."""
     return Matcher(compile_rules(people, topics))
+
+
+def _candidates(rules: Rules, found: Iterable[int]) -> list[int]:
+    """Indices of the watches a found term can make match, in config order."""
+    indices: set[int] = set()
+    for term in found:
+        watchers = rules.watchers[term]
+        if isinstance(watchers, int):
+            if watchers >= 0:
+                indices.add(watchers)
+        else:
+            indices.update(watchers)
+    return sorted(indices)
 
 
 def _text(value: object) -> str:

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from newswatch.match.rules import PersonRule, Rules
@@ -42,7 +42,7 @@ class PersonResult:
 def match_people(rules: Rules, candidates: Sequence[PersonRule], scan: Scan) -> list[PersonResult]:
     mentions = [m for rule in candidates for m in _own_mentions(rule, scan)]
     mentions = _without_claimed(mentions)
-    mentions = _resolve_shared(mentions, rules.owners)
+    mentions = _resolve_shared(mentions, rules.shared)
     by_person: dict[int, list[Mention]] = {}
     for mention in mentions:
         by_person.setdefault(mention.person, []).append(mention)
@@ -53,8 +53,8 @@ def match_people(rules: Rules, candidates: Sequence[PersonRule], scan: Scan) -> 
         if occurrences and len(occurrences) >= rule.min_mentions:
             counted = set(occurrences)
             used = {m.term for m in mine if m.occurrence in counted}
-            labels = [label for term, label in rule.terms if term in used]
-            shared = any(len(rules.owners[term]) > 1 for term in used)
+            labels = [rule.label(i) for i, term in enumerate(rule.terms) if term in used]
+            shared = any(term in rules.shared for term in used)
             results.append(PersonResult(rule, occurrences, labels, shared))
     return results
 
@@ -64,7 +64,7 @@ def _own_mentions(rule: PersonRule, scan: Scan) -> list[Mention]:
     excluded = [o for term in rule.exclude for o in found.get(term, ())]
     return [
         Mention(rule.index, term, occurrence)
-        for term, _ in rule.terms
+        for term in rule.terms
         for occurrence in found.get(term, ())
         if occurrence.field in rule.scope.fields and not _inside_any(occurrence, excluded)
     ]
@@ -103,13 +103,15 @@ def _claims(outer: Mention, inner: Mention) -> bool:
     )
 
 
-def _resolve_shared(mentions: list[Mention], owners: Sequence[tuple[int, ...]]) -> list[Mention]:
+def _resolve_shared(
+    mentions: list[Mention], shared: Mapping[int, tuple[int, ...]]
+) -> list[Mention]:
     """Give a shared alias to the one owner named in the document by a term of their own."""
-    named = {m.person for m in mentions if len(owners[m.term]) == 1}
+    named = {m.person for m in mentions if m.term not in shared}
     kept = []
     for mention in mentions:
-        sharers = owners[mention.term]
-        if len(sharers) > 1:
+        sharers = shared.get(mention.term)
+        if sharers is not None:
             present = [p for p in sharers if p in named]
             if len(present) == 1 and present[0] != mention.person:
                 continue

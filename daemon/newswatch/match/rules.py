@@ -1,8 +1,10 @@
 """Watches compiled to rules over term ids, and the term table they share.
 
 Every distinct term of every watch gets one id in one `TermIndex`. A rule only
-refers to ids; `watchers[id]` lists the watches a term can make match (its
+refers to ids; `watchers[id]` names the watches a term can make match (its
 positive uses), which is how stage one picks the few watches to evaluate.
+With 100,000 terms every byte per term counts: a term used by one watch
+stores that watch's index as a bare int, and strings are the config's own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
     from newswatch.config import Person, Topic
 
 NO_TERM = -1  # a term without a letter or digit: it never occurs
+NO_WATCHER = -1  # a term used only negatively (exclude, none, NOT)
+Watchers = int | tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +43,21 @@ class WatchScope:
 class PersonRule:
     index: int
     name: str
-    terms: tuple[tuple[int, str], ...]  # (term id, label such as 'alias "Trump"')
+    terms: tuple[int, ...]  # ids of the name and the aliases, without repeats
+    written: tuple[str, ...]  # how each of them is written in the config, the name first
     exclude: tuple[int, ...]
     min_mentions: int
     scope: WatchScope
+
+    def label(self, position: int) -> str:
+        return f'{"alias" if position else "name"} "{self.written[position]}"'
 
 
 @dataclass(frozen=True, slots=True)
 class TopicRule:
     index: int
     name: str
-    any: tuple[tuple[int, str], ...]
+    any: tuple[tuple[int, str], ...]  # (term id, as written in the config)
     all: tuple[tuple[int, str], ...]
     none: tuple[tuple[int, str], ...]
     query: Node | None
@@ -63,96 +71,140 @@ class Rules:
     people: tuple[PersonRule, ...]
     topics: tuple[TopicRule, ...]
     index: TermIndex
-    term_ids: Mapping[tuple[str, bool], int]  # (text, wildcard) -> id
-    watchers: tuple[tuple[int, ...], ...]  # term id -> indices of rules it can make match
-    owners: tuple[tuple[int, ...], ...]  # term id -> people who have it as name or alias
+    query_terms: Mapping[Term, int]
+    watchers: tuple[Watchers, ...]  # term id -> index of the rule(s) it can make match
+    shared: Mapping[int, tuple[int, ...]]  # term id -> people sharing it as name or alias
+
+    def lookup(self, term: Term) -> int:
+        return self.query_terms.get(term, NO_TERM)
 
 
-class _TermTable:
+class _Compiler:
     """Assigns ids to distinct terms and records who uses them."""
 
     def __init__(self) -> None:
-        self.ids: dict[tuple[str, bool], int] = {}
+        self.ids: tuple[dict[str, int], dict[str, int]] = ({}, {})  # plain, wildcard
         self.by_spec: dict[TermSpec, int] = {}
         self.specs: list[TermSpec] = []
-        self.watchers: list[list[int]] = []
-        self.owners: list[list[int]] = []
+        self.watcher: list[int] = []  # term id -> its first watcher (most have one)
+        self.more_watchers: dict[int, list[int]] = {}
+        self.owner: dict[int, int] = {}  # term id -> first person with it as name or alias
+        self.shared: dict[int, list[int]] = {}
+        self.query_terms: dict[Term, int] = {}
+        self.scopes: dict[tuple[object, ...], WatchScope] = {}
 
-    def add(self, text: str, wildcard: bool = False) -> int:
-        known = self.ids.get((text, wildcard))
+    def term(self, text: str, wildcard: bool = False) -> int:
+        ids = self.ids[wildcard]
+        known = ids.get(text)
+        if known is None:
+            known = ids[text] = self._new_term(text, wildcard)
+        return known
+
+    def _new_term(self, text: str, wildcard: bool) -> int:
+        spec = compile_term(text, wildcard)
+        if spec is None:
+            return NO_TERM
+        known = self.by_spec.get(spec)
         if known is not None:
             return known
-        spec = compile_term(text, wildcard)
-        term_id = NO_TERM if spec is None else self.by_spec.get(spec)
-        if term_id is None and spec is not None:
-            term_id = self.by_spec[spec] = len(self.specs)
-            self.specs.append(spec)
-            self.watchers.append([])
-            self.owners.append([])
-        self.ids[(text, wildcard)] = term_id if term_id is not None else NO_TERM
-        return self.ids[(text, wildcard)]
+        self.by_spec[spec] = term_id = len(self.specs)
+        self.specs.append(spec)
+        self.watcher.append(NO_WATCHER)
+        return term_id
 
     def use(self, term_id: int, watch: int, owner: bool = False) -> None:
+        """Record that `watch` can match through the term (and owns it, for people)."""
         if term_id == NO_TERM:
             return
-        if not self.watchers[term_id] or self.watchers[term_id][-1] != watch:
-            self.watchers[term_id].append(watch)
-        if owner and (not self.owners[term_id] or self.owners[term_id][-1] != watch):
-            self.owners[term_id].append(watch)
+        _add(self.watcher, self.more_watchers, term_id, watch)
+        if owner:
+            first = self.owner.setdefault(term_id, watch)
+            if first != watch:
+                _add_more(self.shared, term_id, first, watch)
+
+    def scope(self, watch: Person | Topic) -> WatchScope:
+        """One shared WatchScope per distinct (fields, sources)."""
+        known = self.scopes.get((watch.fields, watch.sources))
+        if known is None:
+            sources = None
+            if watch.sources is not None:
+                sources = frozenset(s.strip().casefold() for s in watch.sources)
+            known = WatchScope(frozenset(watch.fields), sources)
+            self.scopes[(watch.fields, watch.sources)] = known
+        return known
+
+    def rules(self, people: tuple[PersonRule, ...], topics: tuple[TopicRule, ...]) -> Rules:
+        return Rules(
+            people=people,
+            topics=topics,
+            index=TermIndex(self.specs),
+            query_terms=MappingProxyType(self.query_terms),
+            watchers=tuple(
+                w if t not in self.more_watchers else tuple(self.more_watchers[t])
+                for t, w in enumerate(self.watcher)
+            ),
+            shared=MappingProxyType({term: tuple(o) for term, o in self.shared.items()}),
+        )
+
+
+def _add(first: list[int], more: dict[int, list[int]], term_id: int, watch: int) -> None:
+    if first[term_id] == NO_WATCHER:
+        first[term_id] = watch
+    elif first[term_id] != watch:
+        _add_more(more, term_id, first[term_id], watch)
+
+
+def _add_more(more: dict[int, list[int]], term_id: int, first: int, watch: int) -> None:
+    """A second and further distinct watch (calls come in watch order: check the last)."""
+    watches = more.setdefault(term_id, [first])
+    if watches[-1] != watch:
+        watches.append(watch)
 
 
 def compile_rules(people: Sequence[Person], topics: Sequence[Topic]) -> Rules:
-    table = _TermTable()
-    person_rules = tuple(_person(table, index, p) for index, p in enumerate(people))
-    topic_rules = tuple(_topic(table, len(people) + i, t) for i, t in enumerate(topics))
-    return Rules(
-        people=person_rules,
-        topics=topic_rules,
-        index=TermIndex(table.specs),
-        term_ids=MappingProxyType(table.ids),
-        watchers=tuple(tuple(w) for w in table.watchers),
-        owners=tuple(tuple(o) for o in table.owners),
-    )
+    compiler = _Compiler()
+    person_rules = tuple(_person(compiler, index, p) for index, p in enumerate(people))
+    topic_rules = tuple(_topic(compiler, len(people) + i, t) for i, t in enumerate(topics))
+    return compiler.rules(person_rules, topic_rules)
 
 
-def _scope(watch: Person | Topic) -> WatchScope:
-    sources = None
-    if watch.sources is not None:
-        sources = frozenset(s.strip().casefold() for s in watch.sources)
-    return WatchScope(frozenset(watch.fields), sources)
-
-
-def _person(table: _TermTable, index: int, person: Person) -> PersonRule:
-    written = [("name", person.name)] + [("alias", a) for a in person.aliases]
-    terms: list[tuple[int, str]] = []
-    for kind, text in written:
-        term_id = table.add(text)
-        if term_id not in (t for t, _ in terms):
-            terms.append((term_id, f'{kind} "{text}"'))
-        table.use(term_id, index, owner=True)
-    exclude = tuple(table.add(text) for text in person.exclude)
+def _person(compiler: _Compiler, index: int, person: Person) -> PersonRule:
+    written = (person.name, *person.aliases)
+    terms = tuple([compiler.term(text) for text in written])
+    for term_id in terms:
+        compiler.use(term_id, index, owner=True)
+    if len(set(terms)) < len(terms):  # two spellings of one term: keep the first
+        kept: dict[int, str] = {}
+        for term_id, text in zip(terms, written, strict=True):
+            kept.setdefault(term_id, text)
+        terms, written = tuple(kept), tuple(kept.values())
     return PersonRule(
-        index, person.name, tuple(terms), exclude, person.min_mentions, _scope(person)
+        index=index,
+        name=person.name,
+        terms=terms,
+        written=written,
+        exclude=tuple(compiler.term(text) for text in person.exclude),
+        min_mentions=person.min_mentions,
+        scope=compiler.scope(person),
     )
 
 
-def _topic(table: _TermTable, index: int, topic: Topic) -> TopicRule:
+def _topic(compiler: _Compiler, index: int, topic: Topic) -> TopicRule:
     def terms(texts: Iterable[str], positive: bool) -> tuple[tuple[int, str], ...]:
         found = []
         for text in texts:
             wildcard = text.endswith("*") and sum(c.isalnum() for c in text) >= 3
-            term_id = table.add(text[:-1] if wildcard else text, wildcard)
+            term_id = compiler.term(text[:-1] if wildcard else text, wildcard)
             found.append((term_id, text))
             if positive:
-                table.use(term_id, index)
+                compiler.use(term_id, index)
         return tuple(found)
 
     query = _parse(topic)
-    if query is not None:
-        for term, negated in walk_terms(query):
-            term_id = table.add(term.text, term.wildcard)
-            if not negated:
-                table.use(term_id, index)
+    for term, negated in walk_terms(query) if query is not None else ():
+        term_id = compiler.query_terms[term] = compiler.term(term.text, term.wildcard)
+        if not negated:
+            compiler.use(term_id, index)
     return TopicRule(
         index=index,
         name=topic.name,
@@ -162,7 +214,7 @@ def _topic(table: _TermTable, index: int, topic: Topic) -> TopicRule:
         query=query,
         query_text=topic.query,
         min_mentions=topic.min_mentions,
-        scope=_scope(topic),
+        scope=compiler.scope(topic),
     )
 
 
@@ -175,7 +227,3 @@ def _parse(topic: Topic) -> Node | None:
     except QuerySyntaxError as exc:
         message = f"query of topic {topic.name!r}: {exc.message}"
         raise QuerySyntaxError(message, exc.column) from None
-
-
-def lookup(rules: Rules, term: Term) -> int:
-    return rules.term_ids.get((term.text, term.wildcard), NO_TERM)

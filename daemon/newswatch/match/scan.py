@@ -10,43 +10,56 @@ is then confirmed only where the fold alone cannot decide: terms in capitals
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
 from newswatch.match.fold import (
+    DROPPED,
     Compacted,
     fold_for_search,
     is_unspaced,
-    trim_to_words,
+    search_fold,
     verify_fold,
+    word_bounds,
 )
 from newswatch.model import Field
 
+PLAIN = ""  # verify: the hit must be written without punctuation ("Donald, Trump" is not)
+_SIMPLE = re.compile(r"[^\W_]+(?:[ -][^\W_]+)*")
+_LEFT, _RIGHT, _EXACT, _PREFIX, _VERIFY = 1, 2, 4, 8, 16
 
-@dataclass(frozen=True, slots=True)
-class TermSpec:
-    """One distinct term: how it is keyed and how a hit of it is confirmed."""
 
-    text: str
-    key: str
-    verify: str | None
+class TermSpec(NamedTuple):
+    """One distinct term: its automaton key and how a hit of it is confirmed."""
+
+    key: str  # the search fold, with a space on each side that must be a boundary
+    verify: str | None  # None: nothing to check; PLAIN; else the verify fold to compare
     exact_case: bool
     prefix: bool
 
 
 def compile_term(text: str, wildcard: bool = False) -> TermSpec | None:
     """The spec of a term as written in a watch; None if it has no letter or digit."""
-    core = trim_to_words(text)
-    key = fold_for_search(core).text.strip()
-    if not key:
-        return None
-    verify = verify_fold(core)
-    needs_verify = " " in key or verify != key
-    letters = [char for char in text if char.isalpha()]
-    exact_case = len(letters) >= 2 and all(char.isupper() for char in letters)
-    return TermSpec(text, key, verify if needs_verify else None, exact_case, wildcard)
+    if _SIMPLE.fullmatch(text):  # letters and digits, single spaces or hyphens: most names
+        key = search_fold(text)
+        verify: str | None = PLAIN if " " in key else None
+    else:
+        folded = search_fold(text)
+        start, end = word_bounds(folded)
+        if start == end:
+            return None
+        key = " ".join(folded[start:end].replace(DROPPED, "").split())
+        written = verify_fold(text[start:end])
+        verify = written if written != key else PLAIN if " " in key else None
+    exact_case = text.isupper() and sum(char.isalpha() for char in text) >= 2
+    left = "" if is_unspaced(key[0]) else " "
+    right = "" if wildcard or is_unspaced(key[-1]) else " "
+    return TermSpec(f"{left}{key}{right}", verify, exact_case, wildcard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,54 +87,71 @@ class Scan:
 
 
 class TermIndex:
-    """An immutable automaton over many terms; `scan` is safe from several threads."""
+    """An immutable automaton over many terms; `scan` is safe from several threads.
 
-    def __init__(self, specs: Iterable[TermSpec]) -> None:
-        self.terms: tuple[TermSpec, ...] = tuple(specs)
-        by_key: dict[str, list[int]] = {}
-        for term_id, spec in enumerate(self.terms):
-            by_key.setdefault(_automaton_key(spec), []).append(term_id)
-        self._keys = tuple(
-            (len(key), key[0] == " ", key[-1] == " ", tuple(ids)) for key, ids in by_key.items()
-        )
+    The automaton maps a key to its term id, or, for a key several terms share
+    (NATO and nato), to -1 - the index of their group.
+    """
+
+    def __init__(self, specs: Sequence[TermSpec]) -> None:
+        self._lengths = array("I", (len(spec.key) for spec in specs))
+        self._flags = bytearray(_flags(spec) for spec in specs)
+        self._verify = {i: spec.verify for i, spec in enumerate(specs) if spec.verify is not None}
+        first: dict[str, int] = {}
+        shared: dict[str, list[int]] = {}
+        for term_id, spec in enumerate(specs):
+            known = first.setdefault(spec.key, term_id)
+            if known != term_id:
+                shared.setdefault(spec.key, [known]).append(term_id)
+        self._groups = tuple(tuple(ids) for ids in shared.values())
+        group_of = {key: -1 - index for index, key in enumerate(shared)}
         self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        for key_id, key in enumerate(by_key):
-            self._automaton.add_word(key, key_id)
-        if by_key:
+        for key, term_id in first.items():
+            self._automaton.add_word(key, group_of.get(key, term_id))
+        if first:
             self._automaton.make_automaton()
+
+    def __len__(self) -> int:
+        return len(self._lengths)
 
     def scan(self, fields: Iterable[tuple[Field, str]]) -> Scan:
         found: dict[int, list[Occurrence]] = {}
         folded: dict[Field, Compacted] = {}
         for field, text in fields:
             folded[field] = compacted = fold_for_search(text)
-            if self._keys:
-                self._scan_field(field, text, compacted, found)
+            if self._lengths:
+                self._scan_field(_Field(field, text, compacted), found)
         return Scan(found, folded)
 
-    def _scan_field(
-        self, field: Field, text: str, folded: Compacted, found: dict[int, list[Occurrence]]
+    def _scan_field(self, field: _Field, found: dict[int, list[Occurrence]]) -> None:
+        for end, value in self._automaton.iter(f" {field.folded.text} "):
+            if value >= 0:
+                self._hit(value, end, field, found)
+            else:
+                for term_id in self._groups[-value - 1]:
+                    self._hit(term_id, end, field, found)
+
+    def _hit(
+        self, term_id: int, end: int, field: _Field, found: dict[int, list[Occurrence]]
     ) -> None:
-        keys, terms = self._keys, self.terms
-        for end, key_id in self._automaton.iter(f" {folded.text} "):
-            length, left_pad, right_pad, term_ids = keys[key_id]
-            cstart = end - length + left_pad
-            cend = end - right_pad
-            for term_id in term_ids:
-                spec = terms[term_id]
-                wend = _word_end(folded.text, cend) if spec.prefix else cend
-                start, stop = folded.original_span(cstart, wend)
-                if (spec.verify or spec.exact_case) and not _confirm(
-                    spec, text[start : folded.original_span(cstart, cend)[1]]
-                ):
-                    continue
-                found.setdefault(term_id, []).append(Occurrence(field, start, stop, cstart, wend))
+        flags = self._flags[term_id]
+        folded = field.folded
+        cstart = end - self._lengths[term_id] + (flags & _LEFT)
+        cend = end - (flags & _RIGHT) // _RIGHT
+        wend = _word_end(folded.text, cend) if flags & _PREFIX else cend
+        start, stop = folded.original_span(cstart, wend)
+        if flags & (_EXACT | _VERIFY):
+            written = field.text[start : folded.original_span(cstart, cend)[1]]
+            if not _confirm(written, bool(flags & _EXACT), self._verify.get(term_id)):
+                return
+        found.setdefault(term_id, []).append(Occurrence(field.name, start, stop, cstart, wend))
 
 
-def _automaton_key(spec: TermSpec) -> str:
-    left = "" if is_unspaced(spec.key[0]) else " "
-    right = "" if spec.prefix or is_unspaced(spec.key[-1]) else " "
-    return f"{left}{spec.key}{right}"
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: Field
+    text: str
+    folded: Compacted
 
 
 def _word_end(folded: str, position: int) -> int:
@@ -129,14 +159,26 @@ def _word_end(folded: str, position: int) -> int:
     return len(folded) if space < 0 else space
 
 
-def _confirm(spec: TermSpec, written: str) -> bool:
-    """A hit of the search fold is a hit of the term: same case and same punctuation."""
-    if spec.exact_case and any(char.islower() for char in written):
+def _flags(spec: TermSpec) -> int:
+    return (
+        (_LEFT if spec.key.startswith(" ") else 0)
+        | (_RIGHT if spec.key.endswith(" ") else 0)
+        | (_EXACT if spec.exact_case else 0)
+        | (_PREFIX if spec.prefix else 0)
+        | (_VERIFY if spec.verify is not None else 0)
+    )
+
+
+def _confirm(written: str, exact_case: bool, verify: str | None) -> bool:
+    """A hit of the search fold is a hit of the term: same case, same punctuation."""
+    if exact_case and any(char.islower() for char in written):
         return False
-    if spec.verify is None:
+    if verify is None:
         return True
     seen = verify_fold(written)
-    return seen.startswith(spec.verify) if spec.prefix else seen == spec.verify
+    if verify == PLAIN:
+        return search_fold(seen) == seen
+    return seen == verify
 
 
 def distinct(occurrences: Iterable[Occurrence]) -> list[Occurrence]:
