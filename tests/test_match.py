@@ -144,6 +144,20 @@ GOLDEN: list[tuple[str, Person | Topic, str, list[str]]] = [
     ("wildcard is a word start", topic("t", query="sanction*"), "unsanctioned", []),
     ("wildcard phrase literal", topic("t", query='"sanction*"'), "sanctions", []),
     ("capitals in a query", topic("t", query="US AND troops"), "us troops", []),
+    (
+        "any with a NOT query",
+        topic("t", any=("Ukraine",), query="NOT Russia"),
+        "Ukraine",
+        ["Ukraine"],
+    ),
+    (
+        "any vetoed by a NOT query",
+        topic("t", any=("Ukraine",), query="NOT Russia"),
+        "Ukraine, Russia",
+        [],
+    ),
+    ("a NOT query alone has no mention", topic("t", query="NOT Russia"), "Ukraine", []),
+    ("Cyrillic NEAR", topic("t", query="Путин NEAR/2 Трамп"), "Путин и Трамп", ["Путин", "Трамп"]),
     ("quoted operator word", topic("t", query='"and" AND cats'), "dogs and cats", ["and", "cats"]),
 ]
 

@@ -3,7 +3,9 @@
 A sub-query that holds yields the mentions that made it hold (an OR those of
 its true branches, a NOT none); the topic matches when every part holds and
 it has at least `min_mentions` distinct mentions, so a topic needs at least
-one term that must appear. NEAR counts words in the search fold, where
+one term that must appear (`query: NOT sports` alone never matches; with
+`any: [Ukraine]` it vetoes). A trailing `*` on an `any`, `all` or `none` term
+is a wildcard, as in queries. NEAR counts words in the search fold, where
 punctuation also separates words ("Trump's" is two words, like "U.S.").
 """
 
