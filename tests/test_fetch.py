@@ -205,3 +205,15 @@ def test_unsupported_content_encoding(server: FeedServer) -> None:
     url = route(server, "/br", Reply(body=b"xx", headers={"Content-Encoding": "br"}))
     result = fetch(FetchRequest(url))
     assert result.outcome == "error" and "unsupported Content-Encoding: br" in (result.error or "")
+
+
+def test_results_as_they_complete(server: FeedServer) -> None:
+    slow = route(server, "/slow", feedserver.feed(BODY, delay=0.3))
+    quick = route(server, "/quick", feedserver.feed(BODY))
+
+    async def go() -> list[str]:
+        async with Fetcher(Fetch()) as fetcher:
+            requests = [FetchRequest(slow), FetchRequest(quick)]
+            return [r.url async for r in fetcher.fetch_as_completed(requests)]
+
+    assert asyncio.run(go()) == [quick, slow]

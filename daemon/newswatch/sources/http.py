@@ -146,6 +146,18 @@ class Fetcher:
         """Every request, concurrently within the overall and per-host limits; results in order."""
         return list(await asyncio.gather(*(self.fetch(request) for request in requests)))
 
+    async def fetch_as_completed(
+        self, requests: Sequence[FetchRequest]
+    ) -> AsyncIterator[FetchResult]:
+        """The same fetches, each result as soon as it is in, so parsing can overlap fetching."""
+        tasks = [asyncio.ensure_future(self.fetch(request)) for request in requests]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """One feed URL, redirects followed; never raises for network or server trouble."""
         attempt = _Attempt(request=request, url=request.url)
