@@ -1,0 +1,256 @@
+"""Normalisation: a raw item becomes a Document with clean text, UTC date, canonical URL.
+
+Every function here is pure and total: bad input gives a best-effort value
+(or None), never an exception, because one odd item must not stop a source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from newswatch import model
+
+# --- text -----------------------------------------------------------------
+
+_LINE_BREAK_CHARS = "\r\x0b\x0c\x85\u2028\u2029"
+_LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028]")
+_PARAGRAPH_BREAK = "\u2029"
+# C0/C1 controls (tab and newline kept) and invisible characters that split words
+# ("Kosa\u00adchev"), plus lone surrogates, which cannot be encoded for hashing.
+_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\ud800-\udfff]")
+
+_OPENING_QUOTES = "“‘«"
+_CLOSING_QUOTES = '”"’»)'
+_CANDIDATE = re.compile("[.…!?“](?=[^ \n])")
+_GLUED = re.compile(
+    rf"(?P<stop>\.\.\.|…|(?<![!?])[!?]++|\.)[{_CLOSING_QUOTES}]*+(?=[{_OPENING_QUOTES}\w])"
+    r"|“(?<=[\w,;:]“)(?=\w)"
+)
+_SPACE = re.compile("[ \n]")
+_LONGEST_WORD = 200  # longer runs without a space are not prose: left alone
+
+
+def normalize_text(text: str) -> str:
+    """Clean text: NFC, controls dropped, whitespace folded, paragraphs kept, glued
+    sentences split again ("he said.What" -> "he said. What")."""
+    if any(char in text for char in _LINE_BREAK_CHARS):
+        text = _LINE_BREAKS.sub("\n", text).replace(_PARAGRAPH_BREAK, "\n\n")
+    text = unicodedata.normalize("NFC", _DROPPED.sub("", text))
+    paragraphs = (" ".join(chunk.split()) for chunk in _paragraph_chunks(text))
+    return _split_glued("\n\n".join(p for p in paragraphs if p))
+
+
+def _paragraph_chunks(text: str) -> list[str]:
+    """Split on blank lines (lines holding only whitespace count as blank)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if line and not line.isspace():
+            current.append(line)
+        elif current:
+            chunks.append(" ".join(current))
+            current = []
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def _split_glued(text: str) -> str:
+    """Put the missing space after glued sentence ends; URLs, addresses and long words
+    are left alone. Linear: each candidate is looked at once, long words skipped whole."""
+    pieces: list[str] = []
+    done = resume = 0
+    for candidate in _CANDIDATE.finditer(text):
+        at = candidate.start()
+        match = _GLUED.match(text, at) if at >= resume else None
+        if match is None:
+            continue
+        resume = match.end()
+        start, end = _word_bounds(text, at)
+        if end - start > _LONGEST_WORD or _is_address(text[start:end]):
+            resume = end
+            continue
+        glued = match.group()
+        fixed = " “" if glued == "“" else glued + " " if _is_sentence_break(match) else glued
+        if fixed != glued:
+            pieces += (text[done:at], fixed)
+            done = resume
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _word_bounds(text: str, at: int) -> tuple[int, int]:
+    """The run of non-space characters around `at` (its start is only searched for
+    _LONGEST_WORD characters back: a longer word just needs to be known as long)."""
+    low = max(0, at - _LONGEST_WORD - 1)
+    start = max(text.rfind(" ", low, at), text.rfind("\n", low, at)) + 1
+    if start == 0:
+        start = low
+    space = _SPACE.search(text, at)
+    return start, space.start() if space else len(text)
+
+
+def _is_address(word: str) -> bool:
+    return "://" in word or "@" in word or word[:4].lower() == "www."
+
+
+def _is_sentence_break(match: re.Match[str]) -> bool:
+    """Whether "x.Y" is two glued sentences rather than U.S., e.g., J.R.R., Node.js."""
+    text, after = match.string, match.end()
+    following = text[after]
+    if following in _OPENING_QUOTES:
+        return match.group("stop") != "." or len(_word_before(text, match.start())) >= 2
+    if not following.isupper():
+        return False
+    if match.group() != ".":
+        return True
+    word = _word_before(text, match.start())
+    if len(word) < 2:
+        return False
+    next_char = text[after + 1] if after + 1 < len(text) else " "
+    return not next_char.isupper() or word.islower()
+
+
+def _word_before(text: str, end: int) -> str:
+    start = end
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    return text[start:end]
+
+
+def _one_line(text: str) -> str:
+    return normalize_text(text).replace("\n\n", " ")
+
+
+# --- URLs -----------------------------------------------------------------
+
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
+        "igshid", "yclid", "twclid", "ttclid", "_hsenc", "_hsmi", "ref_src", "ref_url",
+        "_ga", "_gl", "mkt_tok", "oly_anon_id", "oly_enc_id", "rb_clickid", "s_cid",
+        "vero_id", "wickedid", "__twitter_impression", "cmpid", "ncid", "ocid",
+    }
+)  # fmt: skip
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL to compare articles by; anything not an absolute http(s) URL is
+    returned stripped, unchanged otherwise."""
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    netloc = _canonical_netloc(parts, scheme) if scheme in _DEFAULT_PORTS else None
+    if netloc is None:
+        return url
+    query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def _canonical_netloc(parts: SplitResult, scheme: str) -> str | None:
+    """Lower-case host, default port dropped; None when host or port is not valid."""
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if hostport.startswith("["):
+        host, bracket, rest = hostport.partition("]")
+        host += bracket
+    else:
+        host, colon, port = hostport.partition(":")
+        rest = colon + port
+    port = rest.removeprefix(":")
+    if not host or host == "[" or rest[:1] not in ("", ":") or not _is_port(port):
+        return None
+    port = "" if not port or str(int(port)) == _DEFAULT_PORTS[scheme] else str(int(port))
+    return f"{userinfo}{at}{host.lower()}{':' if port else ''}{port}"
+
+
+def _is_port(port: str) -> bool:
+    return not port or (port.isascii() and port.isdigit())
+
+
+def _is_tracking(param: str) -> bool:
+    name = param.partition("=")[0].lower()
+    return name.startswith("utm_") or name in _TRACKING_PARAMS
+
+
+# --- dates ----------------------------------------------------------------
+
+
+def to_utc(moment: datetime | date | str | None) -> datetime | None:
+    """A timezone-aware UTC datetime; naive values are taken as UTC; None if unparseable."""
+    try:
+        if isinstance(moment, datetime):
+            return _as_utc(moment)
+        if isinstance(moment, date):
+            return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+        if isinstance(moment, str):
+            parsed = _parse_date(moment.strip())
+            return None if parsed is None else _as_utc(parsed)
+    except (OverflowError, ValueError):
+        return None
+    return None
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _parse_date(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (ValueError, TypeError, IndexError, OverflowError):
+        return None
+
+
+# --- hashing and the whole item ---------------------------------------------
+
+
+def content_hash(title: str, body: str) -> str:
+    """SHA-256 hex of the normalised title and body, blind to case and whitespace."""
+    return _hash_clean(_one_line(title), normalize_text(body))
+
+
+def _hash_clean(title: str, body: str) -> str:
+    """Hash of already normalised text: paragraph breaks count as plain spaces."""
+    words = f"{title}\x00{body.replace(chr(10) * 2, ' ')}"
+    return hashlib.sha256(words.casefold().encode("utf-8")).hexdigest()
+
+
+def normalize(item: model.RawItem) -> model.Document:
+    """The Document for a raw item (same source and key)."""
+    title = _one_line(item.title)
+    body = normalize_text(item.body)
+    return model.Document(
+        source=item.source,
+        key=item.key,
+        title=title,
+        body=body,
+        url=canonical_url(item.url),
+        published=to_utc(item.published),
+        content_hash=_hash_clean(title, body),
+        authors=_clean_names(item.authors),
+        categories=_clean_names(item.categories),
+    )
+
+
+def _clean_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    cleaned = (_one_line(name) for name in names)
+    return tuple(dict.fromkeys(name for name in cleaned if name))
