@@ -7,6 +7,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newswatch.sources.feeds import FeedParseError, ParsedFeed, decode_body, parse_feed
 
@@ -204,3 +206,33 @@ def test_empty_body_is_a_clear_error(body: bytes) -> None:
 def test_bodies_that_are_no_feed(body: bytes, message: str) -> None:
     with pytest.raises(FeedParseError, match=message):
         parse(body)
+
+
+SMALL_FEED = (
+    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+    b"<item><guid>1</guid><title>A &amp; B</title><link>/a</link>"
+    b"<description>&lt;p&gt;x&lt;/p&gt;</description>"
+    b"<pubDate>Sun, 01 Feb 2026 09:30:00 GMT</pubDate></item></channel></rss>"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_any_bytes_give_a_feed_or_a_feed_parse_error(body: bytes) -> None:
+    try:
+        parse(body)
+    except FeedParseError as exc:
+        assert str(exc).startswith(URL)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(SMALL_FEED) - 1), st.binary(max_size=3)), max_size=6))
+def test_damaged_feed_never_crashes(damage: list[tuple[int, bytes]]) -> None:
+    body = bytearray(SMALL_FEED)
+    for position, junk in damage:
+        body[position : position + len(junk)] = junk
+    try:
+        feed = parse(bytes(body))
+    except FeedParseError:
+        return
+    assert all(item.key and item.published for item in feed.items)

@@ -171,7 +171,8 @@ class _EntryMapper:
         self.fetched_at = fetched_at
         self.feed_authors = _authors(feed)
 
-    def item(self, entry: dict[str, Any]) -> RawItem:
+    def item(self, parsed: dict[str, Any]) -> RawItem:
+        entry = dict(parsed)  # plain lookups: FeedParserDict maps "updated" to "published"
         title = _title(entry)
         body = _body(entry)
         link = resolve_link(self.url, entry.get("link"))
