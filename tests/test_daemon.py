@@ -102,3 +102,37 @@ def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(tmp_path: Pa
     finally:
         code, _ = daemon.stop()
     assert code == 0
+
+
+def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: Path) -> None:
+    import feedserver
+
+    server = feedserver.start()
+    try:
+        body = (
+            b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+            b"<item><guid>1</guid><title>Talks</title><description>Biden met Kosachev."
+            b"</description></item></channel></rss>"
+        )
+        good = feedserver.set_route(server, "/wire.xml", feedserver.feed(body))
+        hang = feedserver.set_route(server, "/hang.xml", feedserver.Reply(behaviour="hang"))
+        (tmp_path / "seeds").mkdir()
+        config = write_config(
+            tmp_path,
+            f"sqlite:///{tmp_path}/nw.db",
+            tmp_path / "seeds",
+            extra="fetch: {timeout: 60s}\n",
+        )
+        text = config.read_text().replace(
+            "sources:\n", f"sources:\n  feeds:\n    - url: {good}\n    - url: {hang}\n"
+        )
+        config.write_text(text.replace("schedule:\n", "schedule:\n  interval: 1h\n"))
+        daemon = Daemon(config)
+        try:
+            line = daemon.wait_for(daemon.out, "Konstantin Kosachev", timeout=20)
+            assert json.loads(line)["source"] == "Wire"
+        finally:
+            code, took = daemon.stop()
+        assert code == 0 and took < 10
+    finally:
+        feedserver.stop(server)

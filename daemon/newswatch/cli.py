@@ -12,13 +12,17 @@ from pathlib import Path
 from newswatch import __version__
 from newswatch.app import compile_config, open_app
 from newswatch.config import Config, ConfigError, find_config_path, load_config
+from newswatch.feedreport import feed_rows, render_table
 from newswatch.log import configure_logging
 from newswatch.match import explain, snippet
 from newswatch.model import Match, iso_utc
 from newswatch.normalize import normalize_text
 from newswatch.pipeline import utc_now
+from newswatch.sources.opml import OpmlError, feeds_yaml, parse_opml
+from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
 from newswatch.sources.seeds import SeedFormatError, parse_seed
 from newswatch.store import alerts as alert_store
+from newswatch.store import feeds as feed_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision
 from newswatch.timeparse import parse_since
 
@@ -59,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--since", help="date (2024-11-14) or age (7d)")
     alerts.add_argument("--limit", type=int, default=None)
     alerts.add_argument("--json", action="store_true", help="one JSON object per line")
+    feeds = commands.add_parser("feeds", help="every feed with its health")
+    feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
+    opml = commands.add_parser("import-opml", help="the feeds of an OPML file, as YAML")
+    opml.add_argument("file", type=Path, help="the OPML file")
+    opml.add_argument(
+        "--merge",
+        type=Path,
+        metavar="FEEDS_YAML",
+        help="add the feeds to this feeds file (list it under sources.include)",
+    )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
     db_commands.add_parser("upgrade", help="apply schema migrations")
@@ -71,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_format, args.log_level)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
+    if args.command == "import-opml":  # needs no config
+        try:
+            return cmd_import_opml(args)
+        except UsageError as exc:
+            return _fail(str(exc), EXIT_USAGE)
     handler = COMMANDS[args.command]
     try:
         config = load_config(find_config_path(args.config))
@@ -113,13 +132,17 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
+    seeds = [s for s in config.sources.seeds if args.source in (None, s.source_name)]
+    feeds = [f for f in config.sources.feeds if args.source in (None, f.name, f.url)]
+    if args.source and not seeds and not feeds:
+        names = [s.source_name for s in config.sources.seeds]
+        names += [f.name or f.url for f in config.sources.feeds]
+        raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
     app = open_app(config)
     try:
-        seeds = [s for s in config.sources.seeds if args.source in (None, s.source_name)]
-        if args.source and not seeds:
-            names = [s.source_name for s in config.sources.seeds]
-            raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
+        if feeds:
+            reports += app.pipeline.refresh_feeds(feeds, force=True)
         app.pipeline.deliver()
     finally:
         app.close()
@@ -209,6 +232,42 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
+    engine = open_database(config.database)
+    try:
+        with engine.connect() as connection:
+            records = feed_store.load_records(connection, [f.url for f in config.sources.feeds])
+    finally:
+        engine.dispose()
+    rows = feed_rows(config.sources.feeds, records)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    elif rows:
+        print(render_table(rows))
+    else:
+        print("no feeds configured (add them under sources.feeds or sources.opml)")
+    return EXIT_OK
+
+
+def cmd_import_opml(args: argparse.Namespace) -> int:
+    try:
+        feeds = parse_opml(args.file.read_bytes(), str(args.file))
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+    except OpmlError as exc:
+        raise UsageError(str(exc)) from None
+    if args.merge is None:
+        print(feeds_yaml(feeds), end="")
+        return EXIT_OK
+    try:
+        added = merge_feeds_file(args.merge, feeds)
+    except MergeError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"{args.merge}: {added} feed(s) added, {len(feeds) - added} already listed")
+    return EXIT_OK
+
+
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
     engine = open_database(config.database)
     try:
@@ -233,4 +292,5 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "replay": cmd_replay,
     "alerts": cmd_alerts,
     "db": cmd_db,
+    "feeds": cmd_feeds,
 }

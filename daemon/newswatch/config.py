@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from newswatch.match.query import QuerySyntaxError, parse_query
+from newswatch.sources.opml import OpmlError, parse_opml
 from newswatch.yamlsource import LocatedYaml, Location, PathKey, YamlError, load_located
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
@@ -114,6 +115,13 @@ class Sources(_Model):
     seeds: tuple[SeedSource, ...] = ()
     feeds: tuple[FeedSource, ...] = ()
     opml: tuple[Path, ...] = ()
+    include: tuple[Path, ...] = ()
+
+
+class FeedList(_Model):
+    """A feeds file named in `sources.include` (what `import-opml --merge` writes)."""
+
+    feeds: tuple[FeedSource, ...] = ()
 
 
 class Schedule(_Model):
@@ -278,6 +286,7 @@ def load_config(path: Path) -> Config:
         problems.extend(_describe(exc, located))
         raise ConfigError(_in_file_order(problems)) from None
     config = _merge_watches(config, included)
+    config = _add_listed_feeds(config, path, problems)
     problems.extend(_check_watches(config, located))
     if problems:
         raise ConfigError(_in_file_order(problems))
@@ -354,6 +363,53 @@ def _read_people_csv(path: Path) -> Iterable[Person]:
             problems.append(f"{path}:{number}: {exc.errors()[0]['msg']}")
     if problems:
         raise ConfigError(problems)
+
+
+def _add_listed_feeds(config: Config, path: Path, problems: list[str]) -> Config:
+    """Feeds from `sources.include` files and `sources.opml` lists, after the inline ones."""
+    listed: list[FeedSource] = []
+    for name in config.sources.include:
+        target = name if name.is_absolute() else path.parent / name
+        try:
+            listed += _load_feed_list(target)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    for opml_path in config.sources.opml:
+        try:
+            feeds = parse_opml(opml_path.read_bytes(), str(opml_path))
+        except OSError as exc:
+            problems.append(f"{opml_path}:1: cannot read the OPML file: {exc.strerror}")
+            continue
+        except OpmlError as exc:
+            problems.append(str(exc))
+            continue
+        listed += [FeedSource(url=f.url, name=f.title) for f in feeds]
+    if not listed:
+        return config
+    by_url = {feed.url: feed for feed in listed}
+    for feed in config.sources.feeds:  # an inline entry wins over a listed one
+        by_url.pop(feed.url, None)
+    sources = config.sources.model_copy(
+        update={"feeds": config.sources.feeds + tuple(by_url.values())}
+    )
+    return config.model_copy(update={"sources": sources})
+
+
+def _load_feed_list(path: Path) -> list[FeedSource]:
+    try:
+        located = load_located(path)
+    except YamlError as exc:
+        raise ConfigError([str(exc)]) from None
+    try:
+        return list(FeedList.model_validate(located.data or {}).feeds)
+    except ValidationError as exc:
+        raise ConfigError(
+            [
+                f"{located.where(_yaml_path(e['loc']))}: "
+                f"{_message(e, _yaml_path(e['loc']), FeedList)}"
+                for e in exc.errors()
+            ]
+        ) from None
 
 
 def _merge_watches(config: Config, included: list[Watch]) -> Config:

@@ -6,25 +6,31 @@ Stages never call each other; each refresh ends with one canonical log line.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from newswatch import feedcycle
 from newswatch.alerts.outbox import build_alert, deliver_pending
 from newswatch.alerts.sink import Sink
-from newswatch.config import SeedSource
+from newswatch.config import FeedSource, Fetch, SeedSource
+from newswatch.feedpolicy import FeedState, after_fetch
+from newswatch.feedwork import FeedBody, FeedParsers, ParsedBody
 from newswatch.log import get_logger
 from newswatch.match import Matcher
 from newswatch.model import Alert, Document, RawItem
 from newswatch.normalize import normalize
 from newswatch.sources import seeds
+from newswatch.sources.http import FetchResult
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
+from newswatch.store import feeds as feed_store
 from newswatch.store import seedfiles
 from newswatch.store.db import describe_operational_error
 
@@ -52,6 +58,7 @@ class RefreshReport:
     skipped: int = 0
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    details: dict[str, object] = field(default_factory=dict)
 
     def add(self, other: IngestCounts) -> None:
         self.new += other.new
@@ -71,11 +78,20 @@ class RefreshReport:
             "alerts": self.alerts,
             "skipped": self.skipped,
             "duration_ms": duration_ms,
+            **self.details,
         }
         if self.error:
             log.error("source_refreshed", **fields, error=self.error)
         else:
             log.info("source_refreshed", **fields)
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """How feeds are fetched and how often, from the config."""
+
+    fetch: Fetch = field(default_factory=Fetch)
+    interval: timedelta = timedelta(minutes=15)
 
 
 @dataclass
@@ -96,19 +112,29 @@ class Pipeline:
         matcher: Matcher,
         sinks: Sequence[Sink],
         clock: Clock = utc_now,
+        feed_settings: FeedSettings | None = None,
     ) -> None:
         self.engine = engine
         self.matcher = matcher
         self.sinks = list(sinks)
         self.clock = clock
+        self.feed_settings = feed_settings or FeedSettings()
+        self.parsers = FeedParsers()
+        self.rng = random.Random()
         # SQLite allows one writer; serialising our own writers avoids lock waits.
         self._write_lock = threading.Lock()
         self.stop_requested = threading.Event()
 
-    def reconfigure(self, matcher: Matcher, sinks: Sequence[Sink]) -> None:
-        """Swap in a new matcher and sinks (one attribute store each: atomic for readers)."""
+    def reconfigure(
+        self, matcher: Matcher, sinks: Sequence[Sink], feed_settings: FeedSettings
+    ) -> None:
+        """Swap in a new matcher, sinks and feed settings (each one atomic attribute store)."""
         self.matcher = matcher
         self.sinks = list(sinks)
+        self.feed_settings = feed_settings
+
+    def close(self) -> None:
+        self.parsers.close()
 
     def ingest(self, items: Iterable[RawItem]) -> IngestCounts:
         """Normalise, store and match items in one transaction, then deliver alerts."""
@@ -168,6 +194,16 @@ class Pipeline:
         if not dry_run:
             self.deliver()
         return raised
+
+    def refresh_feeds(
+        self, feeds: Sequence[FeedSource], *, force: bool = False
+    ) -> list[RefreshReport]:
+        """Poll the due feeds (all but those told to wait, with `force`) and import them."""
+        try:
+            return _FeedRefresh(self, force).run(feeds)
+        except SQLAlchemyError as exc:
+            log.error("feed_cycle_failed", error=_database_error(self.engine, exc))
+            return []
 
     def refresh_seeds(self, source: SeedSource) -> RefreshReport:
         """Import new and edited files of one seed folder; report broken ones and go on."""
@@ -252,3 +288,142 @@ def _database_error(engine: Engine, exc: SQLAlchemyError) -> str:
     if isinstance(exc, OperationalError):
         return describe_operational_error(engine.url.render_as_string(), exc)
     return f"database error: {str(exc).splitlines()[0]}"
+
+
+class _FeedRefresh:
+    """One feed cycle: due feeds -> fetch -> parse -> store and match -> next state."""
+
+    def __init__(self, pipeline: Pipeline, force: bool) -> None:
+        self.pipeline = pipeline
+        self.force = force
+        self.settings = pipeline.feed_settings
+
+    def run(self, feeds: Sequence[FeedSource]) -> list[RefreshReport]:
+        due = self._due(feeds, self.pipeline.clock())
+        if not due or self.pipeline.stop_requested.is_set():
+            return []
+        reports = []
+        stop = self.pipeline.stop_requested
+        for batch in feedcycle.fetch_in_batches(due, self.settings.fetch, stop):
+            parsed = self._parse([(due[i], result) for i, result in batch])
+            for (index, result), body in zip(batch, parsed, strict=True):
+                reports.append(self._finish(due[index], result, body))
+            self.pipeline.deliver()
+        return reports
+
+    def _due(self, feeds: Sequence[FeedSource], now: datetime) -> list[feedcycle.DueFeed]:
+        pipeline = self.pipeline
+        with pipeline.engine.connect() as connection:
+            stored = feed_store.load_records(connection, [f.url for f in feeds])
+        interval = self.settings.interval
+        records = {
+            f.url: feedcycle.current_record(
+                f, stored.get(f.url), now, f.interval or interval, pipeline.rng
+            )
+            for f in feeds
+        }
+        changed = [r for url, r in records.items() if stored.get(url) is not r]
+        if changed:
+            with pipeline._write_lock, pipeline.engine.begin() as connection:
+                feed_store.save_records(connection, changed)
+        return feedcycle.select_due(feeds, records, now, interval, force=self.force)
+
+    def _parse(
+        self, fetched: Sequence[tuple[feedcycle.DueFeed, FetchResult]]
+    ) -> list[ParsedBody | None]:
+        """Parse the bodies that came back (in worker processes when there are many)."""
+        fetched_at = self.pipeline.clock()
+        work = {
+            index: FeedBody(
+                body=result.body,
+                url=result.final_url,
+                headers=result.headers,
+                source=due.source.name or due.record.title,
+                fetched_at=fetched_at,
+            )
+            for index, (due, result) in enumerate(fetched)
+            if result.outcome == "ok" and result.body is not None
+        }
+        parsed = dict(zip(work, self.pipeline.parsers.parse_all(list(work.values())), strict=True))
+        return [parsed.get(index) for index in range(len(fetched))]
+
+    def _finish(
+        self, due: feedcycle.DueFeed, result: FetchResult, parsed: ParsedBody | None
+    ) -> RefreshReport:
+        pipeline = self.pipeline
+        record = due.record
+        name = due.source.name or (parsed and parsed.title) or record.title or due.source.url
+        report = RefreshReport(source=name, status=_feed_status(result, parsed))
+        report.details = {
+            "url": record.state.fetch_url,
+            "http_status": result.status,
+            "fetch_ms": round(result.elapsed_ms, 1),
+        }
+        state = after_fetch(
+            record.state,
+            result,
+            now=pipeline.clock(),
+            interval=due.interval,
+            max_backoff=self.settings.fetch.max_backoff,
+            rng=pipeline.rng,
+            bozo=parsed.bozo if parsed else None,
+            parse_error=parsed.error if parsed else None,
+        )
+        try:
+            with pipeline._write_lock, pipeline.engine.begin() as connection:
+                if parsed and parsed.documents:
+                    report.add(pipeline._store_and_match(connection, parsed.documents))
+                feed_store.save_records(connection, [_next_record(record, state, parsed, report)])
+        except SQLAlchemyError as exc:
+            report.status, report.error = "error", _database_error(pipeline.engine, exc)
+        _log_feed_events(record.state, state, parsed, name)
+        if report.status in ("error", "gone"):
+            report.error = report.error or state.last_error
+        report.log()
+        return report
+
+
+def _feed_status(result: FetchResult, parsed: ParsedBody | None) -> str:
+    if parsed is not None and parsed.error:
+        return "error"
+    return result.outcome
+
+
+def _next_record(
+    record: feed_store.FeedRecord,
+    state: FeedState,
+    parsed: ParsedBody | None,
+    report: RefreshReport,
+) -> feed_store.FeedRecord:
+    if parsed is None or parsed.error:
+        return feed_store.with_state(record, state)
+    return feed_store.with_state(
+        record,
+        state,
+        title=parsed.title or record.title,
+        documents=record.documents + report.new,
+        entries_last=len(parsed.documents),
+        bozo_count=record.bozo_count + (1 if parsed.bozo else 0),
+    )
+
+
+def _log_feed_events(
+    before: FeedState, after: FeedState, parsed: ParsedBody | None, name: str
+) -> None:
+    if after.current_url and after.current_url != before.current_url:
+        log.info(
+            "feed_moved",
+            source=name,
+            url=before.url,
+            new_url=after.current_url,
+            hint="update the feed's url in the config to stop this redirect",
+        )
+    if after.status == "gone" and before.status != "gone":
+        log.warning(
+            "feed_gone",
+            source=name,
+            url=before.url,
+            hint="the server says the feed is gone; edit or remove its config entry",
+        )
+    if parsed is not None and parsed.bozo:
+        log.warning("feed_malformed", source=name, url=after.fetch_url, reason=parsed.bozo)

@@ -12,6 +12,7 @@ from newswatch.config import Config
 from newswatch.pipeline import Pipeline
 
 OUTBOX_INTERVAL = timedelta(seconds=30)
+FEED_TICK = timedelta(seconds=5)
 SOURCE_JOB_PREFIX = "source:"
 
 
@@ -36,6 +37,16 @@ def schedule_sources(scheduler: BackgroundScheduler, config: Config, pipeline: P
             seed.interval or config.schedule.seed_scan,
             pipeline.refresh_seeds,
             (seed,),
+            now,
+        )
+    if config.sources.feeds:
+        # one job for all feeds: each feed's next poll lives in the database
+        _every(
+            scheduler,
+            f"{SOURCE_JOB_PREFIX}feeds",
+            FEED_TICK,
+            pipeline.refresh_feeds,
+            (config.sources.feeds,),
             now,
         )
 

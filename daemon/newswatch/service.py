@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from newswatch.app import compile_config, open_app
+from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.config import Config, ConfigError
 from newswatch.log import get_logger
 from newswatch.scheduler import new_scheduler, schedule_outbox, schedule_sources
@@ -57,7 +57,7 @@ class Service:
         if new.database != self.config.database:
             log.warning("config_reload_database_ignored", hint="restart to change `database:`")
             new = new.model_copy(update={"database": self.config.database})
-        self.app.pipeline.reconfigure(matcher, build_sinks(new))
+        self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new))
         schedule_sources(self.scheduler, new, self.app.pipeline)
         self.config = new
         log.info("config_reloaded", people=len(new.watch.people), topics=len(new.watch.topics))

@@ -1,0 +1,139 @@
+"""The I/O edges of a feed cycle: which feeds are due, and fetching them.
+
+The pipeline composes these with parsing, storing and matching; nothing
+here touches documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import random
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from newswatch.config import FeedSource, Fetch
+from newswatch.dedup import sha256_hex
+from newswatch.feedpolicy import FeedState, first_poll, is_due, may_poll_now
+from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
+from newswatch.store.feeds import FeedRecord
+
+STOP_POLL_S = 0.2
+# New feeds are first polled within this window (or their interval, if shorter):
+# spread enough that hundreds never fire at once, soon enough that a user who
+# adds a feed sees it working.
+FIRST_POLL_SPREAD = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class DueFeed:
+    source: FeedSource
+    record: FeedRecord
+    interval: timedelta
+
+
+def config_hash(feed: FeedSource) -> str:
+    """Fingerprint of a feed's config entry: a gone feed is retried when it changes."""
+    interval = feed.interval.total_seconds() if feed.interval else None
+    return sha256_hex(f"{feed.url}\0{feed.name}\0{interval}")
+
+
+def current_record(
+    feed: FeedSource,
+    stored: FeedRecord | None,
+    now: datetime,
+    interval: timedelta,
+    rng: random.Random,
+) -> FeedRecord:
+    """The stored record, a fresh one for a new feed, or a reset one if its entry changed."""
+    fingerprint = config_hash(feed)
+    if stored is None:
+        spread = min(interval, FIRST_POLL_SPREAD)
+        state = FeedState(url=feed.url, next_poll=first_poll(now, spread, rng))
+        return FeedRecord(state=state, config_hash=fingerprint)
+    if stored.config_hash != fingerprint:
+        state = FeedState(url=feed.url, next_poll=now)
+        return FeedRecord(
+            state=state, config_hash=fingerprint, title=stored.title, documents=stored.documents
+        )
+    return stored
+
+
+def select_due(
+    feeds: Sequence[FeedSource],
+    records: dict[str, FeedRecord],
+    now: datetime,
+    default_interval: timedelta,
+    *,
+    force: bool,
+) -> list[DueFeed]:
+    """Feeds to poll now; `force` polls all except those a server told us to leave alone."""
+    due = []
+    for feed in feeds:
+        record = records[feed.url]
+        ready = may_poll_now(record.state, now) if force else is_due(record.state, now)
+        if ready:
+            due.append(DueFeed(feed, record, feed.interval or default_interval))
+    return due
+
+
+Finished = list[tuple[int, FetchResult]]
+
+
+def fetch_in_batches(
+    due: Sequence[DueFeed], settings: Fetch, stop: threading.Event
+) -> Iterator[Finished]:
+    """Fetch every due feed concurrently, yielding what has finished as it finishes.
+
+    The fetching runs in its own thread with its own event loop, so parsing and
+    storing one batch overlaps the fetching of the next, and one slow server
+    never holds back the feeds that already answered. A stop request cancels
+    what is still in flight; those feeds keep their state and are polled later.
+    """
+    finished: queue.Queue[tuple[int, FetchResult] | None] = queue.Queue()
+    requests = [d.record.state.request() for d in due]
+    worker = threading.Thread(
+        target=lambda: asyncio.run(_fetch_into(requests, settings, stop, finished)),
+        name="newswatch-fetch",
+        daemon=True,
+    )
+    worker.start()
+    done = False
+    while not done:
+        batch: Finished = []
+        item = finished.get()
+        while True:
+            if item is None:
+                done = True
+                break
+            batch.append(item)
+            try:
+                item = finished.get_nowait()
+            except queue.Empty:
+                break
+        if batch:
+            yield batch
+    worker.join()
+
+
+async def _fetch_into(
+    requests: list[FetchRequest],
+    settings: Fetch,
+    stop: threading.Event,
+    finished: queue.Queue[tuple[int, FetchResult] | None],
+) -> None:
+    async with Fetcher(settings) as fetcher:
+
+        async def one(index: int) -> None:
+            finished.put((index, await fetcher.fetch(requests[index])))
+
+        tasks = [asyncio.ensure_future(one(i)) for i in range(len(requests))]
+        pending = set(tasks)
+        while pending and not stop.is_set():
+            _, pending = await asyncio.wait(pending, timeout=STOP_POLL_S)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    finished.put(None)

@@ -1,0 +1,91 @@
+"""Feed state between polls: validators, health, backoff, next poll, counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from newswatch.dedup import sha256_hex
+from newswatch.feedpolicy import FeedState
+from newswatch.store.dialect import upsert
+from newswatch.store.tables import documents, feeds
+
+_STATE_COLUMNS = (
+    "current_url",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "status",
+    "consecutive_failures",
+    "next_poll",
+    "last_success",
+    "last_error",
+    "last_error_at",
+    "bozo",
+    "retry_after",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRecord:
+    """A feed's stored state plus what we learned of it (title, counters)."""
+
+    state: FeedState
+    config_hash: str
+    title: str | None = None
+    documents: int = 0
+    entries_last: int = 0
+    bozo_count: int = 0
+
+
+def load_records(connection: Connection, urls: Sequence[str]) -> dict[str, FeedRecord]:
+    hashes = [sha256_hex(url) for url in urls]
+    rows = connection.execute(select(feeds).where(feeds.c.url_hash.in_(hashes)))
+    return {row.url: _record(row) for row in rows}
+
+
+def all_records(connection: Connection) -> list[FeedRecord]:
+    return [_record(row) for row in connection.execute(select(feeds).order_by(feeds.c.url))]
+
+
+def save_records(connection: Connection, records: Sequence[FeedRecord]) -> None:
+    if records:
+        connection.execute(upsert(connection, feeds, ["url_hash"]), [_row(r) for r in records])
+
+
+def count_documents_by_source(connection: Connection) -> dict[str, int]:
+    query = select(documents.c.source, func.count()).group_by(documents.c.source)
+    return {source: int(count) for source, count in connection.execute(query)}
+
+
+def _record(row: Any) -> FeedRecord:
+    state = FeedState(url=row.url, **{name: getattr(row, name) for name in _STATE_COLUMNS})
+    return FeedRecord(
+        state=state,
+        config_hash=row.config_hash,
+        title=row.title,
+        documents=row.documents,
+        entries_last=row.entries_last,
+        bozo_count=row.bozo_count,
+    )
+
+
+def _row(record: FeedRecord) -> dict[str, Any]:
+    state = record.state
+    return {
+        "url_hash": sha256_hex(state.url),
+        "url": state.url,
+        "config_hash": record.config_hash,
+        "title": record.title,
+        "documents": record.documents,
+        "entries_last": record.entries_last,
+        "bozo_count": record.bozo_count,
+        **{name: getattr(state, name) for name in _STATE_COLUMNS},
+    }
+
+
+def with_state(record: FeedRecord, state: FeedState, **changes: Any) -> FeedRecord:
+    return replace(record, state=state, **changes)
