@@ -228,6 +228,7 @@ def test_read_seed_reports_the_files_path_and_keeps_the_stamp(tmp_path: Path) ->
     assert str(caught.value).startswith(f"{tmp_path / 'broken.txt'}:1: ")
     assert caught.value.stamp is not None
     assert caught.value.stamp.size == file.size
+    assert caught.value.sha256 == hashlib.sha256(file.path.read_bytes()).hexdigest()
 
 
 def test_invalid_utf8_names_the_line_of_the_bad_byte(tmp_path: Path) -> None:

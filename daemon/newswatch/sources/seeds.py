@@ -61,6 +61,11 @@ class SeedFormatError(Exception):
         self.expected = expected
         self.stamp = stamp
 
+    @property
+    def sha256(self) -> str | None:
+        """The hash of the broken file's bytes, when it was read."""
+        return None if self.stamp is None else self.stamp.sha256
+
 
 class SeedReadError(OSError):
     """A seed file that could not be read (vanished, permission denied, ...)."""
