@@ -269,17 +269,13 @@ def _read_seed(file: seeds.SeedFile, source: str, known: seeds.FileStamp | None)
     try:
         stamp, item = seeds.read_seed(file, source=source)
     except seeds.SeedFormatError as exc:
-        return _SeedOutcome(stamp=_stamp_of(file, exc), error=str(exc))
+        stamp = exc.stamp or seeds.FileStamp(file.size, file.mtime_ns, None)
+        return _SeedOutcome(stamp=stamp, error=str(exc))
     except seeds.SeedReadError as exc:
         return _SeedOutcome(stamp=seeds.FileStamp(file.size, file.mtime_ns, None), error=str(exc))
     if known is not None and known.sha256 == stamp.sha256:
         return _SeedOutcome(stamp=stamp)
     return _SeedOutcome(stamp=stamp, item=item)
-
-
-def _stamp_of(file: seeds.SeedFile, exc: seeds.SeedFormatError) -> seeds.FileStamp:
-    sha = getattr(exc, "sha256", None)
-    return seeds.FileStamp(file.size, file.mtime_ns, sha if isinstance(sha, str) else None)
 
 
 def _database_error(engine: Engine, exc: SQLAlchemyError) -> str:
