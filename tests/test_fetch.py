@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -182,8 +183,6 @@ def test_retry_after_forms() -> None:
 
 
 def test_gzip_and_deflate_bodies_are_decoded(server: FeedServer) -> None:
-    import zlib
-
     gz = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     gzipped = gz.compress(BODY) + gz.flush()
     url = route(server, "/gz", Reply(body=gzipped, headers={"Content-Encoding": "gzip"}))
@@ -217,3 +216,15 @@ def test_results_as_they_complete(server: FeedServer) -> None:
             return [r.url async for r in fetcher.fetch_as_completed(requests)]
 
     assert asyncio.run(go()) == [quick, slow]
+
+
+def test_corrupt_or_truncated_gzip_is_an_error(server: FeedServer) -> None:
+    gz = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    gzipped = gz.compress(BODY * 50) + gz.flush()
+    gzip = {"Content-Encoding": "gzip"}
+    url = route(server, "/not-gzip", Reply(body=b"plain text, not gzip", headers=gzip))
+    result = fetch(FetchRequest(url))
+    assert result.outcome == "error"
+    assert (result.error or "").startswith("the body is not valid gzip data")
+    url = route(server, "/cut-gzip", Reply(body=gzipped[: len(gzipped) // 2], headers=gzip))
+    assert fetch(FetchRequest(url)).error == "the gzip body was cut short"

@@ -258,15 +258,20 @@ class Inflater:
         if self._coding in {"", "identity"}:
             self._add(data)
             return
-        while data:
-            decoder = self._decoder or self._start(data)
-            self._add(decoder.decompress(data, self._limit - self._size + 1))
-            data = decoder.unconsumed_tail
-            if decoder.eof and not data:  # a second gzip member may follow
-                data, self._decoder = decoder.unused_data, None
+        try:
+            while data:
+                decoder = self._decoder or self._start(data)
+                self._add(decoder.decompress(data, self._limit - self._size + 1))
+                data = decoder.unconsumed_tail
+                if decoder.eof and not data:  # a second gzip member may follow
+                    data, self._decoder = decoder.unused_data, None
+        except zlib.error as exc:
+            raise FetchError(f"the body is not valid {self._coding} data: {exc}") from None
 
     def finish(self) -> bytes:
         if self._decoder is not None:
+            if not self._decoder.eof and self._coding != "deflate":
+                raise FetchError(f"the {self._coding} body was cut short")
             self._add(self._decoder.flush())
         return b"".join(self._parts)
 
