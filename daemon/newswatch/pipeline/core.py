@@ -1,0 +1,186 @@
+"""The pipeline's shared core: store, match and alert; delivery; replay.
+
+source -> parse -> normalise -> dedup/store -> match -> alert rows -> delivery.
+Stages never call each other; each refresh ends with one canonical log line.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from newswatch.alerts.outbox import build_alert, deliver_pending
+from newswatch.alerts.sink import Sink
+from newswatch.config import Fetch
+from newswatch.feedwork import FeedParsers
+from newswatch.log import get_logger
+from newswatch.match import Matcher
+from newswatch.model import Alert, Document
+from newswatch.store import alerts as alert_store
+from newswatch.store import documents as document_store
+from newswatch.store.db import describe_operational_error
+
+Clock = Callable[[], datetime]
+
+log = get_logger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RefreshReport:
+    """The outcome of one source refresh, logged as one canonical line."""
+
+    source: str
+    status: str = "ok"
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+    skipped: int = 0
+    error: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+    details: dict[str, object] = field(default_factory=dict)
+
+    def add(self, other: IngestCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.duplicates += other.duplicates
+        self.alerts += other.alerts
+
+    def log(self) -> None:
+        duration_ms = round((time.perf_counter() - self.started) * 1000, 1)
+        fields = {
+            "source": self.source,
+            "status": self.status,
+            "new": self.new,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "alerts": self.alerts,
+            "skipped": self.skipped,
+            "duration_ms": duration_ms,
+            **self.details,
+        }
+        if self.error:
+            log.error("source_refreshed", **fields, error=self.error)
+        else:
+            log.info("source_refreshed", **fields)
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """How feeds are fetched and how often, from the config."""
+
+    fetch: Fetch = field(default_factory=Fetch)
+    interval: timedelta = timedelta(minutes=15)
+
+
+@dataclass
+class IngestCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+
+
+class PipelineCore:
+    """Runs refreshes against one database with the current matcher and sinks."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        matcher: Matcher,
+        sinks: Sequence[Sink],
+        clock: Clock = utc_now,
+        feed_settings: FeedSettings | None = None,
+    ) -> None:
+        self.engine = engine
+        self.matcher = matcher
+        self.sinks = list(sinks)
+        self.clock = clock
+        self.feed_settings = feed_settings or FeedSettings()
+        self.parsers = FeedParsers()
+        self.rng = random.Random()
+        # SQLite allows one writer; serialising our own writers avoids lock waits.
+        self.write_lock = threading.Lock()
+        self.stop_requested = threading.Event()
+
+    def reconfigure(
+        self, matcher: Matcher, sinks: Sequence[Sink], feed_settings: FeedSettings
+    ) -> None:
+        """Swap in a new matcher, sinks and feed settings (each one atomic attribute store)."""
+        self.matcher = matcher
+        self.sinks = list(sinks)
+        self.feed_settings = feed_settings
+
+    def close(self) -> None:
+        self.parsers.close()
+
+    def store_and_match(self, connection: Connection, documents: list[Document]) -> IngestCounts:
+        now = self.clock()
+        saved = document_store.save_documents(connection, documents, now)
+        alerts = self.alerts_for(saved.new + saved.updated)
+        stored = alert_store.save_alerts(connection, alerts, [s.key for s in self.sinks], now)
+        return IngestCounts(
+            new=len(saved.new),
+            updated=len(saved.updated),
+            unchanged=saved.unchanged,
+            duplicates=saved.duplicates,
+            alerts=len(stored),
+        )
+
+    def alerts_for(self, documents: Iterable[Document]) -> list[Alert]:
+        matcher = self.matcher
+        return [
+            build_alert(document, match)
+            for document in documents
+            for match in matcher.match(document.title, document.body, document.source)
+        ]
+
+    def deliver(self) -> int:
+        """Deliver pending alerts; never raises for a sink or database failure."""
+        try:
+            return deliver_pending(self.engine, self.sinks, self.clock())
+        except SQLAlchemyError as exc:
+            log.error("alert_delivery_failed", error=database_error(self.engine, exc))
+            return 0
+
+    def replay(self, since: datetime, *, dry_run: bool) -> list[Alert]:
+        """Run the current watches over stored documents; alert pairs never alerted before.
+
+        With `dry_run`, nothing is stored or sent: the alerts that would be raised are returned.
+        """
+        raised: list[Alert] = []
+        with self.engine.connect() as reader:
+            for batch in document_store.iter_documents_since(reader, since):
+                candidates = self.alerts_for(batch)
+                if dry_run:
+                    done = alert_store.alerted_pairs(reader, [d.id for d in batch if d.id])
+                    raised += [
+                        a for a in candidates if (a.document_id, a.kind, a.watch) not in done
+                    ]
+                    continue
+                with self.write_lock, self.engine.begin() as writer:
+                    sinks = [s.key for s in self.sinks]
+                    raised += alert_store.save_alerts(writer, candidates, sinks, self.clock())
+        if not dry_run:
+            self.deliver()
+        return raised
+
+
+def database_error(engine: Engine, exc: SQLAlchemyError) -> str:
+    if isinstance(exc, OperationalError):
+        return describe_operational_error(engine.url.render_as_string(), exc)
+    return f"database error: {str(exc).splitlines()[0]}"
