@@ -1,0 +1,193 @@
+"""Loading a configuration: the file, the files it includes, and every check.
+
+Every problem in the file (and in the lists it includes) is collected and
+reported together, each with `file:line`, so a user mends them in one go.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from newswatch.config.messages import ConfigError, describe, forbidden_secrets, in_file_order
+from newswatch.config.schema import Config, FeedList, FeedSource, Person, Watch
+from newswatch.match.query import QuerySyntaxError, parse_query
+from newswatch.sources.opml import OpmlError, parse_opml
+from newswatch.yamlsource import LocatedYaml, YamlError, load_located
+
+CONFIG_ENV = "NEWSWATCH_CONFIG"
+DEFAULT_CONFIG_PATHS = (Path("config/newswatch.yaml"), Path("/etc/newswatch/newswatch.yaml"))
+
+
+def find_config_path(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    for candidate in DEFAULT_CONFIG_PATHS:
+        if candidate.exists():
+            return candidate
+    raise ConfigError(
+        [
+            "no configuration found: pass --config PATH, set $NEWSWATCH_CONFIG, or create "
+            + " or ".join(str(p) for p in DEFAULT_CONFIG_PATHS)
+        ]
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Load, include and validate; raise ConfigError listing every problem."""
+    try:
+        located = load_located(path)
+    except YamlError as exc:
+        raise ConfigError([str(exc)]) from None
+    data = located.data if located.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{located.where(())}: the file must be a mapping of keys"])
+    problems = list(forbidden_secrets(located))
+    included = _load_includes(data, path, problems)
+    try:
+        config = Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        problems.extend(describe(exc, located))
+        raise ConfigError(in_file_order(problems)) from None
+    config = _merge_watches(config, included)
+    config = _add_listed_feeds(config, path, problems)
+    problems.extend(_check_watches(config, located))
+    if problems:
+        raise ConfigError(in_file_order(problems))
+    return config
+
+
+def _load_includes(data: dict[str, Any], path: Path, problems: list[str]) -> list[Watch]:
+    """Watch lists from `watch.include` files, relative to the including file."""
+    watch = data.get("watch")
+    includes = watch.get("include") if isinstance(watch, dict) else None
+    if not isinstance(includes, list):
+        return []
+    found = []
+    for name in includes:
+        target = Path(str(name))
+        if not target.is_absolute():
+            target = path.parent / target
+        try:
+            found.append(_load_include(target))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return found
+
+
+def _load_include(path: Path) -> Watch:
+    """A YAML file with `people:` and `topics:` lists, or a CSV of name and aliases."""
+    if path.suffix.lower() == ".csv":
+        return Watch(people=tuple(_read_people_csv(path)))
+    try:
+        located = load_located(path)
+    except YamlError as exc:
+        raise ConfigError([str(exc)]) from None
+    data = located.data if located.data is not None else {}
+    if not isinstance(data, dict) or "include" in data:
+        raise ConfigError([f"{located.where(())}: expected a mapping with `people:` and `topics:`"])
+    try:
+        return Watch.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, located, Watch)) from None
+
+
+def _read_people_csv(path: Path) -> Iterable[Person]:
+    """Rows of `name, alias, alias...`; aliases may also be joined with `;` or `|`."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}:1: cannot read the watch list: {exc}"]) from None
+    problems = []
+    for number, row in enumerate(rows, start=1):
+        cells = [c.strip() for c in row if c.strip()]
+        if not cells or cells[0].startswith("#") or (number == 1 and cells[0].lower() == "name"):
+            continue
+        aliases = [a.strip() for cell in cells[1:] for a in re.split(r"[;|]", cell) if a.strip()]
+        try:
+            yield Person(name=cells[0], aliases=tuple(aliases))
+        except ValidationError as exc:
+            problems.append(f"{path}:{number}: {exc.errors()[0]['msg']}")
+    if problems:
+        raise ConfigError(problems)
+
+
+def _add_listed_feeds(config: Config, path: Path, problems: list[str]) -> Config:
+    """Feeds from `sources.include` files and `sources.opml` lists, after the inline ones."""
+    listed: list[FeedSource] = []
+    for name in config.sources.include:
+        target = name if name.is_absolute() else path.parent / name
+        try:
+            listed += _load_feed_list(target)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    for opml_path in config.sources.opml:
+        try:
+            feeds = parse_opml(opml_path.read_bytes(), str(opml_path))
+        except OSError as exc:
+            problems.append(f"{opml_path}:1: cannot read the OPML file: {exc.strerror}")
+            continue
+        except OpmlError as exc:
+            problems.append(str(exc))
+            continue
+        listed += [FeedSource(url=f.url, name=f.title) for f in feeds]
+    if not listed:
+        return config
+    by_url = {feed.url: feed for feed in listed}
+    for feed in config.sources.feeds:  # an inline entry wins over a listed one
+        by_url.pop(feed.url, None)
+    sources = config.sources.model_copy(
+        update={"feeds": config.sources.feeds + tuple(by_url.values())}
+    )
+    return config.model_copy(update={"sources": sources})
+
+
+def _load_feed_list(path: Path) -> list[FeedSource]:
+    try:
+        located = load_located(path)
+    except YamlError as exc:
+        raise ConfigError([str(exc)]) from None
+    try:
+        return list(FeedList.model_validate(located.data or {}).feeds)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, located, FeedList)) from None
+
+
+def _merge_watches(config: Config, included: list[Watch]) -> Config:
+    if not included:
+        return config
+    people = config.watch.people + tuple(p for w in included for p in w.people)
+    topics = config.watch.topics + tuple(t for w in included for t in w.topics)
+    watch = config.watch.model_copy(update={"people": people, "topics": topics})
+    return config.model_copy(update={"watch": watch})
+
+
+def _check_watches(config: Config, located: LocatedYaml) -> Iterable[str]:
+    for kind, watches in (("people", config.watch.people), ("topics", config.watch.topics)):
+        seen: set[str] = set()
+        for index, watch in enumerate(watches):
+            where = located.where(("watch", kind, index, "name"))
+            if watch.name in seen:
+                yield f"{where}: {kind} name {watch.name!r} is used twice; names must be unique"
+            seen.add(watch.name)
+    for index, topic in enumerate(config.watch.topics):
+        if topic.query is None:
+            continue
+        try:
+            parse_query(topic.query)
+        except QuerySyntaxError as exc:
+            where = located.where(("watch", "topics", index, "query"))
+            yield (
+                f"{where}: query of topic {topic.name!r}: {exc.message} "
+                f"at column {exc.column + 1}: {topic.query}"
+            )

@@ -1,0 +1,226 @@
+"""The configuration schema: frozen, typed pydantic models and their value types.
+
+Durations are written 90s, 15m, 2h, 1d; sizes 10MiB, 512KB. Unknown keys are
+refused (`extra="forbid"`) so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
+_SIZE_FACTOR = {
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 10**6,
+    "mib": 2**20,
+    "gb": 10**9,
+    "gib": 2**30,
+}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'90s', '15m', '2h', '1d' (or a number of seconds) -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 90s, 15m, 2h or 1d")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration; write it like 90s, 15m, 2h or 1d")
+    number, unit = match.groups()
+    return timedelta(seconds=float(number) * _UNIT_SECONDS[unit or "s"])
+
+
+def parse_size(value: Any) -> int:
+    """'10MiB', '512KB' or a number of bytes -> bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a size; write it like 10MiB, 512KB or 1048576")
+    number, unit = match.groups()
+    return int(number) * _SIZE_FACTOR[(unit or "b").lower()]
+
+
+def _positive(delta: timedelta) -> timedelta:
+    if delta.total_seconds() <= 0:
+        raise ValueError("must be longer than zero")
+    return delta
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+PositiveDuration = Annotated[timedelta, BeforeValidator(lambda v: _positive(parse_duration(v)))]
+Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SeedSource(_Model):
+    path: Path
+    name: str | None = None
+    interval: PositiveDuration | None = None
+
+    @property
+    def source_name(self) -> str:
+        return self.name or str(self.path).rstrip("/") or "seeds"
+
+
+class FeedSource(_Model):
+    url: NonEmpty
+    name: str | None = None
+    interval: PositiveDuration | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
+            raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        return url.strip()
+
+
+class Sources(_Model):
+    seeds: tuple[SeedSource, ...] = ()
+    feeds: tuple[FeedSource, ...] = ()
+    opml: tuple[Path, ...] = ()
+    include: tuple[Path, ...] = ()
+
+
+class FeedList(_Model):
+    """A feeds file named in `sources.include` (what `import-opml --merge` writes)."""
+
+    feeds: tuple[FeedSource, ...] = ()
+
+
+class Schedule(_Model):
+    interval: PositiveDuration = timedelta(minutes=15)
+    seed_scan: PositiveDuration = timedelta(seconds=5)
+
+
+WatchField = Literal["title", "body"]
+
+
+class _WatchBase(_Model):
+    name: NonEmpty
+    min_mentions: Annotated[int, Field(ge=1)] = 1
+    fields: tuple[WatchField, ...] = ("title", "body")
+    sources: tuple[str, ...] | None = None
+
+
+class Person(_WatchBase):
+    aliases: tuple[NonEmpty, ...] = ()
+    exclude: tuple[NonEmpty, ...] = ()
+
+
+class Topic(_WatchBase):
+    any: tuple[NonEmpty, ...] = ()
+    all: tuple[NonEmpty, ...] = ()
+    none: tuple[NonEmpty, ...] = ()
+    query: str | None = None
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> Topic:
+        if not (self.any or self.all or self.query):
+            raise ValueError(f"topic {self.name!r} needs `any`, `all` or `query`")
+        return self
+
+
+class Watch(_Model):
+    include: tuple[Path, ...] = ()
+    people: tuple[Person, ...] = ()
+    topics: tuple[Topic, ...] = ()
+
+
+class LogAlert(_Model):
+    type: Literal["log"]
+
+
+class Smtp(_Model):
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    timeout: PositiveDuration = timedelta(seconds=30)
+
+    def password(self) -> str | None:
+        """The secret, read now from the environment or the file named in the config."""
+        if self.password_env:
+            return os.environ.get(self.password_env)
+        if self.password_file:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return None
+
+
+class EmailAlert(_Model):
+    type: Literal["email"]
+    to: tuple[NonEmpty, ...] = Field(min_length=1)
+    sender: NonEmpty = Field(alias="from")
+    smtp: Smtp = Smtp()
+    mode: Literal["immediate", "digest"] = "immediate"
+    every: PositiveDuration | None = None
+    at: str | None = None
+    subject_prefix: str = "[newswatch]"
+
+    @field_validator("at")
+    @classmethod
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", value):
+            raise ValueError(f"{value!r} is not a time of day; write it like 07:00")
+        return value
+
+
+AlertSink = Annotated[LogAlert | EmailAlert, Field(discriminator="type")]
+
+
+class HttpServer(_Model):
+    listen: str = "127.0.0.1:9464"
+
+
+class Fetch(_Model):
+    """How feeds are fetched; the defaults suit a polite, patient client."""
+
+    connect_timeout: PositiveDuration = timedelta(seconds=10)
+    timeout: PositiveDuration = timedelta(seconds=30)
+    max_bytes: Size = 10 * 2**20
+    concurrency: Annotated[int, Field(ge=1, le=1024)] = 16
+    per_host: Annotated[int, Field(ge=1, le=64)] = 2
+    max_backoff: PositiveDuration = timedelta(hours=6)
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+
+
+class Config(_Model):
+    database: NonEmpty = "sqlite:///newswatch.db"
+    sources: Sources = Sources()
+    schedule: Schedule = Schedule()
+    watch: Watch = Watch()
+    alerts: tuple[AlertSink, ...] = (LogAlert(type="log"),)
+    http: HttpServer | None = None
+    fetch: Fetch = Fetch()
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        if "://" not in url:
+            raise ValueError(
+                f"{url!r} is not a database URL; write sqlite:///path/to/file.db "
+                "or postgresql+psycopg://user@host/dbname"
+            )
+        return url
