@@ -134,6 +134,14 @@ def test_utf8_declared_as_something_else_reads_as_utf8() -> None:
     assert feed.bozo == "declared iso-8859-1, but the body is UTF-8"
 
 
+def test_unknown_declared_encoding_reads_as_utf8() -> None:
+    feed = parse(declared(FRENCH, "Atf-8").encode("utf-8"))
+    assert feed.items[0].title == "Café à Paris"
+    assert feed.bozo == "declared Atf-8, but the body is UTF-8"
+    legacy = parse(declared(FRENCH, "no-such-charset").encode("latin-1"))
+    assert legacy.items[0].title == "Café à Paris"
+
+
 def test_byte_order_marks() -> None:
     assert parse(b"\xef\xbb\xbf" + FRENCH.encode()).items[0].title == "Café à Paris"
     utf16 = "\ufeff" + declared(FRENCH, "utf-16")

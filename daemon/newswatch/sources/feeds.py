@@ -143,7 +143,7 @@ def _run_feedparser(data: bytes, language: str | None) -> tuple[Any, str, str | 
     source.setByteStream(io.BytesIO(data))
     try:
         reader.parse(source)
-    except xml.sax.SAXException as exc:
+    except (xml.sax.SAXException, LookupError, ValueError) as exc:  # LookupError: encoding
         loose = LooseFeedParser("", language, "utf-8", entities)
         loose.resolve_relative_uris = loose.sanitize_html = False
         loose.feed(data.decode("utf-8", "replace"))
@@ -310,10 +310,10 @@ def _relabelled_utf8(body: bytes, labels: list[str]) -> tuple[bytes, str | None]
     """Valid UTF-8 under another label: its declaration fixed, and a warning unless harmless."""
     for label in labels:
         codec = _codec_name(label)
-        if codec is None or codec == "utf-8":
+        if codec == "utf-8":
             continue
         body = _XML_DECL.sub(_UTF8_DECL.encode(), body, count=1)
-        if body.isascii() and not codec.startswith(("utf-16", "utf-32")):
+        if codec and body.isascii() and not codec.startswith(("utf-16", "utf-32")):
             return body, None
         return body, f"declared {label}, but the body is UTF-8"
     return body, None
@@ -342,13 +342,14 @@ def _decode_legacy(body: bytes, labels: list[str]) -> tuple[bytes, str | None]:
             guess = _guess_cyrillic(body)
             if guess is None:
                 return _as_utf8(_western(body)), None
-            return _as_utf8(body.decode(guess)), f"declared {label}, but the text is {guess}"
+            warning = f"declared {label}, but the text is {guess}"
+            return _as_utf8(body.decode(guess, "replace")), warning
         try:
             return _as_utf8(body.decode(codec)), None
         except UnicodeDecodeError:
             continue
     guess = _guess_cyrillic(body)
-    text = body.decode(guess) if guess else _western(body)
+    text = body.decode(guess, "replace") if guess else _western(body)
     said = f"declared {' and '.join(labels)}" if labels else "no charset declared"
     return _as_utf8(text), f"{said} and the body is not UTF-8; read as {guess or 'cp1252'}"
 
