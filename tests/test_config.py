@@ -193,3 +193,31 @@ def test_config_lookup_order(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NEWSWATCH_CONFIG", "/elsewhere.yaml")
     assert find_config_path(None) == Path("/elsewhere.yaml")
     assert find_config_path("given.yaml") == Path("given.yaml")
+
+
+def test_a_query_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """\
+        watch:
+          topics:
+            - name: Talks
+              query: '(ceasefire OR truce AND Ukraine'
+        """,
+    )
+    assert len(found) == 1
+    assert found[0].startswith(f"{tmp_path}/newswatch.yaml:4: query of topic 'Talks': ")
+    assert "at column" in found[0]
+
+
+def test_a_query_that_only_excludes_is_refused(tmp_path: Path) -> None:
+    found = problems(tmp_path, "watch:\n  topics:\n    - name: Quiet\n      query: NOT war\n")
+    assert found == [
+        f"{tmp_path}/newswatch.yaml:4: query of topic 'Quiet' only excludes terms, so it can "
+        "never match; add a term that must appear"
+    ]
+
+
+def test_a_term_without_letters_is_refused(tmp_path: Path) -> None:
+    found = problems(tmp_path, "watch:\n  people:\n    - name: X\n      aliases: ['!!!']\n")
+    assert found == [f"{tmp_path}/newswatch.yaml:4: 'X': term '!!!' has no letter or digit"]

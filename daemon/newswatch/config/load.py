@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from newswatch.config.messages import ConfigError, describe, forbidden_secrets, in_file_order
-from newswatch.config.schema import Config, FeedList, FeedSource, Person, Watch
+from newswatch.config.schema import Config, FeedList, FeedSource, Person, Topic, Watch
+from newswatch.match.nodes import walk_terms
 from newswatch.match.query import QuerySyntaxError, parse_query
 from newswatch.sources.opml import OpmlError, parse_opml
 from newswatch.yamlsource import LocatedYaml, YamlError, load_located
@@ -173,6 +174,15 @@ def _merge_watches(config: Config, included: list[Watch]) -> Config:
 
 
 def _check_watches(config: Config, located: LocatedYaml) -> Iterable[str]:
+    yield from _duplicate_names(config, located)
+    yield from _wordless_terms(config, located)
+    for index, topic in enumerate(config.watch.topics):
+        if topic.query is not None:
+            where = located.where(("watch", "topics", index, "query"))
+            yield from _query_problems(topic, str(where))
+
+
+def _duplicate_names(config: Config, located: LocatedYaml) -> Iterable[str]:
     for kind, watches in (("people", config.watch.people), ("topics", config.watch.topics)):
         seen: set[str] = set()
         for index, watch in enumerate(watches):
@@ -180,14 +190,35 @@ def _check_watches(config: Config, located: LocatedYaml) -> Iterable[str]:
             if watch.name in seen:
                 yield f"{where}: {kind} name {watch.name!r} is used twice; names must be unique"
             seen.add(watch.name)
-    for index, topic in enumerate(config.watch.topics):
-        if topic.query is None:
-            continue
-        try:
-            parse_query(topic.query)
-        except QuerySyntaxError as exc:
-            where = located.where(("watch", "topics", index, "query"))
-            yield (
-                f"{where}: query of topic {topic.name!r}: {exc.message} "
-                f"at column {exc.column + 1}: {topic.query}"
-            )
+
+
+def _wordless_terms(config: Config, located: LocatedYaml) -> Iterable[str]:
+    """A term without a letter or digit could never match: say so instead of ignoring it."""
+    watches: list[tuple[str, int, Person | Topic]] = [
+        *(("people", i, p) for i, p in enumerate(config.watch.people)),
+        *(("topics", i, t) for i, t in enumerate(config.watch.topics)),
+    ]
+    for kind, index, watch in watches:
+        lists = ("aliases", "exclude") if isinstance(watch, Person) else ("any", "all", "none")
+        for key in lists:
+            for term in getattr(watch, key):
+                if not any(char.isalnum() for char in term):
+                    where = located.where(("watch", kind, index, key))
+                    yield f"{where}: {watch.name!r}: term {term!r} has no letter or digit"
+
+
+def _query_problems(topic: Topic, where: str) -> Iterable[str]:
+    assert topic.query is not None
+    try:
+        tree = parse_query(topic.query)
+    except QuerySyntaxError as exc:
+        yield (
+            f"{where}: query of topic {topic.name!r}: {exc.message} "
+            f"at column {exc.column + 1}: {topic.query}"
+        )
+        return
+    if not (topic.any or topic.all) and all(negated for _, negated in walk_terms(tree)):
+        yield (
+            f"{where}: query of topic {topic.name!r} only excludes terms, so it can never "
+            "match; add a term that must appear"
+        )
