@@ -67,11 +67,12 @@ def test_json_feed_1_0_fallbacks() -> None:
                 {"id": 7, "content_text": "Plain\n\ntext", "date_modified": "2026-01-01T00:00:00Z"},
                 {"external_url": "https://other.example/a", "summary": "Only a summary"},
                 {"title": "No id, no url", "date_published": "not a date"},
+                {"id": "far", "date_published": "9999-12-31T23:59:59-01:00"},
             ],
         },
         content_type="application/json",
     )
-    first, second, third = feed.items
+    first, second, third, far = feed.items
     assert (first.key, first.body, first.authors) == ("7", "Plain\n\ntext", ("Feed Author",))
     assert first.published == datetime(2026, 1, 1, tzinfo=UTC)
     assert (second.key, second.url, second.body) == (
@@ -80,6 +81,7 @@ def test_json_feed_1_0_fallbacks() -> None:
         "Only a summary",
     )
     assert third.key.startswith("sha256:") and third.published == FETCHED
+    assert far.published == FETCHED  # out of range once shifted to UTC
 
 
 def test_json_feed_detected_by_body_even_when_served_as_xml() -> None:

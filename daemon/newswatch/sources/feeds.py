@@ -245,7 +245,7 @@ def _entry_date(entry: dict[str, Any]) -> datetime | None:
         if isinstance(parsed, time.struct_time):
             try:
                 return datetime(*parsed[:6], tzinfo=UTC)
-            except ValueError:
+            except (ValueError, OverflowError):
                 continue
     return None
 

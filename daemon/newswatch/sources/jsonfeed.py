@@ -93,7 +93,7 @@ def _date(value: Any) -> datetime | None:
         return None
     try:
         return as_utc(datetime.fromisoformat(value.strip()))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted to UTC
         return None
 
 
