@@ -110,6 +110,13 @@ def test_permanent_then_temporary_is_not_remembered(server: FeedServer) -> None:
     assert result.outcome == "ok" and result.permanent_url is None
 
 
+def test_permanent_redirect_to_an_unfetchable_url_is_not_remembered(server: FeedServer) -> None:
+    url = route(server, "/to-ftp", feedserver.redirect(301, "ftp://files.example/feed"))
+    result = fetch(FetchRequest(url))
+    assert result.outcome == "error" and result.permanent_url is None
+    assert (result.error or "").startswith("not a fetchable http(s) URL: ftp://files.example/feed")
+
+
 def test_redirect_loop_is_an_error(server: FeedServer) -> None:
     route(server, "/loop-b", feedserver.redirect(302, "/loop-a"))
     url = route(server, "/loop-a", feedserver.redirect(302, "/loop-b"))

@@ -331,7 +331,7 @@ def _result(attempt: _Attempt, response: _Response) -> FetchResult:
 
 
 def _permanent_url(attempt: _Attempt) -> str | None:
-    """The URL to use from now on: only when every redirect on the way was permanent."""
+    """The URL to use from now on, if every redirect was permanent and the target answered."""
     if attempt.redirects and all(code in PERMANENT_REDIRECTS for code in attempt.redirects):
         return attempt.url
     return None
@@ -346,7 +346,7 @@ def _failure(attempt: _Attempt, message: str, status: int | None = None) -> Fetc
         body=None,
         headers={},
         final_url=attempt.url,
-        permanent_url=_permanent_url(attempt),
+        permanent_url=None,  # a target that cannot be fetched is not worth remembering
         etag=request.etag,
         last_modified=request.last_modified,
         body_hash=request.body_hash,
