@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.sources.feeds import FeedParseError, ParsedFeed, decode_body, parse_feed
+from newswatch.sources.charset import decode_body
+from newswatch.sources.feeds import FeedParseError, ParsedFeed, parse_feed
 
 URL = "https://example.org/feed.xml"
 

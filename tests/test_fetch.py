@@ -15,7 +15,8 @@ import feedserver
 from feedserver import FeedServer, Reply
 from newswatch import PROJECT_URL, __version__
 from newswatch.config import Fetch
-from newswatch.sources.http import Fetcher, FetchRequest, FetchResult, parse_retry_after
+from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
+from newswatch.sources.httperrors import parse_retry_after
 
 BODY = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title></channel></rss>"
 

@@ -3,24 +3,21 @@
 One `Fetcher` per event loop owns one httpx client. It follows redirects itself
 (to tell permanent from temporary ones and to catch loops), sends conditional
 requests, limits concurrency overall and per host, cuts every request at a
-total deadline, and reads bodies through its own size-capped decompression so
-that neither an endless body nor a gzip bomb can take more than `max_bytes`.
-Every I/O problem comes back as a `FetchResult` with one clear line, never as an
-exception.
+total deadline, and reads bodies through its own size-capped decompression
+(`inflate`) so that neither an endless body nor a gzip bomb can take more than
+`max_bytes`. Every I/O problem comes back as a `FetchResult` with one clear line
+(`httperrors`), never as an exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import hashlib
-import ssl
 import time
-import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urljoin
 
@@ -28,6 +25,8 @@ import httpx
 
 from newswatch import PROJECT_URL, __version__
 from newswatch.config import Fetch
+from newswatch.sources.httperrors import FetchError, describe_error, parse_retry_after
+from newswatch.sources.inflate import read_capped
 
 Outcome = Literal["ok", "not_modified", "unchanged", "gone", "error"]
 USER_AGENT = f"newswatch/{__version__} (+{PROJECT_URL})"
@@ -37,7 +36,6 @@ ACCEPT = (
 )
 PERMANENT_REDIRECTS = frozenset({301, 308})
 TEMPORARY_REDIRECTS = frozenset({302, 303, 307})
-MAX_RETRY_AFTER = timedelta(days=365)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +63,6 @@ class FetchResult:
     retry_after: datetime | None
     error: str | None
     elapsed_ms: float
-
-
-class FetchError(Exception):
-    """One fetch went wrong; the message is the line the user will read."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -226,73 +216,6 @@ class Fetcher:
             return _Response(response.status_code, response.reason_phrase, lowered, body)
 
 
-async def read_capped(response: httpx.Response, headers: Mapping[str, str], limit: int) -> bytes:
-    """The decoded body, or FetchError once it (or its inflated form) passes `limit` bytes."""
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise FetchError(f"the body is {int(declared):,} bytes, over the {limit:,}-byte limit")
-    inflater = Inflater(headers.get("content-encoding", ""), limit)
-    received = 0
-    async for chunk in response.aiter_raw():
-        received += len(chunk)
-        if received > limit:
-            raise FetchError(f"the body goes on past the {limit:,}-byte limit")
-        inflater.feed(chunk)
-    return inflater.finish()
-
-
-class Inflater:
-    """gzip / deflate decoding that stops at `limit` output bytes, so bombs never inflate."""
-
-    def __init__(self, content_encoding: str, limit: int) -> None:
-        coding = content_encoding.strip().lower()
-        if coding not in {"", "identity", "gzip", "x-gzip", "deflate"}:
-            raise FetchError(f"the server sent an unsupported Content-Encoding: {coding}")
-        self._coding = coding
-        self._limit = limit
-        self._parts: list[bytes] = []
-        self._size = 0
-        self._decoder: zlib._Decompress | None = None
-
-    def feed(self, data: bytes) -> None:
-        if self._coding in {"", "identity"}:
-            self._add(data)
-            return
-        try:
-            while data:
-                decoder = self._decoder or self._start(data)
-                self._add(decoder.decompress(data, self._limit - self._size + 1))
-                data = decoder.unconsumed_tail
-                if decoder.eof and not data:  # a second gzip member may follow
-                    data, self._decoder = decoder.unused_data, None
-        except zlib.error as exc:
-            raise FetchError(f"the body is not valid {self._coding} data: {exc}") from None
-
-    def finish(self) -> bytes:
-        if self._decoder is not None:
-            if not self._decoder.eof and self._coding != "deflate":
-                raise FetchError(f"the {self._coding} body was cut short")
-            self._add(self._decoder.flush())
-        return b"".join(self._parts)
-
-    def _start(self, data: bytes) -> zlib._Decompress:
-        if self._coding == "deflate":  # zlib-wrapped as the RFC says, or raw as some servers send
-            wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            self._decoder = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        else:
-            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        return self._decoder
-
-    def _add(self, data: bytes) -> None:
-        self._size += len(data)
-        if self._size > self._limit:
-            raise FetchError(
-                f"the body inflates past the {self._limit:,}-byte limit (a compression bomb?)"
-            )
-        if data:
-            self._parts.append(data)
-
-
 def _result(attempt: _Attempt, response: _Response) -> FetchResult:
     request, status, headers = attempt.request, response.status, response.headers
     outcome: Outcome = "error"
@@ -354,66 +277,3 @@ def _failure(attempt: _Attempt, message: str, status: int | None = None) -> Fetc
         error=message,
         elapsed_ms=attempt.elapsed_ms(),
     )
-
-
-def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
-    """Retry-After as seconds or as an HTTP date -> an aware UTC moment; None if unreadable."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return now + min(timedelta(seconds=int(text[:12])), MAX_RETRY_AFTER)
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return min(moment.astimezone(UTC), now + MAX_RETRY_AFTER)
-
-
-def describe_error(exc: BaseException, url: str, config: Fetch) -> str:
-    """One line a user can act on, for a network-level failure."""
-    host = _host(url)
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"could not connect to {host} within {config.connect_timeout.total_seconds():g} s"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{host} stopped answering for {config.timeout.total_seconds():g} s ({url})"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return f"not a fetchable http(s) URL: {url} ({text})"
-    if _caused_by(exc, ssl.SSLError) or "CERTIFICATE" in text or "SSL" in text:
-        return f"TLS (https) failure with {host}: {text}"
-    if any(hint in text for hint in _DNS_HINTS):
-        return f"DNS lookup failed for {host}: no such host, or no DNS ({text})"
-    if _caused_by(exc, ConnectionRefusedError) or "refused" in text.lower():
-        return f"connection refused by {host}: nothing listens there"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{host} broke off or garbled the HTTP exchange: {text}"
-    return f"network error with {host}: {text}"
-
-
-_DNS_HINTS = (
-    "Name or service not known",
-    "nodename nor servname",
-    "Temporary failure in name resolution",
-    "No address associated",
-    "getaddrinfo failed",
-    "Name does not resolve",
-)
-
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _host(url: str) -> str:
-    try:
-        return httpx.URL(url).netloc.decode("ascii", "replace") or url
-    except (httpx.InvalidURL, ValueError):
-        return url
