@@ -35,7 +35,7 @@ def schedule_sources(scheduler: BackgroundScheduler, config: Config, pipeline: P
             scheduler,
             f"{SOURCE_JOB_PREFIX}seeds:{seed.source_name}",
             seed.interval or config.schedule.seed_scan,
-            pipeline.refresh_seeds,
+            pipeline.rescan_seeds,
             (seed,),
             now,
         )

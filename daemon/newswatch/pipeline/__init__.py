@@ -30,9 +30,13 @@ log = get_logger(__name__)
 class Pipeline(PipelineCore):
     """Refreshes sources against one database with the current matcher and sinks."""
 
-    def refresh_seeds(self, source: SeedSource) -> RefreshReport:
+    def refresh_seeds(self, source: SeedSource, *, quiet_if_idle: bool = False) -> RefreshReport:
         """Import new and edited files of one seed folder; report broken ones and go on."""
-        return refresh_seed_folder(self, source)
+        return refresh_seed_folder(self, source, quiet_if_idle=quiet_if_idle)
+
+    def rescan_seeds(self, source: SeedSource) -> RefreshReport:
+        """The daemon's periodic rescan: as refresh_seeds, idle rescans logged at debug."""
+        return self.refresh_seeds(source, quiet_if_idle=True)
 
     def refresh_feeds(
         self, feeds: Sequence[FeedSource], *, force: bool = False

@@ -59,7 +59,13 @@ class RefreshReport:
         self.duplicates += other.duplicates
         self.alerts += other.alerts
 
-    def log(self) -> None:
+    @property
+    def idle(self) -> bool:
+        """Nothing changed and nothing went wrong (a rescan of an unchanged folder)."""
+        changed = self.new or self.updated or self.duplicates or self.skipped
+        return self.status == "ok" and not changed and self.error is None
+
+    def log(self, *, quiet_if_idle: bool = False) -> None:
         duration_ms = round((time.perf_counter() - self.started) * 1000, 1)
         fields = {
             "source": self.source,
@@ -74,6 +80,8 @@ class RefreshReport:
         }
         if self.error:
             log.error("source_refreshed", **fields, error=self.error)
+        elif quiet_if_idle and self.idle:
+            log.debug("source_refreshed", **fields)
         else:
             log.info("source_refreshed", **fields)
 

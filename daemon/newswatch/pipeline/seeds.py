@@ -20,8 +20,14 @@ SEED_BATCH = 500
 log = get_logger(__name__)
 
 
-def refresh_seed_folder(pipeline: PipelineCore, source: SeedSource) -> RefreshReport:
-    """Import new and edited files of one seed folder; report broken ones and go on."""
+def refresh_seed_folder(
+    pipeline: PipelineCore, source: SeedSource, *, quiet_if_idle: bool = False
+) -> RefreshReport:
+    """Import new and edited files of one seed folder; report broken ones and go on.
+
+    `quiet_if_idle` logs a rescan that found nothing new at debug level: the
+    daemon rescans every few seconds and an idle line each time is noise.
+    """
     report = RefreshReport(source=source.source_name)
     try:
         _refresh(pipeline, source, report)
@@ -29,7 +35,7 @@ def refresh_seed_folder(pipeline: PipelineCore, source: SeedSource) -> RefreshRe
         report.status, report.error = "error", str(exc)
     except SQLAlchemyError as exc:
         report.status, report.error = "error", database_error(pipeline.engine, exc)
-    report.log()
+    report.log(quiet_if_idle=quiet_if_idle)
     return report
 
 
