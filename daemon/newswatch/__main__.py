@@ -1,3 +1,6 @@
 from newswatch.cli import main
 
-raise SystemExit(main())
+# The guard matters: parse workers started through the forkserver import the
+# parent's __main__ module, and must not run the command line again.
+if __name__ == "__main__":
+    raise SystemExit(main())
