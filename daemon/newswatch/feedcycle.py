@@ -10,9 +10,10 @@ import asyncio
 import queue
 import random
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from newswatch.config import FeedSource, Fetch
 from newswatch.dedup import sha256_hex
@@ -79,42 +80,40 @@ def select_due(
     return due
 
 
-Finished = list[tuple[int, FetchResult]]
+T = TypeVar("T")
+Fetched = tuple[int, FetchResult, T]
 
 
-def fetch_in_batches(
-    due: Sequence[DueFeed], settings: Fetch, stop: threading.Event
-) -> Iterator[Finished]:
-    """Fetch every due feed concurrently, yielding what has finished as it finishes.
+def fetch_streamed(
+    due: Sequence[DueFeed],
+    settings: Fetch,
+    stop: threading.Event,
+    on_fetched: Callable[[int, FetchResult], T],
+) -> Iterator[Fetched[T]]:
+    """Fetch every due feed concurrently; yield each one as it finishes.
 
-    The fetching runs in its own thread with its own event loop, so parsing and
-    storing one batch overlaps the fetching of the next, and one slow server
-    never holds back the feeds that already answered. A stop request cancels
-    what is still in flight; those feeds keep their state and are polled later.
+    The fetching runs in its own thread with its own event loop, and calls
+    `on_fetched` there as each answer arrives (to start parsing it at once),
+    so one slow server never holds back the feeds that already answered. A
+    stop request cancels what is still in flight; those feeds keep their state
+    and are polled later.
     """
-    finished: queue.Queue[tuple[int, FetchResult] | None] = queue.Queue()
+    finished: queue.Queue[Fetched[T] | None] = queue.Queue()
     requests = [d.record.state.request() for d in due]
-    worker = threading.Thread(
-        target=lambda: asyncio.run(_fetch_into(requests, settings, stop, finished)),
-        name="newswatch-fetch",
-        daemon=True,
-    )
+
+    def deliver(index: int, result: FetchResult) -> None:
+        finished.put((index, result, on_fetched(index, result)))
+
+    def fetch_then_end() -> None:
+        try:
+            asyncio.run(_fetch_into(requests, settings, stop, deliver))
+        finally:
+            finished.put(None)
+
+    worker = threading.Thread(target=fetch_then_end, name="newswatch-fetch", daemon=True)
     worker.start()
-    done = False
-    while not done:
-        batch: Finished = []
-        item = finished.get()
-        while True:
-            if item is None:
-                done = True
-                break
-            batch.append(item)
-            try:
-                item = finished.get_nowait()
-            except queue.Empty:
-                break
-        if batch:
-            yield batch
+    while (item := finished.get()) is not None:
+        yield item
     worker.join()
 
 
@@ -122,18 +121,16 @@ async def _fetch_into(
     requests: list[FetchRequest],
     settings: Fetch,
     stop: threading.Event,
-    finished: queue.Queue[tuple[int, FetchResult] | None],
+    deliver: Callable[[int, FetchResult], None],
 ) -> None:
     async with Fetcher(settings) as fetcher:
 
         async def one(index: int) -> None:
-            finished.put((index, await fetcher.fetch(requests[index])))
+            deliver(index, await fetcher.fetch(requests[index]))
 
-        tasks = [asyncio.ensure_future(one(i)) for i in range(len(requests))]
-        pending = set(tasks)
+        pending = {asyncio.ensure_future(one(i)) for i in range(len(requests))}
         while pending and not stop.is_set():
             _, pending = await asyncio.wait(pending, timeout=STOP_POLL_S)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-    finished.put(None)

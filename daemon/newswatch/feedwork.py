@@ -1,27 +1,31 @@
 """Feed bodies to documents, on both cores when there is enough to parse.
 
 Parsing (feedparser, HTML to text) and normalising are pure and CPU-bound,
-so a cold pass over hundreds of feeds fans them out to worker processes;
-a handful of small bodies is parsed in-process, where IPC would cost more
-than it saves. Workers start through the forkserver, never by forking a
-process that runs scheduler threads.
+so bodies of any size go to worker processes as they arrive, while the main
+thread stores and matches what is already parsed; small bodies are parsed
+in-process, where IPC would cost more than it saves. Workers start through
+the forkserver, never by forking a process that runs scheduler threads.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from newswatch.model import Document
 from newswatch.normalize import normalize
 from newswatch.sources.feeds import FeedParseError, parse_feed
 
-POOL_THRESHOLD_BYTES = 2 * 2**20
+# Bodies below this parse in-process: shipping them to a worker costs more than it saves.
+POOL_THRESHOLD_BYTES = 32 * 2**10
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,31 +77,67 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or url
 
 
+class Parsing(Protocol):
+    """A parse under way: `result()` waits for it (or, in-process, does it)."""
+
+    def result(self) -> ParsedBody: ...
+
+
+class _InProcess:
+    """A small body: parsed when its result is asked for, on the asking thread."""
+
+    def __init__(self, work: FeedBody) -> None:
+        self._work = work
+
+    def result(self) -> ParsedBody:
+        return documents_of(self._work)
+
+
+class _Pooled:
+    """A body parsing in a worker; if the worker dies, it is parsed here instead."""
+
+    def __init__(self, future: Future[ParsedBody], work: FeedBody) -> None:
+        self._future = future
+        self._work = work
+
+    def result(self) -> ParsedBody:
+        try:
+            return self._future.result()
+        except BrokenProcessPool:
+            return documents_of(self._work)
+
+
 class FeedParsers:
-    """Parses many bodies, in worker processes when worth it. Close it when done."""
+    """Hands bodies to worker processes as they arrive; small ones stay in-process.
+
+    `submit` is called from the fetching thread as each body comes in, so
+    both cores parse while the network is still busy; close it when done.
+    """
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or min(2, os.cpu_count() or 1)
         self._pool: Executor | None = None
+        self._lock = threading.Lock()
 
-    def parse_all(self, work: Sequence[FeedBody]) -> list[ParsedBody]:
-        total = sum(len(w.body) for w in work)
-        if self.workers < 2 or len(work) < 2 or total < POOL_THRESHOLD_BYTES:
-            return [documents_of(w) for w in work]
-        pool = self._ensure_pool()
-        # largest first, so one big feed does not finish last on its own
-        order = sorted(range(len(work)), key=lambda i: -len(work[i].body))
-        results = dict(zip(order, pool.map(documents_of, [work[i] for i in order]), strict=True))
-        return [results[i] for i in range(len(work))]
+    def submit(self, work: FeedBody) -> Parsing:
+        if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES:
+            return _InProcess(work)
+        try:
+            return _Pooled(self._ensure_pool().submit(documents_of, work), work)
+        except BrokenProcessPool:
+            self.close()  # a worker died (killed, out of memory): start afresh next time
+            return _InProcess(work)
 
     def _ensure_pool(self) -> Executor:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["newswatch.feedwork"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["newswatch.feedwork"])
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            return self._pool
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

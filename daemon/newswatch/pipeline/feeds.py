@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from newswatch import feedcycle
 from newswatch.config import FeedSource
 from newswatch.feedpolicy import FeedState, after_fetch
-from newswatch.feedwork import FeedBody, ParsedBody
+from newswatch.feedwork import FeedBody, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.pipeline.core import PipelineCore, RefreshReport, database_error
 from newswatch.sources.http import FetchResult
@@ -33,11 +33,16 @@ class FeedRefresh:
             return []
         reports = []
         stop = self.pipeline.stop_requested
-        for batch in feedcycle.fetch_in_batches(due, self.settings.fetch, stop):
-            parsed = self._parse([(due[i], result) for i, result in batch])
-            for (index, result), body in zip(batch, parsed, strict=True):
-                reports.append(self._finish(due[index], result, body))
-            self.pipeline.deliver()
+        fetched_at = self.pipeline.clock()
+
+        def start_parsing(index: int, result: FetchResult) -> Parsing | None:
+            return self._start_parsing(due[index], result, fetched_at)
+
+        stream = feedcycle.fetch_streamed(due, self.settings.fetch, stop, start_parsing)
+        for index, result, parsing in stream:
+            parsed = parsing.result() if parsing is not None else None
+            reports.append(self._finish(due[index], result, parsed))
+        self.pipeline.deliver()
         return reports
 
     def _due(self, feeds: Sequence[FeedSource], now: datetime) -> list[feedcycle.DueFeed]:
@@ -57,24 +62,20 @@ class FeedRefresh:
                 feed_store.save_records(connection, changed)
         return feedcycle.select_due(feeds, records, now, interval, force=self.force)
 
-    def _parse(
-        self, fetched: Sequence[tuple[feedcycle.DueFeed, FetchResult]]
-    ) -> list[ParsedBody | None]:
-        """Parse the bodies that came back (in worker processes when there are many)."""
-        fetched_at = self.pipeline.clock()
-        work = {
-            index: FeedBody(
-                body=result.body,
-                url=result.final_url,
-                headers=result.headers,
-                source=due.source.name or due.record.title,
-                fetched_at=fetched_at,
-            )
-            for index, (due, result) in enumerate(fetched)
-            if result.outcome == "ok" and result.body is not None
-        }
-        parsed = dict(zip(work, self.pipeline.parsers.parse_all(list(work.values())), strict=True))
-        return [parsed.get(index) for index in range(len(fetched))]
+    def _start_parsing(
+        self, due: feedcycle.DueFeed, result: FetchResult, fetched_at: datetime
+    ) -> Parsing | None:
+        """Hand a fetched body to the parsers (None when there is nothing to parse)."""
+        if result.outcome != "ok" or result.body is None:
+            return None
+        work = FeedBody(
+            body=result.body,
+            url=result.final_url,
+            headers=result.headers,
+            source=due.source.name or due.record.title,
+            fetched_at=fetched_at,
+        )
+        return self.pipeline.parsers.submit(work)
 
     def _finish(
         self, due: feedcycle.DueFeed, result: FetchResult, parsed: ParsedBody | None
