@@ -41,8 +41,10 @@ class FeedRefresh:
         stream = feedcycle.fetch_streamed(due, self.settings.fetch, stop, start_parsing)
         for index, result, parsing in stream:
             parsed = parsing.result() if parsing is not None else None
-            reports.append(self._finish(due[index], result, parsed))
-        self.pipeline.deliver()
+            report = self._finish(due[index], result, parsed)
+            if report.alerts:  # at once: a slow feed later in the cycle must not hold them
+                self.pipeline.deliver()
+            reports.append(report)
         return reports
 
     def _due(self, feeds: Sequence[FeedSource], now: datetime) -> list[feedcycle.DueFeed]:
