@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+from newswatch.alerts.digest import DigestSchedule, digest_messages
+from newswatch.alerts.email import EmailSink, Envelope, SmtpTransport, sink_key
 from newswatch.alerts.log import LogSink
 from newswatch.alerts.sink import Sink
-from newswatch.config import Config, LogAlert
+from newswatch.config import Config, EmailAlert, LogAlert
+from newswatch.log import get_logger
+
+log = get_logger(__name__)
 
 
 def build_sinks(config: Config) -> list[Sink]:
+    """One sink per `alerts:` entry; never raises (the daemon calls it on reload too)."""
     sinks: list[Sink] = []
     for entry in config.alerts:
         if isinstance(entry, LogAlert):
             sinks.append(LogSink())
+        elif isinstance(entry, EmailAlert):
+            taken = {sink.key for sink in sinks}
+            sinks.append(email_sink(entry, _unique_key(entry, taken)))
     return sinks
+
+
+def email_sink(entry: EmailAlert, key: str) -> EmailSink:
+    envelope = Envelope(
+        sender=entry.sender, to=entry.to, subject_prefix=entry.subject_prefix, key=key
+    )
+    transport = SmtpTransport(entry.smtp)
+    if entry.mode == "immediate":
+        return EmailSink(envelope, transport)
+    if entry.every is None and entry.at is None:
+        log.warning(
+            "email_digest_unscheduled",
+            sink=key,
+            using="every: 1d (midnight UTC)",
+            hint='give the digest `every: 1h` or `at: "07:00"`',
+        )
+    schedule = DigestSchedule.from_config(entry.every, entry.at)
+    return EmailSink(envelope, transport, digest_messages, schedule.ready)
+
+
+def _unique_key(entry: EmailAlert, taken: set[str]) -> str:
+    """A second entry for the same recipients gets `#2` (stable while the order stays)."""
+    ordinal = 1
+    while (key := sink_key(entry.to, ordinal)) in taken:
+        ordinal += 1
+    return key

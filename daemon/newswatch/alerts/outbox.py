@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from newswatch.alerts.sink import Sink, SinkError
+from newswatch.alerts.sink import Sink, SinkError, is_ready
 from newswatch.log import get_logger
 from newswatch.match import snippet
 from newswatch.model import Alert, Document, Match
@@ -38,12 +38,16 @@ def build_alert(document: Document, match: Match) -> Alert:
 
 
 def deliver_pending(engine: Engine, sinks: Sequence[Sink], now: datetime) -> int:
-    """Hand every pending alert to its sinks; a failing sink is retried later. Returns sent."""
+    """Hand every pending alert to its sinks; a failing sink is retried later. Returns sent.
+
+    A deferring sink (a digest) is asked first whether it is ready, given the
+    creation time of its oldest pending alert.
+    """
     sent = 0
     for sink in sinks:
         with engine.begin() as connection:
             batch = alert_store.pending_deliveries(connection, sink.key, now)
-        if not batch:
+        if not batch or not is_ready(sink, _oldest(batch, now), now):
             continue
         ids = [alert.id for alert in batch if alert.id is not None]
         try:
@@ -57,3 +61,7 @@ def deliver_pending(engine: Engine, sinks: Sequence[Sink], now: datetime) -> int
             alert_store.mark_delivered(connection, ids, sink.key, now)
         sent += len(ids)
     return sent
+
+
+def _oldest(batch: Sequence[Alert], now: datetime) -> datetime:
+    return min((alert.created_at for alert in batch if alert.created_at), default=now)

@@ -1,0 +1,342 @@
+"""The e-mail sink against a real SMTP server (aiosmtpd on 127.0.0.1): immediate and digest."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from conftest import SEED_FILE
+from helpers import alert_records, seed_text, write_config
+from newswatch.alerts.digest import DigestSchedule
+from newswatch.alerts.outbox import deliver_pending
+from newswatch.alerts.sink import Sink, SinkError
+from newswatch.app import compile_config
+from newswatch.cli import main
+from newswatch.config import Config, load_config
+from newswatch.log import configure_logging
+from newswatch.model import Alert
+from newswatch.pipeline import Pipeline
+from newswatch.sinks import build_sinks
+from newswatch.store.db import open_database
+from smtpserver import HOST, SmtpServer, make_certificate
+
+KOSACHEV_TITLE = "What Does Russia Expect From Trump 2.0? Senior Russian Lawmaker Explains"
+SEED_ALERTS = 9
+
+
+@pytest.fixture(autouse=True)
+def json_logs() -> None:
+    """Logs to this test's stderr (an earlier `main()` may have bound a closed one)."""
+    configure_logging("json", "INFO")
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
+    return folder
+
+
+def email_yaml(port: int, mode: str = "immediate", schedule: str = "", smtp: str = "") -> str:
+    return f"""
+alerts:
+  - type: log
+  - type: email
+    to: [analyst@example.org, desk@example.org]
+    from: newswatch@example.org
+    smtp: {{host: {HOST}, port: {port}, timeout: 2s{smtp}}}
+    mode: {mode}
+{schedule}"""
+
+
+def configure(tmp_path: Path, seeds: Path, port: int, **options: str) -> Path:
+    return write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds, email_yaml(port, **options))
+
+
+def ingest(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict], str]:
+    code = main(["--config", str(config), "--log-format", "json", "ingest"])
+    out, err = capsys.readouterr()
+    return code, alert_records(out), err
+
+
+def email_sink(port: int, **smtp: Any) -> Sink:
+    config = Config.model_validate(
+        {
+            "alerts": [
+                {
+                    "type": "email",
+                    "to": ["analyst@example.org"],
+                    "from": "newswatch@example.org",
+                    "smtp": {"host": HOST, "port": port, "timeout": "1s", **smtp},
+                }
+            ]
+        }
+    )
+    [sink] = build_sinks(config)
+    return sink
+
+
+def alert(number: int, watch: str = "NATO", kind: str = "topic", **fields: Any) -> Alert:
+    values: dict[str, Any] = {
+        "document_id": number,
+        "watch": watch,
+        "kind": kind,
+        "title": f"Story {number}",
+        "url": f"https://example.org/{number}",
+        "source": "wire",
+        "published": datetime(2024, 11, 14, 9, 30, tzinfo=UTC),
+        "matched": (watch,),
+        "snippet": f"… {watch} said something {number} …",
+        "created_at": datetime(2024, 11, 14, 10, 0, tzinfo=UTC),
+        "id": number,
+    }
+    return Alert(**{**values, **fields})
+
+
+def test_immediate_mode_mails_each_alert_once_in_one_session(
+    tmp_path: Path, seeds: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = configure(tmp_path, seeds, smtp.port)
+    code, logged, err = ingest(config, capsys)
+    assert code == 0, err
+    assert len(logged) == SEED_ALERTS and len(smtp.received) == SEED_ALERTS
+    assert len(smtp.sessions) == 1
+    mail = next(m for m in smtp.received if "Kosachev" in m.subject)
+    assert mail.subject == f"[newswatch] Konstantin Kosachev: {KOSACHEV_TITLE}"
+    assert mail.sender == "newswatch@example.org"
+    assert mail.recipients == ["analyst@example.org", "desk@example.org"]
+    assert mail.message["To"] == "analyst@example.org, desk@example.org"
+    text = mail.text()
+    assert "Watch:     Konstantin Kosachev (person)" in text
+    assert "Matched:   Konstantin Kosachev, Kosachev" in text
+    assert f"Title:     {KOSACHEV_TITLE}" in text
+    assert "URL:       https://sputnikglobe.com/20241114/" in text
+    assert "Source:    seeds" in text
+    assert "Published: 2024-11-14 00:00 UTC" in text
+    kosachev = next(a for a in logged if a["watch"] == "Konstantin Kosachev")
+    assert kosachev["snippet"] in text
+    assert '<a href="https://sputnikglobe.com/20241114/' in mail.html()
+    assert '"event": "email_sent"' in err
+
+    code, again, err = ingest(config, capsys)
+    assert code == 0 and again == []
+    assert len(smtp.received) == SEED_ALERTS, "a second ingest sends nothing more"
+
+
+def test_server_down_keeps_alerts_pending_until_it_is_up(
+    tmp_path: Path, seeds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = SmtpServer()
+    config = configure(tmp_path, seeds, server.port)
+    code, logged, err = ingest(config, capsys)
+    assert code == 0, err
+    assert len(logged) == SEED_ALERTS, "the log sink keeps working"
+    failure = next(line for line in err.splitlines() if "alert_delivery_failed" in line)
+    assert f"cannot connect to SMTP server {HOST}:{server.port}" in failure
+    assert "check smtp.host and smtp.port" in failure
+
+    server.start()
+    try:
+        engine = open_database(f"sqlite:///{tmp_path}/nw.db")
+        sinks = build_sinks(load_config(config))
+        later = datetime.now(UTC) + timedelta(minutes=2)
+        assert deliver_pending(engine, sinks, later) == SEED_ALERTS
+        assert len(server.received) == SEED_ALERTS
+        assert deliver_pending(engine, sinks, later + timedelta(minutes=2)) == 0
+        assert capsys.readouterr().out == "", "the log sink had delivered already"
+        engine.dispose()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("schedule", ["    every: 1h", '    at: "07:00"'])
+def test_digest_waits_for_the_boundary_then_sends_one_grouped_message(
+    tmp_path: Path, smtp: SmtpServer, schedule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    stories = {
+        "a": ("NATO summit", "NATO allies met. Biden spoke."),
+        "b": ("Talks", "Biden met Kosachev."),
+        "c": ("Alliance", "The North Atlantic Treaty Organization grew."),
+    }
+    for name, (title, body) in stories.items():
+        (folder / f"{name}.txt").write_text(seed_text(title, body, f"https://x.org/{name}"))
+    path = configure(tmp_path, folder, smtp.port, mode="digest", schedule=schedule)
+    config = load_config(path)
+    engine = open_database(config.database)
+    created = datetime(2024, 11, 14, 6, 30, tzinfo=UTC)
+    pipeline = Pipeline(engine, compile_config(config), build_sinks(config), clock=lambda: created)
+    pipeline.refresh_seeds(config.sources.seeds[0])
+    assert len(alert_records(capsys.readouterr().out)) == 5
+    assert smtp.received == []
+
+    def deliver(now: datetime) -> int:  # fresh sinks each time: nothing is remembered
+        return deliver_pending(engine, build_sinks(load_config(path)), now)
+
+    assert deliver(datetime(2024, 11, 14, 6, 59, 59, tzinfo=UTC)) == 0
+    assert smtp.received == []
+    assert deliver(datetime(2024, 11, 14, 7, 0, 1, tzinfo=UTC)) == 5
+    assert deliver(datetime(2024, 11, 15, 7, 0, 1, tzinfo=UTC)) == 0
+    engine.dispose()
+
+    [mail] = smtp.received
+    subject = "[newswatch] digest: 5 alerts for 3 watches: Joe Biden, Konstantin Kosachev, NATO"
+    assert mail.subject == subject
+    text = mail.text()
+    biden, kosachev, nato = (
+        text.index("== Joe Biden (person): 2 alerts"),
+        text.index("== Konstantin Kosachev (person): 1 alert"),
+        text.index("== NATO (topic): 2 alerts"),
+    )
+    assert biden < kosachev < nato
+    assert text.index("* NATO summit", nato) < text.index("* Alliance", nato)
+    assert "URL: https://x.org/c" in text and "Matched: North Atlantic Treaty Organization" in text
+    assert "<h2>NATO (topic): 2 alerts</h2>" in mail.html()
+
+
+def test_a_digest_waits_for_the_next_boundary_after_its_oldest_alert() -> None:
+    hourly = DigestSchedule.from_config(timedelta(hours=1), None)
+    at_seven = DigestSchedule.from_config(None, "7:00")
+    every_90m = DigestSchedule.from_config(timedelta(minutes=90), None)
+    day = datetime(2024, 11, 14, tzinfo=UTC)
+    oldest = day + timedelta(hours=7, minutes=10)
+    assert not hourly.ready(oldest, day + timedelta(hours=7, minutes=59))
+    assert hourly.ready(oldest, day + timedelta(hours=8))
+    assert not at_seven.ready(oldest, day + timedelta(hours=23))
+    assert not at_seven.ready(oldest, day + timedelta(days=1, hours=6, minutes=59))
+    assert at_seven.ready(oldest, day + timedelta(days=1, hours=7))
+    assert at_seven.last_boundary(day + timedelta(hours=6)) == day - timedelta(hours=17)
+    assert every_90m.last_boundary(day + timedelta(hours=8)) == day + timedelta(hours=7, minutes=30)
+    assert not hourly.ready(day + timedelta(hours=8), day + timedelta(hours=8)), "strictly before"
+
+
+def test_login_reads_the_password_from_the_environment_at_send_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = SmtpServer(users={"newswatch": "s3cret-pw"}).start()
+    try:
+        sink = email_sink(server.port, username="newswatch", password_env="NW_SMTP_PASSWORD")
+        with pytest.raises(SinkError, match="environment variable NW_SMTP_PASSWORD is not set"):
+            sink.deliver([alert(1)])
+        monkeypatch.setenv("NW_SMTP_PASSWORD", "wrong-pw")
+        with capture_logs() as logs, pytest.raises(SinkError) as refused:
+            sink.deliver([alert(1)])
+        message = str(refused.value)
+        assert f"SMTP server {HOST}:{server.port} refused the login of 'newswatch'" in message
+        assert "$NW_SMTP_PASSWORD" in message and "wrong-pw" not in message + str(logs)
+        monkeypatch.setenv("NW_SMTP_PASSWORD", "s3cret-pw")
+        sink.deliver([alert(1), alert(2)])
+    finally:
+        server.stop()
+    assert [m.login for m in server.received] == ["newswatch", "newswatch"]
+    assert server.received[0].subject == "[newswatch] NATO: Story 1"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    made = make_certificate(tmp_path_factory.mktemp("tls"))
+    if made is None:
+        pytest.skip("TLS tests need the openssl command")
+    return made
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "ssl"])
+def test_tls_to_a_server_whose_certificate_is_trusted(
+    certificate: tuple[Path, Path], implicit: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = SmtpServer(certificate=certificate, implicit_tls=implicit).start()
+    try:
+        sink = email_sink(server.port, starttls=not implicit, ssl=implicit)
+        with pytest.raises(
+            SinkError, match=r"TLS with SMTP server .* failed \(self-signed certificate\)"
+        ):
+            sink.deliver([alert(1)])
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+        sink.deliver([alert(1)])
+    finally:
+        server.stop()
+    assert [m.subject for m in server.received] == ["[newswatch] NATO: Story 1"]
+
+
+def test_starttls_required_by_the_config_but_not_offered(smtp: SmtpServer) -> None:
+    with pytest.raises(SinkError) as error:
+        email_sink(smtp.port, starttls=True).deliver([alert(1)])
+    assert "STARTTLS extension not supported" in str(error.value)
+    assert "smtp.starttls" in str(error.value)
+
+
+def test_a_refused_recipient_is_a_clear_error(smtp: SmtpServer) -> None:
+    smtp.handler.refuse.add("analyst@example.org")
+    with pytest.raises(SinkError) as error:
+        email_sink(smtp.port).deliver([alert(1)])
+    assert str(error.value) == (
+        f"SMTP server {HOST}:{smtp.port} refused every recipient "
+        "(analyst@example.org: 550 5.1.1 no such mailbox here); check `to`"
+    )
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    with socket.socket() as silent:
+        silent.bind((HOST, 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with pytest.raises(SinkError) as error:
+            email_sink(port, timeout="200ms").deliver([alert(1)])
+    assert str(error.value) == (
+        f"SMTP server {HOST}:{port} did not answer within 0.2s; "
+        "check smtp.host and smtp.port, or raise smtp.timeout"
+    )
+
+
+def test_sink_keys_name_the_recipients_and_stay_distinct() -> None:
+    entry = {"type": "email", "from": "nw@example.org"}
+    many = [f"reader{n}@newsroom.example.org" for n in range(10)]
+    config = Config.model_validate(
+        {
+            "alerts": [
+                {"type": "log"},
+                {**entry, "to": ["a@example.org", "b@example.org"]},
+                {**entry, "to": ["a@example.org", "b@example.org"], "mode": "digest", "at": "7:00"},
+                {**entry, "to": many},
+            ]
+        }
+    )
+    with capture_logs() as logs:
+        keys = [sink.key for sink in build_sinks(config)]
+    assert keys[:3] == [
+        "log",
+        "email:a@example.org,b@example.org",
+        "email:a@example.org,b@example.org#2",
+    ]
+    assert len(keys[3]) == 100 and keys[3].startswith("email:reader0@")
+    assert keys == [sink.key for sink in build_sinks(config)], "stable"
+    assert logs == []
+
+
+def test_a_digest_without_every_or_at_is_daily_with_a_warning() -> None:
+    config = Config.model_validate(
+        {"alerts": [{"type": "email", "from": "nw@x.org", "to": ["a@x.org"], "mode": "digest"}]}
+    )
+    with capture_logs() as logs:
+        [sink] = build_sinks(config)
+    assert [entry["event"] for entry in logs] == ["email_digest_unscheduled"]
+    ready = sink.ready  # type: ignore[attr-defined]
+    evening = datetime(2024, 11, 14, 23, 59, tzinfo=UTC)
+    assert not ready(datetime(2024, 11, 14, 0, 1, tzinfo=UTC), evening)
+    assert ready(datetime(2024, 11, 14, 0, 1, tzinfo=UTC), evening + timedelta(minutes=1))
