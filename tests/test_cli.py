@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEED_FILE
-from helpers import write_config
+from helpers import seed_text, write_config
 from newswatch.cli import main
 
 
@@ -93,3 +93,25 @@ def test_a_database_that_cannot_be_created_is_one_line_exit_1(tmp_path: Path, lo
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "cannot create the database folder" in result.stderr
+
+
+def test_a_locked_sqlite_file_is_one_clear_line_and_nothing_is_lost(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = tmp_path / "nw.db"
+    config = write_config(tmp_path, f"sqlite:///{database}?timeout=0.5", tmp_path / "seeds")
+    (tmp_path / "seeds").mkdir()
+    assert run_cli("--config", str(config), "db", "upgrade").returncode == 0
+    (tmp_path / "seeds" / "a.txt").write_text(seed_text("T", "Biden spoke.", "https://x.org/a"))
+    holder = sqlite3.connect(database)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run_cli("--config", str(config), "ingest")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "database is locked" in result.stderr and "another process" in result.stderr
+    again = run_cli("--config", str(config), "ingest")
+    assert again.returncode == 0 and '"watch": "Joe Biden"' in again.stdout

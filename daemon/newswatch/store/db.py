@@ -62,7 +62,9 @@ def _sqlite_engine(parsed: Any) -> Engine:
                 f"cannot create the database folder {folder}: {exc.strerror}; "
                 "create it or point `database:` somewhere writable"
             ) from None
-    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    # how long to wait for another writer; `?timeout=SECONDS` in the URL overrides it
+    waits = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_TIMEOUT_S}
+    engine = create_engine(parsed, connect_args=waits)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
