@@ -103,6 +103,8 @@ def describe_operational_error(url: str, exc: OperationalError) -> str:
         hint = "another process holds the SQLite file; stop it or wait and retry"
     elif "readonly" in reason or "read-only" in reason:
         hint = "the file or its folder is not writable by this user"
+    elif "disk is full" in reason or "No space left" in reason:
+        hint = "free space where the database lives; the batch was rolled back and is retried"
     elif "unable to open" in reason:
         hint = "the folder must exist and be writable by this user"
     return f"database {shown}: {reason}; {hint}"
