@@ -1,0 +1,77 @@
+"""A full disk under the database: one clear line, nothing already stored lost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import seed_text, write_config
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 400 KiB tmpfs (needs root, as in CI); skipped where mounting is not allowed."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount_point)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def ingest(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newswatch",
+            "--config",
+            str(config),
+            "--log-format",
+            "json",
+            "ingest",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_full_disk_is_reported_and_earlier_documents_survive(
+    tmp_path: Path, tiny_disk: Path
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "first.txt").write_text(seed_text("First", "Biden spoke.", "https://x.org/1"))
+    config = write_config(tmp_path, f"sqlite:///{tiny_disk}/nw.db", seeds)
+    first = ingest(config)
+    assert first.returncode == 0, first.stderr
+
+    filler = "Kosachev answered questions at length. " * 2000
+    for number in range(40):
+        (seeds / f"big{number}.txt").write_text(
+            seed_text(f"Big {number}", f"{number} {filler}", f"https://x.org/big{number}")
+        )
+    full = ingest(config)
+    assert full.returncode == 1
+    assert "Traceback" not in full.stderr
+    assert "disk is full" in full.stderr and "free space" in full.stderr
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "newswatch", "--config", str(config), "alerts", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert '"watch": "Joe Biden"' in listed.stdout
