@@ -115,11 +115,11 @@ def test_secrets_come_from_the_environment_or_a_file(tmp_path: Path, monkeypatch
               - type: email
                 to: [a@example.org]
                 from: nw@example.org
-                smtp: {{host: mail, password_env: NW_PW}}
+                smtp: {{host: mail, username: nw, password_env: NW_PW}}
               - type: email
                 to: [b@example.org]
                 from: nw@example.org
-                smtp: {{host: mail, password_file: {secret}}}
+                smtp: {{host: mail, username: nw, password_file: {secret}}}
             """,
         )
     )
@@ -221,3 +221,25 @@ def test_a_query_that_only_excludes_is_refused(tmp_path: Path) -> None:
 def test_a_term_without_letters_is_refused(tmp_path: Path) -> None:
     found = problems(tmp_path, "watch:\n  people:\n    - name: X\n      aliases: ['!!!']\n")
     assert found == [f"{tmp_path}/newswatch.yaml:4: 'X': term '!!!' has no letter or digit"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("mode: digest", "give either `every: 1h` or `at:"),
+        ("{mode: digest, every: 1h, at: '07:00'}", "give either `every: 1h` or `at:"),
+        ("{mode: immediate, every: 1h}", "`every` and `at` need `mode: digest`"),
+        ("{smtp: {password_env: PW}}", "no `username` to log in with"),
+        ("{smtp: {ssl: true, starttls: true}}", "not both"),
+    ],
+)
+def test_email_settings_that_cannot_work_are_refused(
+    tmp_path: Path, entry: str, expected: str
+) -> None:
+    extra = entry if not entry.startswith("{") else ""
+    inline = entry[1:-1] + ", " if entry.startswith("{") else ""
+    text = f"alerts:\n  - {{type: email, {inline}to: [a@example.org], from: nw@example.org}}\n"
+    if extra:
+        text = text.replace("}\n", f", {extra}}}\n")
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and expected in found[0] and ":2: " in found[0], found

@@ -327,16 +327,3 @@ def test_sink_keys_name_the_recipients_and_stay_distinct() -> None:
     assert len(keys[3]) == 100 and keys[3].startswith("email:reader0@")
     assert keys == [sink.key for sink in build_sinks(config)], "stable"
     assert logs == []
-
-
-def test_a_digest_without_every_or_at_is_daily_with_a_warning() -> None:
-    config = Config.model_validate(
-        {"alerts": [{"type": "email", "from": "nw@x.org", "to": ["a@x.org"], "mode": "digest"}]}
-    )
-    with capture_logs() as logs:
-        [sink] = build_sinks(config)
-    assert [entry["event"] for entry in logs] == ["email_digest_unscheduled"]
-    ready = sink.ready  # type: ignore[attr-defined]
-    evening = datetime(2024, 11, 14, 23, 59, tzinfo=UTC)
-    assert not ready(datetime(2024, 11, 14, 0, 1, tzinfo=UTC), evening)
-    assert ready(datetime(2024, 11, 14, 0, 1, tzinfo=UTC), evening + timedelta(minutes=1))

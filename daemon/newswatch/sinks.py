@@ -7,9 +7,6 @@ from newswatch.alerts.email import EmailSink, Envelope, SmtpTransport, sink_key
 from newswatch.alerts.log import LogSink
 from newswatch.alerts.sink import Sink
 from newswatch.config import Config, EmailAlert, LogAlert
-from newswatch.log import get_logger
-
-log = get_logger(__name__)
 
 
 def build_sinks(config: Config) -> list[Sink]:
@@ -31,13 +28,6 @@ def email_sink(entry: EmailAlert, key: str) -> EmailSink:
     transport = SmtpTransport(entry.smtp)
     if entry.mode == "immediate":
         return EmailSink(envelope, transport)
-    if entry.every is None and entry.at is None:
-        log.warning(
-            "email_digest_unscheduled",
-            sink=key,
-            using="every: 1d (midnight UTC)",
-            hint='give the digest `every: 1h` or `at: "07:00"`',
-        )
     schedule = DigestSchedule.from_config(entry.every, entry.at)
     return EmailSink(envelope, transport, digest_messages, schedule.ready)
 

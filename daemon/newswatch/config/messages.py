@@ -62,7 +62,9 @@ def _yaml_path(loc: tuple[int | str, ...]) -> PathKey:
     return tuple(
         aliases.get(part, part) if isinstance(part, str) else part
         for part in loc
-        if not (isinstance(part, str) and part in {"log", "email", "function-after[_has_terms()]"})
+        if not (
+            isinstance(part, str) and (part in {"log", "email"} or part.startswith("function-"))
+        )
     )
 
 

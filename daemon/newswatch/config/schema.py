@@ -159,6 +159,14 @@ class Smtp(_Model):
     password_file: Path | None = None
     timeout: PositiveDuration = timedelta(seconds=30)
 
+    @model_validator(mode="after")
+    def _login(self) -> Smtp:
+        if (self.password_env or self.password_file) and not self.username:
+            raise ValueError("a password is configured but no `username` to log in with")
+        if self.ssl and self.starttls:
+            raise ValueError("choose `ssl: true` (implicit TLS) or `starttls: true`, not both")
+        return self
+
     def password(self) -> str | None:
         """The secret, read now from the environment or the file named in the config."""
         if self.password_env:
@@ -184,6 +192,17 @@ class EmailAlert(_Model):
         if value is not None and not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", value):
             raise ValueError(f"{value!r} is not a time of day; write it like 07:00")
         return value
+
+    @model_validator(mode="after")
+    def _digest_schedule(self) -> EmailAlert:
+        to = ", ".join(self.to)
+        if self.mode == "digest" and (self.every is None) == (self.at is None):
+            raise ValueError(
+                f'email digest to {to}: give either `every: 1h` or `at: "07:00"` (UTC)'
+            )
+        if self.mode == "immediate" and (self.every is not None or self.at is not None):
+            raise ValueError(f"email to {to}: `every` and `at` need `mode: digest`")
+        return self
 
 
 AlertSink = Annotated[LogAlert | EmailAlert, Field(discriminator="type")]

@@ -124,6 +124,7 @@ class PipelineCore:
         # SQLite allows one writer; serialising our own writers avoids lock waits.
         self.write_lock = threading.Lock()
         self.stop_requested = threading.Event()
+        self.deliver_lock = threading.Lock()
 
     def reconfigure(
         self, matcher: Matcher, sinks: Sequence[Sink], feed_settings: FeedSettings
@@ -158,9 +159,14 @@ class PipelineCore:
         ]
 
     def deliver(self) -> int:
-        """Deliver pending alerts; never raises for a sink or database failure."""
+        """Deliver pending alerts; never raises for a sink or database failure.
+
+        One delivery at a time: two threads reading the same pending rows would
+        send them twice (an SMTP session can take seconds).
+        """
         try:
-            return deliver_pending(self.engine, self.sinks, self.clock())
+            with self.deliver_lock:
+                return deliver_pending(self.engine, self.sinks, self.clock())
         except SQLAlchemyError as exc:
             log.error("alert_delivery_failed", error=database_error(self.engine, exc))
             return 0
