@@ -34,9 +34,12 @@ from feedparser.sanitizer import replace_doctype
 
 from newswatch.htmltext import html_to_text, plain_text
 from newswatch.model import RawItem
+from newswatch.sources import cp1252
 from newswatch.sources.charset import decode_body
 
 MAX_KEY_LENGTH = 500
+cp1252.install()
+
 _HTML_ROOT = re.compile(
     rb"^\s*(?:<\?[^>]*>\s*|<!--.*?-->\s*|<!doctype[^>]*>\s*)*<(?:html|head|body)\b",
     re.IGNORECASE | re.DOTALL,
