@@ -7,13 +7,14 @@ here touches documents.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from newswatch.config import FeedSource, Fetch
 from newswatch.dedup import sha256_hex
@@ -89,48 +90,66 @@ def fetch_streamed(
     settings: Fetch,
     stop: threading.Event,
     on_fetched: Callable[[int, FetchResult], T],
+    max_unfinished: int = 32,
 ) -> Iterator[Fetched[T]]:
     """Fetch every due feed concurrently; yield each one as it finishes.
 
     The fetching runs in its own thread with its own event loop, and calls
     `on_fetched` there as each answer arrives (to start parsing it at once),
-    so one slow server never holds back the feeds that already answered. A
-    stop request cancels what is still in flight; those feeds keep their state
-    and are polled later.
+    so one slow server never holds back the feeds that already answered. At
+    most `max_unfinished` feeds are fetched ahead of the consumer, so memory
+    stays bounded however many feeds are due. A stop request cancels what is
+    still in flight; those feeds keep their state and are polled later.
     """
-    finished: queue.Queue[Fetched[T] | None] = queue.Queue()
+    stream = _Stream(on_fetched, max_unfinished)
     requests = [d.record.state.request() for d in due]
-
-    def deliver(index: int, result: FetchResult) -> None:
-        finished.put((index, result, on_fetched(index, result)))
-
-    def fetch_then_end() -> None:
-        try:
-            asyncio.run(_fetch_into(requests, settings, stop, deliver))
-        finally:
-            finished.put(None)
-
-    worker = threading.Thread(target=fetch_then_end, name="newswatch-fetch", daemon=True)
+    worker = threading.Thread(
+        target=stream.run, args=(requests, settings, stop), name="newswatch-fetch", daemon=True
+    )
     worker.start()
-    while (item := finished.get()) is not None:
+    while (item := stream.finished.get()) is not None:
         yield item
+        stream.release()
     worker.join()
 
 
-async def _fetch_into(
-    requests: list[FetchRequest],
-    settings: Fetch,
-    stop: threading.Event,
-    deliver: Callable[[int, FetchResult], None],
-) -> None:
-    async with Fetcher(settings) as fetcher:
+class _Stream(Generic[T]):
+    """The fetching side: an event loop in its own thread, throttled by the consumer."""
 
-        async def one(index: int) -> None:
-            deliver(index, await fetcher.fetch(requests[index]))
+    def __init__(self, on_fetched: Callable[[int, FetchResult], T], limit: int) -> None:
+        self.on_fetched = on_fetched
+        self.limit = limit
+        self.finished: queue.Queue[Fetched[T] | None] = queue.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
 
-        pending = {asyncio.ensure_future(one(i)) for i in range(len(requests))}
-        while pending and not stop.is_set():
-            _, pending = await asyncio.wait(pending, timeout=STOP_POLL_S)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+    def release(self) -> None:
+        """The consumer is done with one feed: let another fetch start (thread-safe)."""
+        if self._loop is not None and self._slots is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already finished
+                self._loop.call_soon_threadsafe(self._slots.release)
+
+    def run(self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event) -> None:
+        try:
+            asyncio.run(self._fetch_all(requests, settings, stop))
+        finally:
+            self.finished.put(None)
+
+    async def _fetch_all(
+        self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event
+    ) -> None:
+        self._slots = slots = asyncio.Semaphore(self.limit)
+        self._loop = asyncio.get_running_loop()
+        async with Fetcher(settings) as fetcher:
+
+            async def one(index: int) -> None:
+                await slots.acquire()
+                result = await fetcher.fetch(requests[index])
+                self.finished.put((index, result, self.on_fetched(index, result)))
+
+            pending = {asyncio.ensure_future(one(i)) for i in range(len(requests))}
+            while pending and not stop.is_set():
+                _, pending = await asyncio.wait(pending, timeout=STOP_POLL_S)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)

@@ -1,8 +1,8 @@
 """Feed bodies to documents, on both cores when there is enough to parse.
 
-Parsing (feedparser, HTML to text) and normalising are pure and CPU-bound,
-so bodies of any size go to worker processes as they arrive, while the main
-thread stores and matches what is already parsed; small bodies are parsed
+Parsing (feedparser, HTML to text), normalising and matching are pure and
+CPU-bound, so bodies go to worker processes as they arrive, while the main
+thread stores what is already parsed; small bodies are parsed
 in-process, where IPC would cost more than it saves. Workers start through
 the forkserver, never by forking a process that runs scheduler threads.
 """
@@ -13,19 +13,20 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from newswatch.model import Document
+from newswatch.match import Matcher
+from newswatch.model import Document, Match
 from newswatch.normalize import normalize
 from newswatch.sources.feeds import FeedParseError, parse_feed
 
 # Bodies below this parse in-process: shipping them to a worker costs more than it saves.
-POOL_THRESHOLD_BYTES = 32 * 2**10
+POOL_THRESHOLD_BYTES = 8 * 2**10
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +46,15 @@ class ParsedBody:
     documents: list[Document] = field(default_factory=list)
     bozo: str | None = None
     error: str | None = None
+    matched: dict[tuple[str, str], list[Match]] = field(default_factory=dict)
 
 
-def documents_of(work: FeedBody) -> ParsedBody:
-    """Parse and normalise one body; never raises for bad input."""
+def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
+    """Parse, normalise and (given a matcher) match one body; never raises for bad input.
+
+    Matching here, in the worker, spares the main thread; the store later
+    keeps only the matches of documents that turn out to be new or edited.
+    """
     placeholder = work.source or "feed"
     try:
         parsed = parse_feed(
@@ -66,7 +72,23 @@ def documents_of(work: FeedBody) -> ParsedBody:
     docs = [normalize(item) for item in parsed.items]
     if source != placeholder:
         docs = [_with_source(doc, source) for doc in docs]
-    return ParsedBody(title=parsed.title, documents=docs, bozo=parsed.bozo)
+    matched = {}
+    if matcher is not None:
+        matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source) for d in docs}
+    return ParsedBody(title=parsed.title, documents=docs, bozo=parsed.bozo, matched=matched)
+
+
+_worker_matcher: Matcher | None = None
+
+
+def _install_matcher(matcher: Matcher) -> None:
+    """Pool initializer: the matcher arrives pickled as its watch list and compiles here."""
+    global _worker_matcher
+    _worker_matcher = matcher
+
+
+def _documents_in_worker(work: FeedBody) -> ParsedBody:
+    return documents_of(work, _worker_matcher)
 
 
 def _with_source(document: Document, source: str) -> Document:
@@ -86,25 +108,27 @@ class Parsing(Protocol):
 class _InProcess:
     """A small body: parsed when its result is asked for, on the asking thread."""
 
-    def __init__(self, work: FeedBody) -> None:
+    def __init__(self, work: FeedBody, matcher: Matcher) -> None:
         self._work = work
+        self._matcher = matcher
 
     def result(self) -> ParsedBody:
-        return documents_of(self._work)
+        return documents_of(self._work, self._matcher)
 
 
 class _Pooled:
     """A body parsing in a worker; if the worker dies, it is parsed here instead."""
 
-    def __init__(self, future: Future[ParsedBody], work: FeedBody) -> None:
+    def __init__(self, future: Future[ParsedBody], work: FeedBody, matcher: Matcher) -> None:
         self._future = future
         self._work = work
+        self._matcher = matcher
 
     def result(self) -> ParsedBody:
         try:
             return self._future.result()
-        except BrokenProcessPool:
-            return documents_of(self._work)
+        except (BrokenProcessPool, CancelledError):  # worker died, or the pool was replaced
+            return documents_of(self._work, self._matcher)
 
 
 class FeedParsers:
@@ -114,26 +138,46 @@ class FeedParsers:
     both cores parse while the network is still busy; close it when done.
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, matcher: Matcher, workers: int | None = None) -> None:
         self.workers = workers or min(2, os.cpu_count() or 1)
+        self.matcher = matcher
         self._pool: Executor | None = None
         self._lock = threading.Lock()
 
+    def use(self, matcher: Matcher) -> None:
+        """A new watch list: workers started from now on compile it."""
+        self.matcher = matcher
+        self.close()
+
+    def warm_up(self) -> None:
+        """Start the workers now, so their start overlaps the fetching instead of the parsing."""
+        if self.workers >= 2:
+            pool = self._ensure_pool()
+            for _ in range(self.workers):
+                pool.submit(int)
+
     def submit(self, work: FeedBody) -> Parsing:
+        matcher = self.matcher
         if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES:
-            return _InProcess(work)
+            return _InProcess(work, matcher)
         try:
-            return _Pooled(self._ensure_pool().submit(documents_of, work), work)
+            future = self._ensure_pool().submit(_documents_in_worker, work)
         except BrokenProcessPool:
             self.close()  # a worker died (killed, out of memory): start afresh next time
-            return _InProcess(work)
+            return _InProcess(work, matcher)
+        return _Pooled(future, work, matcher)
 
     def _ensure_pool(self) -> Executor:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["newswatch.feedwork"])
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=context,
+                    initializer=_install_matcher,
+                    initargs=(self.matcher,),
+                )
             return self._pool
 
     def close(self) -> None:

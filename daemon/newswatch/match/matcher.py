@@ -21,12 +21,23 @@ if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
 
 
 class Matcher:
-    """A compiled watch list. Immutable: share it between threads freely."""
+    """A compiled watch list. Immutable: share it between threads freely.
 
-    __slots__ = ("_rules",)
+    It pickles as the watch list it was compiled from and compiles again on
+    the other side (the automaton's own state does not travel), which is how
+    parse workers in other processes get the same matcher.
+    """
 
-    def __init__(self, rules: Rules) -> None:
+    __slots__ = ("_rules", "_source")
+
+    def __init__(
+        self, rules: Rules, source: tuple[tuple[Person, ...], tuple[Topic, ...]] = ((), ())
+    ) -> None:
         self._rules = rules
+        self._source = source
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (compile_watches, self._source)
 
     def __len__(self) -> int:
         return len(self._rules.people) + len(self._rules.topics)
@@ -56,7 +67,7 @@ class Matcher:
 
 def compile_watches(people: Sequence[Person], topics: Sequence[Topic]) -> Matcher:
     """Compile once per config; raises QuerySyntaxError for a query that does not parse."""
-    return Matcher(compile_rules(people, topics))
+    return Matcher(compile_rules(people, topics), (tuple(people), tuple(topics)))
 
 
 def _candidates(rules: Rules, found: Iterable[int]) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +22,7 @@ from newswatch.config import Fetch
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match import Matcher
-from newswatch.model import Alert, Document
+from newswatch.model import Alert, Document, Match
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
 from newswatch.store.db import describe_operational_error
@@ -119,7 +119,7 @@ class PipelineCore:
         self.sinks = list(sinks)
         self.clock = clock
         self.feed_settings = feed_settings or FeedSettings()
-        self.parsers = FeedParsers()
+        self.parsers = FeedParsers(matcher)
         self.rng = random.Random()
         # SQLite allows one writer; serialising our own writers avoids lock waits.
         self.write_lock = threading.Lock()
@@ -131,16 +131,27 @@ class PipelineCore:
     ) -> None:
         """Swap in a new matcher, sinks and feed settings (each one atomic attribute store)."""
         self.matcher = matcher
+        self.parsers.use(matcher)
         self.sinks = list(sinks)
         self.feed_settings = feed_settings
 
     def close(self) -> None:
         self.parsers.close()
 
-    def store_and_match(self, connection: Connection, documents: list[Document]) -> IngestCounts:
+    def store_and_match(
+        self,
+        connection: Connection,
+        documents: list[Document],
+        matched: Mapping[tuple[str, str], Sequence[Match]] | None = None,
+    ) -> IngestCounts:
+        """Store documents; raise alerts for those that were new or edited.
+
+        `matched` holds matches already computed elsewhere (by a parse worker),
+        by (source, key); documents missing from it are matched here.
+        """
         now = self.clock()
         saved = document_store.save_documents(connection, documents, now)
-        alerts = self.alerts_for(saved.new + saved.updated)
+        alerts = self.alerts_for(saved.new + saved.updated, matched or {})
         stored = alert_store.save_alerts(connection, alerts, [s.key for s in self.sinks], now)
         return IngestCounts(
             new=len(saved.new),
@@ -150,13 +161,19 @@ class PipelineCore:
             alerts=len(stored),
         )
 
-    def alerts_for(self, documents: Iterable[Document]) -> list[Alert]:
-        matcher = self.matcher
-        return [
-            build_alert(document, match)
-            for document in documents
-            for match in matcher.match(document.title, document.body, document.source)
-        ]
+    def alerts_for(
+        self,
+        documents: Iterable[Document],
+        matched: Mapping[tuple[str, str], Sequence[Match]] | None = None,
+    ) -> list[Alert]:
+        matcher, known = self.matcher, matched or {}
+        alerts = []
+        for document in documents:
+            matches = known.get((document.source, document.key))
+            if matches is None:
+                matches = matcher.match(document.title, document.body, document.source)
+            alerts += [build_alert(document, match) for match in matches]
+        return alerts
 
     def deliver(self) -> int:
         """Deliver pending alerts; never raises for a sink or database failure.

@@ -34,6 +34,8 @@ class FeedRefresh:
         reports = []
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
+        if len(due) > 1:
+            self.pipeline.parsers.warm_up()
 
         def start_parsing(index: int, result: FetchResult) -> Parsing | None:
             return self._start_parsing(due[index], result, fetched_at)
@@ -104,7 +106,9 @@ class FeedRefresh:
         try:
             with pipeline.write_lock, pipeline.engine.begin() as connection:
                 if parsed and parsed.documents:
-                    report.add(pipeline.store_and_match(connection, parsed.documents))
+                    report.add(
+                        pipeline.store_and_match(connection, parsed.documents, parsed.matched)
+                    )
                 feed_store.save_records(connection, [_next_record(record, state, parsed, report)])
         except SQLAlchemyError as exc:
             report.status, report.error = "error", database_error(pipeline.engine, exc)
