@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -21,10 +22,15 @@ def insert_ignoring_conflicts(connection: Connection, table: Table) -> Any:
 
 def upsert(connection: Connection, table: Table, keys: list[str]) -> Any:
     """`INSERT ... ON CONFLICT (keys) DO UPDATE` of every other column; run it with rows."""
-    dialect = connection.dialect.name
+    return _upsert(connection.dialect.name, table, tuple(keys))
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
+    """Built once per table: constructing it costs more than running it for a few rows."""
     module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
     if module is None:
         raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {dialect}")
     statement = module.insert(table)
     changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
