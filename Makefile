@@ -25,6 +25,7 @@ test: lint
 
 bench: $(BIN)/newswatch
 	$(BIN)/python bench/bench_ingest.py
+	cd bench && ../$(BIN)/python bench_feed_ingest.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/bench_match.py
 

@@ -101,7 +101,7 @@ def main() -> None:
         folder.mkdir()
         size = write_documents(folder, args.documents, words, rng)
         print(f"{args.documents} documents, {size / 1e6:.1f} MB")
-        for count in (10, 10_000):
+        for count in (10, 100, 10_000):
             url = args.database or f"sqlite:///{scratch}/bench-{count}.db"
             people = watch_list(count, rng, words)
             elapsed, new, alerts = run_once(folder, url, people)
