@@ -138,3 +138,22 @@ def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: 
         assert code == 0 and took < 10
     finally:
         feedserver.stop(server)
+
+
+def test_a_missing_seed_folder_is_reported_once_and_picked_up_when_created(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "later"
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(daemon.err, "does not exist")
+        time.sleep(2.5)  # two or three more rescans of the missing folder
+        folder.mkdir()
+        (folder / "a.txt").write_text(seed_text("T", "Biden spoke.", "https://x.org/a"))
+        daemon.wait_for(daemon.out, "Joe Biden", timeout=10)
+    finally:
+        code, _ = daemon.stop()
+    assert code == 0
+    errors = [line for line in daemon.err if '"level": "error"' in line]
+    assert len(errors) == 1, errors

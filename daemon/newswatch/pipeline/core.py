@@ -65,7 +65,8 @@ class RefreshReport:
         changed = self.new or self.updated or self.duplicates or self.skipped
         return self.status == "ok" and not changed and self.error is None
 
-    def log(self, *, quiet_if_idle: bool = False) -> None:
+    def log(self, *, quiet: bool = False) -> None:
+        """The canonical line; `quiet` logs it at debug level (nothing new to say)."""
         duration_ms = round((time.perf_counter() - self.started) * 1000, 1)
         fields = {
             "source": self.source,
@@ -78,10 +79,10 @@ class RefreshReport:
             "duration_ms": duration_ms,
             **self.details,
         }
-        if self.error:
+        if quiet:
+            log.debug("source_refreshed", **fields, error=self.error)
+        elif self.error:
             log.error("source_refreshed", **fields, error=self.error)
-        elif quiet_if_idle and self.idle:
-            log.debug("source_refreshed", **fields)
         else:
             log.info("source_refreshed", **fields)
 
@@ -125,6 +126,7 @@ class PipelineCore:
         self.write_lock = threading.Lock()
         self.stop_requested = threading.Event()
         self.deliver_lock = threading.Lock()
+        self.last_errors: dict[str, str | None] = {}
 
     def reconfigure(
         self, matcher: Matcher, sinks: Sequence[Sink], feed_settings: FeedSettings

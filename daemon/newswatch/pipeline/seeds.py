@@ -25,8 +25,9 @@ def refresh_seed_folder(
 ) -> RefreshReport:
     """Import new and edited files of one seed folder; report broken ones and go on.
 
-    `quiet_if_idle` logs a rescan that found nothing new at debug level: the
-    daemon rescans every few seconds and an idle line each time is noise.
+    `quiet_if_idle` logs a rescan that found nothing new, or failed exactly as
+    the one before, at debug level: the daemon rescans every few seconds, and
+    a line each time would bury the ones that say something.
     """
     report = RefreshReport(source=source.source_name)
     try:
@@ -35,7 +36,9 @@ def refresh_seed_folder(
         report.status, report.error = "error", str(exc)
     except SQLAlchemyError as exc:
         report.status, report.error = "error", database_error(pipeline.engine, exc)
-    report.log(quiet_if_idle=quiet_if_idle)
+    repeated = report.error is not None and pipeline.last_errors.get(report.source) == report.error
+    pipeline.last_errors[report.source] = report.error
+    report.log(quiet=quiet_if_idle and (report.idle or repeated))
     return report
 
 
