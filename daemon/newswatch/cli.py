@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from newswatch import __version__
-from newswatch.app import compile_config, open_app
+from newswatch.app import App, compile_config, open_app
 from newswatch.config import Config, ConfigError, find_config_path, load_config
 from newswatch.feedreport import feed_rows, render_table
 from newswatch.log import configure_logging
@@ -138,14 +141,11 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    app = open_app(config)
-    try:
+    with _app(config) as app:
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
             reports += app.pipeline.refresh_feeds(feeds, force=True)
         app.pipeline.deliver()
-    finally:
-        app.close()
     return EXIT_FAILURE if any(r.status == "error" for r in reports) else EXIT_OK
 
 
@@ -200,11 +200,8 @@ def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
 
 def cmd_replay(config: Config, args: argparse.Namespace) -> int:
     since = _since(args.since)
-    app = open_app(config)
-    try:
+    with _app(config) as app:
         raised = app.pipeline.replay(since, dry_run=args.dry_run)
-    finally:
-        app.close()
     if args.dry_run:
         for alert in raised:
             print(json.dumps({"event": "would_alert", **alert.record()}, ensure_ascii=False))
@@ -216,12 +213,8 @@ def cmd_replay(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     since = _since(args.since) if args.since else None
-    engine = open_database(config.database)
-    try:
-        with engine.connect() as connection:
-            stored = alert_store.list_alerts(connection, since, args.limit)
-    finally:
-        engine.dispose()
+    with _database(config) as engine, engine.connect() as connection:
+        stored = alert_store.list_alerts(connection, since, args.limit)
     for alert in stored:
         if args.json:
             record = {**alert.record(), "created_at": iso_utc(alert.created_at)}
@@ -233,12 +226,8 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
-    engine = open_database(config.database)
-    try:
-        with engine.connect() as connection:
-            records = feed_store.load_records(connection, [f.url for f in config.sources.feeds])
-    finally:
-        engine.dispose()
+    with _database(config) as engine, engine.connect() as connection:
+        records = feed_store.load_records(connection, [f.url for f in config.sources.feeds])
     rows = feed_rows(config.sources.feeds, records)
     if args.json:
         for row in rows:
@@ -269,12 +258,27 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
 
 
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
+    with _database(config) as engine:
+        print(f"database schema at revision {schema_revision(engine)}")
+    return EXIT_OK
+
+
+@contextmanager
+def _database(config: Config) -> Iterator[Engine]:
     engine = open_database(config.database)
     try:
-        print(f"database schema at revision {schema_revision(engine)}")
+        yield engine
     finally:
         engine.dispose()
-    return EXIT_OK
+
+
+@contextmanager
+def _app(config: Config) -> Iterator[App]:
+    app = open_app(config)
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 def _since(text: str) -> datetime:
