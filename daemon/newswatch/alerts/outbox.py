@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from newswatch import metrics
 from newswatch.alerts.sink import Sink, SinkError, is_ready
 from newswatch.log import get_logger
 from newswatch.match import snippet
@@ -54,11 +55,13 @@ def deliver_pending(engine: Engine, sinks: Sequence[Sink], now: datetime) -> int
             sink.deliver(batch)
         except SinkError as exc:
             log.error("alert_delivery_failed", sink=sink.key, alerts=len(ids), error=str(exc))
+            metrics.record_delivery(sink.key, "failed", len(ids))
             with engine.begin() as connection:
                 alert_store.mark_failed(connection, ids, sink.key, str(exc), now + RETRY_AFTER)
             continue
         with engine.begin() as connection:
             alert_store.mark_delivered(connection, ids, sink.key, now)
+        metrics.record_delivery(sink.key, "ok", len(ids))
         sent += len(ids)
     return sent
 

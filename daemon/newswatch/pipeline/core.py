@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from newswatch import metrics
 from newswatch.alerts.outbox import build_alert, deliver_pending
 from newswatch.alerts.sink import Sink
 from newswatch.config import Fetch
@@ -67,7 +68,17 @@ class RefreshReport:
 
     def log(self, *, quiet: bool = False) -> None:
         """The canonical line; `quiet` logs it at debug level (nothing new to say)."""
-        duration_ms = round((time.perf_counter() - self.started) * 1000, 1)
+        duration_s = time.perf_counter() - self.started
+        duration_ms = round(duration_s * 1000, 1)
+        metrics.record_refresh(
+            self.source,
+            self.status,
+            new=self.new,
+            duplicates=self.duplicates,
+            alerts=self.alerts,
+            duration_s=duration_s,
+            error=self.error,
+        )
         fields = {
             "source": self.source,
             "status": self.status,
