@@ -9,6 +9,7 @@ from types import FrameType
 
 from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.config import Config, ConfigError
+from newswatch.httpapi import StatusEndpoint
 from newswatch.log import get_logger
 from newswatch.scheduler import new_scheduler, schedule_outbox, schedule_sources
 from newswatch.sinks import build_sinks
@@ -27,11 +28,13 @@ class Service:
         self.scheduler = new_scheduler()
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
+        self.http = StatusEndpoint(self.app.engine)
 
     def start(self) -> None:
         schedule_sources(self.scheduler, self.config, self.app.pipeline)
         schedule_outbox(self.scheduler, self.app.pipeline)
         self.scheduler.start()
+        self.http.apply(self.config.http)
         log.info(
             "daemon_started",
             config=str(self.config.path),
@@ -59,6 +62,7 @@ class Service:
             new = new.model_copy(update={"database": self.config.database})
         self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new))
         schedule_sources(self.scheduler, new, self.app.pipeline)
+        self.http.apply(new.http)  # restarted only when `listen` changed
         self.config = new
         log.info("config_reloaded", people=len(new.watch.people), topics=len(new.watch.topics))
         notify("READY=1")
@@ -74,6 +78,7 @@ class Service:
         notify("STOPPING=1")
         log.info("daemon_stopping")
         self.app.pipeline.stop_requested.set()
+        self.http.stop()
         stopper = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True})
         stopper.start()
         stopper.join(timeout=STOP_TIMEOUT_S)

@@ -1,0 +1,271 @@
+"""The status endpoint: GET /healthz (JSON) and GET /metrics (Prometheus text).
+
+A standard-library `ThreadingHTTPServer` in a daemon thread. It only reads:
+the metrics registry, and the database for a `SELECT 1` and the number of
+alerts still waiting for a sink. Any failure to start is one StatusServerError
+line; the daemon logs it and runs on without the endpoint.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import socketserver
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, distinct, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from newswatch import __version__
+from newswatch.config.schema import HttpServer
+from newswatch.log import get_logger
+from newswatch.metrics import CONTENT_TYPE, REGISTRY, Registry
+from newswatch.pipeline.core import database_error
+from newswatch.store.tables import deliveries
+
+REQUEST_TIMEOUT_S = 10.0
+TEXT = "text/plain; charset=utf-8"
+JSON = "application/json"
+LISTEN_HINT = "write `http: {listen: HOST:PORT}`, e.g. 127.0.0.1:9464 or [::1]:9464"
+
+log = get_logger(__name__)
+
+
+class StatusServerError(Exception):
+    """The endpoint cannot be served; the message says what, where and how to mend."""
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[IPv6]:PORT` or `:PORT` (every interface) -> (host, port)."""
+    value = listen.strip()
+    if value.startswith("["):
+        host, close, rest = value[1:].partition("]")
+        if not close or not rest.startswith(":"):
+            raise StatusServerError(f"http.listen {listen!r}: expected [IPv6]:PORT; {LISTEN_HINT}")
+        port = rest[1:]
+    else:
+        host, colon, port = value.rpartition(":")
+        if not colon:
+            raise StatusServerError(f"http.listen {listen!r}: no port; {LISTEN_HINT}")
+        if ":" in host:
+            raise StatusServerError(
+                f"http.listen {listen!r}: put an IPv6 address in brackets, e.g. [::1]:9464"
+            )
+    if not port.isascii() or not port.isdigit() or int(port) > 65535:
+        raise StatusServerError(
+            f"http.listen {listen!r}: port {port!r} is not a number from 0 to 65535; {LISTEN_HINT}"
+        )
+    return host, int(port)
+
+
+@dataclass(frozen=True)
+class StatusServer:
+    """A running endpoint; `stop()` closes it."""
+
+    listen: str
+    server: _Server
+    thread: threading.Thread
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.server.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=2.0)
+
+
+def start(listen: str, engine: Engine, registry: Registry = REGISTRY) -> StatusServer:
+    """Serve /healthz and /metrics on `listen` from a daemon thread; raises StatusServerError."""
+    host, port = parse_listen(listen)
+    family, address = _resolve(listen, host, port)
+    try:
+        server = _Server(address, family, engine, registry)
+    except OSError as exc:
+        raise StatusServerError(
+            f"cannot serve http on {listen} (http.listen): {_why(exc)}"
+        ) from None
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="http"
+    )
+    thread.start()
+    return StatusServer(listen, server, thread)
+
+
+def _resolve(listen: str, host: str, port: int) -> tuple[socket.AddressFamily, tuple[Any, ...]]:
+    try:
+        found = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise StatusServerError(
+            f"http.listen {listen!r}: cannot resolve {host!r} ({exc.strerror}); "
+            "use an IP address such as 127.0.0.1"
+        ) from None
+    family, _type, _proto, _name, address = found[0]
+    return family, address
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "the address is already in use; stop the program using it or pick another port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "no interface of this machine has that address; use 127.0.0.1 or one of its own"
+    if exc.errno == errno.EACCES:
+        return "permission denied; ports below 1024 need privileges, pick a port above 1024"
+    return f"{exc.strerror or exc}; check the address"
+
+
+class StatusEndpoint:
+    """The daemon's endpoint across reloads: follows `http.listen`, never raises."""
+
+    def __init__(self, engine: Engine, registry: Registry = REGISTRY) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.running: StatusServer | None = None
+
+    def apply(self, http: HttpServer | None) -> None:
+        """Start, move or stop the server for this config; unchanged `listen` keeps it as is."""
+        listen = http.listen if http is not None else None
+        if self.running is not None and self.running.listen == listen:
+            return
+        try:
+            if listen is not None:
+                parse_listen(listen)  # a bad new address keeps the running server
+            self.stop()
+            if listen is not None:
+                self.running = start(listen, self.engine, self.registry)
+                log.info("http_server_started", url=self.running.url)
+        except StatusServerError as exc:
+            log.error("http_server_failed", error=str(exc), running_without="/healthz, /metrics")
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+            log.info("http_server_stopped", url=self.running.url)
+            self.running = None
+
+
+def health(engine: Engine, registry: Registry) -> tuple[int, dict[str, Any]]:
+    """The /healthz answer: (HTTP status, JSON body)."""
+    database, pending = _check_database(engine)
+    sources = {
+        name: {
+            "last_refresh": _iso(state.last_refresh),
+            "status": state.status,
+            "last_error": state.last_error,
+        }
+        for name, state in sorted(registry.sources().items())
+    }
+    failing = any(state["status"] == "error" for state in sources.values())
+    body = {
+        "status": "ok" if database == "ok" and not failing else "degraded",
+        "version": __version__,
+        "uptime_s": round(registry.uptime_s, 1),
+        "database": database,
+        "sources": sources,
+        "pending_alerts": pending,
+    }
+    return (200 if database == "ok" else 503), body
+
+
+def _check_database(engine: Engine) -> tuple[str, int | None]:
+    """`ok` and the number of alerts some sink still waits for, or the error line and None."""
+    waiting = select(func.count(distinct(deliveries.c.alert_id))).where(
+        deliveries.c.delivered_at.is_(None)
+    )
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            return "ok", int(connection.execute(waiting).scalar_one())
+    except SQLAlchemyError as exc:
+        return database_error(engine, exc), None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(
+        self,
+        address: tuple[Any, ...],
+        family: socket.AddressFamily,
+        engine: Engine,
+        registry: Registry,
+    ) -> None:
+        self.address_family = family
+        self.engine = engine
+        self.registry = registry
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        """As HTTPServer's, without its reverse DNS lookup of the address (slow offline)."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = f"newswatch/{__version__}"
+    sys_version = ""
+    timeout = REQUEST_TIMEOUT_S
+
+    def do_GET(self) -> None:
+        self._answer(*self._route(), body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(*self._route(), body=False)
+
+    def _not_allowed(self) -> None:
+        self._answer(HTTPStatus.METHOD_NOT_ALLOWED, TEXT, b"only GET and HEAD\n", body=True)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def _route(self) -> tuple[int, str, bytes]:
+        path = urlsplit(self.path).path
+        try:
+            if path == "/healthz":
+                status, report = health(self.server.engine, self.server.registry)
+                return status, JSON, json.dumps(report, ensure_ascii=False).encode() + b"\n"
+            if path == "/metrics":
+                return HTTPStatus.OK, CONTENT_TYPE, self.server.registry.render().encode()
+            return HTTPStatus.NOT_FOUND, TEXT, b"not found; try /healthz or /metrics\n"
+        except Exception as exc:  # a broken page must not take the server down
+            log.error("http_request_failed", path=path, error=repr(exc))
+            return HTTPStatus.INTERNAL_SERVER_ERROR, TEXT, b"internal error; see the daemon log\n"
+
+    def _answer(self, status: int, content_type: str, payload: bytes, *, body: bool) -> None:
+        try:
+            self.send_response(status)
+            if status == HTTPStatus.METHOD_NOT_ALLOWED:
+                self.send_header("Allow", "GET, HEAD")
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if body:
+                self.wfile.write(payload)
+        except ConnectionError:
+            pass  # the client went away; nothing to tell it
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http_request", client=self.client_address[0], line=format % args)
