@@ -243,3 +243,8 @@ def test_email_settings_that_cannot_work_are_refused(
         text = text.replace("}\n", f", {extra}}}\n")
     found = problems(tmp_path, text)
     assert len(found) == 1 and expected in found[0] and ":2: " in found[0], found
+
+
+def test_a_bad_http_listen_address_is_a_config_error(tmp_path: Path) -> None:
+    found = problems(tmp_path, "http:\n  listen: localhost\n")
+    assert len(found) == 1 and ":2: http.listen: " in found[0] and "no port" in found[0]

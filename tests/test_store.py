@@ -42,10 +42,10 @@ def save(engine: Engine, *batch: Document) -> document_store.SaveResult:
 
 def test_migrations_create_the_schema_and_are_idempotent(database_url: str) -> None:
     first = open_database(database_url)
-    assert schema_revision(first) == "0002"
+    assert schema_revision(first) == "0003"
     first.dispose()
     again = open_database(database_url)
-    assert schema_revision(again) == "0002"
+    assert schema_revision(again) == "0003"
     again.dispose()
 
 

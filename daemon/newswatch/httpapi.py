@@ -20,49 +20,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, distinct, func, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch import __version__
 from newswatch.config.schema import HttpServer
+from newswatch.listen import StatusServerError, parse_listen
 from newswatch.log import get_logger
 from newswatch.metrics import CONTENT_TYPE, REGISTRY, Registry
 from newswatch.pipeline.core import database_error
-from newswatch.store.tables import deliveries
+from newswatch.store import alerts as alert_store
 
 REQUEST_TIMEOUT_S = 10.0
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json"
-LISTEN_HINT = "write `http: {listen: HOST:PORT}`, e.g. 127.0.0.1:9464 or [::1]:9464"
 
 log = get_logger(__name__)
-
-
-class StatusServerError(Exception):
-    """The endpoint cannot be served; the message says what, where and how to mend."""
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """`HOST:PORT`, `[IPv6]:PORT` or `:PORT` (every interface) -> (host, port)."""
-    value = listen.strip()
-    if value.startswith("["):
-        host, close, rest = value[1:].partition("]")
-        if not close or not rest.startswith(":"):
-            raise StatusServerError(f"http.listen {listen!r}: expected [IPv6]:PORT; {LISTEN_HINT}")
-        port = rest[1:]
-    else:
-        host, colon, port = value.rpartition(":")
-        if not colon:
-            raise StatusServerError(f"http.listen {listen!r}: no port; {LISTEN_HINT}")
-        if ":" in host:
-            raise StatusServerError(
-                f"http.listen {listen!r}: put an IPv6 address in brackets, e.g. [::1]:9464"
-            )
-    if not port.isascii() or not port.isdigit() or int(port) > 65535:
-        raise StatusServerError(
-            f"http.listen {listen!r}: port {port!r} is not a number from 0 to 65535; {LISTEN_HINT}"
-        )
-    return host, int(port)
 
 
 @dataclass(frozen=True)
@@ -143,15 +116,30 @@ class StatusEndpoint:
         listen = http.listen if http is not None else None
         if self.running is not None and self.running.listen == listen:
             return
-        try:
-            if listen is not None:
-                parse_listen(listen)  # a bad new address keeps the running server
+        if listen is None:
             self.stop()
-            if listen is not None:
-                self.running = start(listen, self.engine, self.registry)
-                log.info("http_server_started", url=self.running.url)
+            return
+        server = self._start(listen, quiet=self.running is not None)
+        if server is None and self.running is not None:
+            # the old server may hold the port the new address wants: free it, try again,
+            # and if the new address still cannot be served, bring the old one back
+            previous = self.running.listen
+            self.stop()
+            server = self._start(listen) or self._start(previous)
+        if server is not None:
+            self.stop()
+            self.running = server
+            log.info("http_server_started", url=server.url)
+
+    def _start(self, listen: str, *, quiet: bool = False) -> StatusServer | None:
+        try:
+            return start(listen, self.engine, self.registry)
         except StatusServerError as exc:
-            log.error("http_server_failed", error=str(exc), running_without="/healthz, /metrics")
+            if not quiet:
+                log.error(
+                    "http_server_failed", error=str(exc), running_without="/healthz, /metrics"
+                )
+            return None
 
     def stop(self) -> None:
         if self.running is not None:
@@ -185,13 +173,10 @@ def health(engine: Engine, registry: Registry) -> tuple[int, dict[str, Any]]:
 
 def _check_database(engine: Engine) -> tuple[str, int | None]:
     """`ok` and the number of alerts some sink still waits for, or the error line and None."""
-    waiting = select(func.count(distinct(deliveries.c.alert_id))).where(
-        deliveries.c.delivered_at.is_(None)
-    )
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-            return "ok", int(connection.execute(waiting).scalar_one())
+            return "ok", alert_store.count_undelivered(connection)
     except SQLAlchemyError as exc:
         return database_error(engine, exc), None
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from newswatch.listen import parse_listen
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
@@ -210,6 +212,12 @@ AlertSink = Annotated[LogAlert | EmailAlert, Field(discriminator="type")]
 
 class HttpServer(_Model):
     listen: str = "127.0.0.1:9464"
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, listen: str) -> str:
+        parse_listen(listen)  # raises StatusServerError, a ValueError, with how to mend
+        return listen
 
 
 class Fetch(_Model):

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, distinct, func, or_, select, update
 
 from newswatch.model import Alert
 from newswatch.store.dialect import insert_ignoring_conflicts
@@ -144,3 +144,11 @@ def mark_failed(
         .where(and_(deliveries.c.sink == sink, deliveries.c.alert_id.in_(alert_ids)))
         .values(attempts=deliveries.c.attempts + 1, last_error=error, next_attempt=next_attempt)
     )
+
+
+def count_undelivered(connection: Connection) -> int:
+    """Alerts that at least one sink has not received yet."""
+    query = select(func.count(distinct(deliveries.c.alert_id))).where(
+        deliveries.c.delivered_at.is_(None)
+    )
+    return int(connection.execute(query).scalar_one())

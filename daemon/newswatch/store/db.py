@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
+PG_CONNECT_TIMEOUT_S = 5
 
 
 class DatabaseError(Exception):
@@ -45,8 +46,12 @@ def _create_engine(url: str) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
+    # a server that stops answering must fail a connection, not hang it (URL may override)
+    waits = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     try:
-        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(
+            parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=waits
+        )
     except (SQLAlchemyError, ImportError) as exc:
         raise DatabaseError(f"cannot use database {parsed!r}: {exc}") from None
 

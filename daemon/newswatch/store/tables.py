@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -123,6 +124,12 @@ deliveries = Table(
     Column("last_error", Text),
     Column("next_attempt", UtcDateTime),
     Index("ix_deliveries_pending", "sink", "delivered_at"),
+    Index(
+        "ix_deliveries_undelivered",
+        "alert_id",
+        sqlite_where=text("delivered_at IS NULL"),
+        postgresql_where=text("delivered_at IS NULL"),
+    ),
 )
 
 feeds = Table(
