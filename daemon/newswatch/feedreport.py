@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from newswatch.config import FeedSource
+from newswatch.feedpolicy import FeedState
 from newswatch.model import iso_utc
 from newswatch.store.feeds import FeedRecord
 
@@ -20,33 +20,26 @@ STATUS_WORDS = {
 
 
 def feed_rows(feeds: Sequence[FeedSource], records: dict[str, FeedRecord]) -> list[dict[str, Any]]:
-    rows = []
-    for feed in feeds:
-        record = records.get(feed.url)
-        state = record.state if record else None
-        rows.append(
-            {
-                "name": feed.name or (record.title if record else None) or feed.url,
-                "url": feed.url,
-                "moved_to": state.current_url if state else None,
-                "status": STATUS_WORDS[state.status] if state else "new",
-                "last_success": iso_utc(state.last_success) if state else None,
-                "last_error": state.last_error if state else None,
-                "last_error_at": iso_utc(state.last_error_at) if state else None,
-                "consecutive_failures": state.consecutive_failures if state else 0,
-                "next_poll": _next_poll(state.next_poll if state else None, state),
-                "documents": record.documents if record else 0,
-                "entries_last": record.entries_last if record else 0,
-                "malformed": state.bozo if state else None,
-            }
-        )
-    return rows
+    return [_row(feed, records.get(feed.url)) for feed in feeds]
 
 
-def _next_poll(moment: datetime | None, state: Any) -> str | None:
-    if state is not None and state.status == "gone":
-        return None
-    return iso_utc(moment)
+def _row(feed: FeedSource, record: FeedRecord | None) -> dict[str, Any]:
+    record = record or FeedRecord(state=FeedState(url=feed.url), config_hash="")
+    state = record.state
+    return {
+        "name": feed.name or record.title or feed.url,
+        "url": feed.url,
+        "moved_to": state.current_url,
+        "status": STATUS_WORDS[state.status],
+        "last_success": iso_utc(state.last_success),
+        "last_error": state.last_error,
+        "last_error_at": iso_utc(state.last_error_at),
+        "consecutive_failures": state.consecutive_failures,
+        "next_poll": None if state.status == "gone" else iso_utc(state.next_poll),
+        "documents": record.documents,
+        "entries_last": record.entries_last,
+        "malformed": state.bozo,
+    }
 
 
 def render_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -6,7 +6,7 @@ knows about the database, the network or the clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -100,7 +100,6 @@ class Alert:
     snippet: str
     created_at: datetime | None = None
     id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
         """The alert record of CONTRACT.md (without the `event` key)."""
