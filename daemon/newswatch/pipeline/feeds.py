@@ -18,6 +18,10 @@ from newswatch.store import feeds as feed_store
 
 log = get_logger(__name__)
 
+# Start the parse workers ahead of the first body when this many feeds are due;
+# for fewer, they start (if at all) with the first body large enough to need them.
+WARM_UP_AT = 8
+
 
 class FeedRefresh:
     """One feed cycle: due feeds -> fetch -> parse -> store and match -> next state."""
@@ -34,7 +38,7 @@ class FeedRefresh:
         reports = []
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
-        if len(due) > 1:
+        if len(due) >= WARM_UP_AT:
             self.pipeline.parsers.warm_up()
 
         def start_parsing(index: int, result: FetchResult) -> Parsing | None:
