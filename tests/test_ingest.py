@@ -142,3 +142,15 @@ def test_alerts_command_lists_what_was_stored(
     assert len(listed) == len(SEED_WATCHES)
     assert main(["--config", str(config), "alerts", "--since", "2999-01-01"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_ingest_source_runs_only_that_source_and_names_the_known_ones(
+    tmp_path: Path, seeds: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    code = main(["--config", str(config), "--log-format", "json", "ingest", "--source", "seeds"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and len(alert_records(out)) == len(SEED_WATCHES)
+    code = main(["--config", str(config), "ingest", "--source", "elsewhere"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no source named 'elsewhere'; sources: seeds" in err
