@@ -245,3 +245,13 @@ def test_damaged_feed_never_crashes(damage: list[tuple[int, bytes]]) -> None:
     except FeedParseError:
         return
     assert all(item.key and item.published for item in feed.items)
+
+
+def test_a_declared_non_text_codec_is_read_as_an_unknown_charset() -> None:
+    # found by Hypothesis: "uu" is a codec, but bytes.decode refuses it
+    body = b'<?xml version="1.0" encoding="uu"?><rss version="2.0"><channel><title>T\x80</title>'
+    body += b"<item><guid>1</guid><title>Caf\xe9</title></item></channel></rss>"
+    parsed = parse_feed(
+        body, url="http://127.0.0.1/f", headers={}, source="s", fetched_at=datetime.now(UTC)
+    )
+    assert [item.title for item in parsed.items] == ["Café"]

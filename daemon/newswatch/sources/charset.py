@@ -98,10 +98,13 @@ def _decode_legacy(body: bytes, labels: list[str]) -> tuple[bytes, str | None]:
 
 
 def _codec_name(label: str) -> str | None:
+    """The codec a declared charset names, or None if it is unknown or not a text
+    encoding (a feed may declare "uu" or "base64", which bytes.decode refuses)."""
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def _western(body: bytes) -> str:
