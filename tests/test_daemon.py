@@ -157,3 +157,33 @@ def test_a_missing_seed_folder_is_reported_once_and_picked_up_when_created(
     assert code == 0
     errors = [line for line in daemon.err if '"level": "error"' in line]
     assert len(errors) == 1, errors
+
+
+def test_a_hanging_smtp_server_holds_up_neither_importing_nor_the_log_nor_stopping(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    silent = socket.socket()  # accepts connections, never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    port = silent.getsockname()[1]
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    extra = (
+        "alerts:\n  - type: log\n  - type: email\n    to: [a@example.org]\n"
+        f"    from: nw@example.org\n    smtp: {{host: 127.0.0.1, port: {port}, timeout: 120s}}\n"
+    )
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder, extra=extra)
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(daemon.err, '"daemon_started"')
+        (folder / "a.txt").write_text(seed_text("A", "Biden spoke.", "https://x.org/a"))
+        daemon.wait_for(daemon.out, "Joe Biden", timeout=10)
+        time.sleep(1)  # the email job is now stuck talking to the silent server
+        (folder / "b.txt").write_text(seed_text("B", "Kosachev spoke.", "https://x.org/b"))
+        daemon.wait_for(daemon.out, "Konstantin Kosachev", timeout=10)
+    finally:
+        code, took = daemon.stop()
+        silent.close()
+    assert code == 0 and took < 10

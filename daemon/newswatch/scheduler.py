@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from newswatch.config import Config
 from newswatch.pipeline import Pipeline
 
 OUTBOX_INTERVAL = timedelta(seconds=30)
+OUTBOX_PREFIX = "outbox:"
 FEED_TICK = timedelta(seconds=5)
 SOURCE_JOB_PREFIX = "source:"
 
@@ -52,8 +56,25 @@ def schedule_sources(scheduler: BackgroundScheduler, config: Config, pipeline: P
 
 
 def schedule_outbox(scheduler: BackgroundScheduler, pipeline: Pipeline) -> None:
-    """Retry deliveries that failed (new alerts are delivered as soon as they are stored)."""
-    _every(scheduler, "outbox", OUTBOX_INTERVAL, pipeline.deliver, (), datetime.now(UTC))
+    """One delivery job per sink: run at once when alerts are stored, and every 30 s to
+    retry failures. Importing never waits for a sink, nor one sink for another."""
+    for job in scheduler.get_jobs():
+        if job.id.startswith(OUTBOX_PREFIX):
+            job.remove()
+    now = datetime.now(UTC)
+    for sink in pipeline.sinks:
+        _every(
+            scheduler, OUTBOX_PREFIX + sink.key, OUTBOX_INTERVAL, pipeline.deliver, (sink.key,), now
+        )
+    pipeline.wake_delivery = lambda: _run_outbox_now(scheduler)
+
+
+def _run_outbox_now(scheduler: BackgroundScheduler) -> None:
+    now = datetime.now(UTC)
+    for job in scheduler.get_jobs():
+        if job.id.startswith(OUTBOX_PREFIX):
+            with contextlib.suppress(JobLookupError, SchedulerNotRunningError):  # stopping
+                job.modify(next_run_time=now)
 
 
 def _every(

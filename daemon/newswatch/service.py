@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -15,7 +17,7 @@ from newswatch.scheduler import new_scheduler, schedule_outbox, schedule_sources
 from newswatch.sinks import build_sinks
 from newswatch.systemd import notify
 
-STOP_TIMEOUT_S = 8.0
+STOP_TIMEOUT_S = 6.0
 
 log = get_logger(__name__)
 
@@ -61,6 +63,7 @@ class Service:
             log.warning("config_reload_database_ignored", hint="restart to change `database:`")
             new = new.model_copy(update={"database": self.config.database})
         self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new))
+        schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_sources(self.scheduler, new, self.app.pipeline)
         self.http.apply(new.http)  # restarted only when `listen` changed
         self.config = new
@@ -74,7 +77,8 @@ class Service:
                 self.reload_requested.clear()
                 self.reload()
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop the jobs and close the database; False if a job was still stuck in I/O."""
         notify("STOPPING=1")
         log.info("daemon_stopping")
         self.app.pipeline.stop_requested.set()
@@ -82,10 +86,17 @@ class Service:
         stopper = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True})
         stopper.start()
         stopper.join(timeout=STOP_TIMEOUT_S)
-        if stopper.is_alive():
-            log.warning("daemon_stop_timeout", waited_s=STOP_TIMEOUT_S)
+        clean = not stopper.is_alive()
+        if not clean:
+            log.warning(
+                "daemon_stop_timeout",
+                waited_s=STOP_TIMEOUT_S,
+                hint="a job is stuck in I/O (e.g. an SMTP server that does not answer); "
+                "its work stays pending and is retried at the next start",
+            )
         self.app.close()
         log.info("daemon_stopped")
+        return clean
 
 
 def run_service(config: Config, reload: Callable[[], Config]) -> int:
@@ -105,5 +116,11 @@ def run_service(config: Config, reload: Callable[[], Config]) -> int:
     try:
         service.wait()
     finally:
-        service.stop()
+        clean = service.stop()
+    if not clean:
+        # A job thread stuck in a network call would keep the interpreter alive past
+        # its timeout; the database is closed and the outbox keeps what was not sent.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0

@@ -136,8 +136,12 @@ class PipelineCore:
         # SQLite allows one writer; serialising our own writers avoids lock waits.
         self.write_lock = threading.Lock()
         self.stop_requested = threading.Event()
-        self.deliver_lock = threading.Lock()
+        self._sink_locks_guard = threading.Lock()
+        self._sink_locks: dict[str, threading.Lock] = {}
         self.last_errors: dict[str, str | None] = {}
+        # The daemon sets this to wake its outbox job, so a sink that hangs (an SMTP
+        # server that never answers) holds up deliveries, never the importing.
+        self.wake_delivery: Callable[[], None] | None = None
 
     def reconfigure(
         self, matcher: Matcher, sinks: Sequence[Sink], feed_settings: FeedSettings
@@ -188,18 +192,36 @@ class PipelineCore:
             alerts += [build_alert(document, match) for match in matches]
         return alerts
 
-    def deliver(self) -> int:
-        """Deliver pending alerts; never raises for a sink or database failure.
+    def alerts_stored(self, count: int) -> None:
+        """New alerts are in the outbox: deliver them now, or wake whoever delivers."""
+        if count == 0:
+            return
+        if self.wake_delivery is not None:
+            self.wake_delivery()
+        else:
+            self.deliver()
 
-        One delivery at a time: two threads reading the same pending rows would
-        send them twice (an SMTP session can take seconds).
+    def deliver(self, sink_key: str | None = None) -> int:
+        """Deliver pending alerts to every sink (or the one named); never raises.
+
+        One delivery per sink at a time: two threads reading the same pending
+        rows would send them twice (an SMTP session can take seconds). Sinks do
+        not wait for each other's locks, so the daemon can run one per job.
         """
-        try:
-            with self.deliver_lock:
-                return deliver_pending(self.engine, self.sinks, self.clock())
-        except SQLAlchemyError as exc:
-            log.error("alert_delivery_failed", error=database_error(self.engine, exc))
-            return 0
+        sent = 0
+        for sink in [s for s in self.sinks if sink_key in (None, s.key)]:
+            try:
+                with self._delivery_lock(sink.key):
+                    sent += deliver_pending(self.engine, [sink], self.clock())
+            except SQLAlchemyError as exc:
+                log.error(
+                    "alert_delivery_failed", sink=sink.key, error=database_error(self.engine, exc)
+                )
+        return sent
+
+    def _delivery_lock(self, sink_key: str) -> threading.Lock:
+        with self._sink_locks_guard:
+            return self._sink_locks.setdefault(sink_key, threading.Lock())
 
     def replay(self, since: datetime, *, dry_run: bool) -> list[Alert]:
         """Run the current watches over stored documents; alert pairs never alerted before.
@@ -220,7 +242,7 @@ class PipelineCore:
                     sinks = [s.key for s in self.sinks]
                     raised += alert_store.save_alerts(writer, candidates, sinks, self.clock())
         if not dry_run:
-            self.deliver()
+            self.alerts_stored(len(raised))
         return raised
 
 

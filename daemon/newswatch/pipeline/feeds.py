@@ -48,8 +48,8 @@ class FeedRefresh:
         for index, result, parsing in stream:
             parsed = parsing.result() if parsing is not None else None
             report = self._finish(due[index], result, parsed)
-            if report.alerts:  # at once: a slow feed later in the cycle must not hold them
-                self.pipeline.deliver()
+            # at once: a slow feed later in the cycle must not hold them back
+            self.pipeline.alerts_stored(report.alerts)
             reports.append(report)
         return reports
 

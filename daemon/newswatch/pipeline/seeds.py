@@ -78,9 +78,10 @@ def _import_batch(
             items.append(outcome.item)
     documents = [normalize(item) for item in items]
     with pipeline.write_lock, pipeline.engine.begin() as connection:
-        report.add(pipeline.store_and_match(connection, documents))
+        counts = pipeline.store_and_match(connection, documents)
         seedfiles.remember(connection, name, stamps, now)
-    pipeline.deliver()
+    report.add(counts)
+    pipeline.alerts_stored(counts.alerts)
 
 
 @dataclass(frozen=True)
