@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
+
+# Property tests: `ci` replays the same examples every run (a red CI is then a real,
+# reproducible failure, not a lucky draw) and never fails on timing under load;
+# `thorough` is for hunting bugs locally: HYPOTHESIS_PROFILE=thorough make test.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("thorough", max_examples=2_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PG_ENV = "NEWSWATCH_TEST_DATABASE_URL"
 REPO = Path(__file__).resolve().parent.parent
