@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -143,6 +144,7 @@ class FeedParsers:
         self.matcher = matcher
         self._pool: Executor | None = None
         self._lock = threading.Lock()
+        self._last_used = time.monotonic()
 
     def use(self, matcher: Matcher) -> None:
         """A new watch list: workers started from now on compile it."""
@@ -167,8 +169,18 @@ class FeedParsers:
             return _InProcess(work, matcher)
         return _Pooled(future, work, matcher)
 
+    def close_if_idle(self, idle_s: float) -> bool:
+        """Stop the workers if nothing was parsed for `idle_s`: a daemon whose feeds are
+        quiet should not keep two parser processes resident. True if it stopped them."""
+        with self._lock:
+            idle = self._pool is not None and time.monotonic() - self._last_used > idle_s
+        if idle:
+            self.close()
+        return idle
+
     def _ensure_pool(self) -> Executor:
         with self._lock:
+            self._last_used = time.monotonic()
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["newswatch.feedwork"])

@@ -16,6 +16,8 @@ from newswatch.pipeline import Pipeline
 
 OUTBOX_INTERVAL = timedelta(seconds=30)
 OUTBOX_PREFIX = "outbox:"
+PARSERS_IDLE = timedelta(minutes=2)
+PARSERS_IDLE_CHECK = timedelta(minutes=1)
 FEED_TICK = timedelta(seconds=5)
 SOURCE_JOB_PREFIX = "source:"
 
@@ -53,6 +55,18 @@ def schedule_sources(scheduler: BackgroundScheduler, config: Config, pipeline: P
             (config.sources.feeds,),
             now,
         )
+
+
+def schedule_housekeeping(scheduler: BackgroundScheduler, pipeline: Pipeline) -> None:
+    """Stop idle parse workers; they start again with the next large feed body."""
+    _every(
+        scheduler,
+        "parsers-idle",
+        PARSERS_IDLE_CHECK,
+        pipeline.parsers.close_if_idle,
+        (PARSERS_IDLE.total_seconds(),),
+        datetime.now(UTC) + PARSERS_IDLE_CHECK,
+    )
 
 
 def schedule_outbox(scheduler: BackgroundScheduler, pipeline: Pipeline) -> None:

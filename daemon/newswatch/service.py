@@ -13,7 +13,12 @@ from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.config import Config, ConfigError
 from newswatch.httpapi import StatusEndpoint
 from newswatch.log import get_logger
-from newswatch.scheduler import new_scheduler, schedule_outbox, schedule_sources
+from newswatch.scheduler import (
+    new_scheduler,
+    schedule_housekeeping,
+    schedule_outbox,
+    schedule_sources,
+)
 from newswatch.sinks import build_sinks
 from newswatch.systemd import notify
 
@@ -35,6 +40,7 @@ class Service:
     def start(self) -> None:
         schedule_sources(self.scheduler, self.config, self.app.pipeline)
         schedule_outbox(self.scheduler, self.app.pipeline)
+        schedule_housekeeping(self.scheduler, self.app.pipeline)
         self.scheduler.start()
         self.http.apply(self.config.http)
         log.info(
