@@ -171,3 +171,18 @@ def test_a_database_folder_that_cannot_be_created_is_one_clear_error(tmp_path) -
 def test_an_unreachable_postgresql_server_is_one_clear_error() -> None:
     with pytest.raises(DatabaseError, match="check the `database:` URL"):
         open_database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_failed_deliveries_back_off_and_count_their_attempts(engine: Engine) -> None:
+    from newswatch.alerts.outbox import retry_delay
+
+    (stored,) = save(engine, doc("a", "text")).new
+    with engine.begin() as connection:
+        (alert,) = alert_store.save_alerts(connection, [alert_for(stored, "X")], ["email:x"], NOW)
+        assert alert.id is not None
+        assert alert_store.failed_attempts(connection, [alert.id], "email:x") == 0
+        for _ in range(3):
+            alert_store.mark_failed(connection, [alert.id], "email:x", "refused", NOW)
+        assert alert_store.failed_attempts(connection, [alert.id], "email:x") == 3
+    delays = [retry_delay(n).total_seconds() for n in range(8)]
+    assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600]

@@ -14,7 +14,8 @@ from newswatch.match import snippet
 from newswatch.model import Alert, Document, Match
 from newswatch.store import alerts as alert_store
 
-RETRY_AFTER = timedelta(minutes=1)
+RETRY_AFTER = timedelta(minutes=1)  # doubled after each failure in a row ...
+MAX_RETRY_AFTER = timedelta(hours=1)  # ... up to this
 
 log = get_logger(__name__)
 
@@ -57,13 +58,22 @@ def deliver_pending(engine: Engine, sinks: Sequence[Sink], now: datetime) -> int
             log.error("alert_delivery_failed", sink=sink.key, alerts=len(ids), error=str(exc))
             metrics.record_delivery(sink.key, "failed", len(ids))
             with engine.begin() as connection:
-                alert_store.mark_failed(connection, ids, sink.key, str(exc), now + RETRY_AFTER)
+                failures = alert_store.failed_attempts(connection, ids, sink.key)
+                retry = now + retry_delay(failures)
+                alert_store.mark_failed(connection, ids, sink.key, str(exc), retry)
             continue
         with engine.begin() as connection:
             alert_store.mark_delivered(connection, ids, sink.key, now)
         metrics.record_delivery(sink.key, "ok", len(ids))
         sent += len(ids)
     return sent
+
+
+def retry_delay(failures_before: int) -> timedelta:
+    """1 min after the first failure, then 2, 4, 8... capped at an hour: a sink that is
+    down for long (a mail server refusing us) is not hammered every minute."""
+    doubled: timedelta = RETRY_AFTER * (1 << min(failures_before, 16))
+    return min(doubled, MAX_RETRY_AFTER)
 
 
 def _oldest(batch: Sequence[Alert], now: datetime) -> datetime:

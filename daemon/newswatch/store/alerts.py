@@ -146,6 +146,14 @@ def mark_failed(
     )
 
 
+def failed_attempts(connection: Connection, alert_ids: Sequence[int], sink: str) -> int:
+    """The most failed attempts among these alerts' deliveries to `sink`."""
+    query = select(func.max(deliveries.c.attempts)).where(
+        deliveries.c.sink == sink, deliveries.c.alert_id.in_(alert_ids)
+    )
+    return int(connection.execute(query).scalar_one() or 0)
+
+
 def count_undelivered(connection: Connection) -> int:
     """Alerts that at least one sink has not received yet."""
     query = select(func.count(distinct(deliveries.c.alert_id))).where(
