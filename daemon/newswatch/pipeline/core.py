@@ -168,7 +168,7 @@ class PipelineCore:
         """
         now = self.clock()
         saved = document_store.save_documents(connection, documents, now)
-        alerts = self.alerts_for(saved.new + saved.updated, matched or {})
+        alerts = self.alerts_for(saved.new + saved.updated, matched)
         stored = alert_store.save_alerts(connection, alerts, [s.key for s in self.sinks], now)
         return IngestCounts(
             new=len(saved.new),

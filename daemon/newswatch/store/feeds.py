@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from newswatch.dedup import sha256_hex
 from newswatch.feedpolicy import FeedState
 from newswatch.store.dialect import upsert
-from newswatch.store.tables import documents, feeds
+from newswatch.store.tables import feeds
 
 _STATE_COLUMNS = (
     "current_url",
@@ -47,18 +47,9 @@ def load_records(connection: Connection, urls: Sequence[str]) -> dict[str, FeedR
     return {row.url: _record(row) for row in rows}
 
 
-def all_records(connection: Connection) -> list[FeedRecord]:
-    return [_record(row) for row in connection.execute(select(feeds).order_by(feeds.c.url))]
-
-
 def save_records(connection: Connection, records: Sequence[FeedRecord]) -> None:
     if records:
         connection.execute(upsert(connection, feeds, ["url_hash"]), [_row(r) for r in records])
-
-
-def count_documents_by_source(connection: Connection) -> dict[str, int]:
-    query = select(documents.c.source, func.count()).group_by(documents.c.source)
-    return {source: int(count) for source, count in connection.execute(query)}
 
 
 def _record(row: Any) -> FeedRecord:
