@@ -11,6 +11,8 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
+from helpers import REPO
+
 # Property tests: `ci` replays the same examples every run (a red CI is then a real,
 # reproducible failure, not a lucky draw) and never fails on timing under load;
 # `thorough` is for hunting bugs locally: HYPOTHESIS_PROFILE=thorough make test.
@@ -19,7 +21,6 @@ settings.register_profile("thorough", max_examples=2_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PG_ENV = "NEWSWATCH_TEST_DATABASE_URL"
-REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = REPO / "seeds" / "000_4aedde6dc7f46a07.txt"
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 WATCHES = """\
 watch:
@@ -59,3 +63,14 @@ def alert_records(stdout: str) -> list[dict[str, object]]:
             if record.get("event") == "alert":
                 records.append(record)
     return records
+
+
+def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`newswatch ARGS...` as a separate process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "newswatch", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from helpers import REPO
 from newswatch.config import ConfigError, find_config_path, load_config, parse_duration
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def write(tmp_path: Path, text: str, name: str = "newswatch.yaml") -> Path:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import seed_text, write_config
+from helpers import run_cli, seed_text, write_config
 
 
 @pytest.fixture
@@ -29,24 +28,6 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount_point)], check=False)
 
 
-def ingest(config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "newswatch",
-            "--config",
-            str(config),
-            "--log-format",
-            "json",
-            "ingest",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_a_full_disk_is_reported_and_earlier_documents_survive(
     tmp_path: Path, tiny_disk: Path
 ) -> None:
@@ -54,7 +35,7 @@ def test_a_full_disk_is_reported_and_earlier_documents_survive(
     seeds.mkdir()
     (seeds / "first.txt").write_text(seed_text("First", "Biden spoke.", "https://x.org/1"))
     config = write_config(tmp_path, f"sqlite:///{tiny_disk}/nw.db", seeds)
-    first = ingest(config)
+    first = run_cli("--config", str(config), "--log-format", "json", "ingest")
     assert first.returncode == 0, first.stderr
 
     filler = "Kosachev answered questions at length. " * 2000
@@ -62,16 +43,11 @@ def test_a_full_disk_is_reported_and_earlier_documents_survive(
         (seeds / f"big{number}.txt").write_text(
             seed_text(f"Big {number}", f"{number} {filler}", f"https://x.org/big{number}")
         )
-    full = ingest(config)
+    full = run_cli("--config", str(config), "--log-format", "json", "ingest")
     assert full.returncode == 1
     assert "Traceback" not in full.stderr
     assert "disk is full" in full.stderr and "free space" in full.stderr
 
-    listed = subprocess.run(
-        [sys.executable, "-m", "newswatch", "--config", str(config), "alerts", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    listed = run_cli("--config", str(config), "alerts", "--json")
     assert listed.returncode == 0, listed.stderr
     assert '"watch": "Joe Biden"' in listed.stdout
