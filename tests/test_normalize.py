@@ -71,7 +71,10 @@ URL_CASES = [
     ("https://example.org/a?b=2&gclid=1&a=1&UTM_Campaign=z", "https://example.org/a?b=2&a=1"),
     ("https://example.org/a?mc_cid=1&mc_eid=2&igshid=3&ref_src=twsrc", "https://example.org/a"),
     ("https://example.org/a?z=1&&flag", "https://example.org/a?z=1&flag"),
-    ("https://example.org/a#section-2", "https://example.org/a"),
+    ("https://example.org/a#section-2", "https://example.org/a#section-2"),
+    ("https://example.org/a#Release notes 1.2", "https://example.org/a#Release%20notes%201.2"),
+    ("https://example.org/a#xtor=RSS-1", "https://example.org/a"),
+    ("https://example.org/a#", "https://example.org/a"),
     ("HTTPS://News.Example.ORG/Path/Case", "https://news.example.org/Path/Case"),
     ("http://example.org:80/x", "http://example.org/x"),
     ("https://example.org:443/x", "https://example.org/x"),
@@ -154,7 +157,7 @@ def test_normalize_composes_the_rules() -> None:
     assert (doc.source, doc.key) == ("seeds", "000.txt")
     assert doc.title == "What Does Russia Expect?"
     assert doc.body == "he said. What explains\n\nMore."
-    assert doc.url == "https://example.org/a"
+    assert doc.url == "https://example.org/a#top"
     assert doc.published == datetime(2024, 11, 14, 0, 0, tzinfo=UTC)
     assert doc.content_hash == content_hash(item.title, item.body)
     assert doc.authors == ("Jane Doe",)

@@ -5,25 +5,44 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+from newswatch import normalize
+from newswatch.dedup import sha256_hex
 from newswatch.model import Alert, Document
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
-from newswatch.store.db import DatabaseError, open_database, schema_revision
+from newswatch.store.db import (
+    DatabaseError,
+    head_revision,
+    open_database,
+    schema_revision,
+    upgrade_schema,
+)
+from newswatch.store.documents import SaveResult
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-def doc(key: str, body: str, url: str | None = None, source: str = "seeds") -> Document:
+STORY = "Officials met on Thursday to discuss the treaty and its many open questions."
+
+
+def doc(
+    key: str,
+    body: str,
+    url: str | None = None,
+    source: str = "seeds",
+    title: str | None = None,
+) -> Document:
+    title = f"Title {key}" if title is None else title
     return Document(
         source=source,
         key=key,
-        title=f"Title {key}",
+        title=title,
         body=body,
         url=url,
         published=datetime(2024, 11, 14, tzinfo=UTC),
-        content_hash=f"hash-of-{body}",
+        content_hash=normalize.content_hash(title, body),
         authors=("A. Writer",),
     )
 
@@ -35,17 +54,22 @@ def engine(database_url: str) -> Engine:
     engine.dispose()
 
 
-def save(engine: Engine, *batch: Document) -> document_store.SaveResult:
+def save(engine: Engine, *batch: Document, origin: str = "seed:/srv/seeds") -> SaveResult:
     with engine.begin() as connection:
-        return document_store.save_documents(connection, batch, NOW)
+        return document_store.save_documents(connection, batch, NOW, origin)
+
+
+def stored_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return document_store.count_documents(connection)
 
 
 def test_migrations_create_the_schema_and_are_idempotent(database_url: str) -> None:
     first = open_database(database_url)
-    assert schema_revision(first) == "0003"
+    assert schema_revision(first) == head_revision()
     first.dispose()
     again = open_database(database_url)
-    assert schema_revision(again) == "0003"
+    assert schema_revision(again) == head_revision()
     again.dispose()
 
 
@@ -56,26 +80,84 @@ def test_new_documents_come_back_with_ids_and_a_second_save_adds_nothing(engine:
     again = save(engine, doc("a.txt", "alpha", "https://x.org/a"), doc("b.txt", "beta"))
     assert again.new == [] and again.updated == []
     assert again.unchanged == 2
-    with engine.connect() as connection:
-        assert document_store.count_documents(connection) == 2
+    assert stored_count(engine) == 2
 
 
-def test_same_text_under_another_name_is_a_duplicate(engine: Engine) -> None:
-    save(engine, doc("a.txt", "same words"))
-    result = save(engine, doc("copy-of-a.txt", "same words"))
+def test_same_article_text_under_another_name_is_a_duplicate_of_it(engine: Engine) -> None:
+    (first,) = save(engine, doc("a.txt", STORY, title="Treaty talks")).new
+    result = save(engine, doc("copy-of-a.txt", STORY, title="Treaty talks"))
     assert result.new == [] and result.duplicates == 1
+    assert result.duplicate_of == [first.id]
 
 
-def test_same_canonical_url_from_another_source_is_a_duplicate(engine: Engine) -> None:
-    save(engine, doc("a", "first telling", "https://x.org/story"))
-    result = save(engine, doc("b", "second telling", "https://x.org/story", source="feed"))
-    assert result.new == [] and result.duplicates == 1
+def test_same_short_text_from_two_feeds_is_two_documents(engine: Engine) -> None:
+    """Two "Comments" entries, or two empty-bodied "Daily briefing"s, are not one article."""
+    save(
+        engine, doc("1", "Comments", "https://a.example/1", title="Daily briefing"), origin="feed:a"
+    )
+    result = save(
+        engine, doc("1", "Comments", "https://b.example/9", title="Daily briefing"), origin="feed:b"
+    )
+    assert len(result.new) == 1 and result.duplicates == 0
+    assert stored_count(engine) == 2
 
 
-def test_duplicates_inside_one_batch_store_once(engine: Engine) -> None:
-    result = save(engine, doc("a", "twin"), doc("b", "twin"), doc("c", "other"))
+def test_same_link_and_title_from_another_origin_is_a_duplicate(engine: Engine) -> None:
+    (first,) = save(engine, doc("a", "first telling", "https://x.org/s", title="Talks")).new
+    result = save(
+        engine, doc("b", "second telling", "https://x.org/s", title="Talks"), origin="feed:x"
+    )
+    assert result.new == [] and result.duplicate_of == [first.id]
+
+
+def test_same_link_with_another_title_is_another_document(engine: Engine) -> None:
+    save(engine, doc("a", "first telling", "https://x.org/s", title="Talks"))
+    result = save(engine, doc("b", "other", "https://x.org/s", title="Other talks"), origin="f:x")
+    assert len(result.new) == 1
+
+
+def test_episodes_of_one_feed_linking_to_the_home_page_are_all_kept(engine: Engine) -> None:
+    episodes = [
+        doc(f"guid-{n}", f"Show notes {n}", "https://pod.example/", title="Weekly show")
+        for n in range(131)
+    ]
+    result = save(engine, *episodes, origin="feed:https://pod.example/rss")
+    assert len(result.new) == 131 and result.duplicates == 0
+
+
+def test_entries_linking_to_anchors_of_one_page_are_all_kept(engine: Engine) -> None:
+    entries = [
+        doc(f"g{n}", f"Note {n}", f"https://x.org/changelog#v1.{n}", title=f"Release 1.{n}")
+        for n in range(43)
+    ]
+    assert len(save(engine, *entries, origin="feed:x").new) == 43
+
+
+def test_two_feeds_with_the_same_name_never_overwrite_each_other(engine: Engine) -> None:
+    """Both titled "News", both numbering their GUIDs from 1."""
+    first = [doc(str(n), f"A story {n}", source="News", title=f"A {n}") for n in range(3)]
+    second = [doc(str(n), f"B story {n}", source="News", title=f"B {n}") for n in range(3)]
+    assert len(save(engine, *first, origin="feed:https://a.example/rss").new) == 3
+    result = save(engine, *second, origin="feed:https://b.example/rss")
+    assert len(result.new) == 3 and result.updated == []
+    assert stored_count(engine) == 6
+
+
+def test_entries_with_neither_title_nor_text_are_counted_as_empty(engine: Engine) -> None:
+    result = save(engine, doc("1", "", "https://x.org/1", title=""), doc("2", "text"))
+    assert len(result.new) == 1 and result.empty == 1
+
+
+def test_duplicates_inside_one_batch_store_once_and_name_the_kept_one(engine: Engine) -> None:
+    result = save(
+        engine,
+        doc("a", STORY, title="Twin"),
+        doc("b", STORY, title="Twin"),
+        doc("a", "the same GUID again"),
+        doc("c", "other"),
+    )
     assert [d.key for d in result.new] == ["a", "c"]
-    assert result.duplicates == 1
+    assert result.duplicates == 2 and result.duplicate_of == [result.new[0].id]
 
 
 def test_an_edited_item_updates_its_document(engine: Engine) -> None:
@@ -87,9 +169,9 @@ def test_an_edited_item_updates_its_document(engine: Engine) -> None:
     assert [d.body for d in batch] == ["second draft"]
 
 
-def test_an_edit_that_copies_another_document_is_a_duplicate(engine: Engine) -> None:
-    save(engine, doc("a.txt", "one"), doc("b.txt", "two"))
-    result = save(engine, doc("b.txt", "one"))
+def test_an_edit_that_copies_another_article_is_a_duplicate(engine: Engine) -> None:
+    save(engine, doc("a.txt", STORY, title="T"), doc("b.txt", "two"))
+    result = save(engine, doc("b.txt", STORY, title="T"))
     assert result.updated == [] and result.duplicates == 1
 
 
@@ -186,3 +268,48 @@ def test_failed_deliveries_back_off_and_count_their_attempts(engine: Engine) -> 
         assert alert_store.failed_attempts(connection, [alert.id], "email:x") == 3
     delays = [retry_delay(n).total_seconds() for n in range(8)]
     assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_upgrading_keeps_old_rows_and_the_feed_that_stored_them_adopts_them(
+    database_url: str,
+) -> None:
+    """Rows stored before 0004 (identity = display name + key) are neither lost,
+    stored again, nor alerted again; another feed of the same name stays apart."""
+    old = open_database(database_url, upgrade=False)
+    upgrade_schema(old, "0003")
+    with old.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO documents (source, item_key, identity_hash, url, url_hash,"
+                " content_hash, title, body, authors, categories, created_at, updated_at)"
+                " VALUES ('News', 'g1', :identity, 'https://a.example/1', 'u',"
+                " :content, 'Talks', :body, '[]', '[]', :now, :now)"
+            ),
+            {
+                "identity": sha256_hex("News\0g1"),
+                "content": normalize.content_hash("Talks", STORY),
+                "body": STORY,
+                "now": NOW.replace(tzinfo=None),
+            },
+        )
+    old.dispose()
+    engine = open_database(database_url)
+    try:
+        entry = doc("g1", STORY, "https://a.example/1", source="News", title="Talks")
+        first = save(engine, entry, origin="feed:https://a.example/rss")
+        assert first.unchanged == 1 and first.new == []
+        again = save(engine, entry, origin="feed:https://a.example/rss")
+        assert again.unchanged == 1
+        namesake = doc("g1", "Another story altogether.", source="News", title="Other")
+        other = save(engine, namesake, origin="feed:https://b.example/rss")
+        assert len(other.new) == 1 and other.updated == []
+        copy = doc("x", "Retold.", "https://a.example/1", source="Mirror", title="Talks")
+        assert save(engine, copy, origin="feed:mirror").duplicates == 1
+        with engine.connect() as connection:
+            origins = connection.execute(text("SELECT origin FROM documents ORDER BY id")).all()
+        assert [row.origin for row in origins] == [
+            "feed:https://a.example/rss",
+            "feed:https://b.example/rss",
+        ]
+    finally:
+        engine.dispose()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from newswatch.config import FeedSource, Fetch
-from newswatch.dedup import sha256_hex
+from newswatch.dedup.keys import sha256_hex
 from newswatch.feedpolicy import FeedState, first_poll, is_due, may_poll_now
 from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 from newswatch.store.feeds import FeedRecord

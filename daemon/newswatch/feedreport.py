@@ -38,8 +38,36 @@ def _row(feed: FeedSource, record: FeedRecord | None) -> dict[str, Any]:
         "next_poll": None if state.status == "gone" else iso_utc(state.next_poll),
         "documents": record.documents,
         "entries_last": record.entries_last,
+        "last_entries": record.last_outcome,
         "malformed": state.bozo,
     }
+
+
+def describe_entries(outcome: dict[str, Any] | None) -> str | None:
+    """What became of the last body's entries: "131 entries, 9 stored, 122 duplicates ..."."""
+    if outcome is None:
+        return None
+    entries = outcome.get("entries", 0)
+    parts = [f"{entries} {'entry' if entries == 1 else 'entries'}"]
+    for key, word in _OUTCOME_WORDS:
+        count = outcome.get(key)
+        if count:
+            parts.append(f"{count} {word}{'s' if key == 'duplicates' and count > 1 else ''}")
+    text = ", ".join(parts)
+    of = [str(i) for i in outcome.get("duplicate_of") or []]
+    if of:
+        more = ", ..." if len(of) < outcome.get("duplicates", 0) else ""
+        text += f" (of documents {', '.join(of)}{more})"
+    return text
+
+
+_OUTCOME_WORDS = (
+    ("new", "stored"),
+    ("updated", "updated"),
+    ("unchanged", "unchanged"),
+    ("empty", "empty (no title, no text)"),
+    ("duplicates", "duplicate"),
+)
 
 
 def render_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -51,6 +79,9 @@ def render_table(rows: Sequence[dict[str, Any]]) -> str:
         if row["moved_to"]:
             lines.append(f"  moved to      {row['moved_to']}")
         lines.append(f"  last success  {row['last_success'] or 'never'}")
+        entries = describe_entries(row["last_entries"])
+        if entries:
+            lines.append(f"  last body     {entries}")
         if row["last_error"]:
             lines.append(f"  last error    {row['last_error_at']}  {row['last_error']}")
         if row["consecutive_failures"]:

@@ -141,8 +141,9 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def canonical_url(url: str | None) -> str | None:
-    """The URL to compare articles by; anything not an absolute http(s) URL is
-    returned stripped, unchanged otherwise."""
+    """The URL to compare articles by and to link to: tracking parameters dropped,
+    host lower-cased, default port removed. Anything not an absolute http(s) URL
+    is returned stripped, unchanged otherwise."""
     if url is None or not url.strip():
         return None
     url = url.strip()
@@ -155,7 +156,17 @@ def canonical_url(url: str | None) -> str | None:
     if netloc is None:
         return url
     query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p))
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, _fragment(parts.fragment)))
+
+
+def _fragment(fragment: str) -> str:
+    """Kept: `page#anchor-N` is where the entry is. Tracking ones (`#xtor=RSS-1`) go.
+
+    Dedup's URL key ignores fragments anyway; this is the link a reader follows.
+    """
+    if "=" in fragment:
+        return ""
+    return fragment.replace(" ", "%20")
 
 
 def _canonical_netloc(parts: SplitResult, scheme: str) -> str | None:

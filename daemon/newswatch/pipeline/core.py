@@ -27,6 +27,7 @@ from newswatch.model import Alert, Document, Match
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
 from newswatch.store.db import describe_operational_error
+from newswatch.store.documents import DUPLICATE_SAMPLE
 
 Clock = Callable[[], datetime]
 
@@ -47,8 +48,10 @@ class RefreshReport:
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    empty: int = 0
     alerts: int = 0
     skipped: int = 0
+    duplicate_of: list[int] = field(default_factory=list)
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
     details: dict[str, object] = field(default_factory=dict)
@@ -58,12 +61,15 @@ class RefreshReport:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.duplicates += other.duplicates
+        self.empty += other.empty
         self.alerts += other.alerts
+        room = DUPLICATE_SAMPLE - len(self.duplicate_of)
+        self.duplicate_of += [i for i in other.duplicate_of if i not in self.duplicate_of][:room]
 
     @property
     def idle(self) -> bool:
         """Nothing changed and nothing went wrong (a rescan of an unchanged folder)."""
-        changed = self.new or self.updated or self.duplicates or self.skipped
+        changed = self.new or self.updated or self.duplicates or self.empty or self.skipped
         return self.status == "ok" and not changed and self.error is None
 
     def log(self, *, quiet: bool = False) -> None:
@@ -84,10 +90,13 @@ class RefreshReport:
             "status": self.status,
             "new": self.new,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "duplicates": self.duplicates,
+            "empty": self.empty,
             "alerts": self.alerts,
             "skipped": self.skipped,
             "duration_ms": duration_ms,
+            **({"duplicate_of": self.duplicate_of} if self.duplicate_of else {}),
             **self.details,
         }
         if quiet:
@@ -112,7 +121,9 @@ class IngestCounts:
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    empty: int = 0
     alerts: int = 0
+    duplicate_of: list[int] = field(default_factory=list)
 
 
 class PipelineCore:
@@ -159,15 +170,17 @@ class PipelineCore:
         self,
         connection: Connection,
         documents: list[Document],
+        origin: str,
         matched: Mapping[tuple[str, str], Sequence[Match]] | None = None,
     ) -> IngestCounts:
-        """Store documents; raise alerts for those that were new or edited.
+        """Store one source's documents; raise alerts for those that were new or edited.
 
-        `matched` holds matches already computed elsewhere (by a parse worker),
-        by (source, key); documents missing from it are matched here.
+        `origin` is the source's stable key (feed URL, seed folder); `matched`
+        holds matches already computed elsewhere (by a parse worker), by
+        (source, key); documents missing from it are matched here.
         """
         now = self.clock()
-        saved = document_store.save_documents(connection, documents, now)
+        saved = document_store.save_documents(connection, documents, now, origin)
         alerts = self.alerts_for(saved.new + saved.updated, matched)
         stored = alert_store.save_alerts(connection, alerts, [s.key for s in self.sinks], now)
         return IngestCounts(
@@ -175,7 +188,9 @@ class PipelineCore:
             updated=len(saved.updated),
             unchanged=saved.unchanged,
             duplicates=saved.duplicates,
+            empty=saved.empty,
             alerts=len(stored),
+            duplicate_of=saved.duplicate_of,
         )
 
     def alerts_for(

@@ -97,6 +97,8 @@ class FeedRefresh:
             "http_status": result.status,
             "fetch_ms": round(result.elapsed_ms, 1),
         }
+        if parsed is not None and not parsed.error:
+            report.details["entries"] = len(parsed.documents)
         state = after_fetch(
             record.state,
             result,
@@ -110,9 +112,10 @@ class FeedRefresh:
         try:
             with pipeline.write_lock, pipeline.engine.begin() as connection:
                 if parsed and parsed.documents:
-                    report.add(
-                        pipeline.store_and_match(connection, parsed.documents, parsed.matched)
+                    counts = pipeline.store_and_match(
+                        connection, parsed.documents, feed_origin(due.source), parsed.matched
                     )
+                    report.add(counts)
                 feed_store.save_records(connection, [_next_record(record, state, parsed, report)])
         except SQLAlchemyError as exc:
             report.status, report.error = "error", database_error(pipeline.engine, exc)
@@ -121,6 +124,11 @@ class FeedRefresh:
             report.error = report.error or state.last_error
         report.log()
         return report
+
+
+def feed_origin(feed: FeedSource) -> str:
+    """A feed's stable key: its configured URL (two feeds may share a title or name)."""
+    return f"feed:{feed.url}"
 
 
 def _feed_status(result: FetchResult, parsed: ParsedBody | None) -> str:
@@ -143,8 +151,22 @@ def _next_record(
         title=parsed.title or record.title,
         documents=record.documents + report.new,
         entries_last=len(parsed.documents),
+        last_outcome=_outcome(len(parsed.documents), report),
         bozo_count=record.bozo_count + (1 if parsed.bozo else 0),
     )
+
+
+def _outcome(entries: int, report: RefreshReport) -> dict[str, object]:
+    """What became of each entry of the body, for `newswatch feeds`."""
+    return {
+        "entries": entries,
+        "new": report.new,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "duplicates": report.duplicates,
+        "empty": report.empty,
+        "duplicate_of": report.duplicate_of,
+    }
 
 
 def _log_feed_events(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,19 +53,25 @@ def _refresh(pipeline: PipelineCore, source: SeedSource, report: RefreshReport) 
         if pipeline.stop_requested.is_set():
             report.status = "interrupted"
             return
-        _import_batch(pipeline, name, changed[start : start + SEED_BATCH], known, report)
+        _import_batch(pipeline, source, changed[start : start + SEED_BATCH], known, report)
     if len(known) > len(files) or set(known) - {f.key for f in files}:
         with pipeline.write_lock, pipeline.engine.begin() as connection:
             seedfiles.forget_missing(connection, name, {f.key for f in files})
 
 
+def seed_origin(source: SeedSource) -> str:
+    """A seed folder's stable key: its absolute path (its name may be shared)."""
+    return f"seed:{os.path.abspath(source.path)}"
+
+
 def _import_batch(
     pipeline: PipelineCore,
-    name: str,
+    source: SeedSource,
     batch: Sequence[seeds.SeedFile],
     known: dict[str, seeds.FileStamp],
     report: RefreshReport,
 ) -> None:
+    name = source.source_name
     now = pipeline.clock()
     stamps: list[tuple[str, seeds.FileStamp, str | None]] = []
     items: list[RawItem] = []
@@ -78,7 +85,7 @@ def _import_batch(
             items.append(outcome.item)
     documents = [normalize(item) for item in items]
     with pipeline.write_lock, pipeline.engine.begin() as connection:
-        counts = pipeline.store_and_match(connection, documents)
+        counts = pipeline.store_and_match(connection, documents, seed_origin(source))
         seedfiles.remember(connection, name, stamps, now)
     report.add(counts)
     pipeline.alerts_stored(counts.alerts)

@@ -8,6 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
@@ -82,13 +83,26 @@ def _sqlite_pragmas(connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Apply every pending Alembic migration (idempotent)."""
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Apply every pending Alembic migration up to `revision` (idempotent)."""
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
+
+
+def head_revision() -> str:
+    """The revision this version of newswatch brings its databases to."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS}")
+    return head
+
+
+def _alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -1,4 +1,4 @@
-"""Storing documents: insert the new, update the edited, report the rest as duplicates."""
+"""Storing documents: carry out dedup's verdicts — insert the new, update the edited."""
 
 from __future__ import annotations
 
@@ -7,68 +7,150 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from newswatch.dedup import DedupKeys, first_of_each
+from newswatch.dedup import DedupKeys, keys_of
+from newswatch.dedup.decide import Known, StoredDocument, Verdict, decide
 from newswatch.model import Document
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import documents
 
 CHUNK = 500
+# How many "duplicate of document N" ids a result keeps for the report.
+DUPLICATE_SAMPLE = 5
 
 
 @dataclass
 class SaveResult:
-    """What storing a batch did. Only `new` and `updated` go on to matching."""
+    """What storing a batch did. Only `new` and `updated` go on to matching.
+
+    Every entry is counted once: new, updated, unchanged, duplicate or empty.
+    """
 
     new: list[Document] = field(default_factory=list)
     updated: list[Document] = field(default_factory=list)
     unchanged: int = 0
     duplicates: int = 0
+    empty: int = 0
+    duplicate_of: list[int] = field(default_factory=list)
+
+    def count_duplicate(self, document_id: int | None) -> None:
+        self.duplicates += 1
+        sample = self.duplicate_of
+        if document_id is not None and len(sample) < DUPLICATE_SAMPLE and document_id not in sample:
+            sample.append(document_id)
 
 
-def save_documents(connection: Connection, batch: Sequence[Document], now: datetime) -> SaveResult:
-    kept, repeated_in_batch = first_of_each(batch)
-    result = SaveResult(duplicates=repeated_in_batch)
-    for start in range(0, len(kept), CHUNK):
-        _save_chunk(connection, kept[start : start + CHUNK], now, result)
+def save_documents(
+    connection: Connection, batch: Sequence[Document], now: datetime, origin: str
+) -> SaveResult:
+    """Store one source's batch; `origin` is that source's stable key (see dedup.keys)."""
+    result = SaveResult()
+    for start in range(0, len(batch), CHUNK):
+        _save_chunk(connection, batch[start : start + CHUNK], now, origin, result)
     return result
 
 
 def _save_chunk(
     connection: Connection,
-    chunk: list[tuple[Document, DedupKeys]],
+    chunk: Sequence[Document],
+    now: datetime,
+    origin: str,
+    result: SaveResult,
+) -> None:
+    entries = [(document, keys_of(document, origin)) for document in chunk]
+    verdicts = decide(entries, origin, _known(connection, [keys for _, keys in entries]))
+    fresh: list[int] = []
+    for index, ((document, keys), verdict) in enumerate(zip(entries, verdicts, strict=True)):
+        if verdict.kind == "new":
+            fresh.append(index)
+        else:
+            _carry_out(connection, document, keys, verdict, origin, now, result)
+    ids = _insert(connection, [entries[i] for i in fresh], origin, now, result)
+    stored_at = dict(zip(fresh, ids, strict=True))
+    for verdict in verdicts:
+        if verdict.kind == "duplicate" and verdict.twin is not None:
+            twin = verdict.twin
+            result.count_duplicate(stored_at.get(twin, verdicts[twin].document_id))
+
+
+def _carry_out(
+    connection: Connection,
+    document: Document,
+    keys: DedupKeys,
+    verdict: Verdict,
+    origin: str,
     now: datetime,
     result: SaveResult,
 ) -> None:
-    stored = _stored_by_identity(connection, [keys.identity_hash for _, keys in chunk])
-    fresh: list[tuple[Document, DedupKeys]] = []
-    for document, keys in chunk:
-        known = stored.get(keys.identity_hash)
-        if known is None:
-            fresh.append((document, keys))
-        elif known.content_hash == keys.content_hash:
-            result.unchanged += 1
-        elif _update(connection, known.id, document, keys, now):
-            result.updated.append(replace(document, id=known.id))
-        else:
-            result.duplicates += 1
-    _insert(connection, fresh, now, result)
+    if verdict.kind == "empty":
+        result.empty += 1
+    elif verdict.kind == "duplicate":
+        if verdict.twin is None:
+            result.count_duplicate(verdict.document_id)
+    elif verdict.document_id is None:
+        raise AssertionError(f"verdict {verdict.kind} without a document")
+    elif verdict.kind == "unchanged":
+        result.unchanged += 1
+        if verdict.adopt:
+            _adopt(connection, verdict.document_id, keys, origin)
+    elif _update(connection, verdict.document_id, document, keys, origin, now):
+        result.updated.append(replace(document, id=verdict.document_id))
+    else:
+        result.count_duplicate(None)
 
 
-def _stored_by_identity(connection: Connection, hashes: list[str]) -> dict[str, Any]:
-    query = select(documents.c.id, documents.c.identity_hash, documents.c.content_hash).where(
-        documents.c.identity_hash.in_(hashes)
+def _known(connection: Connection, keys: Sequence[DedupKeys]) -> Known:
+    identities = {k.identity_hash for k in keys} | {k.legacy_identity_hash for k in keys}
+    contents = {k.content_key for k in keys if k.content_key}
+    urls = {k.url_key for k in keys if k.url_key}
+    c = documents.c
+    conditions = [c.identity_hash.in_(identities)]
+    if contents:
+        conditions.append(c.content_key.in_(contents))
+    if urls:
+        conditions.append(c.url_key.in_(urls))
+    query = select(c.id, c.origin, c.identity_hash, c.content_hash, c.content_key, c.url_key).where(
+        or_(*conditions)
     )
-    return {row.identity_hash: row for row in connection.execute(query)}
+    known = Known()
+    for row in connection.execute(query):
+        _index_row(row, known, identities, contents, urls)
+    return known
+
+
+def _index_row(
+    row: Any, known: Known, identities: set[str], contents: set[str], urls: set[str]
+) -> None:
+    stored = StoredDocument(id=row.id, origin=row.origin, content_hash=row.content_hash)
+    if row.identity_hash in identities:
+        known.by_identity[row.identity_hash] = stored
+    if row.content_key in contents:
+        known.by_content_key[row.content_key] = stored
+    if row.url_key in urls:
+        known.by_url_key.setdefault(row.url_key, []).append(stored)
+
+
+def _adopt(connection: Connection, document_id: int, keys: DedupKeys, origin: str) -> None:
+    """A row stored before origins existed now belongs to the origin that presents it."""
+    connection.execute(
+        update(documents)
+        .where(documents.c.id == document_id)
+        .values(origin=origin, identity_hash=keys.identity_hash)
+    )
 
 
 def _update(
-    connection: Connection, document_id: int, document: Document, keys: DedupKeys, now: datetime
+    connection: Connection,
+    document_id: int,
+    document: Document,
+    keys: DedupKeys,
+    origin: str,
+    now: datetime,
 ) -> bool:
-    """Rewrite an edited item; False when its new text or URL is another document's."""
-    values = _row(document, keys, now)
+    """Rewrite an edited item; False when its new text became another document's meanwhile."""
+    values = _row(document, keys, origin, now)
     del values["created_at"]
     try:
         with connection.begin_nested():
@@ -83,32 +165,39 @@ def _update(
 def _insert(
     connection: Connection,
     fresh: list[tuple[Document, DedupKeys]],
+    origin: str,
     now: datetime,
     result: SaveResult,
-) -> None:
+) -> list[int | None]:
+    """Insert; an entry that lost a race to another writer is a duplicate (id None)."""
     if not fresh:
-        return
+        return []
     statement = insert_ignoring_conflicts(connection, documents).returning(
         documents.c.id, documents.c.identity_hash
     )
-    rows = connection.execute(statement, [_row(d, k, now) for d, k in fresh])
+    rows = connection.execute(statement, [_row(d, k, origin, now) for d, k in fresh])
     ids = {row.identity_hash: row.id for row in rows}
+    stored: list[int | None] = []
     for document, keys in fresh:
         new_id = ids.get(keys.identity_hash)
+        stored.append(new_id)
         if new_id is None:
-            result.duplicates += 1
+            result.count_duplicate(None)
         else:
             result.new.append(replace(document, id=new_id))
+    return stored
 
 
-def _row(document: Document, keys: DedupKeys, now: datetime) -> dict[str, Any]:
+def _row(document: Document, keys: DedupKeys, origin: str, now: datetime) -> dict[str, Any]:
     return {
         "source": document.source,
+        "origin": origin,
         "item_key": document.key,
         "identity_hash": keys.identity_hash,
         "url": document.url,
-        "url_hash": keys.url_hash,
+        "url_key": keys.url_key,
         "content_hash": keys.content_hash,
+        "content_key": keys.content_key,
         "title": document.title,
         "body": document.body,
         "published": document.published,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from newswatch.dedup import sha256_hex
+from newswatch.dedup.keys import sha256_hex
 from newswatch.feedpolicy import FeedState
 from newswatch.store.dialect import upsert
 from newswatch.store.tables import feeds
@@ -39,6 +39,7 @@ class FeedRecord:
     documents: int = 0
     entries_last: int = 0
     bozo_count: int = 0
+    last_outcome: dict[str, Any] | None = None
 
 
 def load_records(connection: Connection, urls: Sequence[str]) -> dict[str, FeedRecord]:
@@ -61,6 +62,7 @@ def _record(row: Any) -> FeedRecord:
         documents=row.documents,
         entries_last=row.entries_last,
         bozo_count=row.bozo_count,
+        last_outcome=row.last_outcome,
     )
 
 
@@ -74,6 +76,7 @@ def _row(record: FeedRecord) -> dict[str, Any]:
         "documents": record.documents,
         "entries_last": record.entries_last,
         "bozo_count": record.bozo_count,
+        "last_outcome": record.last_outcome,
         **{name: getattr(state, name) for name in _STATE_COLUMNS},
     }
 

@@ -1,8 +1,9 @@
 """The schema, as SQLAlchemy Core tables. Alembic migrations create it.
 
-Dedup is enforced here, by unique indexes, not by code: a document is new
-only if no stored one has its identity (source + item key), its canonical URL
-or its content hash. Long values are indexed through their SHA-256 so the
+Dedup's verdicts come from `newswatch.dedup`; the unique indexes on a
+document's identity (origin + item key) and its content key are the referee
+when two writers race. The URL key is only looked up (one origin may hold many
+entries sharing a link). Long values are indexed through their SHA-256 so the
 indexes stay small and PostgreSQL's btree size limit is never reached.
 """
 
@@ -68,11 +69,14 @@ documents = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("source", String(300), nullable=False),
+    # the stable per-source key (feed URL, seed folder); NULL on rows stored before 0004
+    Column("origin", Text),
     Column("item_key", Text, nullable=False),
     Column("identity_hash", String(64), nullable=False),
     Column("url", Text),
-    Column("url_hash", String(64)),
+    Column("url_key", String(64)),
     Column("content_hash", String(64), nullable=False),
+    Column("content_key", String(64)),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("published", UtcDateTime),
@@ -81,8 +85,8 @@ documents = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("uq_documents_identity_hash", "identity_hash", unique=True),
-    Index("uq_documents_url_hash", "url_hash", unique=True),
-    Index("uq_documents_content_hash", "content_hash", unique=True),
+    Index("ix_documents_url_key", "url_key"),
+    Index("uq_documents_content_key", "content_key", unique=True),
     Index("ix_documents_published", "published"),
     Index("ix_documents_created_at", "created_at"),
 )
@@ -154,5 +158,7 @@ feeds = Table(
     Column("bozo_count", Integer, nullable=False, default=0),
     Column("documents", Integer, nullable=False, default=0),
     Column("entries_last", Integer, nullable=False, default=0),
+    # what became of the last parsed body's entries: new, updated, unchanged, ...
+    Column("last_outcome", JSON),
     Index("ix_feeds_next_poll", "next_poll"),
 )
