@@ -17,7 +17,7 @@ from helpers import seed_text, write_config
 class Daemon:
     """A running `newswatch run` whose stdout and stderr are collected line by line."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -32,6 +32,7 @@ class Daemon:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=None if env is None else {**os.environ, **env},
         )
         self.out: list[str] = []
         self.err: list[str] = []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -313,3 +316,24 @@ def test_upgrading_keeps_old_rows_and_the_feed_that_stored_them_adopts_them(
         ]
     finally:
         engine.dispose()
+
+
+def test_the_sqlite_database_and_its_wal_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o002)
+    try:
+        engine = open_database(f"sqlite:///{tmp_path}/state/nw.db")
+        save(engine, doc("a", "alpha"))
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "state").iterdir()}
+        engine.dispose()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+    assert modes["nw.db"] == 0o600 and modes["nw.db-wal"] == 0o600
+
+
+def test_a_world_readable_database_from_an_older_version_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    open_database(f"sqlite:///{path}").dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 LISTEN_HINT = "write `http: {listen: HOST:PORT}`, e.g. 127.0.0.1:9464 or [::1]:9464"
 
 
@@ -30,3 +32,14 @@ def parse_listen(listen: str) -> tuple[str, int]:
             f"http.listen {listen!r}: port {port!r} is not a number from 0 to 65535; {LISTEN_HINT}"
         )
     return host, int(port)
+
+
+def is_loopback(listen: str) -> bool:
+    """True when only this machine can reach the address (`:PORT` is every interface)."""
+    host, _ = parse_listen(listen)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name, or empty for every interface
+        return False

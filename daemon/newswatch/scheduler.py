@@ -20,6 +20,7 @@ PARSERS_IDLE = timedelta(minutes=2)
 PARSERS_IDLE_CHECK = timedelta(minutes=1)
 FEED_TICK = timedelta(seconds=5)
 SOURCE_JOB_PREFIX = "source:"
+STATUS_INTERVAL = timedelta(seconds=30)
 
 
 def new_scheduler() -> BackgroundScheduler:
@@ -67,6 +68,20 @@ def schedule_housekeeping(scheduler: BackgroundScheduler, pipeline: Pipeline) ->
         (PARSERS_IDLE.total_seconds(),),
         datetime.now(UTC) + PARSERS_IDLE_CHECK,
     )
+
+
+def schedule_supervision(
+    scheduler: BackgroundScheduler,
+    ping: Callable[[], object],
+    ping_every: timedelta | None,
+    report: Callable[[], object],
+) -> None:
+    """WATCHDOG=1 from the scheduler's own threads (so a stuck scheduler stops pinging,
+    and systemd restarts it), and a STATUS= line every half minute."""
+    now = datetime.now(UTC)
+    if ping_every is not None:
+        _every(scheduler, "watchdog", ping_every, ping, (), now)
+    _every(scheduler, "status", STATUS_INTERVAL, report, (), now)
 
 
 def schedule_outbox(scheduler: BackgroundScheduler, pipeline: Pipeline) -> None:

@@ -9,18 +9,26 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.config import Config, ConfigError
 from newswatch.httpapi import StatusEndpoint
+from newswatch.listen import is_loopback
 from newswatch.log import get_logger
+from newswatch.ops.status import status_line
+from newswatch.ops.systemd import notify, under_systemd, watchdog_interval
 from newswatch.scheduler import (
     new_scheduler,
     schedule_housekeeping,
     schedule_outbox,
     schedule_sources,
+    schedule_supervision,
 )
 from newswatch.sinks import build_sinks
-from newswatch.systemd import notify
+from newswatch.store import alerts as alert_store
+from newswatch.store import feeds as feed_store
 
 STOP_TIMEOUT_S = 6.0
 
@@ -36,21 +44,32 @@ class Service:
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
         self.http = StatusEndpoint(self.app.engine)
+        # shown in systemd's STATUS= until the next good reload
+        self.status_note: str | None = None
 
     def start(self) -> None:
         schedule_sources(self.scheduler, self.config, self.app.pipeline)
         schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_housekeeping(self.scheduler, self.app.pipeline)
+        if under_systemd():
+            interval = watchdog_interval()
+            ping_every = interval / 3 if interval is not None else None
+            schedule_supervision(self.scheduler, self.ping_watchdog, ping_every, self.report_status)
         self.scheduler.start()
         self.http.apply(self.config.http)
+        config = self.config
         log.info(
             "daemon_started",
-            config=str(self.config.path),
-            seeds=len(self.config.sources.seeds),
-            feeds=len(self.config.sources.feeds),
-            people=len(self.config.watch.people),
-            topics=len(self.config.watch.topics),
+            config=str(config.path),
+            database=make_url(config.database).get_backend_name(),
+            seeds=len(config.sources.seeds),
+            feeds=len(config.sources.feeds),
+            people=len(config.watch.people),
+            topics=len(config.watch.topics),
+            sinks=[sink.key for sink in self.app.pipeline.sinks],
+            status_endpoint=config.http.listen if config.http else None,
         )
+        _warn_if_exposed(config)
         notify("READY=1")
 
     def reload(self) -> None:
@@ -63,7 +82,9 @@ class Service:
             for problem in exc.problems:
                 log.error("config_reload_rejected", problem=problem)
             log.error("config_reload_rejected", keeping="the running configuration")
+            self.status_note = f"reload rejected ({len(exc.problems)} errors; see the log)"
             notify("READY=1")
+            self.report_status()
             return
         if new.database != self.config.database:
             log.warning("config_reload_database_ignored", hint="restart to change `database:`")
@@ -73,8 +94,25 @@ class Service:
         schedule_sources(self.scheduler, new, self.app.pipeline)
         self.http.apply(new.http)  # restarted only when `listen` changed
         self.config = new
+        self.status_note = None
         log.info("config_reloaded", people=len(new.watch.people), topics=len(new.watch.topics))
         notify("READY=1")
+        self.report_status()
+
+    @staticmethod
+    def ping_watchdog() -> None:
+        notify("WATCHDOG=1")
+
+    def report_status(self) -> None:
+        """STATUS= for `systemctl status`: feeds by health, deliveries pending."""
+        urls = [feed.url for feed in self.config.sources.feeds]
+        try:
+            with self.app.engine.connect() as connection:
+                feeds = feed_store.count_by_status(connection, urls)
+                pending: int | None = alert_store.count_undelivered(connection)
+        except SQLAlchemyError:
+            feeds, pending = {}, None
+        notify("STATUS=" + status_line(feeds, pending, self.status_note))
 
     def wait(self) -> None:
         while not self.stopping.is_set():
@@ -103,6 +141,16 @@ class Service:
         self.app.close()
         log.info("daemon_stopped")
         return clean
+
+
+def _warn_if_exposed(config: Config) -> None:
+    if config.http is not None and not is_loopback(config.http.listen):
+        log.warning(
+            "status_endpoint_exposed",
+            listen=config.http.listen,
+            hint="/healthz and /metrics have no authentication; listen on 127.0.0.1 "
+            "or put a proxy that authenticates in front",
+        )
 
 
 def run_service(config: Config, reload: Callable[[], Config]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -60,19 +61,38 @@ def _create_engine(url: str) -> Engine:
 def _sqlite_engine(parsed: Any) -> Engine:
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        folder = Path(database).expanduser().resolve().parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseError(
-                f"cannot create the database folder {folder}: {exc.strerror}; "
-                "create it or point `database:` somewhere writable"
-            ) from None
+        _private_file(Path(database).expanduser().resolve())
     # how long to wait for another writer; `?timeout=SECONDS` in the URL overrides it
     waits = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_TIMEOUT_S}
     engine = create_engine(parsed, connect_args=waits)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Create the database folder (0700) and file (0600) whatever the umask.
+
+    SQLite gives the -wal and -shm files the main file's mode, so they are
+    private too. A file made readable to others by an older version is
+    tightened: it holds everything the watch lists found.
+    """
+    try:
+        if not path.parent.is_dir():
+            path.parent.mkdir(mode=0o700, parents=True)
+            path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the database folder {path.parent}: {exc.strerror}; "
+            "create it or point `database:` somewhere writable"
+        ) from None
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot open the database file {path}: {exc.strerror}; check its owner and permissions"
+        ) from None
 
 
 def _sqlite_pragmas(connection: sqlite3.Connection, _record: Any) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from newswatch.dedup.keys import sha256_hex
 from newswatch.feedpolicy import FeedState
@@ -83,3 +83,18 @@ def _row(record: FeedRecord) -> dict[str, Any]:
 
 def with_state(record: FeedRecord, state: FeedState, **changes: Any) -> FeedRecord:
     return replace(record, state=state, **changes)
+
+
+def count_by_status(connection: Connection, urls: Sequence[str]) -> dict[str, int]:
+    """How many of these feeds are in each status (a feed never polled is "new")."""
+    hashes = [sha256_hex(url) for url in urls]
+    query = (
+        select(feeds.c.status, func.count())
+        .where(feeds.c.url_hash.in_(hashes))
+        .group_by(feeds.c.status)
+    )
+    counts = {status: int(n) for status, n in connection.execute(query)}
+    unseen = len(set(urls)) - sum(counts.values())
+    if unseen > 0:
+        counts["new"] = counts.get("new", 0) + unseen
+    return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 
 
 def notify(state: str) -> bool:
@@ -20,3 +21,20 @@ def notify(state: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def under_systemd() -> bool:
+    return bool(os.environ.get("NOTIFY_SOCKET"))
+
+
+def watchdog_interval() -> timedelta | None:
+    """How often systemd wants WATCHDOG=1 (`WatchdogSec=`), or None when it does not.
+
+    WATCHDOG_PID, when set, must be ours: a child that inherited the variable
+    must not ping for its parent.
+    """
+    usec = os.environ.get("WATCHDOG_USEC", "")
+    pid = os.environ.get("WATCHDOG_PID", "")
+    if not usec.isdigit() or int(usec) == 0 or (pid and pid != str(os.getpid())):
+        return None
+    return timedelta(microseconds=int(usec))

@@ -1,0 +1,1 @@
+"""Operations: what the daemon tells its supervisor (systemd readiness, watchdog, status)."""
