@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/newswatch.yaml
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean constraints
 
 $(BIN)/newswatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ bench: $(BIN)/newswatch
 	cd bench && ../$(BIN)/python bench_feed_ingest.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/bench_match.py
+
+# The versions deploy/install.sh and the Dockerfile install (run after changing dependencies).
+constraints: $(BIN)/newswatch
+	$(BIN)/pip freeze --exclude-editable --local | grep -v '^newswatch' > deploy/constraints.txt
 
 clean:
 	rm -rf $(VENV) state .pytest_cache .mypy_cache .ruff_cache

@@ -17,22 +17,21 @@ from helpers import seed_text, write_config
 class Daemon:
     """A running `newswatch run` whose stdout and stderr are collected line by line."""
 
-    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        default = [sys.executable, "-m", "newswatch", "--config", str(config)]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "newswatch",
-                "--config",
-                str(config),
-                "--log-format",
-                "json",
-                "run",
-            ],
+            command or [*default, "--log-format", "json", "run"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=None if env is None else {**os.environ, **env},
+            cwd=cwd,
         )
         self.out: list[str] = []
         self.err: list[str] = []
