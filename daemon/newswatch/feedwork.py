@@ -133,7 +133,10 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 def _wait_for_exit(pid: int, pidfd: int | None) -> None:
     if pidfd is not None:
-        select.select([pidfd], [], [])
+        waiter = select.poll()
+        waiter.register(pidfd, select.POLLIN)
+        while not waiter.poll():  # readable once the process has exited
+            pass
     else:
         while _alive(pid):
             time.sleep(PARENT_POLL_S)
