@@ -1,12 +1,22 @@
-"""Parse workers: real processes that start with a large body and stop when idle."""
+"""Parse workers: real processes that start with a large body, stop when idle or
+abandoned, stay small on a huge item, and never outlive the process that owns them."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from newswatch.config import Person
-from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers
+from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, ParseAbandoned
 from newswatch.match import compile_watches
+from newswatch.normalize import MAX_TEXT_CHARS
+from procs import descendants, peak_rss_mb, survivors, workers_of
 
 
 def big_feed() -> bytes:
@@ -36,3 +46,94 @@ def test_workers_parse_and_match_then_stop_when_idle() -> None:
         assert len(again.documents) == 40
     finally:
         parsers.close()
+
+
+def single_item_feed(text_bytes: int) -> bytes:
+    """One item whose description is `text_bytes` of plain prose."""
+    sentence = "Biden spoke at length. "
+    text = (sentence * (text_bytes // len(sentence) + 1))[:text_bytes]
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>One</title>'
+    item = f"<item><guid>1</guid><title>Huge</title><description>{text}</description></item>"
+    return (head + item + "</channel></rss>").encode()
+
+
+def test_a_huge_single_item_is_cut_to_1_mib_and_its_worker_stays_small() -> None:
+    """A 9.9 MiB single-item feed made a worker peak at 328 MB; now ~100 MB."""
+    body = single_item_feed(int(9.9 * 2**20))
+    parsers = FeedParsers(compile_watches([Person(name="Joe Biden", aliases=("Biden",))], []))
+    try:
+        parsers.warm_up()
+        work = FeedBody(body, "http://127.0.0.1/one", {}, None, datetime.now(UTC))
+        parsed = parsers.submit(work).result()
+        workers = workers_of(os.getpid())
+        peak = max(peak_rss_mb(pid) for pid in workers)
+    finally:
+        parsers.close()
+    (document,) = parsed.documents
+    assert MAX_TEXT_CHARS - 200 <= len(document.body) <= MAX_TEXT_CHARS
+    assert document.body.rsplit(" ", 1)[1] in {"Biden", "spoke", "at", "length."}  # whole words
+    assert parsed.truncated == 1
+    assert [m.watch for m in parsed.matched[(document.source, document.key)]] == ["Joe Biden"]
+    assert peak < 200, f"a worker peaked at {peak} MB"
+
+
+def test_abandon_kills_a_parse_in_flight_and_nothing_is_parsed_after() -> None:
+    body = single_item_feed(8 * 2**20)
+    parsers = FeedParsers(compile_watches([Person(name="Joe Biden", aliases=("Biden",))], []))
+    try:
+        work = FeedBody(body, "http://127.0.0.1/one", {}, None, datetime.now(UTC))
+        parsing = parsers.submit(work)
+        workers = _wait_for_workers()
+        started = time.monotonic()
+        parsers.abandon()
+        with pytest.raises(ParseAbandoned):
+            parsing.result()  # not parsed again in-process, as when a worker crashes
+        assert time.monotonic() - started < 10
+        with pytest.raises(ParseAbandoned):
+            parsers.submit(work).result()
+        assert survivors(workers) == []
+    finally:
+        parsers.close()
+
+
+def _wait_for_workers(timeout: float = 30) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while not (workers := workers_of(os.getpid())):
+        assert time.monotonic() < deadline, "no parse worker started"
+        time.sleep(0.2)
+    return workers
+
+
+OWNER = """
+import sys, time
+from newswatch.config import Person
+from newswatch.feedwork import FeedParsers
+from newswatch.match import compile_watches
+
+if __name__ == "__main__":
+    parsers = FeedParsers(compile_watches([Person(name="Joe Biden")], []))
+    parsers.warm_up()
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_idle_workers_forkserver_and_tracker_exit_when_their_owner_is_killed(
+    tmp_path: Path,
+) -> None:
+    """The case that left 2.2 GB of processes alive for 11 minutes after a kill -9."""
+    script = tmp_path / "owner.py"
+    script.write_text(OWNER)
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None and owner.stdout.readline() == "ready\n"
+        deadline = time.monotonic() + 30
+        while len(workers_of(owner.pid)) < 2:
+            assert time.monotonic() < deadline, "the two workers never started"
+            time.sleep(0.2)
+        processes = descendants(owner.pid)
+        assert len(processes) == 4, "resource tracker, forkserver, two workers"
+    finally:
+        owner.kill()
+        owner.wait()
+    assert survivors(processes, within=30) == []

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from newswatch.model import RawItem
 from newswatch.normalize import (
+    MAX_TEXT_CHARS,
     canonical_url,
     content_hash,
     normalize,
@@ -128,6 +129,27 @@ GARBAGE_DATES = [None, "", "   ", "yesterday", "2024-13-45", "Thu, 31 Feb 2024 1
 @pytest.mark.parametrize("garbage", [*GARBAGE_DATES, "0001-01-01T00:00+05:00"])
 def test_to_utc_gives_none_for_garbage(garbage: str | None) -> None:
     assert to_utc(garbage) is None
+
+
+def test_bidi_overrides_are_dropped_from_titles_and_text_but_rtl_marks_stay() -> None:
+    """A title with U+202E shows reversed in a mail subject ("Invoice \u202efdp.exe")."""
+    item = RawItem(
+        source="s",
+        key="k",
+        title="Invoice \u202egpj.exe\u202c and \u2067isolated\u2069",
+        body="\u202aembedded\u202c \u202doverride\u202c; \u05e9\u05dc\u05d5\u05dd\u200f!",
+    )
+    document = normalize(item)
+    assert document.title == "Invoice gpj.exe and isolated"
+    assert document.body == "embedded override; \u05e9\u05dc\u05d5\u05dd\u200f!"
+
+
+def test_a_text_longer_than_the_cap_is_cut_at_a_space() -> None:
+    words = "Kosachev spoke. " * (MAX_TEXT_CHARS // 8)
+    clean = normalize_text(words)
+    assert MAX_TEXT_CHARS - 200 < len(clean) <= MAX_TEXT_CHARS
+    assert clean.endswith(("Kosachev", "spoke."))
+    assert normalize_text("x" * (MAX_TEXT_CHARS + 5)) == "x" * MAX_TEXT_CHARS  # no space: cut
 
 
 def test_content_hash_ignores_whitespace_case_and_glue() -> None:

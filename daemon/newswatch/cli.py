@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 
 from sqlalchemy import Engine
 
@@ -141,6 +143,7 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
+    signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: abandon the parses, roll back
     with _app(config) as app:
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
@@ -277,8 +280,15 @@ def _app(config: Config) -> Iterator[App]:
     app = open_app(config)
     try:
         yield app
+    except KeyboardInterrupt:
+        app.pipeline.stop()  # kill the parse workers instead of waiting for their parses
+        raise
     finally:
         app.close()
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _since(text: str) -> datetime:

@@ -5,16 +5,23 @@ CPU-bound, so bodies go to worker processes as they arrive, while the main
 thread stores what is already parsed; small bodies are parsed
 in-process, where IPC would cost more than it saves. Workers start through
 the forkserver, never by forking a process that runs scheduler threads.
+
+Stopping: `abandon` kills the workers mid-parse (a feed whose parse is
+abandoned keeps its state and is polled again next time), and every worker
+exits by itself as soon as the daemon's main process is gone, however it died
+(see `_exit_with_parent`): the forkserver and the resource tracker then see
+their last client go and exit too.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -23,11 +30,17 @@ from urllib.parse import urlsplit
 
 from newswatch.match import Matcher
 from newswatch.model import Document, Match
-from newswatch.normalize import normalize
+from newswatch.normalize import MAX_TEXT_CHARS, normalize
 from newswatch.sources.feeds import FeedParseError, parse_feed
 
 # Bodies below this parse in-process: shipping them to a worker costs more than it saves.
 POOL_THRESHOLD_BYTES = 8 * 2**10
+# Without pidfd (Linux < 5.3), how often a worker checks that the main process lives.
+PARENT_POLL_S = 1.0
+
+
+class ParseAbandoned(Exception):
+    """The parsers were abandoned (the daemon is stopping): this body was not parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,7 @@ class ParsedBody:
     bozo: str | None = None
     error: str | None = None
     matched: dict[tuple[str, str], list[Match]] = field(default_factory=dict)
+    truncated: int = 0  # entries whose title or text was cut to MAX_TEXT_CHARS
 
 
 def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
@@ -70,22 +84,73 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
     except Exception as exc:  # a parser bug must cost one feed, not the cycle
         return ParsedBody(error=f"{work.url}: the feed could not be parsed: {exc!r}")
     source = work.source or parsed.title or _host(work.url)
+    truncated = sum(max(len(item.title), len(item.body)) > MAX_TEXT_CHARS for item in parsed.items)
     docs = [normalize(item) for item in parsed.items]
     if source != placeholder:
         docs = [_with_source(doc, source) for doc in docs]
     matched = {}
     if matcher is not None:
         matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source) for d in docs}
-    return ParsedBody(title=parsed.title, documents=docs, bozo=parsed.bozo, matched=matched)
+    return ParsedBody(
+        title=parsed.title,
+        documents=docs,
+        bozo=parsed.bozo,
+        matched=matched,
+        truncated=truncated,
+    )
 
 
 _worker_matcher: Matcher | None = None
 
 
-def _install_matcher(matcher: Matcher) -> None:
+def _start_worker(matcher: Matcher, parent_pid: int) -> None:
     """Pool initializer: the matcher arrives pickled as its watch list and compiles here."""
     global _worker_matcher
+    _exit_with_parent(parent_pid)
     _worker_matcher = matcher
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Exit this worker as soon as the process that started the pool is gone.
+
+    Nothing else would end it: its parent is the forkserver, which lives as
+    long as any worker holds its "alive" pipe, and every worker holds the
+    write end of the task queue, so none ever reads end-of-file. (A parent-
+    death signal would only tie the worker to the forkserver.) A pidfd
+    becomes readable when the process exits, with no polling and no PID reuse
+    once opened; a thread waits on it and ends the process with `os._exit`.
+    """
+    try:
+        pidfd: int | None = os.pidfd_open(parent_pid)
+    except ProcessLookupError:
+        os._exit(1)  # gone already
+    except (AttributeError, OSError):  # no pidfd on this system: poll instead
+        pidfd = None
+    threading.Thread(
+        target=_wait_for_exit, args=(parent_pid, pidfd), name="newswatch-parent", daemon=True
+    ).start()
+
+
+def _wait_for_exit(pid: int, pidfd: int | None) -> None:
+    if pidfd is not None:
+        waiter = select.poll()
+        waiter.register(pidfd, select.POLLIN)
+        while not waiter.poll():  # readable once the process has exited
+            pass
+    else:
+        while _alive(pid):
+            time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _documents_in_worker(work: FeedBody) -> ParsedBody:
@@ -118,18 +183,29 @@ class _InProcess:
 
 
 class _Pooled:
-    """A body parsing in a worker; if the worker dies, it is parsed here instead."""
+    """A body parsing in a worker; if the worker dies, it is parsed here instead
+    (unless the parsers were abandoned: then nothing is parsed any more)."""
 
-    def __init__(self, future: Future[ParsedBody], work: FeedBody, matcher: Matcher) -> None:
+    def __init__(self, future: Future[ParsedBody], work: FeedBody, parsers: FeedParsers) -> None:
         self._future = future
         self._work = work
-        self._matcher = matcher
+        self._parsers = parsers
+        self._matcher = parsers.matcher
 
     def result(self) -> ParsedBody:
         try:
             return self._future.result()
         except (BrokenProcessPool, CancelledError):  # worker died, or the pool was replaced
+            if self._parsers.abandoned:
+                raise ParseAbandoned from None
             return documents_of(self._work, self._matcher)
+
+
+class _Abandoned:
+    """A body that came in after the parsers were abandoned."""
+
+    def result(self) -> ParsedBody:
+        raise ParseAbandoned
 
 
 class FeedParsers:
@@ -142,7 +218,8 @@ class FeedParsers:
     def __init__(self, matcher: Matcher, workers: int | None = None) -> None:
         self.workers = workers or min(2, os.cpu_count() or 1)
         self.matcher = matcher
-        self._pool: Executor | None = None
+        self.abandoned = False
+        self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._last_used = time.monotonic()
 
@@ -153,13 +230,15 @@ class FeedParsers:
 
     def warm_up(self) -> None:
         """Start the workers now, so their start overlaps the fetching instead of the parsing."""
-        if self.workers >= 2:
+        if self.workers >= 2 and not self.abandoned:
             pool = self._ensure_pool()
             for _ in range(self.workers):
                 pool.submit(int)
 
     def submit(self, work: FeedBody) -> Parsing:
         matcher = self.matcher
+        if self.abandoned:
+            return _Abandoned()
         if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES:
             return _InProcess(work, matcher)
         try:
@@ -167,7 +246,9 @@ class FeedParsers:
         except BrokenProcessPool:
             self.close()  # a worker died (killed, out of memory): start afresh next time
             return _InProcess(work, matcher)
-        return _Pooled(future, work, matcher)
+        except RuntimeError:  # shut down by `abandon` between the check and here
+            return _Abandoned()
+        return _Pooled(future, work, self)
 
     def close_if_idle(self, idle_s: float) -> bool:
         """Stop the workers if nothing was parsed for `idle_s`: a daemon whose feeds are
@@ -178,7 +259,7 @@ class FeedParsers:
             self.close()
         return idle
 
-    def _ensure_pool(self) -> Executor:
+    def _ensure_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             self._last_used = time.monotonic()
             if self._pool is None:
@@ -187,13 +268,31 @@ class FeedParsers:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
-                    initializer=_install_matcher,
-                    initargs=(self.matcher,),
+                    initializer=_start_worker,
+                    initargs=(self.matcher, os.getpid()),
                 )
             return self._pool
 
     def close(self) -> None:
+        """Stop the workers once the parses under way are done."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def abandon(self) -> None:
+        """Stop for good, now: kill the workers mid-parse and parse nothing more.
+
+        Whoever waits for a result gets ParseAbandoned; the daemon is stopping
+        and the feed, not marked as polled, is polled again at the next start.
+        """
+        with self._lock:
+            self.abandoned = True
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # The pool's own table of its workers (Python 3.14 adds a public `kill_workers`).
+        processes = getattr(pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)

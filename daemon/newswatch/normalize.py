@@ -21,8 +21,16 @@ _LINE_BREAK_CHARS = "\r\x0b\x0c\x85\u2028\u2029"
 _LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028]")
 _PARAGRAPH_BREAK = "\u2029"
 # C0/C1 controls (tab and newline kept) and invisible characters that split words
-# ("Kosa\u00adchev"), plus lone surrogates, which cannot be encoded for hashing.
-_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\ud800-\udfff]")
+# ("Kosa\u00adchev"), lone surrogates, which cannot be encoded for hashing, and
+# the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069), which make a subject line display reversed ("\u202egnp.exe");
+# the left-to-right and right-to-left marks that Arabic and Hebrew text needs stay.
+_DROPPED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+)
+# A title or text longer than this is cut (at a space near the end): an item
+# cannot make one parse hold, match and store megabytes (see CONTRACT.md).
+MAX_TEXT_CHARS = 2**20
 
 _OPENING_QUOTES = "“‘«"
 _CLOSING_QUOTES = '”"’»)'
@@ -37,12 +45,20 @@ _LONGEST_WORD = 200  # longer runs without a space are not prose: left alone
 
 def normalize_text(text: str) -> str:
     """Clean text: NFC, controls dropped, whitespace folded, paragraphs kept, glued
-    sentences split again ("he said.What" -> "he said. What")."""
+    sentences split again ("he said.What" -> "he said. What"); at most MAX_TEXT_CHARS."""
+    if len(text) > MAX_TEXT_CHARS:
+        text = _cut(text)
     if any(char in text for char in _LINE_BREAK_CHARS):
         text = _LINE_BREAKS.sub("\n", text).replace(_PARAGRAPH_BREAK, "\n\n")
     text = unicodedata.normalize("NFC", _DROPPED.sub("", text))
     paragraphs = (" ".join(chunk.split()) for chunk in _paragraph_chunks(text))
     return _split_glued("\n\n".join(p for p in paragraphs if p))
+
+
+def _cut(text: str) -> str:
+    """The first MAX_TEXT_CHARS characters, ending at a space when one is near the end."""
+    space = text.rfind(" ", MAX_TEXT_CHARS - _LONGEST_WORD, MAX_TEXT_CHARS)
+    return text[: space if space > 0 else MAX_TEXT_CHARS]
 
 
 def _paragraph_chunks(text: str) -> list[str]:

@@ -125,7 +125,7 @@ class Service:
         """Stop the jobs and close the database; False if a job was still stuck in I/O."""
         notify("STOPPING=1")
         log.info("daemon_stopping")
-        self.app.pipeline.stop_requested.set()
+        self.app.pipeline.stop()  # abandons parses in flight: their feeds are polled next time
         self.http.stop()
         stopper = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True})
         stopper.start()

@@ -166,6 +166,11 @@ class PipelineCore:
     def close(self) -> None:
         self.parsers.close()
 
+    def stop(self) -> None:
+        """Stop now: abandon the parses under way and store nothing more from feeds."""
+        self.stop_requested.set()
+        self.parsers.abandon()
+
     def store_and_match(
         self,
         connection: Connection,

@@ -10,8 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from newswatch import feedcycle
 from newswatch.config import FeedSource
 from newswatch.feedpolicy import FeedState, after_fetch
-from newswatch.feedwork import FeedBody, ParsedBody, Parsing
+from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
+from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.pipeline.core import PipelineCore, RefreshReport, database_error
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
@@ -46,11 +47,23 @@ class FeedRefresh:
 
         stream = feedcycle.fetch_streamed(due, self.settings.fetch, stop, start_parsing)
         for index, result, parsing in stream:
-            parsed = parsing.result() if parsing is not None else None
+            try:
+                parsed = parsing.result() if parsing is not None else None
+            except ParseAbandoned:
+                break
+            if stop.is_set():
+                break  # stopping: store nothing more
             report = self._finish(due[index], result, parsed)
             # at once: a slow feed later in the cycle must not hold them back
             self.pipeline.alerts_stored(report.alerts)
             reports.append(report)
+        if stop.is_set() and len(reports) < len(due):
+            log.info(
+                "feed_cycle_abandoned",
+                finished=len(reports),
+                left=len(due) - len(reports),
+                hint="stopping; the feeds left are polled again at the next start",
+            )
         return reports
 
     def _due(self, feeds: Sequence[FeedSource], now: datetime) -> list[feedcycle.DueFeed]:
@@ -120,6 +133,16 @@ class FeedRefresh:
         except SQLAlchemyError as exc:
             report.status, report.error = "error", database_error(pipeline.engine, exc)
         _log_feed_events(record.state, state, parsed, name)
+        if parsed is not None and parsed.truncated:
+            report.details["truncated"] = parsed.truncated
+            log.warning(
+                "feed_entries_truncated",
+                source=name,
+                url=record.state.fetch_url,
+                entries=parsed.truncated,
+                max_chars=MAX_TEXT_CHARS,
+                hint="entries this long are cut; the rest of their text is not stored",
+            )
         if report.status in ("error", "gone"):
             report.error = report.error or state.last_error
         report.log()

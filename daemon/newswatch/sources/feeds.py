@@ -34,10 +34,14 @@ from feedparser.sanitizer import replace_doctype
 
 from newswatch.htmltext import html_to_text, plain_text
 from newswatch.model import RawItem
+from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.sources import cp1252
 from newswatch.sources.charset import decode_body
 
 MAX_KEY_LENGTH = 500
+# An entry's content is read up to this much markup: its text is cut to
+# MAX_TEXT_CHARS anyway, and turning 10 MB into text costs ~10x that in memory.
+MAX_MARKUP_CHARS = 2 * MAX_TEXT_CHARS
 cp1252.install()
 
 _HTML_ROOT = re.compile(
@@ -219,7 +223,7 @@ def resolve_link(base: str, link: Any) -> str | None:
 
 
 def _title(node: dict[str, Any]) -> str:
-    title = node.get("title") or ""
+    title = (node.get("title") or "")[:MAX_MARKUP_CHARS]
     detail = node.get("title_detail") or {}
     if "html" in (detail.get("type") or "") and ("<" in title or "&" in title):
         title = html_to_text(title)
@@ -237,6 +241,7 @@ def _body(entry: dict[str, Any]) -> str:
 
 
 def _text(value: str, content_type: str | None) -> str:
+    value = value[:MAX_MARKUP_CHARS]
     if content_type == "text/plain":
         return plain_text(value)
     return html_to_text(value)

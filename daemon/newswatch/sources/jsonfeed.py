@@ -14,7 +14,14 @@ from typing import Any
 
 from newswatch.htmltext import html_to_text, plain_text
 from newswatch.model import RawItem
-from newswatch.sources.feeds import FeedParseError, ParsedFeed, as_utc, item_key, resolve_link
+from newswatch.sources.feeds import (
+    MAX_MARKUP_CHARS,
+    FeedParseError,
+    ParsedFeed,
+    as_utc,
+    item_key,
+    resolve_link,
+)
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 
@@ -61,7 +68,7 @@ def _item(
     fetched_at: datetime,
     feed_authors: tuple[str, ...],
 ) -> RawItem:
-    title = " ".join(_string(entry.get("title")).split())
+    title = " ".join(_string(entry.get("title"))[:MAX_MARKUP_CHARS].split())
     body = _body(entry)
     link = resolve_link(url, entry.get("url")) or resolve_link(url, entry.get("external_url"))
     published = _date(entry.get("date_published")) or _date(entry.get("date_modified"))
@@ -80,11 +87,11 @@ def _item(
 
 
 def _body(entry: dict[str, Any]) -> str:
-    html = _string(entry.get("content_html"))
+    html = _string(entry.get("content_html"))[:MAX_MARKUP_CHARS]
     if html.strip():
         return html_to_text(html)
     text = _string(entry.get("content_text")) or _string(entry.get("summary"))
-    return plain_text(text)
+    return plain_text(text[:MAX_MARKUP_CHARS])
 
 
 def _date(value: Any) -> datetime | None:

@@ -1,0 +1,119 @@
+"""Stopping on time: SIGTERM and SIGKILL of `run` and `ingest` in the middle of a large parse.
+
+Real processes, a real loopback feed server and a real SQLite file. The feed is
+~7 MB of 50,000 items: its parse takes seconds, so the signal lands mid-parse.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import feedserver
+from helpers import write_config
+from procs import descendants, survivors, workers_of
+
+ITEMS = 50_000
+STOP_LIMIT_S = 10
+
+
+def big_feed() -> bytes:
+    item = (
+        "<item><guid>g{0}</guid><title>Story {0}</title><link>https://x.org/{0}</link>"
+        "<description>Biden spoke {0} times in Ohio.</description></item>"
+    )
+    items = "".join(item.format(number) for number in range(ITEMS))
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>'
+    return f"{head}{items}</channel></rss>".encode()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[feedserver.FeedServer]:
+    served = feedserver.start()
+    feedserver.set_route(served, "/big.xml", feedserver.feed(big_feed()))
+    yield served
+    feedserver.stop(served)
+
+
+class Started:
+    def __init__(self, tmp_path: Path, server: feedserver.FeedServer, command: str) -> None:
+        (tmp_path / "seeds").mkdir()
+        self.database = tmp_path / "nw.db"
+        config = write_config(tmp_path, f"sqlite:///{self.database}", tmp_path / "seeds")
+        url = server.url("/big.xml")
+        config.write_text(
+            config.read_text().replace("sources:\n", f"sources:\n  feeds:\n    - url: {url}\n")
+        )
+        self.err = tmp_path / "stderr.log"
+        self.served_before = len(server.seen)
+        self.server = server
+        argv = [sys.executable, "-m", "newswatch", "--config", str(config)]
+        self.process = subprocess.Popen(
+            [*argv, "--log-format", "json", command],
+            stdout=subprocess.DEVNULL,
+            stderr=self.err.open("w"),
+        )
+
+    def wait_mid_parse(self, timeout: float = 60) -> list[int]:
+        """Once the feed is served and a worker holds it: every process under the main one."""
+        deadline = time.monotonic() + timeout
+        while len(self.server.seen) == self.served_before or not workers_of(self.process.pid):
+            assert self.process.poll() is None, self.err.read_text()
+            assert time.monotonic() < deadline, "the feed was never fetched and parsed"
+            time.sleep(0.2)
+        time.sleep(1)  # the body is on its way to a worker, or parsing there
+        assert workers_of(self.process.pid), "the parse ended before the test could stop it"
+        return descendants(self.process.pid)
+
+    def signal(self, signum: int) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        try:
+            code = self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        return code, time.monotonic() - started
+
+    def feed_state(self) -> tuple[object, ...]:
+        with sqlite3.connect(self.database) as db:
+            documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+            row = db.execute("SELECT status, etag, last_success, documents FROM feeds").fetchone()
+        return (documents, *row)
+
+
+NOT_POLLED = (0, "new", None, None, 0)  # no documents; the feed still waits for its first poll
+
+
+@pytest.mark.parametrize("command", ["run", "ingest"])
+def test_sigterm_mid_parse_stops_within_10s_and_leaves_the_feed_to_the_next_poll(
+    tmp_path: Path, server: feedserver.FeedServer, command: str
+) -> None:
+    started = Started(tmp_path, server, command)
+    processes = started.wait_mid_parse()
+    code, took = started.signal(signal.SIGTERM)
+    log = started.err.read_text()
+    assert took < STOP_LIMIT_S, f"stopped after {took:.1f}s"
+    assert code == (0 if command == "run" else 1), log
+    assert "Traceback" not in log
+    assert survivors(processes) == []
+    assert started.feed_state() == NOT_POLLED
+
+
+@pytest.mark.parametrize("command", ["run", "ingest"])
+def test_sigkill_mid_parse_leaves_no_worker_forkserver_or_tracker_behind(
+    tmp_path: Path, server: feedserver.FeedServer, command: str
+) -> None:
+    started = Started(tmp_path, server, command)
+    processes = started.wait_mid_parse()
+    assert len(processes) >= 3, "forkserver, resource tracker and at least one worker"
+    started.signal(signal.SIGKILL)
+    assert survivors(processes, within=30) == []
+    assert started.feed_state() == NOT_POLLED
