@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newswatch.sources.seedfolder import list_seed_files
 from newswatch.sources.seeds import (
     FileStamp,
     SeedFile,
@@ -18,7 +19,6 @@ from newswatch.sources.seeds import (
     SeedFormatError,
     SeedReadError,
     changed_files,
-    list_seed_files,
     parse_seed,
     read_seed,
 )
@@ -79,18 +79,18 @@ BROKEN = [
     (
         "\nTitle first\ndate 2024-11-14 https://e.org/\n",
         2,
-        "'Title first'",
+        "does not begin with `date`",
         "`date YYYY-MM-DD URL`",
     ),
     ("date\nTitle\n", 1, "no date", "2024-11-14"),
-    ("date 2024-13-45 https://e.org/\nTitle\n", 1, "'2024-13-45' is not a calendar date", "real"),
+    ("date 2024-13-45 https://e.org/\nTitle\n", 1, "not a calendar date", "real"),
     ("date 2024-02-30 https://e.org/\nTitle\n", 1, "not a calendar date", "YYYY-MM-DD"),
-    ("date 14.11.2024 https://e.org/\nTitle\n", 1, "'14.11.2024' is not a date", "YYYY-MM-DD"),
+    ("date 14.11.2024 https://e.org/\nTitle\n", 1, "after `date` is not a date", "YYYY-MM-DD"),
     ("date 2024-11-14\nTitle\n", 1, "no URL", "http(s) URL"),
-    ("date 2024-11-14 example.org/a\nTitle\n", 1, "'example.org/a' is not a URL", "http(s)"),
+    ("date 2024-11-14 example.org/a\nTitle\n", 1, "is not a URL", "http(s)"),
     ("date 2024-11-14 ftp://e.org/a\nTitle\n", 1, "is not a URL", "http(s)"),
     ("date 2024-11-14 https:///a\nTitle\n", 1, "is not a URL", "http(s)"),
-    ("date 2024-11-14 https://e.org/a b\nTitle\n", 1, "after the URL: 'b'", "only"),
+    ("date 2024-11-14 https://e.org/a b\nTitle\n", 1, "1 unexpected word(s) after the URL", "only"),
     ("\n\ndate 2024-11-14 https://e.org/a\n\n  \n", 4, "no title", "title"),
 ]
 

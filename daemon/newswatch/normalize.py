@@ -23,6 +23,9 @@ _PARAGRAPH_BREAK = "\u2029"
 # C0/C1 controls (tab and newline kept) and invisible characters that split words
 # ("Kosa\u00adchev"), plus lone surrogates, which cannot be encoded for hashing.
 _DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\ud800-\udfff]")
+# What no database stores in a text column (PostgreSQL refuses NUL; lone surrogates
+# cannot be encoded): dropped from keys and URLs, which are otherwise kept as given.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 _OPENING_QUOTES = "“‘«"
 _CLOSING_QUOTES = '”"’»)'
@@ -238,12 +241,13 @@ def normalize(item: model.RawItem) -> model.Document:
     """The Document for a raw item (same source and key)."""
     title = _one_line(item.title)
     body = normalize_text(item.body)
+    url = None if item.url is None else _UNSTORABLE.sub("", item.url)
     return model.Document(
         source=item.source,
-        key=item.key,
+        key=_UNSTORABLE.sub("", item.key),
         title=title,
         body=body,
-        url=canonical_url(item.url),
+        url=canonical_url(url),
         published=to_utc(item.published),
         content_hash=_hash_clean(title, body),
         authors=_clean_names(item.authors),
