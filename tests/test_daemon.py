@@ -17,9 +17,10 @@ from helpers import seed_text, write_config
 class Daemon:
     """A running `newswatch run` whose stdout and stderr are collected line by line."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, prefix: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "newswatch",

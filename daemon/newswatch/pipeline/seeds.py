@@ -123,7 +123,7 @@ def _import_batch(
         if outcome.item is not None:
             items[file.key] = outcome.item
     documents = [normalize(item) for item in items.values()]
-    rejected = _store(pipeline, name, documents, stamps, report)
+    rejected = store_batch(pipeline, name, documents, stamps, report)
     if rejected:
         paths = {f.key: str(f.path) for f in batch}
         stamps = [(k, s, rejected.get(k, e)) for k, s, e in stamps]
@@ -148,7 +148,7 @@ def _report_skipped(
     log.warning("seed_file_skipped", source=name, error=error)
 
 
-def _store(
+def store_batch(
     pipeline: PipelineCore,
     name: str,
     documents: list[Document],
