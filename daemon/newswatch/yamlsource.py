@@ -85,7 +85,8 @@ def parse_located(text: str, name: str) -> LocatedYaml:
             raise YamlError(Location(name, line), f"invalid YAML: {exc.problem}") from None
         result = LocatedYaml(name, None)
         if node is not None:
-            result.data = _Builder(result).build(node, (), node.start_mark.line + 1)
+            line = node.start_mark.line + 1
+            result.data = _Builder(result).build(node, (), line, line)
     return result
 
 
@@ -122,21 +123,23 @@ class _Builder:
         self.open: set[int] = set()
         self.alias_at: Location | None = None  # where the alias being expanded is
         self.aliased = 0
+        self.lines: dict[int, Location] = {}
 
-    def build(self, node: yaml.Node, path: PathKey, line: int) -> Any:
-        """The value of `node`, found at `line` (an alias's line, not its anchor's)."""
-        self.out.locations[path] = Location(self.out.file, node.start_mark.line + 1)
+    def build(self, node: yaml.Node, path: PathKey, line: int, ref: int) -> Any:
+        """The value of `node`, recorded at `line`; `ref` is where it is referred to
+        (an alias's line rather than its anchor's)."""
+        self.out.locations[path] = self.at(line)
         if self.alias_at is not None:
             self.aliased += 1
             if self.aliased > MAX_ALIASED_VALUES:
                 raise YamlError(self.alias_at, _TOO_MANY_ALIASED)
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
+        if type(node) is yaml.ScalarNode:
+            return node.value if node.tag == _STR_TAG else self.scalar(node)
         key = id(node)
         if key in self.open:
-            raise YamlError(Location(self.out.file, line), _SELF_ALIAS)
+            raise YamlError(self.at(ref), _SELF_ALIAS)
         if key in self.built and self.alias_at is None:
-            self.alias_at = Location(self.out.file, line)
+            self.alias_at = self.at(ref)
             try:
                 return self.collection(node, path)
             finally:
@@ -144,25 +147,34 @@ class _Builder:
         self.built.add(key)
         return self.collection(node, path)
 
+    def at(self, line: int) -> Location:
+        found = self.lines.get(line)
+        if found is None:
+            found = self.lines[line] = Location(self.out.file, line)
+        return found
+
     def collection(self, node: yaml.Node, path: PathKey) -> Any:
         key = id(node)
         self.open.add(key)
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node, path)
-            line = node.start_mark.line + 1
-            return [self.build(item, (*path, i), line) for i, item in enumerate(node.value)]
+            ref = node.start_mark.line + 1
+            return [
+                self.build(item, (*path, index), item.start_mark.line + 1, ref)
+                for index, item in enumerate(node.value)
+            ]
         finally:
             self.open.discard(key)
 
     def mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
+        """Keys are located at their own line, more useful than their value's (which
+        may be a block below)."""
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = self.scalar(key_node)
             line = key_node.start_mark.line + 1
-            mapping[key] = self.build(value_node, (*path, key), line)
-            # a key's own line is more useful than its value's (which may be a block below)
-            self.out.locations[(*path, key)] = Location(self.out.file, line)
+            mapping[key] = self.build(value_node, (*path, key), line, line)
         return mapping
 
     def scalar(self, node: yaml.Node) -> Any:
