@@ -19,6 +19,7 @@ from newswatch.model import RawItem
 from newswatch.normalize import normalize
 from newswatch.pipeline import Pipeline, RefreshReport
 from newswatch.pipeline.seeds import store_batch
+from newswatch.sources.seeds import FileStamp
 from newswatch.store import tables
 from newswatch.store.db import open_database
 from test_daemon import Daemon
@@ -177,12 +178,16 @@ def test_a_document_the_database_refuses_is_named_and_the_others_stored(
     # what normalisation strips, put back: PostgreSQL refuses NUL in text
     documents[1] = replace(documents[1], url="https://x.org/1\x00")
     report = RefreshReport(source="s")
+    stamps = [(f"{n}.txt", FileStamp(10, 1, f"{n}" * 64), None) for n in range(3)]
     try:
-        rejected = store_batch(pipeline, "s", documents, [], report)
+        rejected = store_batch(pipeline, "s", documents, stamps, report)
         with engine.connect() as connection:
             stored = connection.execute(select(tables.documents.c.item_key)).scalars().all()
+            query = select(tables.seed_files.c.item_key, tables.seed_files.c.error)
+            errors = {row.item_key: row.error for row in connection.execute(query)}
     finally:
         engine.dispose()
     assert list(rejected) == ["1.txt"]
     assert "NUL" in rejected["1.txt"] and "https://" not in rejected["1.txt"]
     assert sorted(stored) == ["0.txt", "2.txt"] and report.new == 2
+    assert errors == {"0.txt": None, "1.txt": rejected["1.txt"], "2.txt": None}

@@ -124,14 +124,10 @@ def _import_batch(
             items[file.key] = outcome.item
     documents = [normalize(item) for item in items.values()]
     rejected = store_batch(pipeline, name, documents, stamps, report)
-    if rejected:
-        paths = {f.key: str(f.path) for f in batch}
-        stamps = [(k, s, rejected.get(k, e)) for k, s, e in stamps]
-        for key, reason in rejected.items():
-            report.skipped += 1
-            log.error("seed_file_rejected", source=name, path=paths[key], error=reason)
-        with pipeline.write_lock, pipeline.engine.begin() as connection:
-            seedfiles.remember(connection, name, stamps, pipeline.clock())
+    paths = {f.key: str(f.path) for f in batch}
+    for key, reason in rejected.items():
+        report.skipped += 1
+        log.error("seed_file_rejected", source=name, path=paths[key], error=reason)
     known.update((key, stamp) for key, stamp, _ in stamps)
     state.pending -= {f.key for f in batch} - retry
 
@@ -165,7 +161,11 @@ def store_batch(
     except OperationalError:
         raise  # the database is unreachable or full: the whole batch is retried later
     except StatementError:
-        return _store_each(pipeline, documents, report)
+        rejected = _store_each(pipeline, documents, report)
+        marked = [(key, stamp, rejected.get(key, error)) for key, stamp, error in stamps]
+        with pipeline.write_lock, pipeline.engine.begin() as connection:
+            seedfiles.remember(connection, name, marked, pipeline.clock())
+        return rejected
     report.add(counts)
     pipeline.alerts_stored(counts.alerts)
     return {}
