@@ -86,6 +86,7 @@ def test_a_link_out_of_the_folder_is_never_read_nor_logged(
     outside.mkdir()
     (outside / "x.txt").write_text(seed_text("X", "Putin spoke.", "https://x.org/x"))
     (folder / "linked-folder").symlink_to(outside)
+    (folder / "loop").symlink_to(folder)
     inside = folder / ".store"
     inside.mkdir()
     (inside / "kept.txt").write_text(seed_text("Kept", "Kosachev spoke.", "https://x.org/k"))
@@ -95,7 +96,8 @@ def test_a_link_out_of_the_folder_is_never_read_nor_logged(
     assert code == 0, err
     assert {a["watch"] for a in alerts} == GOOD_WATCHES | {"Konstantin Kosachev"}
     refused = [line for line in err.splitlines() if "seed_file_refused" in line]
-    assert len(refused) == 2
+    assert len(refused) == 3
+    assert any("loop" in line and "a link to a folder" in line for line in refused)
     assert any("shadow.txt" in line and "outside the seed folder" in line for line in refused)
     assert any("linked-folder" in line and "outside the seed folder" in line for line in refused)
     assert "SECRET" not in err
