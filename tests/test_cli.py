@@ -104,3 +104,12 @@ def test_a_locked_sqlite_file_is_one_clear_line_and_nothing_is_lost(tmp_path: Pa
     assert "database is locked" in result.stderr and "another process" in result.stderr
     again = run_cli("--config", str(config), "ingest")
     assert again.returncode == 0 and '"watch": "Joe Biden"' in again.stdout
+
+
+def test_check_masks_the_database_password(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://newswatch:s3cret-pw@db.example.org:5432/news"
+    config = write_config(tmp_path, url, tmp_path)
+    result = run_cli("--config", str(config), "check")
+    assert result.returncode == 0, result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    assert "postgresql+psycopg://newswatch:***@db.example.org:5432/news" in result.stdout

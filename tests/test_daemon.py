@@ -23,8 +23,9 @@ class Daemon:
         env: dict[str, str] | None = None,
         command: list[str] | None = None,
         cwd: Path | None = None,
+        prefix: tuple[str, ...] = (),
     ) -> None:
-        default = [sys.executable, "-m", "newswatch", "--config", str(config)]
+        default = [*prefix, sys.executable, "-m", "newswatch", "--config", str(config)]
         self.process = subprocess.Popen(
             command or [*default, "--log-format", "json", "run"],
             stdout=subprocess.PIPE,

@@ -237,3 +237,17 @@ def test_a_documents_hash_is_the_hash_of_its_own_text(title: str, body: str) -> 
     assert doc.content_hash == content_hash(title, body)
     assert doc.content_hash == content_hash(doc.title, doc.body)
     assert "\n" not in doc.title
+
+
+def test_nul_and_lone_surrogates_are_dropped_from_every_stored_field() -> None:
+    item = RawItem(
+        source="feed",
+        key="urn:\x00id\ud800",
+        title="Ti\x00tle",
+        body="Bo\x00dy",
+        url="https://example.org/a\x00b",
+        authors=("Ann\x00 Lee",),
+    )
+    document = normalize(item)
+    stored = [document.key, document.title, document.body, document.url, *document.authors]
+    assert stored == ["urn:id", "Title", "Body", "https://example.org/ab", "Ann Lee"]

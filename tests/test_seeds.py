@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newswatch.sources.seedfolder import RESTAT_SCANS, SeedFolder, list_seed_files
 from newswatch.sources.seeds import (
     FileStamp,
     SeedFile,
@@ -18,7 +19,6 @@ from newswatch.sources.seeds import (
     SeedFormatError,
     SeedReadError,
     changed_files,
-    list_seed_files,
     parse_seed,
     read_seed,
 )
@@ -79,18 +79,18 @@ BROKEN = [
     (
         "\nTitle first\ndate 2024-11-14 https://e.org/\n",
         2,
-        "'Title first'",
+        "does not begin with `date`",
         "`date YYYY-MM-DD URL`",
     ),
     ("date\nTitle\n", 1, "no date", "2024-11-14"),
-    ("date 2024-13-45 https://e.org/\nTitle\n", 1, "'2024-13-45' is not a calendar date", "real"),
+    ("date 2024-13-45 https://e.org/\nTitle\n", 1, "not a calendar date", "real"),
     ("date 2024-02-30 https://e.org/\nTitle\n", 1, "not a calendar date", "YYYY-MM-DD"),
-    ("date 14.11.2024 https://e.org/\nTitle\n", 1, "'14.11.2024' is not a date", "YYYY-MM-DD"),
+    ("date 14.11.2024 https://e.org/\nTitle\n", 1, "after `date` is not a date", "YYYY-MM-DD"),
     ("date 2024-11-14\nTitle\n", 1, "no URL", "http(s) URL"),
-    ("date 2024-11-14 example.org/a\nTitle\n", 1, "'example.org/a' is not a URL", "http(s)"),
+    ("date 2024-11-14 example.org/a\nTitle\n", 1, "is not a URL", "http(s)"),
     ("date 2024-11-14 ftp://e.org/a\nTitle\n", 1, "is not a URL", "http(s)"),
     ("date 2024-11-14 https:///a\nTitle\n", 1, "is not a URL", "http(s)"),
-    ("date 2024-11-14 https://e.org/a b\nTitle\n", 1, "after the URL: 'b'", "only"),
+    ("date 2024-11-14 https://e.org/a b\nTitle\n", 1, "1 unexpected word(s) after the URL", "only"),
     ("\n\ndate 2024-11-14 https://e.org/a\n\n  \n", 4, "no title", "title"),
 ]
 
@@ -277,3 +277,32 @@ def test_parse_seed_gives_an_item_or_a_format_error(text: str) -> None:
     else:
         assert item.title
         assert item.url is not None and item.url.startswith(("http://", "https://"))
+
+
+def test_a_kept_folder_reports_new_gone_and_edited_files(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", GOOD)
+    write(tmp_path / "sub" / "b.txt", GOOD)
+    folder = SeedFolder(tmp_path)
+    assert folder.scan().changed == {"a.txt", "sub/b.txt"}
+    assert folder.scan().changed == set()
+
+    write(tmp_path / "c.txt", GOOD)
+    (tmp_path / "sub" / "b.txt").unlink()
+    (tmp_path / "sub").rmdir()
+    scan = folder.scan()
+    assert (scan.changed, scan.gone) == ({"c.txt"}, {"sub/b.txt"})
+    assert sorted(folder.files) == ["a.txt", "c.txt"]
+
+
+def test_a_write_in_place_is_found_within_restat_scans(tmp_path: Path) -> None:
+    """Appending to a file leaves its directory's mtime alone: the rotating re-stat finds it."""
+    for n in range(30):
+        write(tmp_path / f"{n:02d}.txt", GOOD, mtime_ns=1_000_000_000)
+    os.utime(tmp_path, ns=(1_000_000_000, 1_000_000_000))
+    folder = SeedFolder(tmp_path)
+    folder.scan()
+    write(tmp_path / "17.txt", GOOD + "More.\n", mtime_ns=2_000_000_000)
+    os.utime(tmp_path, ns=(1_000_000_000, 1_000_000_000))
+    found = [folder.scan().changed for _ in range(RESTAT_SCANS)]
+    assert [c for c in found if c] == [{"17.txt"}]
+    assert folder.files["17.txt"].size == len(GOOD) + len("More.\n")

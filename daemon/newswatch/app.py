@@ -11,10 +11,12 @@ from newswatch.match import Matcher, compile_watches
 from newswatch.pipeline import FeedSettings, Pipeline
 from newswatch.sinks import build_sinks
 from newswatch.store.db import open_database
+from newswatch.yamlsource import paused_gc
 
 
 def compile_config(config: Config) -> Matcher:
-    return compile_watches(config.watch.people, config.watch.topics)
+    with paused_gc():  # a large watch list is a burst of objects that stay
+        return compile_watches(config.watch.people, config.watch.topics)
 
 
 def feed_settings(config: Config) -> FeedSettings:

@@ -28,7 +28,7 @@ from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
 from newswatch.sources.seeds import SeedFormatError, parse_seed
 from newswatch.store import alerts as alert_store
 from newswatch.store import feeds as feed_store
-from newswatch.store.db import DatabaseError, open_database, schema_revision
+from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
 from newswatch.timeparse import parse_since
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -122,7 +122,7 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     watch = config.watch
     aliases = sum(len(p.aliases) for p in watch.people)
     print(f"config {config.path}: OK")
-    print(f"  database  {config.database}")
+    print(f"  database  {shown_url(config.database)}")
     print(
         f"  seeds     {len(config.sources.seeds)} folder(s): "
         + ", ".join(str(s.path) for s in config.sources.seeds)

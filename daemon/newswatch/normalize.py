@@ -31,6 +31,9 @@ _DROPPED = re.compile(
 # A title or text longer than this is cut (at a space near the end): an item
 # cannot make one parse hold, match and store megabytes (see CONTRACT.md).
 MAX_TEXT_CHARS = 2**20
+# What no database stores in a text column (PostgreSQL refuses NUL; lone surrogates
+# cannot be encoded): dropped from keys and URLs, which are otherwise kept as given.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 _OPENING_QUOTES = "“‘«"
 _CLOSING_QUOTES = '”"’»)'
@@ -265,12 +268,13 @@ def normalize(item: model.RawItem) -> model.Document:
     """The Document for a raw item (same source and key)."""
     title = _one_line(item.title)
     body = normalize_text(item.body)
+    url = None if item.url is None else _UNSTORABLE.sub("", item.url)
     return model.Document(
         source=item.source,
-        key=item.key,
+        key=_UNSTORABLE.sub("", item.key),
         title=title,
         body=body,
-        url=canonical_url(item.url),
+        url=canonical_url(url),
         published=to_utc(item.published),
         content_hash=_hash_clean(title, body),
         authors=_clean_names(item.authors),

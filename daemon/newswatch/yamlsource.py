@@ -8,6 +8,9 @@ errors can say `file:line` however deep they are.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,13 @@ PathKey = tuple[str | int, ...]
 # ~10x faster than the pure-Python one, with the same marks.
 _STR_TAG = "tag:yaml.org,2002:str"
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Far more than any config repeats through aliases; a few MB at most to reach.
+MAX_ALIASED_VALUES = 100_000
+_TOO_MANY_ALIASED = (
+    f"aliases here expand to more than {MAX_ALIASED_VALUES:,} values (aliases of aliases: "
+    "an alias bomb?); write the values out or use fewer aliases"
+)
+_SELF_ALIAS = "an alias refers to the list or mapping that contains it; remove the loop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,38 +76,106 @@ def load_located(path: Path) -> LocatedYaml:
 
 
 def parse_located(text: str, name: str) -> LocatedYaml:
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise YamlError(Location(name, line), f"invalid YAML: {exc.problem}") from None
-    result = LocatedYaml(name, None)
-    if node is not None:
-        result.data = _Builder(result).build(node, ())
+    with paused_gc():
+        try:
+            node = yaml.compose(text, Loader=_LOADER)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else 1
+            raise YamlError(Location(name, line), f"invalid YAML: {exc.problem}") from None
+        result = LocatedYaml(name, None)
+        if node is not None:
+            line = node.start_mark.line + 1
+            result.data = _Builder(result).build(node, (), line, line)
     return result
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a burst of objects that stay is made.
+
+    Composing and building a 100,000-person watch list makes millions of nodes,
+    marks and values; the collector would walk the young ones again and again
+    (more than half the time of `check`). Reference counting still frees
+    everything short-lived; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class _Builder:
+    """Plain values from a node tree, refusing alias bombs and aliases to themselves.
+
+    An alias is the very node it names, so a tree of a few lines can stand for
+    billions of values ("billion laughs"): values built through aliases are
+    counted and refused past MAX_ALIASED_VALUES, before they fill the memory.
+    """
+
     def __init__(self, out: LocatedYaml) -> None:
         self.out = out
         self.constructor = yaml.SafeLoader("")
+        self.built: set[int] = set()
+        self.open: set[int] = set()
+        self.alias_at: Location | None = None  # where the alias being expanded is
+        self.aliased = 0
+        self.lines: dict[int, Location] = {}
 
-    def build(self, node: yaml.Node, path: PathKey) -> Any:
-        self.out.locations[path] = Location(self.out.file, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            mapping: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.scalar(key_node)
-                mapping[key] = self.build(value_node, (*path, key))
-                # a key's own line is more useful than its value's (which may be a block below)
-                self.out.locations[(*path, key)] = Location(
-                    self.out.file, key_node.start_mark.line + 1
-                )
-            return mapping
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-        return self.scalar(node)
+    def build(self, node: yaml.Node, path: PathKey, line: int, ref: int) -> Any:
+        """The value of `node`, recorded at `line`; `ref` is where it is referred to
+        (an alias's line rather than its anchor's)."""
+        self.out.locations[path] = self.at(line)
+        if self.alias_at is not None:
+            self.aliased += 1
+            if self.aliased > MAX_ALIASED_VALUES:
+                raise YamlError(self.alias_at, _TOO_MANY_ALIASED)
+        if type(node) is yaml.ScalarNode:
+            return node.value if node.tag == _STR_TAG else self.scalar(node)
+        key = id(node)
+        if key in self.open:
+            raise YamlError(self.at(ref), _SELF_ALIAS)
+        if key in self.built and self.alias_at is None:
+            self.alias_at = self.at(ref)
+            try:
+                return self.collection(node, path)
+            finally:
+                self.alias_at = None
+        self.built.add(key)
+        return self.collection(node, path)
+
+    def at(self, line: int) -> Location:
+        found = self.lines.get(line)
+        if found is None:
+            found = self.lines[line] = Location(self.out.file, line)
+        return found
+
+    def collection(self, node: yaml.Node, path: PathKey) -> Any:
+        key = id(node)
+        self.open.add(key)
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path)
+            ref = node.start_mark.line + 1
+            return [
+                self.build(item, (*path, index), item.start_mark.line + 1, ref)
+                for index, item in enumerate(node.value)
+            ]
+        finally:
+            self.open.discard(key)
+
+    def mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
+        """Keys are located at their own line, more useful than their value's (which
+        may be a block below)."""
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.scalar(key_node)
+            line = key_node.start_mark.line + 1
+            mapping[key] = self.build(value_node, (*path, key), line, line)
+        return mapping
 
     def scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):

@@ -20,10 +20,11 @@ from newswatch.config.schema import Config, FeedList, FeedSource, Person, Topic,
 from newswatch.match.nodes import walk_terms
 from newswatch.match.query import QuerySyntaxError, parse_query
 from newswatch.sources.opml import OpmlError, parse_opml
-from newswatch.yamlsource import LocatedYaml, YamlError, load_located
+from newswatch.yamlsource import LocatedYaml, YamlError, load_located, paused_gc
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DEFAULT_CONFIG_PATHS = (Path("config/newswatch.yaml"), Path("/etc/newswatch/newswatch.yaml"))
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # what str.isalnum() accepts, searched in C
 
 
 def find_config_path(explicit: str | None) -> Path:
@@ -55,7 +56,8 @@ def load_config(path: Path) -> Config:
     problems = list(forbidden_secrets(located))
     included = _load_includes(data, path, problems)
     try:
-        config = Config.model_validate({**data, "path": path})
+        with paused_gc():
+            config = Config.model_validate({**data, "path": path})
     except ValidationError as exc:
         problems.extend(describe(exc, located))
         raise ConfigError(in_file_order(problems)) from None
@@ -186,8 +188,8 @@ def _duplicate_names(config: Config, located: LocatedYaml) -> Iterable[str]:
     for kind, watches in (("people", config.watch.people), ("topics", config.watch.topics)):
         seen: set[str] = set()
         for index, watch in enumerate(watches):
-            where = located.where(("watch", kind, index, "name"))
             if watch.name in seen:
+                where = located.where(("watch", kind, index, "name"))
                 yield f"{where}: {kind} name {watch.name!r} is used twice; names must be unique"
             seen.add(watch.name)
 
@@ -202,7 +204,7 @@ def _wordless_terms(config: Config, located: LocatedYaml) -> Iterable[str]:
         lists = ("aliases", "exclude") if isinstance(watch, Person) else ("any", "all", "none")
         for key in lists:
             for term in getattr(watch, key):
-                if not any(char.isalnum() for char in term):
+                if not _LETTER_OR_DIGIT.search(term):
                     where = located.where(("watch", kind, index, key))
                     yield f"{where}: {watch.name!r}: term {term!r} has no letter or digit"
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,7 +21,8 @@ from newswatch.pipeline.core import (
     utc_now,
 )
 from newswatch.pipeline.feeds import FeedRefresh
-from newswatch.pipeline.seeds import refresh_seed_folder
+from newswatch.pipeline.seeds import SeedFolderState, refresh_seed_folder
+from newswatch.sources.seedfolder import SeedFolder
 
 __all__ = ["FeedSettings", "IngestCounts", "Pipeline", "RefreshReport", "utc_now"]
 
@@ -30,9 +32,20 @@ log = get_logger(__name__)
 class Pipeline(PipelineCore):
     """Refreshes sources against one database with the current matcher and sinks."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seed_folders: dict[tuple[str, str], SeedFolderState] = {}
+
     def refresh_seeds(self, source: SeedSource, *, quiet_if_idle: bool = False) -> RefreshReport:
-        """Import new and edited files of one seed folder; report broken ones and go on."""
-        return refresh_seed_folder(self, source, quiet_if_idle=quiet_if_idle)
+        """Import new and edited files of one seed folder; report broken ones and go on.
+
+        What was learnt of the folder is kept for the next rescan (per name and path).
+        """
+        place = (source.source_name, str(source.path))
+        state = self._seed_folders.get(place)
+        if state is None:
+            state = self._seed_folders[place] = SeedFolderState(SeedFolder(source.path))
+        return refresh_seed_folder(self, source, state, quiet_if_idle=quiet_if_idle)
 
     def rescan_seeds(self, source: SeedSource) -> RefreshReport:
         """The daemon's periodic rescan: as refresh_seeds, idle rescans logged at debug."""

@@ -1,9 +1,10 @@
 """Seed documents: a folder of UTF-8 text files, one article per file.
 
 The format (CONTRACT.md): the first non-blank line is `date YYYY-MM-DD URL`,
-then the title line, then the body. Listing costs one stat per file; a file is
-read only when its size or mtime changed, and its SHA-256 lets the caller skip
-a re-import when only the mtime moved.
+then the title line, then the body. A file is read only when its size or
+mtime changed, and its SHA-256 lets the caller skip a re-import when only the
+mtime moved. Errors name the file, the line and what was expected, never the
+file's own words: logs must not carry what a file holds.
 """
 
 from __future__ import annotations
@@ -11,21 +12,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import structlog
-
 from newswatch import model
 
 MAX_SEED_BYTES = 16 * 1024 * 1024
-_TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload", ".partial")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_LINE = "`date YYYY-MM-DD URL` as the first non-blank line"
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +121,15 @@ def _next_filled(lines: list[str], start: int) -> int | None:
 def _parse_date_line(text: str, *, path: str, line: int) -> tuple[datetime, str]:
     words = text.split()
     if words[0].lower() != "date":
-        shown = _shorten(text.strip())
-        raise SeedFormatError(path, line, f"the first line is {shown!r}", _DATE_LINE)
+        what = "the first line does not begin with `date`"
+        raise SeedFormatError(path, line, what, _DATE_LINE)
     if len(words) < 2:
         raise SeedFormatError(path, line, "no date after `date`", "a date like 2024-11-14")
     published = _parse_date(words[1], path=path, line=line)
     if len(words) < 3:
         raise SeedFormatError(path, line, "no URL after the date", _URL_EXPECTED)
     if len(words) > 3:
-        what = f"unexpected text after the URL: {_shorten(' '.join(words[3:]))!r}"
+        what = f"{len(words) - 3} unexpected word(s) after the URL"
         raise SeedFormatError(path, line, what, "only `date YYYY-MM-DD URL` on this line")
     return published, _check_url(words[2], path=path, line=line)
 
@@ -143,12 +139,12 @@ _URL_EXPECTED = "an absolute http(s) URL such as https://example.org/article"
 
 def _parse_date(word: str, *, path: str, line: int) -> datetime:
     if not _DATE.fullmatch(word):
-        what = f"{_shorten(word)!r} is not a date"
+        what = "the word after `date` is not a date"
         raise SeedFormatError(path, line, what, "a date written YYYY-MM-DD, like 2024-11-14")
     try:
         day = date.fromisoformat(word)
-    except ValueError as exc:
-        what = f"{word!r} is not a calendar date ({exc})"
+    except ValueError:
+        what = "the date is not a calendar date (month 01-12, a day the month has)"
         raise SeedFormatError(path, line, what, "a real date written YYYY-MM-DD") from None
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
@@ -157,69 +153,12 @@ def _check_url(word: str, *, path: str, line: int) -> str:
     scheme, sep, rest = word.partition("://")
     host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     if not sep or scheme.lower() not in ("http", "https") or not host.strip(":@[]"):
-        raise SeedFormatError(path, line, f"{_shorten(word)!r} is not a URL", _URL_EXPECTED)
+        what = "the word after the date is not a URL"
+        raise SeedFormatError(path, line, what, _URL_EXPECTED)
     return word
 
 
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --- the folder (I/O) ---------------------------------------------------------
-
-
-def list_seed_files(folder: Path) -> list[SeedFile]:
-    """Every seed file under `folder`, sorted by key; hidden and editor temp files skipped.
-
-    Costs one stat per file and reads nothing. Raises SeedFolderError when the
-    folder itself cannot be listed; unreadable subfolders are skipped with a warning.
-    """
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        raise _folder_error(folder, "does not exist", "create it or fix the path") from None
-    except NotADirectoryError:
-        raise _folder_error(folder, "is not a folder", "point the path at a folder") from None
-    except PermissionError:
-        mend = "give the daemon's user read and execute permission (chmod u+rx)"
-        raise _folder_error(folder, "cannot be read: permission denied", mend) from None
-    except OSError as exc:
-        raise _folder_error(folder, f"cannot be read: {exc.strerror}", "check it") from None
-    files = list(_walk(folder, entries))
-    return sorted(files, key=lambda f: f.key)
-
-
-def _folder_error(folder: Path, what: str, mend: str) -> SeedFolderError:
-    message = f"seed folder {folder} {what}; {mend} (sources.seeds[].path in the config)"
-    return SeedFolderError(str(folder), message)
-
-
-def _walk(root: Path, entries: list[os.DirEntry[str]]) -> Iterator[SeedFile]:
-    for entry in entries:
-        if _skipped(entry.name):
-            continue
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(root, _subfolder_entries(entry.path))
-            elif entry.is_file():
-                stat = entry.stat()
-                key = Path(entry.path).relative_to(root).as_posix()
-                yield SeedFile(key, Path(entry.path), stat.st_size, stat.st_mtime_ns)
-        except OSError:
-            continue  # vanished or became unreadable between listing and stat
-
-
-def _subfolder_entries(path: str) -> list[os.DirEntry[str]]:
-    try:
-        return list(os.scandir(path))
-    except OSError as exc:
-        log.warning("seed_subfolder_skipped", path=path, error=exc.strerror)
-        return []
-
-
-def _skipped(name: str) -> bool:
-    """Hidden files and what editors and downloads leave while writing."""
-    return name.startswith((".", "#")) or name.endswith(_TEMP_SUFFIXES)
+# --- files (I/O) -------------------------------------------------------------
 
 
 def changed_files(files: Sequence[SeedFile], known: Mapping[str, FileStamp]) -> list[SeedFile]:
@@ -228,7 +167,11 @@ def changed_files(files: Sequence[SeedFile], known: Mapping[str, FileStamp]) -> 
 
 
 def _changed(file: SeedFile, stamp: FileStamp | None) -> bool:
-    return stamp is None or stamp.size != file.size or stamp.mtime_ns != file.mtime_ns
+    """New, another size or mtime, or not read last time (no hash): a file that could
+    not be read is tried again, since a chmod changes neither its size nor its mtime."""
+    if stamp is None or stamp.sha256 is None:
+        return True
+    return stamp.size != file.size or stamp.mtime_ns != file.mtime_ns
 
 
 def read_seed(file: SeedFile, *, source: str) -> tuple[FileStamp, model.RawItem]:
@@ -248,7 +191,10 @@ def read_seed(file: SeedFile, *, source: str) -> tuple[FileStamp, model.RawItem]
 
 def _read_stamped(path: Path) -> tuple[FileStamp, bytes]:
     try:
-        with path.open("rb") as handle:
+        # The path is the file itself or a link's target checked to be inside the
+        # folder; O_NOFOLLOW refuses it if it was swapped for a link since.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
             stat = os.fstat(handle.fileno())
             data = handle.read(MAX_SEED_BYTES + 1)
     except OSError as exc:

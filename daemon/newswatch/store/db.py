@@ -133,9 +133,17 @@ def schema_revision(engine: Engine) -> str | None:
         return str(row[0]) if row else None
 
 
+def shown_url(url: str) -> str:
+    """A database URL fit to print or log: its password, if any, masked as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url if "@" not in url else "<a database URL that does not parse>"
+
+
 def describe_operational_error(url: str, exc: OperationalError) -> str:
     """One line for the user from a driver error (locked, unreachable, read-only...)."""
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = shown_url(url)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     hint = "check the `database:` URL and that the server is running"
     if "locked" in reason:

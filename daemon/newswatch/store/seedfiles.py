@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
@@ -10,6 +10,8 @@ from sqlalchemy import Connection, delete, select
 from newswatch.sources.seeds import FileStamp
 from newswatch.store.dialect import upsert
 from newswatch.store.tables import seed_files
+
+_CHUNK = 500
 
 
 def known_stamps(connection: Connection, source: str) -> dict[str, FileStamp]:
@@ -47,12 +49,10 @@ def remember(
     connection.execute(upsert(connection, seed_files, ["source", "item_key"]), rows)
 
 
-def forget_missing(connection: Connection, source: str, present: set[str]) -> int:
-    """Drop stamps of files no longer in the folder (their documents stay stored)."""
-    known = set(known_stamps(connection, source))
-    gone = list(known - present)
-    if gone:
-        connection.execute(
-            delete(seed_files).where(seed_files.c.source == source, seed_files.c.item_key.in_(gone))
-        )
-    return len(gone)
+def forget(connection: Connection, source: str, keys: Collection[str]) -> None:
+    """Drop the stamps of files no longer in the folder (their documents stay stored)."""
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        where = (seed_files.c.source == source, seed_files.c.item_key.in_(chunk))
+        connection.execute(delete(seed_files).where(*where))
