@@ -69,7 +69,7 @@ def test_bad_since_is_a_usage_error(tmp_path: Path, capsys) -> None:
 def test_db_upgrade_reports_the_revision(tmp_path: Path, capsys) -> None:
     config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path)
     assert main(["--config", str(config), "db", "upgrade"]) == 0
-    assert "revision 0003" in capsys.readouterr().out
+    assert "revision 0005" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("locked", [True])

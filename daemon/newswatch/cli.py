@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 
 from sqlalchemy import Engine
 
 from newswatch import __version__
+from newswatch.alerts.sink import Deferring
+from newswatch.alerts.status import dead_letter
 from newswatch.app import App, compile_config, open_app
 from newswatch.config import Config, ConfigError, find_config_path, load_config
 from newswatch.feedreport import feed_rows, render_table
@@ -21,10 +26,12 @@ from newswatch.match import explain, snippet
 from newswatch.model import Match, iso_utc
 from newswatch.normalize import normalize_text
 from newswatch.pipeline import utc_now
+from newswatch.sinks import build_sinks
 from newswatch.sources.opml import OpmlError, feeds_yaml, parse_opml
 from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
 from newswatch.sources.seeds import SeedFormatError, parse_seed
 from newswatch.store import alerts as alert_store
+from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision
 from newswatch.timeparse import parse_since
@@ -66,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--since", help="date (2024-11-14) or age (7d)")
     alerts.add_argument("--limit", type=int, default=None)
     alerts.add_argument("--json", action="store_true", help="one JSON object per line")
+    outbox = commands.add_parser("outbox", help="delivery state per sink, and dead letters")
+    outbox.add_argument("--sink", help="only the sink with this name (see `outbox`)")
+    outbox.add_argument("--json", action="store_true", help="one JSON object per sink")
+    deliver = commands.add_parser("deliver", help="deliver pending alerts now, backed off or not")
+    deliver.add_argument("--sink", help="only the sink with this name (see `outbox`)")
+    deliver.add_argument("--dead", action="store_true", help="retry dead-lettered alerts too")
     feeds = commands.add_parser("feeds", help="every feed with its health")
     feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
     opml = commands.add_parser("import-opml", help="the feeds of an OPML file, as YAML")
@@ -141,12 +154,60 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    with _app(config) as app:
+    with _app(config) as app, _stop_on_signals(app.pipeline.stop_requested):
+        app.pipeline.wake_delivery = _later  # everything is delivered once, at the end
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
             reports += app.pipeline.refresh_feeds(feeds, force=True)
-        app.pipeline.deliver()
-    return EXIT_FAILURE if any(r.status == "error" for r in reports) else EXIT_OK
+        delivered = _deliver_all(app, None)
+    failed = any(r.status == "error" for r in reports) or not delivered
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def _later() -> None:
+    """New alerts wait in the outbox for the delivery at the end of the command."""
+
+
+def _deliver_all(app: App, sink: str | None) -> bool:
+    """Deliver what is pending, retry times or not; tell what is left. False if anything failed."""
+    pipeline = app.pipeline
+    report = pipeline.deliver(sink, due_only=False)
+    with app.engine.connect() as connection:
+        keys = [s.key for s in pipeline.sinks if sink in (None, s.key)]
+        statuses = deliveries.sink_statuses(connection, keys, utc_now())
+    # a digest that is not due yet is not a failure
+    waiting = {s.key for s in pipeline.sinks if isinstance(s, Deferring)} - set(report.failures)
+    left = [s for s in statuses if s.sink in keys and s.pending and s.sink not in waiting]
+    stopped = pipeline.stop_requested.is_set()
+    for status in left:
+        why = report.failures.get(status.sink) or ("stopped" if stopped else "refused for now")
+        print(
+            f"newswatch: {status.pending} alert(s) not delivered to {status.sink}: {why}; "
+            "`newswatch outbox` shows them, `newswatch deliver` retries them",
+            file=sys.stderr,
+        )
+    if report.dead:
+        print(
+            f"newswatch: {report.dead} alert(s) refused for good (dead-lettered); "
+            "`newswatch outbox` lists them, `newswatch deliver --dead` retries them",
+            file=sys.stderr,
+        )
+    return not (left or report.failed)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT finish the message in flight, record it and stop (no duplicate)."""
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
@@ -215,14 +276,57 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     since = _since(args.since) if args.since else None
     with _database(config) as engine, engine.connect() as connection:
         stored = alert_store.list_alerts(connection, since, args.limit)
+        states = deliveries.delivery_states(connection, [a.id for a in stored if a.id])
     for alert in stored:
+        sent = states.get(alert.id or 0, [])
         if args.json:
             record = {**alert.record(), "created_at": iso_utc(alert.created_at)}
+            record["deliveries"] = [state.record() for state in sent]
             print(json.dumps(record, ensure_ascii=False))
         else:
             when = iso_utc(alert.created_at)
             print(f"{when}  {alert.kind:<6}  {alert.watch}  —  {alert.title}  <{alert.url}>")
+            for state in sent:
+                print(f"    {state.line()}")
     return EXIT_OK
+
+
+def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
+    keys = [sink.key for sink in build_sinks(config)]
+    with _database(config) as engine, engine.connect() as connection:
+        statuses = deliveries.sink_statuses(connection, keys, utc_now())
+        dead = deliveries.dead_letters(connection, args.sink)
+    shown = [s for s in statuses if args.sink in (None, s.sink)]
+    if args.sink is not None and not shown:
+        raise UsageError(f"no sink named {args.sink!r}; sinks: {', '.join(keys) or 'none'}")
+    now = utc_now()
+    for status in shown:
+        letters = [dead_letter(alert, why) for alert, sink, why in dead if sink == status.sink]
+        if args.json:
+            print(json.dumps({**status.record(now), "dead_letters": letters}, ensure_ascii=False))
+            continue
+        print(status.line())
+        for letter in letters:
+            print(f"    dead #{letter['alert_id']} {letter['watch']} — {letter['title']}: ", end="")
+            print(letter["error"])
+    if not shown and not args.json:
+        print("no sinks configured and nothing in the outbox")
+    return EXIT_OK
+
+
+def cmd_deliver(config: Config, args: argparse.Namespace) -> int:
+    with _app(config) as app, _stop_on_signals(app.pipeline.stop_requested):
+        keys = [sink.key for sink in app.pipeline.sinks if args.sink in (None, sink.key)]
+        if not keys:
+            known = ", ".join(sink.key for sink in app.pipeline.sinks) or "none"
+            raise UsageError(f"no sink named {args.sink!r}; sinks: {known}")
+        with app.engine.begin() as connection:
+            deliveries.retry_now(connection, keys, dead_too=args.dead)
+        delivered = _deliver_all(app, args.sink)
+        with app.engine.connect() as connection:
+            for status in deliveries.sink_statuses(connection, keys, utc_now()):
+                print(status.line())
+    return EXIT_OK if delivered else EXIT_FAILURE
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
@@ -295,6 +399,8 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "match": cmd_match,
     "replay": cmd_replay,
     "alerts": cmd_alerts,
+    "outbox": cmd_outbox,
+    "deliver": cmd_deliver,
     "db": cmd_db,
     "feeds": cmd_feeds,
 }

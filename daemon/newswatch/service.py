@@ -35,7 +35,9 @@ class Service:
         self.scheduler = new_scheduler()
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
-        self.http = StatusEndpoint(self.app.engine)
+        self.http = StatusEndpoint(
+            self.app.engine, sinks=lambda: [sink.key for sink in self.app.pipeline.sinks]
+        )
 
     def start(self) -> None:
         schedule_sources(self.scheduler, self.config, self.app.pipeline)
