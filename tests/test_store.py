@@ -142,7 +142,9 @@ def test_outbox_delivers_pending_alerts_once_and_retries_failures(engine: Engine
         assert [a.watch for a in pending] == ["Trump"]
         assert pending[0].title == "Title a"
         delivery_store.mark_delivered(connection, ids, "log", NOW)
-        delivery_store.mark_failed(connection, ids, "email:x", "refused", NOW + timedelta(minutes=1))
+        delivery_store.mark_failed(
+            connection, ids, "email:x", "refused", NOW + timedelta(minutes=1)
+        )
         assert delivery_store.pending_deliveries(connection, "log", NOW) == []
         assert delivery_store.pending_deliveries(connection, "email:x", NOW) == []
         later = delivery_store.pending_deliveries(connection, "email:x", NOW + timedelta(minutes=2))

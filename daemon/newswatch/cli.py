@@ -16,7 +16,7 @@ from types import FrameType
 from sqlalchemy import Engine
 
 from newswatch import __version__
-from newswatch.alerts.sink import Deferring
+from newswatch.alerts.sink import is_ready
 from newswatch.alerts.status import dead_letter
 from newswatch.app import App, compile_config, open_app
 from newswatch.config import Config, ConfigError, find_config_path, load_config
@@ -172,11 +172,17 @@ def _deliver_all(app: App, sink: str | None) -> bool:
     """Deliver what is pending, retry times or not; tell what is left. False if anything failed."""
     pipeline = app.pipeline
     report = pipeline.deliver(sink, due_only=False)
+    now = utc_now()
     with app.engine.connect() as connection:
         keys = [s.key for s in pipeline.sinks if sink in (None, s.key)]
-        statuses = deliveries.sink_statuses(connection, keys, utc_now())
-    # a digest that is not due yet is not a failure
-    waiting = {s.key for s in pipeline.sinks if isinstance(s, Deferring)} - set(report.failures)
+        statuses = deliveries.sink_statuses(connection, keys, now)
+        # a digest whose time has not come is not a failure
+        waiting = {
+            s.key
+            for s in pipeline.sinks
+            if (first := deliveries.pending_deliveries(connection, s.key, now, 1, due_only=False))
+            and not is_ready(s, first[0].created_at or now, now)
+        }
     left = [s for s in statuses if s.sink in keys and s.pending and s.sink not in waiting]
     stopped = pipeline.stop_requested.is_set()
     for status in left:

@@ -67,15 +67,15 @@ class SmtpTransport:
         while queue:
             try:
                 client = self._open(password)
-            except SinkError as exc:
-                raise SinkError(f"{ended}; then {exc}" if ended else str(exc)) from exc
-            try:
-                yield from self._session(client, sender, to, queue)
+                try:
+                    yield from self._session(client, sender, to, queue)
+                finally:
+                    _close(client)
             except _Reconnect as again:
                 ended = again.why
                 log.info("smtp_reconnecting", server=self.where, why=again.why)
-            finally:
-                _close(client)
+            except SinkError as exc:
+                raise SinkError(f"{ended}; then {exc}" if ended else str(exc)) from exc
 
     def _session(
         self, client: smtplib.SMTP, sender: str, to: Sequence[str], queue: deque[Letter]
@@ -124,7 +124,8 @@ class SmtpTransport:
 
     def _lost(self, exc: Exception, accepted: int) -> None:
         """The connection broke or timed out mid-session: carry on in a new one, or fail."""
-        what = "timed out" if isinstance(exc, TimeoutError) else "closed the connection"
+        timed_out = isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+        what = "timed out" if timed_out else "closed the connection"
         if accepted:
             raise _Reconnect(f"SMTP server {self.where} {what} after {_count(accepted)}")
         if isinstance(exc, smtplib.SMTPServerDisconnected | TimeoutError):
