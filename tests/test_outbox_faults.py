@@ -15,13 +15,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from helpers import REPO, seed_text, write_config
+from newswatch.alerts.status import failing_sinks
 from newswatch.cli import main
 from newswatch.log import configure_logging
+from newswatch.store import deliveries
+from newswatch.store.db import open_database
 from smtpserver import HOST, SmtpServer
 
 SINK = "email:desk@example.org"
@@ -133,10 +137,6 @@ def test_a_server_dying_mid_session_resends_nothing_it_accepted(
 def test_a_server_deferring_everything_is_backed_off_and_reported(
     tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from newswatch.alerts.status import failing_sinks
-    from newswatch.store import deliveries
-    from newswatch.store.db import open_database
-
     smtp.handler.reply_all = "451 4.3.0 try again later"
     config = newsroom(tmp_path, smtp.port, 8)
     code, _out, err = cli(config, "ingest", capsys=capsys)
@@ -154,8 +154,6 @@ def test_a_server_deferring_everything_is_backed_off_and_reported(
     with engine.connect() as connection:
         statuses = deliveries.sink_statuses(connection, [SINK], _now())
     engine.dispose()
-    from datetime import timedelta
-
     assert failing_sinks(statuses, _now() + timedelta(minutes=16), timedelta(minutes=15)) == [SINK]
     assert failing_sinks(statuses, _now(), timedelta(minutes=15)) == []
 
@@ -165,9 +163,7 @@ def test_a_server_deferring_everything_is_backed_off_and_reported(
     assert_once_each(smtp, 8)
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -221,8 +217,16 @@ def test_a_hanging_server_times_out_and_nothing_is_sent_twice(
 
 def spawn(config: Path, command: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "newswatch", "--config", str(config), "--log-format", "json"]
-        + [command],
+        [
+            sys.executable,
+            "-m",
+            "newswatch",
+            "--config",
+            str(config),
+            "--log-format",
+            "json",
+            command,
+        ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
