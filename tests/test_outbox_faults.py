@@ -91,6 +91,12 @@ def test_a_poison_message_is_dead_lettered_and_the_others_go_through(
     code, out, _err = cli(config, "outbox", capsys=capsys)
     assert f"{SINK}: 0 pending (0 retrying), 1 dead-lettered" in out
     assert "dead #" in out and "Story 0003" in out and "550 5.6.0 content rejected" in out
+    code, out, _err = cli(config, "alerts", "--json", capsys=capsys)
+    listed = {record["title"]: record for record in map(json.loads, out.splitlines())}
+    [dead] = listed["Story 0003"]["deliveries"]
+    assert dead["sink"] == SINK and dead["state"] == "dead" and dead["attempts"] == 1
+    assert "550 5.6.0 content rejected" in dead["last_error"]
+    assert listed["Story 0004"]["deliveries"][0]["state"] == "delivered"
     code, out, _err = cli(config, "ingest", capsys=capsys)
     assert code == 0 and len(smtp.received) == 11, "a dead letter is not retried by itself"
 
