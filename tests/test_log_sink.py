@@ -43,9 +43,9 @@ def newsroom(tmp_path: Path) -> Path:
 
 
 def ingest(config: Path, stdout: int | object) -> subprocess.CompletedProcess[str]:
+    options = ["--config", str(config), "--log-format", "json"]
     return subprocess.run(
-        [sys.executable, "-m", "newswatch", "--config", str(config), "--log-format", "json"]
-        + ["ingest"],
+        [sys.executable, "-m", "newswatch", *options, "ingest"],
         cwd=REPO,
         stdout=stdout,  # type: ignore[arg-type]
         stderr=subprocess.PIPE,
