@@ -20,7 +20,6 @@ import ssl
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.config import Smtp
@@ -37,7 +36,7 @@ class Letter:
     """One message and the alerts it carries."""
 
     alert_ids: tuple[int, ...]
-    message: EmailMessage
+    message: bytes
 
 
 class _Reconnect(Exception):
@@ -84,7 +83,7 @@ class SmtpTransport:
         while queue:
             letter = queue[0]
             try:
-                refused = client.send_message(letter.message, from_addr=sender, to_addrs=list(to))
+                refused = client.sendmail(sender, list(to), letter.message)
             except smtplib.SMTPServerDisconnected as exc:
                 self._lost(exc, accepted)
             except smtplib.SMTPException as exc:
