@@ -211,6 +211,7 @@ class _Drain:
 
     def _record(self, connection: Connection, outcome: Outcome) -> None:
         ids, key, error = list(outcome.alert_ids), self.sink.key, outcome.error or ""
+        store.without_waiting_for_disk(connection)
         if outcome.result == "sent":
             store.mark_delivered(connection, ids, key, self.now)
         elif outcome.result == "dead":
