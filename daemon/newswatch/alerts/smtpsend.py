@@ -112,7 +112,10 @@ class SmtpTransport:
                 self._lost(exc, accepted)
             except ValueError as exc:  # a message smtplib cannot send as it is
                 queue.popleft()
+                permanent, temporary = permanent + 1, 0
                 yield Outcome(letter.alert_ids, "dead", f"cannot send this message: {exc}")
+                if permanent >= PERMANENT_IN_A_ROW:
+                    raise SinkError(self.describe(exc)) from exc
                 continue
             queue.popleft()
             accepted += 1
