@@ -298,3 +298,15 @@ def test_sigterm_mid_delivery_stops_soon_and_sends_nothing_twice(
     code, err = finish(spawn(config, "ingest"))
     assert code == 0, err
     assert_once_each(smtp, stories)
+
+
+def test_ingest_delivers_a_backlog_beyond_one_batch(
+    tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to stop after 1,000 alerts per sink and exit 0."""
+    config = newsroom(tmp_path, smtp.port, 1100)
+    code, _out, err = cli(config, "ingest", capsys=capsys)
+    assert code == 0, err[-2000:]
+    assert_once_each(smtp, 1100)
+    code, out, _err = cli(config, "outbox", capsys=capsys)
+    assert f"{SINK}: 0 pending (0 retrying), 0 dead-lettered" in out
