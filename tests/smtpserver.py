@@ -5,14 +5,25 @@
 with the SMTP session that carried it. Options: AUTH users, STARTTLS or
 implicit TLS with a certificate made by `make_certificate`, and recipients to
 refuse with 550.
+
+Faults (fields of `Handler`, changeable while it runs): `replies` answers
+messages whose subject contains a key with that reply (a poison message);
+`per_session` answers 451 once a session carried that many messages; `reply_all`
+answers every message so; `die_after` drops every connection at the end of
+data once that many messages were accepted (the server "died"); `hang_after`
+never answers data once that many were accepted; `delay` slows each message;
+`on_message(n)` runs before the n-th message (1-based) is answered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import ssl
 import subprocess
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -76,6 +87,15 @@ class Received:
 class Handler:
     refuse: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
+    replies: dict[str, str] = field(default_factory=dict)
+    per_session: int | None = None
+    reply_all: str | None = None
+    die_after: int | None = None
+    hang_after: int | None = None
+    delay: float = 0.0
+    on_message: Callable[[int], None] | None = None
+    offered: int = 0  # messages whose data arrived, answered or not
+    _per_session: Counter[int] = field(default_factory=Counter)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -88,12 +108,41 @@ class Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         assert isinstance(message, EmailMessage)
+        self.offered += 1
+        if self.on_message is not None:
+            self.on_message(self.offered)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        fault = await self._fault(server, session, str(message["Subject"]))
+        if fault is not None:
+            return fault
+        self._per_session[id(session)] += 1
         auth = session.auth_data
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), message, str(session.peer), login)
         )
         return "250 Message accepted for delivery"
+
+    async def _fault(self, server: Any, session: Any, subject: str) -> str | None:
+        accepted = len(self.received)
+        if self.hang_after is not None and accepted >= self.hang_after:
+            await asyncio.sleep(3600)
+        if self.die_after is not None and accepted >= self.die_after:
+            server.transport.abort()
+            return "421 gone"  # never read: the connection is already closed
+        if self.reply_all is not None:
+            return self.reply_all
+        for needle, reply in self.replies.items():
+            if needle in subject:
+                return reply
+        if self.per_session is not None and self._per_session[id(session)] >= self.per_session:
+            return "451 4.7.1 too many messages in this session, reconnect"
+        return None
+
+    def copies(self) -> Counter[str]:
+        """How many times each Message-ID arrived."""
+        return Counter(str(m.message["Message-ID"]) for m in self.received)
 
 
 @dataclass

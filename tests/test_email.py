@@ -16,7 +16,7 @@ from conftest import SEED_FILE
 from helpers import alert_records, seed_text, write_config
 from newswatch.alerts.digest import DigestSchedule
 from newswatch.alerts.outbox import deliver_pending
-from newswatch.alerts.sink import Sink, SinkError
+from newswatch.alerts.sink import Outcome, Sink, SinkError
 from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
@@ -91,6 +91,11 @@ def email_sink(port: int, **smtp: Any) -> Sink:
     return sink
 
 
+def send(sink: Sink, batch: list[Alert]) -> list[Outcome]:
+    """Every outcome of one delivery, as the outbox would collect them."""
+    return list(sink.deliver(batch))
+
+
 def alert(number: int, watch: str = "NATO", kind: str = "topic", **fields: Any) -> Alert:
     values: dict[str, Any] = {
         "document_id": number,
@@ -144,20 +149,21 @@ def test_server_down_keeps_alerts_pending_until_it_is_up(
     server = SmtpServer()
     config = configure(tmp_path, seeds, server.port)
     code, logged, err = ingest(config, capsys)
-    assert code == 0, err
+    assert code == 1, "a delivery failed"
     assert len(logged) == SEED_ALERTS, "the log sink keeps working"
     failure = next(line for line in err.splitlines() if "alert_delivery_failed" in line)
     assert f"cannot connect to SMTP server {HOST}:{server.port}" in failure
     assert "check smtp.host and smtp.port" in failure
+    assert f"newswatch: {SEED_ALERTS} alert(s) not delivered to email:analyst@" in err
 
     server.start()
     try:
         engine = open_database(f"sqlite:///{tmp_path}/nw.db")
         sinks = build_sinks(load_config(config))
         later = datetime.now(UTC) + timedelta(minutes=2)
-        assert deliver_pending(engine, sinks, later) == SEED_ALERTS
+        assert deliver_pending(engine, sinks, later).sent == SEED_ALERTS
         assert len(server.received) == SEED_ALERTS
-        assert deliver_pending(engine, sinks, later + timedelta(minutes=2)) == 0
+        assert deliver_pending(engine, sinks, later + timedelta(minutes=2)).sent == 0
         assert capsys.readouterr().out == "", "the log sink had delivered already"
         engine.dispose()
     finally:
@@ -187,7 +193,7 @@ def test_digest_waits_for_the_boundary_then_sends_one_grouped_message(
     assert smtp.received == []
 
     def deliver(now: datetime) -> int:  # fresh sinks each time: nothing is remembered
-        return deliver_pending(engine, build_sinks(load_config(path)), now)
+        return deliver_pending(engine, build_sinks(load_config(path)), now).sent
 
     assert deliver(datetime(2024, 11, 14, 6, 59, 59, tzinfo=UTC)) == 0
     assert smtp.received == []
@@ -233,15 +239,15 @@ def test_login_reads_the_password_from_the_environment_at_send_time(
     try:
         sink = email_sink(server.port, username="newswatch", password_env="NW_SMTP_PASSWORD")
         with pytest.raises(SinkError, match="environment variable NW_SMTP_PASSWORD is not set"):
-            sink.deliver([alert(1)])
+            send(sink, [alert(1)])
         monkeypatch.setenv("NW_SMTP_PASSWORD", "wrong-pw")
         with capture_logs() as logs, pytest.raises(SinkError) as refused:
-            sink.deliver([alert(1)])
+            send(sink, [alert(1)])
         message = str(refused.value)
         assert f"SMTP server {HOST}:{server.port} refused the login of 'newswatch'" in message
         assert "$NW_SMTP_PASSWORD" in message and "wrong-pw" not in message + str(logs)
         monkeypatch.setenv("NW_SMTP_PASSWORD", "s3cret-pw")
-        sink.deliver([alert(1), alert(2)])
+        send(sink, [alert(1), alert(2)])
     finally:
         server.stop()
     assert [m.login for m in server.received] == ["newswatch", "newswatch"]
@@ -266,9 +272,9 @@ def test_tls_to_a_server_whose_certificate_is_trusted(
         with pytest.raises(
             SinkError, match=r"TLS with SMTP server .* failed \(self-signed certificate\)"
         ):
-            sink.deliver([alert(1)])
+            send(sink, [alert(1)])
         monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-        sink.deliver([alert(1)])
+        send(sink, [alert(1)])
     finally:
         server.stop()
     assert [m.subject for m in server.received] == ["[newswatch] NATO: Story 1"]
@@ -276,19 +282,21 @@ def test_tls_to_a_server_whose_certificate_is_trusted(
 
 def test_starttls_required_by_the_config_but_not_offered(smtp: SmtpServer) -> None:
     with pytest.raises(SinkError) as error:
-        email_sink(smtp.port, starttls=True).deliver([alert(1)])
+        send(email_sink(smtp.port, starttls=True), [alert(1)])
     assert "STARTTLS extension not supported" in str(error.value)
     assert "smtp.starttls" in str(error.value)
 
 
 def test_a_refused_recipient_is_a_clear_error(smtp: SmtpServer) -> None:
     smtp.handler.refuse.add("analyst@example.org")
-    with pytest.raises(SinkError) as error:
-        email_sink(smtp.port).deliver([alert(1)])
-    assert str(error.value) == (
-        f"SMTP server {HOST}:{smtp.port} refused every recipient "
-        "(analyst@example.org: 550 5.1.1 no such mailbox here); check `to`"
-    )
+    assert send(email_sink(smtp.port), [alert(1)]) == [
+        Outcome(
+            (1,),
+            "dead",
+            f"SMTP server {HOST}:{smtp.port} refused every recipient "
+            "(analyst@example.org: 550 5.1.1 no such mailbox here); check `to`",
+        )
+    ]
 
 
 def test_a_server_that_never_answers_times_out() -> None:
@@ -297,7 +305,7 @@ def test_a_server_that_never_answers_times_out() -> None:
         silent.listen()
         port = silent.getsockname()[1]
         with pytest.raises(SinkError) as error:
-            email_sink(port, timeout="200ms").deliver([alert(1)])
+            send(email_sink(port, timeout="200ms"), [alert(1)])
     assert str(error.value) == (
         f"SMTP server {HOST}:{port} did not answer within 0.2s; "
         "check smtp.host and smtp.port, or raise smtp.timeout"

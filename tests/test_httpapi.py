@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -372,3 +373,37 @@ def test_with_its_port_taken_the_daemon_says_so_and_still_imports_seeds(
     assert failed["level"] == "error" and "already in use" in failed["error"]
     assert f"127.0.0.1:{port}" in failed["error"]
     assert code == 0
+
+
+def test_healthz_reports_a_sink_failing_for_longer_than_the_threshold(
+    tmp_path: Path, seeds: Path
+) -> None:
+    closed = free_port()  # nothing listens there
+    email = f"""
+alerts:
+  - type: log
+  - type: email
+    to: [desk@example.org]
+    from: newswatch@example.org
+    smtp: {{host: 127.0.0.1, port: {closed}, timeout: 2s}}
+"""
+    with ingested(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds, email) as app:
+        key = "email:desk@example.org"  # delivery was tried and failed during the import
+        sinks = [sink.key for sink in app.pipeline.sinks]
+        _status, patient = httpapi.health(app.engine, metrics.REGISTRY, sinks, timedelta(hours=1))
+        assert patient["status"] == "ok", "failing, but not for long yet"
+        time.sleep(1.5)
+        endpoint = httpapi.StatusEndpoint(app.engine, sinks=lambda: sinks)
+        port = free_port()
+        try:
+            endpoint.apply(HttpServer(listen=f"127.0.0.1:{port}", sink_failing_after="1s"))
+            answer = httpx.get(f"http://127.0.0.1:{port}/healthz")
+        finally:
+            endpoint.stop()
+    body = answer.json()
+    assert answer.status_code == 200 and body["status"] == "degraded"
+    assert body["sinks"]["log"]["pending"] == 0 and body["sinks"]["log"]["failing_since"] is None
+    failing = body["sinks"][key]
+    assert failing["pending"] == 9 and failing["dead"] == 0 and failing["failing_s"] >= 1
+    assert f"cannot connect to SMTP server 127.0.0.1:{closed}" in failing["last_error"]
+    assert failing["next_try"] > failing["failing_since"]

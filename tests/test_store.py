@@ -14,6 +14,7 @@ from newswatch import normalize
 from newswatch.dedup import sha256_hex
 from newswatch.model import Alert, Document
 from newswatch.store import alerts as alert_store
+from newswatch.store import deliveries as delivery_store
 from newswatch.store import documents as document_store
 from newswatch.store.db import (
     DatabaseError,
@@ -222,14 +223,16 @@ def test_outbox_delivers_pending_alerts_once_and_retries_failures(engine: Engine
             connection, [alert_for(stored, "Trump")], ["log", "email:x"], NOW
         )
         ids = [a.id for a in new if a.id is not None]
-        pending = alert_store.pending_deliveries(connection, "log", NOW)
+        pending = delivery_store.pending_deliveries(connection, "log", NOW)
         assert [a.watch for a in pending] == ["Trump"]
         assert pending[0].title == "Title a"
-        alert_store.mark_delivered(connection, ids, "log", NOW)
-        alert_store.mark_failed(connection, ids, "email:x", "refused", NOW + timedelta(minutes=1))
-        assert alert_store.pending_deliveries(connection, "log", NOW) == []
-        assert alert_store.pending_deliveries(connection, "email:x", NOW) == []
-        later = alert_store.pending_deliveries(connection, "email:x", NOW + timedelta(minutes=2))
+        delivery_store.mark_delivered(connection, ids, "log", NOW)
+        delivery_store.mark_failed(
+            connection, ids, "email:x", "refused", NOW + timedelta(minutes=1)
+        )
+        assert delivery_store.pending_deliveries(connection, "log", NOW) == []
+        assert delivery_store.pending_deliveries(connection, "email:x", NOW) == []
+        later = delivery_store.pending_deliveries(connection, "email:x", NOW + timedelta(minutes=2))
         assert [a.watch for a in later] == ["Trump"]
 
 
@@ -265,10 +268,10 @@ def test_failed_deliveries_back_off_and_count_their_attempts(engine: Engine) -> 
     with engine.begin() as connection:
         (alert,) = alert_store.save_alerts(connection, [alert_for(stored, "X")], ["email:x"], NOW)
         assert alert.id is not None
-        assert alert_store.failed_attempts(connection, [alert.id], "email:x") == 0
+        assert delivery_store.failed_attempts(connection, [alert.id], "email:x") == 0
         for _ in range(3):
-            alert_store.mark_failed(connection, [alert.id], "email:x", "refused", NOW)
-        assert alert_store.failed_attempts(connection, [alert.id], "email:x") == 3
+            delivery_store.mark_failed(connection, [alert.id], "email:x", "refused", NOW)
+        assert delivery_store.failed_attempts(connection, [alert.id], "email:x") == 3
     delays = [retry_delay(n).total_seconds() for n in range(8)]
     assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600]
 

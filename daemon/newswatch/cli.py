@@ -6,6 +6,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,6 +16,8 @@ from types import FrameType
 from sqlalchemy import Engine
 
 from newswatch import __version__
+from newswatch.alerts.sink import is_ready
+from newswatch.alerts.status import dead_letter
 from newswatch.app import App, compile_config, open_app
 from newswatch.config import Config, ConfigError, find_config_path, load_config
 from newswatch.feedreport import feed_rows, render_table
@@ -22,11 +25,13 @@ from newswatch.log import configure_logging
 from newswatch.match import explain, snippet
 from newswatch.model import Match, iso_utc
 from newswatch.normalize import normalize_text
-from newswatch.pipeline import utc_now
+from newswatch.pipeline import Pipeline, utc_now
+from newswatch.sinks import build_sinks
 from newswatch.sources.opml import OpmlError, feeds_yaml, parse_opml
 from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
 from newswatch.sources.seeds import SeedFormatError, parse_seed
 from newswatch.store import alerts as alert_store
+from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
 from newswatch.timeparse import parse_since
@@ -68,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--since", help="date (2024-11-14) or age (7d)")
     alerts.add_argument("--limit", type=int, default=None)
     alerts.add_argument("--json", action="store_true", help="one JSON object per line")
+    outbox = commands.add_parser("outbox", help="delivery state per sink, and dead letters")
+    outbox.add_argument("--sink", help="only the sink with this name (see `outbox`)")
+    outbox.add_argument("--json", action="store_true", help="one JSON object per sink")
+    deliver = commands.add_parser("deliver", help="deliver pending alerts now, backed off or not")
+    deliver.add_argument("--sink", help="only the sink with this name (see `outbox`)")
+    deliver.add_argument("--dead", action="store_true", help="retry dead-lettered alerts too")
     feeds = commands.add_parser("feeds", help="every feed with its health")
     feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
     opml = commands.add_parser("import-opml", help="the feeds of an OPML file, as YAML")
@@ -143,13 +154,71 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: abandon the parses, roll back
-    with _app(config) as app:
+    with _app(config) as app, _stop_on_signals(app.pipeline):
+        app.pipeline.wake_delivery = _later  # everything is delivered once, at the end
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
             reports += app.pipeline.refresh_feeds(feeds, force=True)
-        app.pipeline.deliver()
-    return EXIT_FAILURE if any(r.status == "error" for r in reports) else EXIT_OK
+        delivered = _deliver_all(app, None)
+        interrupted = app.pipeline.stop_requested.is_set()
+    if interrupted:
+        return _fail("interrupted; what was not stored is read again next time", EXIT_FAILURE)
+    failed = any(r.status == "error" for r in reports) or not delivered
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def _later() -> None:
+    """New alerts wait in the outbox for the delivery at the end of the command."""
+
+
+def _deliver_all(app: App, sink: str | None) -> bool:
+    """Deliver what is pending, retry times or not; tell what is left. False if anything failed."""
+    pipeline = app.pipeline
+    report = pipeline.deliver(sink, due_only=False)
+    now = utc_now()
+    with app.engine.connect() as connection:
+        keys = [s.key for s in pipeline.sinks if sink in (None, s.key)]
+        statuses = deliveries.sink_statuses(connection, keys, now)
+        # a digest whose time has not come is not a failure
+        waiting = {
+            s.key
+            for s in pipeline.sinks
+            if (first := deliveries.pending_deliveries(connection, s.key, now, 1, due_only=False))
+            and not is_ready(s, first[0].created_at or now, now)
+        }
+    left = [s for s in statuses if s.sink in keys and s.pending and s.sink not in waiting]
+    stopped = pipeline.stop_requested.is_set()
+    for status in left:
+        why = report.failures.get(status.sink) or ("stopped" if stopped else "refused for now")
+        print(
+            f"newswatch: {status.pending} alert(s) not delivered to {status.sink}: {why}; "
+            "`newswatch outbox` shows them, `newswatch deliver` retries them",
+            file=sys.stderr,
+        )
+    if report.dead:
+        print(
+            f"newswatch: {report.dead} alert(s) refused for good (dead-lettered); "
+            "`newswatch outbox` lists them, `newswatch deliver --dead` retries them",
+            file=sys.stderr,
+        )
+    return not (left or report.failed)
+
+
+@contextmanager
+def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
+    """SIGTERM and SIGINT abandon the parses under way, finish the message in flight,
+    record it and stop (nothing stored after the signal, nothing sent twice)."""
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        # not in the handler itself: it may have interrupted a thread holding the parsers' lock
+        threading.Thread(target=pipeline.stop, name="stop", daemon=True).start()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
@@ -218,14 +287,57 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     since = _since(args.since) if args.since else None
     with _database(config) as engine, engine.connect() as connection:
         stored = alert_store.list_alerts(connection, since, args.limit)
+        states = deliveries.delivery_states(connection, [a.id for a in stored if a.id])
     for alert in stored:
+        sent = states.get(alert.id or 0, [])
         if args.json:
             record = {**alert.record(), "created_at": iso_utc(alert.created_at)}
+            record["deliveries"] = [state.record() for state in sent]
             print(json.dumps(record, ensure_ascii=False))
         else:
             when = iso_utc(alert.created_at)
             print(f"{when}  {alert.kind:<6}  {alert.watch}  —  {alert.title}  <{alert.url}>")
+            for state in sent:
+                print(f"    {state.line()}")
     return EXIT_OK
+
+
+def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
+    keys = [sink.key for sink in build_sinks(config)]
+    with _database(config) as engine, engine.connect() as connection:
+        statuses = deliveries.sink_statuses(connection, keys, utc_now())
+        dead = deliveries.dead_letters(connection, args.sink)
+    shown = [s for s in statuses if args.sink in (None, s.sink)]
+    if args.sink is not None and not shown:
+        raise UsageError(f"no sink named {args.sink!r}; sinks: {', '.join(keys) or 'none'}")
+    now = utc_now()
+    for status in shown:
+        letters = [dead_letter(alert, why) for alert, sink, why in dead if sink == status.sink]
+        if args.json:
+            print(json.dumps({**status.record(now), "dead_letters": letters}, ensure_ascii=False))
+            continue
+        print(status.line())
+        for letter in letters:
+            print(f"    dead #{letter['alert_id']} {letter['watch']} — {letter['title']}: ", end="")
+            print(letter["error"])
+    if not shown and not args.json:
+        print("no sinks configured and nothing in the outbox")
+    return EXIT_OK
+
+
+def cmd_deliver(config: Config, args: argparse.Namespace) -> int:
+    with _app(config) as app, _stop_on_signals(app.pipeline):
+        keys = [sink.key for sink in app.pipeline.sinks if args.sink in (None, sink.key)]
+        if not keys:
+            known = ", ".join(sink.key for sink in app.pipeline.sinks) or "none"
+            raise UsageError(f"no sink named {args.sink!r}; sinks: {known}")
+        with app.engine.begin() as connection:
+            deliveries.retry_now(connection, keys, dead_too=args.dead)
+        delivered = _deliver_all(app, args.sink)
+        with app.engine.connect() as connection:
+            for status in deliveries.sink_statuses(connection, keys, utc_now()):
+                print(status.line())
+    return EXIT_OK if delivered else EXIT_FAILURE
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
@@ -287,10 +399,6 @@ def _app(config: Config) -> Iterator[App]:
         app.close()
 
 
-def _interrupt(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def _since(text: str) -> datetime:
     try:
         return parse_since(text, utc_now())
@@ -305,6 +413,8 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "match": cmd_match,
     "replay": cmd_replay,
     "alerts": cmd_alerts,
+    "outbox": cmd_outbox,
+    "deliver": cmd_deliver,
     "db": cmd_db,
     "feeds": cmd_feeds,
 }

@@ -13,8 +13,9 @@ import json
 import socket
 import socketserver
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,12 +25,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch import __version__
+from newswatch.alerts.status import FAILING_AFTER, SinkStatus, failing_sinks
 from newswatch.config.schema import HttpServer
 from newswatch.listen import StatusServerError, parse_listen
 from newswatch.log import get_logger
 from newswatch.metrics import CONTENT_TYPE, REGISTRY, Registry
 from newswatch.pipeline.core import database_error
-from newswatch.store import alerts as alert_store
+from newswatch.store import deliveries
 
 REQUEST_TIMEOUT_S = 10.0
 TEXT = "text/plain; charset=utf-8"
@@ -62,12 +64,25 @@ class StatusServer:
         self.thread.join(timeout=2.0)
 
 
-def start(listen: str, engine: Engine, registry: Registry = REGISTRY) -> StatusServer:
+@dataclass
+class HealthSettings:
+    """What /healthz needs beyond the database: the configured sinks and when one is failing."""
+
+    sinks: Callable[[], Sequence[str]] = tuple
+    failing_after: timedelta = FAILING_AFTER
+
+
+def start(
+    listen: str,
+    engine: Engine,
+    registry: Registry = REGISTRY,
+    settings: HealthSettings | None = None,
+) -> StatusServer:
     """Serve /healthz and /metrics on `listen` from a daemon thread; raises StatusServerError."""
     host, port = parse_listen(listen)
     family, address = _resolve(listen, host, port)
     try:
-        server = _Server(address, family, engine, registry)
+        server = _Server(address, family, engine, registry, settings or HealthSettings())
     except OSError as exc:
         raise StatusServerError(
             f"cannot serve http on {listen} (http.listen): {_why(exc)}"
@@ -106,14 +121,22 @@ def _why(exc: OSError) -> str:
 class StatusEndpoint:
     """The daemon's endpoint across reloads: follows `http.listen`, never raises."""
 
-    def __init__(self, engine: Engine, registry: Registry = REGISTRY) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: Registry = REGISTRY,
+        sinks: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
         self.engine = engine
         self.registry = registry
+        self.settings = HealthSettings(sinks)
         self.running: StatusServer | None = None
 
     def apply(self, http: HttpServer | None) -> None:
         """Start, move or stop the server for this config; unchanged `listen` keeps it as is."""
         listen = http.listen if http is not None else None
+        if http is not None:
+            self.settings.failing_after = http.sink_failing_after
         if self.running is not None and self.running.listen == listen:
             return
         if listen is None:
@@ -133,7 +156,7 @@ class StatusEndpoint:
 
     def _start(self, listen: str, *, quiet: bool = False) -> StatusServer | None:
         try:
-            return start(listen, self.engine, self.registry)
+            return start(listen, self.engine, self.registry, self.settings)
         except StatusServerError as exc:
             if not quiet:
                 log.error(
@@ -148,9 +171,18 @@ class StatusEndpoint:
             self.running = None
 
 
-def health(engine: Engine, registry: Registry) -> tuple[int, dict[str, Any]]:
-    """The /healthz answer: (HTTP status, JSON body)."""
-    database, pending = _check_database(engine)
+def health(
+    engine: Engine,
+    registry: Registry,
+    sinks: Sequence[str] = (),
+    failing_after: timedelta = FAILING_AFTER,
+) -> tuple[int, dict[str, Any]]:
+    """The /healthz answer: (HTTP status, JSON body).
+
+    A sink failing as a whole (every delivery attempt) for longer than
+    `failing_after` makes the status `degraded`, as a failing source does.
+    """
+    database, pending, statuses = _check_database(engine, sinks)
     sources = {
         name: {
             "last_refresh": _iso(state.last_refresh),
@@ -159,7 +191,9 @@ def health(engine: Engine, registry: Registry) -> tuple[int, dict[str, Any]]:
         }
         for name, state in sorted(registry.sources().items())
     }
+    now = datetime.now(UTC)
     failing = any(state["status"] == "error" for state in sources.values())
+    failing = failing or bool(failing_sinks(statuses, now, failing_after))
     body = {
         "status": "ok" if database == "ok" and not failing else "degraded",
         "version": __version__,
@@ -167,18 +201,23 @@ def health(engine: Engine, registry: Registry) -> tuple[int, dict[str, Any]]:
         "database": database,
         "sources": sources,
         "pending_alerts": pending,
+        "sinks": {status.sink: status.record(now) for status in statuses},
     }
     return (200 if database == "ok" else 503), body
 
 
-def _check_database(engine: Engine) -> tuple[str, int | None]:
-    """`ok` and the number of alerts some sink still waits for, or the error line and None."""
+def _check_database(
+    engine: Engine, sinks: Sequence[str]
+) -> tuple[str, int | None, list[SinkStatus]]:
+    """`ok`, the number of alerts some sink still waits for and each sink's outbox;
+    or the error line, None and nothing."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-            return "ok", alert_store.count_undelivered(connection)
+            pending = deliveries.count_undelivered(connection)
+            return "ok", pending, deliveries.sink_statuses(connection, sinks, datetime.now(UTC))
     except SQLAlchemyError as exc:
-        return database_error(engine, exc), None
+        return database_error(engine, exc), None, []
 
 
 def _iso(moment: datetime) -> str:
@@ -195,10 +234,12 @@ class _Server(ThreadingHTTPServer):
         family: socket.AddressFamily,
         engine: Engine,
         registry: Registry,
+        settings: HealthSettings,
     ) -> None:
         self.address_family = family
         self.engine = engine
         self.registry = registry
+        self.settings = settings
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -229,7 +270,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         try:
             if path == "/healthz":
-                status, report = health(self.server.engine, self.server.registry)
+                server = self.server
+                settings = server.settings
+                status, report = health(
+                    server.engine, server.registry, settings.sinks(), settings.failing_after
+                )
                 return status, JSON, json.dumps(report, ensure_ascii=False).encode() + b"\n"
             if path == "/metrics":
                 return HTTPStatus.OK, CONTENT_TYPE, self.server.registry.render().encode()

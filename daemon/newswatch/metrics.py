@@ -180,7 +180,7 @@ def record_refresh(
 def record_delivery(
     sink: str, result: Literal["ok", "failed"], alerts: int, registry: Registry = REGISTRY
 ) -> None:
-    """Count alerts handed to a sink: delivered (`ok`) or `failed` (kept for a retry)."""
+    """Count alerts handed to a sink: delivered (`ok`) or `failed` (retried, or dead-lettered)."""
     registry.inc("newswatch_alert_deliveries_total", alerts, sink=sink, result=result)
 
 

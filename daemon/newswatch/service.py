@@ -27,7 +27,7 @@ from newswatch.scheduler import (
     schedule_supervision,
 )
 from newswatch.sinks import build_sinks
-from newswatch.store import alerts as alert_store
+from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
 
 STOP_TIMEOUT_S = 6.0
@@ -43,7 +43,9 @@ class Service:
         self.scheduler = new_scheduler()
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
-        self.http = StatusEndpoint(self.app.engine)
+        self.http = StatusEndpoint(
+            self.app.engine, sinks=lambda: [sink.key for sink in self.app.pipeline.sinks]
+        )
         # shown in systemd's STATUS= until the next good reload
         self.status_note: str | None = None
 
@@ -109,7 +111,7 @@ class Service:
         try:
             with self.app.engine.connect() as connection:
                 feeds = feed_store.count_by_status(connection, urls)
-                pending: int | None = alert_store.count_undelivered(connection)
+                pending: int | None = deliveries.count_undelivered(connection)
         except SQLAlchemyError:
             feeds, pending = {}, None
         notify("STATUS=" + status_line(feeds, pending, self.status_note))

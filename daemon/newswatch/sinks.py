@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from newswatch.alerts.digest import DigestSchedule, digest_messages
-from newswatch.alerts.email import EmailSink, Envelope, SmtpTransport, sink_key
+from newswatch.alerts.email import EmailSink, Envelope, sink_key
 from newswatch.alerts.log import LogSink
 from newswatch.alerts.sink import Sink
+from newswatch.alerts.smtpsend import SmtpTransport
 from newswatch.config import Config, EmailAlert, LogAlert
 
 

@@ -13,9 +13,9 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from email.message import EmailMessage
 
 from newswatch.alerts.email import Envelope, alert_fields, alert_html, new_message
+from newswatch.alerts.smtpsend import Letter
 from newswatch.model import Alert
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,23 +51,23 @@ class DigestSchedule:
         return oldest_pending < self.last_boundary(now)
 
 
-def digest_messages(
-    envelope: Envelope, batch: Sequence[Alert], now: datetime
-) -> list[EmailMessage]:
-    """One message listing every alert of the batch, grouped by watch (A to Z), oldest first."""
+def digest_messages(envelope: Envelope, batch: Sequence[Alert], now: datetime) -> list[Letter]:
+    """One message listing every alert of the batch, grouped by watch (A to Z), oldest first.
+
+    The outbox marks all its alerts in one transaction once the server accepted it.
+    """
     if not batch:
         return []
     groups = group_by_watch(batch)
-    return [
-        new_message(
-            envelope,
-            _subject(batch, groups),
-            _plain(batch, groups, now),
-            _html(batch, groups, now),
-            f"digest.{batch[0].id}-{batch[-1].id}",
-            now,
-        )
-    ]
+    message = new_message(
+        envelope,
+        _subject(batch, groups),
+        _plain(batch, groups, now),
+        _html(batch, groups, now),
+        f"digest.{batch[0].id}-{batch[-1].id}",
+        now,
+    )
+    return [Letter(tuple(alert.id for alert in batch if alert.id is not None), message)]
 
 
 def group_by_watch(batch: Sequence[Alert]) -> dict[str, list[Alert]]:

@@ -1,21 +1,37 @@
-"""Building alerts from matches (pure) and delivering the outbox (I/O)."""
+"""Building alerts from matches (pure) and delivering the outbox (I/O).
+
+Delivery drains a sink's pending alerts batch after batch. Each message's
+outcome is recorded as soon as the sink reports it, before the next message
+is sent, so a crash repeats at most the message in flight and a stop repeats
+nothing. When the database cannot record an outcome (locked, briefly down),
+the recording is retried, never the sending; past a few minutes the outcome
+waits in memory (a `Ledger`) and is recorded before anything else is sent.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from newswatch import metrics
-from newswatch.alerts.sink import Sink, SinkError, is_ready
+from newswatch.alerts.sink import Outcome, Sink, SinkError, is_ready
 from newswatch.log import get_logger
 from newswatch.match import snippet
 from newswatch.model import Alert, Document, Match
-from newswatch.store import alerts as alert_store
+from newswatch.store import deliveries as store
 
 RETRY_AFTER = timedelta(minutes=1)  # doubled after each failure in a row ...
 MAX_RETRY_AFTER = timedelta(hours=1)  # ... up to this
+BATCH = 500
+RECORD_PATIENCE_S = 300.0  # how long to retry recording an outcome before keeping it in memory
+DEFERRED_MAX = 500  # messages deferred (4xx) in one drain before it gives up
 
 log = get_logger(__name__)
 
@@ -39,34 +55,206 @@ def build_alert(document: Document, match: Match) -> Alert:
     )
 
 
-def deliver_pending(engine: Engine, sinks: Sequence[Sink], now: datetime) -> int:
-    """Hand every pending alert to its sinks; a failing sink is retried later. Returns sent.
+@dataclass
+class DeliveryReport:
+    """What one delivery round did: messages' outcomes, and the sinks that failed as a whole."""
 
-    A deferring sink (a digest) is asked first whether it is ready, given the
-    creation time of its oldest pending alert.
+    sent: int = 0  # alerts delivered
+    dead: int = 0  # alerts refused for good
+    later: int = 0  # alerts refused for now
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.dead += other.dead
+        self.later += other.later
+        self.failures.update(other.failures)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures or self.dead or self.later)
+
+
+class Ledger:
+    """Outcomes the database could not record yet, by sink; recorded before the next send."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, list[Outcome]] = {}
+
+    def keep(self, sink: str, outcome: Outcome) -> None:
+        with self._lock:
+            self._waiting.setdefault(sink, []).append(outcome)
+
+    def take(self, sink: str) -> list[Outcome]:
+        with self._lock:
+            return self._waiting.pop(sink, [])
+
+    def alert_ids(self, sink: str) -> set[int]:
+        with self._lock:
+            return {i for outcome in self._waiting.get(sink, []) for i in outcome.alert_ids}
+
+
+class _Unrecorded(Exception):
+    """The database would not record an outcome; it waits in the ledger."""
+
+
+def deliver_pending(
+    engine: Engine,
+    sinks: Sequence[Sink],
+    now: datetime,
+    *,
+    due_only: bool = True,
+    stop: threading.Event | None = None,
+    ledger: Ledger | None = None,
+) -> DeliveryReport:
+    """Drain every sink's pending alerts; a failing sink backs off and never holds up the others.
+
+    `due_only=False` also tries alerts (and sinks) waiting for their retry
+    time; dead letters are never tried here. A deferring sink (a digest) is
+    asked first whether it is ready, given its oldest pending alert.
     """
-    sent = 0
+    report = DeliveryReport()
     for sink in sinks:
-        with engine.begin() as connection:
-            batch = alert_store.pending_deliveries(connection, sink.key, now)
-        if not batch or not is_ready(sink, _oldest(batch, now), now):
-            continue
-        ids = [alert.id for alert in batch if alert.id is not None]
+        if stop is not None and stop.is_set():
+            break
+        _Drain(engine, sink, now, stop or threading.Event(), ledger or Ledger(), report).run(
+            due_only
+        )
+    return report
+
+
+@dataclass
+class _Drain:
+    engine: Engine
+    sink: Sink
+    now: datetime
+    stop: threading.Event
+    ledger: Ledger
+    report: DeliveryReport
+    deferred: set[int] = field(default_factory=set)
+
+    def run(self, due_only: bool) -> None:
+        if not self._catch_up():
+            return
+        if due_only and self._paused():
+            return
+        while not self.stop.is_set() and len(self.deferred) <= DEFERRED_MAX:
+            exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
+            with self.engine.connect() as connection:
+                batch = store.pending_deliveries(
+                    connection, self.sink.key, self.now, BATCH, due_only=due_only, exclude=exclude
+                )
+            if not batch or not is_ready(self.sink, _oldest(batch, self.now), self.now):
+                return
+            if not self._deliver(batch):
+                return
+
+    def _paused(self) -> bool:
+        with self.engine.connect() as connection:
+            until = store.paused_until(connection, self.sink.key)
+        return until is not None and until > self.now
+
+    def _catch_up(self) -> bool:
+        """Record what an earlier round could not; False if the database still refuses."""
+        waiting = self.ledger.take(self.sink.key)
+        for number, outcome in enumerate(waiting):
+            if not _patiently(self.engine, partial(self._record, outcome=outcome), self.sink.key):
+                for later in waiting[number:]:
+                    self.ledger.keep(self.sink.key, later)
+                self.report.failures[self.sink.key] = "the database cannot record deliveries"
+                return False
+        return True
+
+    def _deliver(self, batch: Sequence[Alert]) -> bool:
+        """One batch; True if it made progress (something delivered or refused for good)."""
+        reported: set[int] = set()
+        progress = sent = False
+        outcomes = self.sink.deliver(batch)
         try:
-            sink.deliver(batch)
+            for outcome in outcomes:
+                self._keep(outcome)
+                reported.update(outcome.alert_ids)
+                progress = progress or outcome.result != "later"
+                sent = sent or outcome.result == "sent"
+                if self.stop.is_set():
+                    break
         except SinkError as exc:
-            log.error("alert_delivery_failed", sink=sink.key, alerts=len(ids), error=str(exc))
-            metrics.record_delivery(sink.key, "failed", len(ids))
+            self._failed(batch, reported, str(exc))
+            return False
+        except _Unrecorded:
+            return False
+        finally:
+            outcomes.close()  # ends the SMTP session politely when stopping early
+        if sent:
+            _patiently(self.engine, self._succeeded, self.sink.key)
+        return progress
+
+    def _keep(self, outcome: Outcome) -> None:
+        if not _patiently(self.engine, partial(self._record, outcome=outcome), self.sink.key):
+            self.ledger.keep(self.sink.key, outcome)
+            self.report.failures[self.sink.key] = "the database cannot record deliveries"
+            raise _Unrecorded
+        ids, key = list(outcome.alert_ids), self.sink.key
+        if outcome.result == "sent":
+            self.report.sent += len(ids)
+            metrics.record_delivery(key, "ok", len(ids))
+            return
+        if outcome.result == "dead":
+            self.report.dead += len(ids)
+            log.error("alert_dead_lettered", sink=key, alert_ids=ids, error=outcome.error)
+        else:
+            self.report.later += len(ids)
+            self.deferred.update(ids)
+            log.warning("alert_delivery_deferred", sink=key, alert_ids=ids, error=outcome.error)
+        metrics.record_delivery(key, "failed", len(ids))
+
+    def _record(self, connection: Connection, outcome: Outcome) -> None:
+        ids, key, error = list(outcome.alert_ids), self.sink.key, outcome.error or ""
+        store.without_waiting_for_disk(connection)
+        if outcome.result == "sent":
+            store.mark_delivered(connection, ids, key, self.now)
+        elif outcome.result == "dead":
+            store.mark_dead(connection, ids, key, error, self.now)
+        else:
+            failures = store.failed_attempts(connection, ids, key)
+            store.mark_failed(connection, ids, key, error, self.now + retry_delay(failures))
+
+    def _succeeded(self, connection: Connection) -> None:
+        store.sink_succeeded(connection, self.sink.key, self.now)
+
+    def _failed(self, batch: Sequence[Alert], reported: set[int], error: str) -> None:
+        """The sink failed as a whole: what it did not report on waits, and so does the sink."""
+        rest = [a.id for a in batch if a.id is not None and a.id not in reported]
+        key = self.sink.key
+        log.error("alert_delivery_failed", sink=key, alerts=len(rest), error=error)
+        metrics.record_delivery(key, "failed", len(rest))
+        self.report.failures[key] = error
+
+        def back_off(connection: Connection) -> None:
+            until = self.now + retry_delay(store.sink_failures(connection, key))
+            store.sink_failed(connection, key, error, self.now, until)
+            store.mark_failed(connection, rest, key, error, until)
+
+        _patiently(self.engine, back_off, key)
+
+
+def _patiently(engine: Engine, work: Callable[[Connection], None], sink: str) -> bool:
+    """Run `work` in a transaction, retrying while the database is locked or unreachable."""
+    deadline = time.monotonic() + RECORD_PATIENCE_S
+    pause = 0.05
+    while True:
+        try:
             with engine.begin() as connection:
-                failures = alert_store.failed_attempts(connection, ids, sink.key)
-                retry = now + retry_delay(failures)
-                alert_store.mark_failed(connection, ids, sink.key, str(exc), retry)
-            continue
-        with engine.begin() as connection:
-            alert_store.mark_delivered(connection, ids, sink.key, now)
-        metrics.record_delivery(sink.key, "ok", len(ids))
-        sent += len(ids)
-    return sent
+                work(connection)
+            return True
+        except OperationalError as exc:
+            if time.monotonic() >= deadline:
+                log.error("delivery_not_recorded", sink=sink, error=str(exc).splitlines()[0])
+                return False
+            log.warning("delivery_record_retrying", sink=sink, error=str(exc).splitlines()[0])
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def retry_delay(failures_before: int) -> timedelta:

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from newswatch.model import Alert
 
+Result = Literal["sent", "dead", "later"]
+
 
 class SinkError(Exception):
-    """Delivery failed; the alerts stay pending and are retried later."""
+    """The sink failed as a whole (cannot connect, login refused...): what it has not
+    reported on yet stays pending, and the sink is left alone for a while."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message (one alert, or every alert of a digest).
+
+    `sent`: accepted; `dead`: refused for good (kept, retried only by hand);
+    `later`: refused for now, this message is retried after a back-off.
+    """
+
+    alert_ids: tuple[int, ...]
+    result: Result = "sent"
+    error: str | None = None
 
 
 class Sink(Protocol):
@@ -19,8 +36,14 @@ class Sink(Protocol):
         """Stable name of this sink in the outbox (e.g. `log`, `email:a@example.org`)."""
         ...
 
-    def deliver(self, batch: Sequence[Alert]) -> None:
-        """Deliver every alert of the batch or raise SinkError."""
+    def deliver(self, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
+        """Deliver the batch, yielding each message's outcome as soon as it is known.
+
+        The caller records an outcome before asking for the next one, so a
+        crash repeats at most the message in flight; it may stop iterating
+        at any point (a stop was requested). Raises SinkError when the sink
+        fails as a whole.
+        """
         ...
 
 

@@ -212,6 +212,8 @@ AlertSink = Annotated[LogAlert | EmailAlert, Field(discriminator="type")]
 
 class HttpServer(_Model):
     listen: str = "127.0.0.1:9464"
+    # /healthz says `degraded` once an alert sink has been failing for this long
+    sink_failing_after: PositiveDuration = timedelta(minutes=15)
 
     @field_validator("listen")
     @classmethod

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newswatch import metrics
-from newswatch.alerts.outbox import build_alert, deliver_pending
+from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
 from newswatch.alerts.sink import Sink
 from newswatch.config import Fetch
 from newswatch.feedwork import FeedParsers
@@ -150,6 +150,7 @@ class PipelineCore:
         self._sink_locks_guard = threading.Lock()
         self._sink_locks: dict[str, threading.Lock] = {}
         self.last_errors: dict[str, str | None] = {}
+        self.ledger = Ledger()  # outcomes the database could not record yet
         # The daemon sets this to wake its outbox job, so a sink that hangs (an SMTP
         # server that never answers) holds up deliveries, never the importing.
         self.wake_delivery: Callable[[], None] | None = None
@@ -221,23 +222,33 @@ class PipelineCore:
         else:
             self.deliver()
 
-    def deliver(self, sink_key: str | None = None) -> int:
-        """Deliver pending alerts to every sink (or the one named); never raises.
+    def deliver(self, sink_key: str | None = None, *, due_only: bool = True) -> DeliveryReport:
+        """Drain pending alerts to every sink (or the one named); never raises.
 
         One delivery per sink at a time: two threads reading the same pending
         rows would send them twice (an SMTP session can take seconds). Sinks do
         not wait for each other's locks, so the daemon can run one per job.
+        `due_only=False` does not wait for retry times (`ingest`, `deliver`).
         """
-        sent = 0
+        report = DeliveryReport()
         for sink in [s for s in self.sinks if sink_key in (None, s.key)]:
             try:
                 with self._delivery_lock(sink.key):
-                    sent += deliver_pending(self.engine, [sink], self.clock())
+                    report.add(
+                        deliver_pending(
+                            self.engine,
+                            [sink],
+                            self.clock(),
+                            due_only=due_only,
+                            stop=self.stop_requested,
+                            ledger=self.ledger,
+                        )
+                    )
             except SQLAlchemyError as exc:
-                log.error(
-                    "alert_delivery_failed", sink=sink.key, error=database_error(self.engine, exc)
-                )
-        return sent
+                error = database_error(self.engine, exc)
+                log.error("alert_delivery_failed", sink=sink.key, error=error)
+                report.failures[sink.key] = error
+        return report
 
     def _delivery_lock(self, sink_key: str) -> threading.Lock:
         with self._sink_locks_guard:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, distinct, func, or_, select, update
+from sqlalchemy import Connection, Row, Select, select
 
 from newswatch.model import Alert
 from newswatch.store.dialect import insert_ignoring_conflicts
@@ -69,7 +69,7 @@ def alerted_pairs(connection: Connection, document_ids: Iterable[int]) -> set[Al
     return {(row.document_id, row.kind, row.watch) for row in connection.execute(query)}
 
 
-def _alert_query() -> Select[Any]:
+def alert_query() -> Select[Any]:
     return select(
         alerts,
         documents.c.title,
@@ -79,7 +79,7 @@ def _alert_query() -> Select[Any]:
     ).join(documents, documents.c.id == alerts.c.document_id)
 
 
-def _alert_from_row(row: Row[Any]) -> Alert:
+def alert_from_row(row: Row[Any]) -> Alert:
     return Alert(
         id=row.id,
         document_id=row.document_id,
@@ -97,66 +97,9 @@ def _alert_from_row(row: Row[Any]) -> Alert:
 
 def list_alerts(connection: Connection, since: datetime | None, limit: int | None) -> list[Alert]:
     """Stored alerts, newest first."""
-    query = _alert_query().order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+    query = alert_query().order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
     if since is not None:
         query = query.where(alerts.c.created_at >= since)
     if limit is not None:
         query = query.limit(limit)
-    return [_alert_from_row(row) for row in connection.execute(query)]
-
-
-def pending_deliveries(
-    connection: Connection, sink: str, now: datetime, limit: int = 1000
-) -> list[Alert]:
-    """Alerts not yet delivered to `sink` whose retry time (if any) has come, oldest first."""
-    query = (
-        _alert_query()
-        .join(deliveries, deliveries.c.alert_id == alerts.c.id)
-        .where(deliveries.c.sink == sink, deliveries.c.delivered_at.is_(None))
-        .where(or_(deliveries.c.next_attempt.is_(None), deliveries.c.next_attempt <= now))
-        .order_by(alerts.c.id)
-        .limit(limit)
-    )
-    return [_alert_from_row(row) for row in connection.execute(query)]
-
-
-def mark_delivered(
-    connection: Connection, alert_ids: Sequence[int], sink: str, now: datetime
-) -> None:
-    if not alert_ids:
-        return
-    connection.execute(
-        update(deliveries)
-        .where(and_(deliveries.c.sink == sink, deliveries.c.alert_id.in_(alert_ids)))
-        .values(delivered_at=now, attempts=deliveries.c.attempts + 1, last_error=None)
-    )
-
-
-def mark_failed(
-    connection: Connection,
-    alert_ids: Sequence[int],
-    sink: str,
-    error: str,
-    next_attempt: datetime,
-) -> None:
-    connection.execute(
-        update(deliveries)
-        .where(and_(deliveries.c.sink == sink, deliveries.c.alert_id.in_(alert_ids)))
-        .values(attempts=deliveries.c.attempts + 1, last_error=error, next_attempt=next_attempt)
-    )
-
-
-def failed_attempts(connection: Connection, alert_ids: Sequence[int], sink: str) -> int:
-    """The most failed attempts among these alerts' deliveries to `sink`."""
-    query = select(func.max(deliveries.c.attempts)).where(
-        deliveries.c.sink == sink, deliveries.c.alert_id.in_(alert_ids)
-    )
-    return int(connection.execute(query).scalar_one() or 0)
-
-
-def count_undelivered(connection: Connection) -> int:
-    """Alerts that at least one sink has not received yet."""
-    query = select(func.count(distinct(deliveries.c.alert_id))).where(
-        deliveries.c.delivered_at.is_(None)
-    )
-    return int(connection.execute(query).scalar_one())
+    return [alert_from_row(row) for row in connection.execute(query)]

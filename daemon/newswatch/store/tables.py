@@ -127,6 +127,7 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("next_attempt", UtcDateTime),
+    Column("dead_at", UtcDateTime),  # refused for good (a 5xx): kept until retried by hand
     Index("ix_deliveries_pending", "sink", "delivered_at"),
     Index(
         "ix_deliveries_undelivered",
@@ -134,6 +135,18 @@ deliveries = Table(
         sqlite_where=text("delivered_at IS NULL"),
         postgresql_where=text("delivered_at IS NULL"),
     ),
+)
+
+sink_state = Table(
+    "sink_state",
+    metadata,
+    Column("sink", String(100), primary_key=True),
+    Column("failing_since", UtcDateTime),  # the first failure since the last success
+    Column("failures", Integer, nullable=False, default=0),  # sink-wide failures in a row
+    Column("paused_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UtcDateTime),
+    Column("last_success", UtcDateTime),
 )
 
 feeds = Table(
