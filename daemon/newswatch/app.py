@@ -14,7 +14,10 @@ from newswatch.store.db import open_database
 
 
 def compile_config(config: Config) -> Matcher:
-    return compile_watches(config.watch.people, config.watch.topics)
+    watch = config.watch
+    if watch.ambiguous is None:
+        return compile_watches(watch.people, watch.topics)
+    return compile_watches(watch.people, watch.topics, watch.ambiguous)
 
 
 def feed_settings(config: Config) -> FeedSettings:

@@ -2,22 +2,36 @@
 
 1. A mention inside one of the person's `exclude` phrases does not count
    ("Trump" in "Trump Tower"); other mentions in the document still do.
-2. A mention inside a longer mention of another watched person belongs to
+2. A one-word alias after a capitalised word and a hyphen is the second half
+   of a hyphenated name ("Chan" in "Hwang Hee-Chan"), unless that word is
+   itself a watched term ("Trump-Putin summit").
+3. A mention inside a longer mention of another watched person belongs to
    that person ("Trump" in "Ivanka Trump", when Ivanka Trump is watched).
-3. An alias shared by several watched people ("Chan" for Ben Chan and Gary
+4. A one-word alias that is an ordinary word ("Law", "Close") whose capital
+   comes only from its place (a sentence's first word, a headline in capitals
+   or in title case) counts only when the document names the person
+   otherwise: by a full name, or by the alias capitalised mid-sentence.
+5. An alias shared by several watched people ("Chan" for Ben Chan and Gary
    Chan) counts for the one of them who is also named in the document by a
-   term of their own; when none or several of them are, it counts for all.
-4. Mentions nested in another mention of the same person count once; the
+   term of their own. When none or several of them are, it is ambiguous: it
+   counts for each whose `ambiguous` policy is `all`, and for none else.
+6. Mentions nested in another mention of the same person count once; the
    person matches with at least `min_mentions` distinct mentions.
+
+With `explain`, every mention refused by rules 2, 4 and 5 is returned too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
+from newswatch.match.context import after_name_hyphen, in_capitals, sentence_initial, title_case
 from newswatch.match.rules import PersonRule, Rules
 from newswatch.match.scan import Occurrence, Scan, distinct
+
+Reason = Literal["case", "hyphen", "ambiguous"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +46,45 @@ class Mention:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """A mention found in stage one that a rule of stage two did not count."""
+
+    mention: Mention
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class PersonResult:
     rule: PersonRule
     occurrences: list[Occurrence]
     labels: list[str]
     shared: bool
+    ambiguous: str = ""  # why a counted shared alias was ambiguous, if one was
 
 
-def match_people(rules: Rules, candidates: Sequence[PersonRule], scan: Scan) -> list[PersonResult]:
+@dataclass(slots=True)
+class _Pass:
+    """One document's pass over the candidate people."""
+
+    rules: Rules
+    scan: Scan
+    refused: list[Refusal] = field(default_factory=list)
+    ambiguous: dict[int, str] = field(default_factory=dict)  # person -> why
+
+    def refuse(self, mention: Mention, reason: Reason, detail: str) -> None:
+        self.refused.append(Refusal(mention, reason, detail))
+
+
+def match_people(
+    rules: Rules, candidates: Sequence[PersonRule], scan: Scan
+) -> tuple[list[PersonResult], list[Refusal]]:
+    work = _Pass(rules, scan)
     mentions = [m for rule in candidates for m in _own_mentions(rule, scan)]
+    mentions = _not_hyphenated(work, mentions)
     mentions = _without_claimed(mentions)
-    mentions = _resolve_shared(mentions, rules.shared)
+    mentions = _not_only_placed(work, mentions)
+    mentions = _resolve_shared(work, mentions, rules.shared)
     by_person: dict[int, list[Mention]] = {}
     for mention in mentions:
         by_person.setdefault(mention.person, []).append(mention)
@@ -55,8 +97,9 @@ def match_people(rules: Rules, candidates: Sequence[PersonRule], scan: Scan) -> 
             used = {m.term for m in mine if m.occurrence in counted}
             labels = [rule.label(i) for i, term in enumerate(rule.terms) if term in used]
             shared = any(term in rules.shared for term in used)
-            results.append(PersonResult(rule, occurrences, labels, shared))
-    return results
+            why = work.ambiguous.get(rule.index, "")
+            results.append(PersonResult(rule, occurrences, labels, shared, why))
+    return results, work.refused
 
 
 def _own_mentions(rule: PersonRule, scan: Scan) -> list[Mention]:
@@ -103,17 +146,81 @@ def _claims(outer: Mention, inner: Mention) -> bool:
     )
 
 
+def _not_hyphenated(work: _Pass, mentions: list[Mention]) -> list[Mention]:
+    """Drop one-word aliases that end a hyphenated name ("Hee-Chan"), not "Trump-Putin"."""
+    kept = []
+    for mention in mentions:
+        here = mention.occurrence
+        if mention.term in work.rules.people[mention.person].single:
+            before = after_name_hyphen(work.scan.texts[here.field], here.start)
+            if before is not None and not _term_ends_at(work.scan, here.field, here.start - 1):
+                work.refuse(mention, "hyphen", f'follows "{before}-": part of a hyphenated name')
+                continue
+        kept.append(mention)
+    return kept
+
+
+def _term_ends_at(scan: Scan, field_name: str, end: int) -> bool:
+    return any(
+        o.field == field_name and o.end == end for found in scan.occurrences.values() for o in found
+    )
+
+
+def _not_only_placed(work: _Pass, mentions: list[Mention]) -> list[Mention]:
+    """Drop ordinary-word aliases capitalised only by their place, unless corroborated."""
+    placed: dict[Mention, str] = {}
+    for mention in mentions:
+        if mention.term in work.rules.people[mention.person].ordinary:
+            where = _place(work.scan, mention.occurrence)
+            if where:
+                placed[mention] = where
+    if not placed:
+        return mentions
+    named = {m.person for m in mentions if m not in placed}
+    kept = []
+    for mention in mentions:
+        where = placed.get(mention)
+        if where and mention.person not in named:
+            name = work.rules.people[mention.person].name
+            work.refuse(mention, "case", f"capitalised only as {where}; nothing else names {name}")
+            continue
+        kept.append(mention)
+    return kept
+
+
+def _place(scan: Scan, occurrence: Occurrence) -> str:
+    """Where a capital says nothing: "" when the place is an ordinary one."""
+    text = scan.texts[occurrence.field]
+    if in_capitals(text, occurrence.start, occurrence.end):
+        return "a word in capitals"
+    if occurrence.field == "title" and title_case(text):
+        return "a word of a title-case headline"
+    if sentence_initial(text, occurrence.start):
+        return "the first word of a sentence"
+    return ""
+
+
 def _resolve_shared(
-    mentions: list[Mention], shared: Mapping[int, tuple[int, ...]]
+    work: _Pass, mentions: list[Mention], shared: Mapping[int, tuple[int, ...]]
 ) -> list[Mention]:
-    """Give a shared alias to the one owner named in the document by a term of their own."""
+    """Give a shared alias to the one owner named in the document; else apply the policy."""
     named = {m.person for m in mentions if m.term not in shared}
+    people = work.rules.people
     kept = []
     for mention in mentions:
         sharers = shared.get(mention.term)
         if sharers is not None:
             present = [p for p in sharers if p in named]
-            if len(present) == 1 and present[0] != mention.person:
-                continue
+            if len(present) == 1:
+                if present[0] != mention.person:
+                    continue
+            else:
+                others = ", ".join(people[p].name for p in sharers if p != mention.person)
+                which = "none" if not present else "more than one"
+                why = f"ambiguous: shared with {others}, and {which} of their full names is here"
+                if people[mention.person].ambiguous == "none":
+                    work.refuse(mention, "ambiguous", why + " (ambiguous: none)")
+                    continue
+                work.ambiguous[mention.person] = why
         kept.append(mention)
     return kept

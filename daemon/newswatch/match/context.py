@@ -1,0 +1,79 @@
+"""What the text around a one-word name tells: is this capital a name's capital?
+
+A surname alias such as "Law", "Close" or "May" is also an ordinary word. Its
+capital proves nothing where every word has one or any word may have one:
+
+- at the start of a sentence ("Law enforcement said..."),
+- in a headline in capitals ("THE NEW LAW") or in title case ("A New Law Passes"),
+
+and a name written after a capitalised word and a hyphen is the second half of
+a compound given name ("Hwang Hee-Chan", "Jean-Marie"), not a surname.
+
+Ordinary words are those that news text writes mostly in lower case
+(`ordinary.txt`, counted on the feed corpus: see bench/README.md).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+_OPENERS = "\"'“‘«([¿¡*•–—-"
+_ENDS = ".!?:;…"
+_HYPHENS = "-\u2010\u2011"
+_SMALL = frozenset(
+    "a an and as at but by for from in into is of on or over the to up via vs with".split()
+)
+
+
+@cache
+def ordinary_words() -> frozenset[str]:
+    """Lower-case words that news text writes mostly in lower case."""
+    text = files("newswatch.match").joinpath("ordinary.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line and line[0] != "#")
+
+
+def is_ordinary(word: str) -> bool:
+    return word.casefold() in ordinary_words()
+
+
+def sentence_initial(text: str, start: int) -> bool:
+    """The word at `start` opens the text, a line or a sentence (quotes and dashes aside)."""
+    position = start
+    while position > 0 and (text[position - 1].isspace() or text[position - 1] in _OPENERS):
+        if text[position - 1] == "\n":
+            return True
+        position -= 1
+    return position == 0 or text[position - 1] in _ENDS
+
+
+def in_capitals(text: str, start: int, end: int) -> bool:
+    """The word is written in capitals, like the words around it (a headline, a shout)."""
+    word = text[start:end]
+    if not word.isupper():
+        return False
+    around = text[max(start - 30, 0) : end + 30]
+    return not any(char.islower() for char in around)
+
+
+def title_case(title: str) -> bool:
+    """A headline with a capital on (nearly) every word: capitals say nothing there."""
+    words = [w.strip(_OPENERS + _ENDS + ",") for w in title.split()[1:]]
+    words = [w for w in words if w[:1].isalpha() and w.casefold() not in _SMALL]
+    if len(words) < 3:
+        return False
+    capitalised = sum(w[0].isupper() for w in words)
+    return capitalised >= 0.8 * len(words)
+
+
+def after_name_hyphen(text: str, start: int) -> str | None:
+    """The capitalised word that `word-` joins to the word at `start`, if any ("Hee" in Hee-Chan)."""
+    if start < 2 or text[start - 1] not in _HYPHENS:
+        return None
+    begin = start - 1
+    while begin > 0 and text[begin - 1].isalpha():
+        begin -= 1
+    before = text[begin : start - 1]
+    if not before or not before[0].isupper() or (len(before) > 1 and before.isupper()):
+        return None  # "anti-Trump", "NATO-Chan": not a given name
+    return before
