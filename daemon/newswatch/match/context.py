@@ -7,7 +7,10 @@ capital proves nothing where every word has one or any word may have one:
 - in a headline in capitals ("THE NEW LAW") or in title case ("A New Law Passes"),
 
 and a name written after a capitalised word and a hyphen is the second half of
-a compound given name ("Hwang Hee-Chan", "Jean-Marie"), not a surname.
+a compound given name ("Hwang Hee-Chan", "Jean-Marie"), not a surname. A
+surname right after a capitalised word that is neither an ordinary word, an
+initial nor a title ("Eric Trump", "Jeffrey Hall"), or right before one ("King
+Charles", "Chan Ho-kwan"), is part of someone else's name.
 
 Ordinary words are those that news text writes mostly in lower case
 (`ordinary.txt`, counted on the feed corpus: see bench/README.md).
@@ -21,6 +24,19 @@ from importlib.resources import files
 _OPENERS = "\"'“‘«([¿¡*•–—-"
 _ENDS = ".!?:;…"
 _HYPHENS = "-\u2010\u2011"
+_TITLES = frozenset(
+    """mr mrs ms miss mx dr sir dame lord lady sen rep gov gen lt col sgt capt adm prof rev
+    fr st president premier chancellor minister secretary senator governor speaker mayor
+    judge justice pope king queen prince princess sheikh emir ayatollah cardinal bishop
+    coach captain ambassador commissioner chairman chairwoman director leader envoy
+    general colonel sergeant officer detective inspector professor father sister brother
+    congressman congresswoman councillor councilman representative deputy vice former""".split()
+)
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+_TOKEN_END = ",.;:!?)]”’\"'"
 _SMALL = frozenset(
     "a an and as at but by for from in into is of on or over the to up via vs with".split()
 )
@@ -35,6 +51,28 @@ def ordinary_words() -> frozenset[str]:
 
 def is_ordinary(word: str) -> bool:
     return word.casefold() in ordinary_words()
+
+
+def is_calendar(word: str) -> bool:
+    """A month or a weekday: capitalised wherever it stands ("May 15", "in May")."""
+    return word.casefold() in _CALENDAR
+
+
+def before_capital(text: str, end: int) -> bool:
+    """Followed by a capitalised word: "Law Society", "It May Have" (a headline in a text)."""
+    return text[end : end + 1] == " " and _word_at(text, end + 1)[:1].isupper()
+
+
+def after_article(text: str, start: int, end: int) -> bool:
+    """ "the West," "the West's": a noun with its article, where no word follows."""
+    if text[max(start - 4, 0) : start].casefold() != "the ":
+        return False
+    return text[end : end + 1] != " " or not _word_at(text, end + 1)[:1].isalpha()
+
+
+def _word_at(text: str, position: int) -> str:
+    stop = text.find(" ", position)
+    return text[position : stop if stop >= 0 else len(text)]
 
 
 def sentence_initial(text: str, start: int) -> bool:
@@ -77,3 +115,31 @@ def after_name_hyphen(text: str, start: int) -> str | None:
     if not before or not before[0].isupper() or (len(before) > 1 and before.isupper()):
         return None  # "anti-Trump", "NATO-Chan": not a given name
     return before
+
+
+def name_before(text: str, start: int) -> str | None:
+    """The capitalised word right before, when it is a given name rather than a title."""
+    if start < 2 or text[start - 1] != " ":
+        return None
+    begin = text.rfind(" ", 0, start - 1) + 1
+    word = text[begin : start - 1]
+    return word if _name_like(word) else None
+
+
+def name_after(text: str, end: int) -> str | None:
+    """The capitalised word right after, when it continues a name ("King Charles")."""
+    if end + 1 >= len(text) or text[end] != " ":
+        return None
+    stop = text.find(" ", end + 1)
+    word = text[end + 1 : stop if stop >= 0 else len(text)].rstrip(_TOKEN_END)
+    return word if _name_like(word) else None
+
+
+def _name_like(word: str) -> bool:
+    """A capitalised word (letters and inner hyphens or apostrophes) that can be part of a name."""
+    if len(word) < 2 or not word[0].isupper() or not word[1:].replace("-", "").isalpha():
+        return False
+    if not any(char.islower() for char in word):
+        return False  # an initial (J, JD), an acronym (NATO): not a given name
+    bare = word.split("-")[0].casefold()
+    return bare not in _TITLES and bare not in ordinary_words()

@@ -23,7 +23,7 @@ class Rejection:
     watch: str
     kind: WatchKind
     hit: Hit
-    reason: Literal["case", "hyphen", "ambiguous"]
+    reason: Literal["case", "hyphen", "name", "ambiguous"]
     detail: str
 
     def record(self) -> dict[str, object]:
