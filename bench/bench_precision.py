@@ -149,8 +149,10 @@ def main() -> None:
     pairs = len({(s[0], s[4]) for s in truth})
     print(f"{len(data['documents'])} documents, {len(data['people'])} people, ", end="")
     print(f"{len(truth)} marked mentions, {pairs} (document, person) pairs")
-    print(f"| rules | alert precision | alert recall | wrong / missed alerts | "
-          f"mention precision | mention recall |")
+    print(
+        "| rules | alert precision | alert recall | wrong / missed alerts | "
+        "mention precision | mention recall |"
+    )
     print("|---|--:|--:|--:|--:|--:|")
     for rule_set in RULE_SETS:
         found = run(data, rule_set)

@@ -2,8 +2,8 @@
 
 A word counts where it stands inside a sentence (not first, not in a line of
 capitals): `lower` times written in lower case, `upper` times capitalised.
-It is ordinary when `lower` >= 5 and 2 * lower >= upper (a third of its uses at least). "law" (lower case nearly
-always) is ordinary; "trump", "putin" are not. The 50 entries of
+It is ordinary when `lower` >= 5 and 2 * lower >= upper (a third of its uses at
+least): "law" (lower case nearly always) is ordinary; "trump", "putin" are not. The 50 entries of
 precision_set.json are left out, so the labelled set does not grade its own list.
 
     .venv/bin/python bench/make_ordinary.py
@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import feedparser
+
 from bench_match import CORPUS, _entry_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,9 @@ def entries() -> list[str]:
     for path in sorted(CORPUS.iterdir()):
         if len(path.name) != 16:
             continue
-        parsed = feedparser.parse(path.read_bytes(), sanitize_html=False, resolve_relative_uris=False)
+        parsed = feedparser.parse(
+            path.read_bytes(), sanitize_html=False, resolve_relative_uris=False
+        )
         texts += [_entry_text(entry) for entry in parsed.entries]
     return texts
 

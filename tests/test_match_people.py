@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from typing import Literal
+
+import pytest
 
 from newswatch.config import Person
 from newswatch.match import compile_watches

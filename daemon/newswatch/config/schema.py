@@ -156,7 +156,9 @@ class Watch(_Model):
         if self.ambiguous is None:
             return self.people
         policy = self.ambiguous
-        return tuple(p if p.ambiguous else p.model_copy(update={"ambiguous": policy}) for p in self.people)
+        return tuple(
+            p if p.ambiguous else p.model_copy(update={"ambiguous": policy}) for p in self.people
+        )
 
 
 class LogAlert(_Model):

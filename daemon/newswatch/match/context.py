@@ -21,24 +21,29 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _OPENERS = "\"'“‘«([¿¡*•–—-"
 _ENDS = ".!?:;…"
 _HYPHENS = "-\u2010\u2011"
-_TITLES = frozenset(
+_TITLES = _word_set(
     """mr mrs ms miss mx dr sir dame lord lady sen rep gov gen lt col sgt capt adm prof rev
     fr st president premier chancellor minister secretary senator governor speaker mayor
     judge justice pope king queen prince princess sheikh emir ayatollah cardinal bishop
     coach captain ambassador commissioner chairman chairwoman director leader envoy
     general colonel sergeant officer detective inspector professor father sister brother
-    congressman congresswoman councillor councilman representative deputy vice former""".split()
+    congressman congresswoman councillor councilman representative deputy vice former"""
 )
-_CALENDAR = frozenset(
-    """january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday""".split()
+_CALENDAR = _word_set(
+    """january february march april may june july august september october november
+    december monday tuesday wednesday thursday friday saturday sunday"""
 )
 _TOKEN_END = ",.;:!?)]”’\"'"
-_SMALL = frozenset(
-    "a an and as at but by for from in into is of on or over the to up via vs with".split()
+_SMALL = _word_set(
+    """a an and as at but by for from in into is of on or over the to up via vs with"""
 )
 
 
@@ -67,7 +72,7 @@ def after_article(text: str, start: int, end: int) -> bool:
     """ "the West," "the West's": a noun with its article, where no word follows."""
     if text[max(start - 4, 0) : start].casefold() != "the ":
         return False
-    return text[end : end + 1] != " " or not _word_at(text, end + 1)[:1].isalpha()
+    return end == len(text) or text[end] in _TOKEN_END
 
 
 def _word_at(text: str, position: int) -> str:
@@ -105,7 +110,7 @@ def title_case(title: str) -> bool:
 
 
 def after_name_hyphen(text: str, start: int) -> str | None:
-    """The capitalised word that `word-` joins to the word at `start`, if any ("Hee" in Hee-Chan)."""
+    """The capitalised word joined by a hyphen to the word at `start` ("Hee" in Hee-Chan)."""
     if start < 2 or text[start - 1] not in _HYPHENS:
         return None
     begin = start - 1

@@ -237,16 +237,16 @@ def _not_only_placed(work: _Pass, mentions: list[Mention]) -> list[Mention]:
     for mention in mentions:
         rule = work.rules.people[mention.person]
         if mention.term in rule.single:
-            where = _place(work, mention.occurrence, mention.term in rule.ordinary)
-            if where:
-                placed[mention] = where
+            place = _place(work, mention.occurrence, mention.term in rule.ordinary)
+            if place:
+                placed[mention] = place
     if not placed:
         return mentions
     named = {m.person for m in mentions if m not in placed}
     kept = []
     for mention in mentions:
-        where = placed.get(mention)
-        if where and mention.person not in named:
+        if mention in placed and mention.person not in named:
+            where = placed[mention]
             name = work.rules.people[mention.person].name
             work.refuse(mention, "case", f"capitalised only as {where}; nothing else names {name}")
             continue

@@ -113,10 +113,12 @@ def _is_hyphen(char: str) -> bool:
 
 def case_fits(written: str, mask: str) -> bool:
     """Each capital of the term's mask is a capital in the text (a word after a hyphen is free)."""
-    for index, ((hyphen, word), wanted) in enumerate(zip(_words(written), mask.split(" "))):
+    for index, ((hyphen, word), wanted) in enumerate(
+        zip(_words(written), mask.split(" "), strict=False)
+    ):
         if index and hyphen:
             continue
-        for char, want in zip(word, wanted):
+        for char, want in zip(word, wanted, strict=False):
             if want == "X" and not char.isupper():
                 return False
     return True
