@@ -41,7 +41,7 @@ _CALENDAR = _word_set(
     """january february march april may june july august september october november
     december monday tuesday wednesday thursday friday saturday sunday"""
 )
-_TOKEN_END = ",.;:!?)]”’\"'"
+_TOKEN_END = ",.;:!?)]”’‘\"'"
 _SMALL = _word_set(
     """a an and as at but by for from in into is of on or over the to up via vs with"""
 )

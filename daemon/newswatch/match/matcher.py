@@ -157,7 +157,7 @@ def _refusal(rules: Rules, scan: Scan, refusal: Refusal) -> Rejection:
 def _person_match(result: PersonResult, texts: dict[Field, str]) -> Match:
     rule = ", ".join(result.labels)
     if result.ambiguous:
-        rule += f" ({result.ambiguous}; counted: ambiguous: all)"
+        rule += f" (ambiguous: {result.ambiguous}; counted, as `ambiguous: all` says)"
     elif result.shared:
         rule += " (an alias shared with another watched person)"
     if result.rule.min_mentions > 1:

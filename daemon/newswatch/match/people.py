@@ -300,9 +300,9 @@ def _resolve_shared(
             else:
                 others = ", ".join(people[p].name for p in sharers if p != mention.person)
                 which = "none" if not present else "more than one"
-                why = f"ambiguous: shared with {others}, and {which} of their full names is here"
+                why = f"shared with {others}, and {which} of their full names is in the document"
                 if people[mention.person].ambiguous == "none":
-                    work.refuse(mention, "ambiguous", why + " (ambiguous: none)")
+                    work.refuse(mention, "ambiguous", f"is {why}: not counted (ambiguous: none)")
                     continue
                 work.ambiguous[mention.person] = why
         kept.append(mention)
