@@ -52,8 +52,8 @@ class PersonRule:
     exclude: tuple[int, ...]
     min_mentions: int
     scope: WatchScope
-    single: frozenset[int] = frozenset()  # one-word terms: not after "Capital-"
-    ordinary: frozenset[int] = frozenset()  # ...that are ordinary words: capitals may lie
+    single: tuple[int, ...] = ()  # one-word terms: the rules of a name apply (people.py)
+    ordinary: tuple[int, ...] = ()  # ...that are ordinary words: capitals may lie
     ambiguous: Ambiguous = DEFAULT_AMBIGUOUS  # a shared alias no full name decides
 
     def label(self, position: int) -> str:
@@ -91,7 +91,7 @@ class _Compiler:
     """Assigns ids to distinct terms and records who uses them."""
 
     def __init__(self) -> None:
-        self.ids: dict[tuple[str, bool, bool], int] = {}  # (text, wildcard, smart case)
+        self.ids: tuple[dict[str, int], ...] = ({}, {}, {}, {})  # by wildcard * 2 + smart case
         self.by_spec: dict[TermSpec, int] = {}
         self.specs: list[TermSpec] = []
         self.watcher: list[int] = []  # term id -> its first watcher (most have one)
@@ -102,10 +102,10 @@ class _Compiler:
         self.scopes: dict[tuple[object, ...], WatchScope] = {}
 
     def term(self, text: str, wildcard: bool = False, smart: bool = True) -> int:
-        key = (text, wildcard, smart)
-        known = self.ids.get(key)
+        ids = self.ids[wildcard * 2 + smart]
+        known = ids.get(text)
         if known is None:
-            known = self.ids[key] = self._new_term(text, wildcard, smart)
+            known = ids[text] = self._new_term(text, wildcard, smart)
         return known
 
     def _new_term(self, text: str, wildcard: bool, smart: bool) -> int:
@@ -189,7 +189,9 @@ def _person(compiler: _Compiler, index: int, person: Person, ambiguous: Ambiguou
         for term_id, text in zip(terms, written, strict=True):
             kept.setdefault(term_id, text)
         terms, written = tuple(kept), tuple(kept.values())
-    single = {t: w for t, w in zip(terms, written, strict=True) if _one_word(w)} if smart else {}
+    single: dict[int, str] = {}
+    if smart and any(" " not in text.strip() for text in written):  # most have no one-word term
+        single = {t: w for t, w in zip(terms, written, strict=True) if _one_word(w)}
     has_full_name = len(single) < len(terms)
     return PersonRule(
         index=index,
@@ -199,14 +201,16 @@ def _person(compiler: _Compiler, index: int, person: Person, ambiguous: Ambiguou
         exclude=tuple(compiler.term(text, smart=smart) for text in person.exclude),
         min_mentions=person.min_mentions,
         scope=compiler.scope(person),
-        single=frozenset(single),
-        ordinary=frozenset(t for t, w in single.items() if has_full_name and is_ordinary(w)),
+        single=tuple(single),
+        ordinary=tuple(t for t, w in single.items() if has_full_name and is_ordinary(w)),
         ambiguous=person.ambiguous or ambiguous,
     )
 
 
 def _one_word(text: str) -> bool:
     """A single word with a capital, not in capitals: "Law", not "NATO" nor "Nathan Law"."""
+    if " " in text.strip():
+        return False
     words = search_fold(text).split()
     return len(words) == 1 and not text.isupper() and any(c.isupper() for c in text)
 
