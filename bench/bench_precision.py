@@ -65,7 +65,7 @@ def toggles(rule_set: RuleSet) -> Iterator[None]:
     if not rule_set.placed:
         people_stage._place = lambda work, occurrence, ordinary: ""
     if not rule_set.hyphen:
-        people_stage.after_name_hyphen = lambda text, start: None
+        people_stage.after_name_hyphen = lambda text, start, end: None
     if not rule_set.name:
         people_stage.name_before = people_stage.name_after = lambda text, at: None
     try:

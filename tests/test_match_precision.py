@@ -99,6 +99,14 @@ GOLDEN: list[tuple[str, Person, str, list[str]]] = [
     ("second half of a French given name", person("Marie Curie", "Marie"), "Jean-Marie Le Pen", []),
     ("a lower-case prefix is no name", TRUMP, "an anti-Trump protest", ["Trump"]),
     ("a name before a hyphen", TRUMP, "a Trump-backed candidate", ["Trump"]),
+    (
+        "two surnames before a noun",
+        person("Kamala Harris", "Harris"),
+        "the Biden-Harris team",
+        ["Harris"],
+    ),
+    ("a Korean given name alone", person("Denise Ho", "Ho"), "Park Joo-Ho.", []),
+    ("a month after the name", TRUMP, "said Trump Monday", ["Trump"]),
 ]
 
 

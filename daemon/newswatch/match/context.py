@@ -35,7 +35,9 @@ _TITLES = _word_set(
     judge justice pope king queen prince princess sheikh emir ayatollah cardinal bishop
     coach captain ambassador commissioner chairman chairwoman director leader envoy
     general colonel sergeant officer detective inspector professor father sister brother
-    congressman congresswoman councillor councilman representative deputy vice former"""
+    congressman congresswoman councillor councilman representative deputy vice former
+    chief executive archbishop pastor imam rabbi baron baroness duke duchess earl emperor
+    sultan marshal admiral lieutenant constable superintendent prosecutor sheriff mp mep"""
 )
 _CALENDAR = _word_set(
     """january february march april may june july august september october november
@@ -65,7 +67,10 @@ def is_calendar(word: str) -> bool:
 
 def before_capital(text: str, end: int) -> bool:
     """Followed by a capitalised word: "Law Society", "It May Have" (a headline in a text)."""
-    return text[end : end + 1] == " " and _word_at(text, end + 1)[:1].isupper()
+    if text[end : end + 1] != " ":
+        return False
+    word = _word_at(text, end + 1)
+    return word[:1].isupper() and not is_calendar(word.rstrip(_TOKEN_END))
 
 
 def after_article(text: str, start: int, end: int) -> bool:
@@ -109,8 +114,12 @@ def title_case(title: str) -> bool:
     return capitalised >= 0.8 * len(words)
 
 
-def after_name_hyphen(text: str, start: int) -> str | None:
-    """The capitalised word joined by a hyphen to the word at `start` ("Hee" in Hee-Chan)."""
+def after_name_hyphen(text: str, start: int, end: int) -> str | None:
+    """The capitalised word joined by a hyphen to the word at `start` ("Hee" in Hee-Chan),
+    when the pair reads as a given name: next to another capitalised word ("Hwang
+    Hee-Chan", "Jean-Marie Le Pen") or followed by no word. Two surnames joined
+    before a noun ("the Biden-Harris administration") are not a given name.
+    """
     if start < 2 or text[start - 1] not in _HYPHENS:
         return None
     begin = start - 1
@@ -119,7 +128,12 @@ def after_name_hyphen(text: str, start: int) -> str | None:
     before = text[begin : start - 1]
     if not before or not before[0].isupper() or (len(before) > 1 and before.isupper()):
         return None  # "anti-Trump", "NATO-Chan": not a given name
-    return before
+    previous = (
+        text[: max(begin - 1, 0)].rsplit(" ", 1)[-1] if text[begin - 1 : begin] == " " else ""
+    )
+    following = _word_at(text, end + 1) if text[end : end + 1] == " " else ""
+    in_a_name = previous[:1].isupper() or following[:1].isupper()
+    return before if in_a_name or not following[:1].islower() else None
 
 
 def name_before(text: str, start: int) -> str | None:
@@ -137,7 +151,7 @@ def name_after(text: str, end: int) -> str | None:
         return None
     stop = text.find(" ", end + 1)
     word = text[end + 1 : stop if stop >= 0 else len(text)].rstrip(_TOKEN_END)
-    return word if _name_like(word) else None
+    return word if _name_like(word) and not is_calendar(word) else None
 
 
 def _name_like(word: str) -> bool:

@@ -179,7 +179,7 @@ def _not_hyphenated(work: _Pass, mentions: list[Mention]) -> list[Mention]:
     for mention in mentions:
         here = mention.occurrence
         if mention.term in work.rules.people[mention.person].single:
-            before = after_name_hyphen(work.scan.texts[here.field], here.start)
+            before = after_name_hyphen(work.scan.texts[here.field], here.start, here.end)
             if before is not None and not work.term_ends_at(here.field, here.start - 1):
                 work.refuse(mention, "hyphen", f'follows "{before}-": part of a hyphenated name')
                 continue
