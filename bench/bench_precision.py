@@ -28,7 +28,11 @@ from newswatch.config import Person
 from newswatch.match import compile_watches
 from newswatch.model import Match
 
-SET = Path(__file__).resolve().parent / "precision_set.json"
+HERE = Path(__file__).resolve().parent
+SETS = {
+    "tuning set (the rules were written looking at it)": HERE / "precision_set.json",
+    "held-out set (labelled after the rules were written)": HERE / "precision_heldout.json",
+}
 Span = tuple[int, str, int, int, str]  # document, field, start, end, person
 
 
@@ -144,7 +148,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="list wrong and missed mentions")
     args = parser.parse_args()
-    data = json.loads(SET.read_text(encoding="utf-8"))
+    for name, path in SETS.items():
+        print(f"\n{name}: ", end="")
+        report(json.loads(path.read_text(encoding="utf-8")), args.errors)
+
+
+def report(data: dict[str, Any], show_errors: bool) -> None:
     truth = gold(data)
     pairs = len({(s[0], s[4]) for s in truth})
     print(f"{len(data['documents'])} documents, {len(data['people'])} people, ", end="")
@@ -161,7 +170,7 @@ def main() -> None:
             f"| {rule_set.label} | {s['alert_p']:.3f} | {s['alert_r']:.3f} | "
             f"{s['wrong']:.0f} / {s['missed']:.0f} | {s['mention_p']:.3f} | {s['mention_r']:.3f} |"
         )
-        if args.errors:
+        if show_errors:
             for line in errors(data, found, truth):
                 print(line)
 
