@@ -107,10 +107,13 @@ def match_people(
 ) -> tuple[list[PersonResult], list[Refusal]]:
     work = _Pass(rules, scan)
     mentions = [m for rule in candidates for m in _own_mentions(rule, scan)]
-    mentions = _not_hyphenated(work, mentions)
+    one_word = any(m.term in rules.people[m.person].single for m in mentions)
+    if one_word:  # the rules of a name only concern one-word aliases
+        mentions = _not_hyphenated(work, mentions)
     mentions = _without_claimed(mentions)
-    mentions = _not_another_name(work, mentions)
-    mentions = _not_only_placed(work, mentions)
+    if one_word:
+        mentions = _not_another_name(work, mentions)
+        mentions = _not_only_placed(work, mentions)
     mentions = _resolve_shared(work, mentions, rules.shared)
     by_person: dict[int, list[Mention]] = {}
     for mention in mentions:

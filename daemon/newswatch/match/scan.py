@@ -231,15 +231,18 @@ class TermIndex:
         cend = end - (flags & _RIGHT) // _RIGHT
         wend = _word_end(folded.text, cend) if flags & _PREFIX else cend
         start, stop = folded.original_span(cstart, wend)
-        occurrence = Occurrence(field.name, start, stop, cstart, wend)
         if flags & (_CASE | _VERIFY):
-            written = field.text[start : folded.original_span(cstart, cend)[1]]
+            written = field.text[
+                start : folded.original_span(cstart, cend)[1] if wend != cend else stop
+            ]
             if flags & _VERIFY and not _verified(written, self._verify[term_id]):
                 return
             if flags & _CASE and not case_fits(written, self._masks[self._mask_of[term_id]]):
                 if field.miscased is not None:
+                    occurrence = Occurrence(field.name, start, stop, cstart, wend)
                     field.miscased.setdefault(term_id, []).append(occurrence)
                 return
+        occurrence = Occurrence(field.name, start, stop, cstart, wend)
         field.found.setdefault(term_id, []).append(occurrence)
 
 
