@@ -70,6 +70,7 @@ GOLDEN: list[tuple[str, Person, str, list[str]]] = [
     # capitals that prove nothing for an ordinary word
     ("sentence-initial ordinary word", LAW, "Police said so. Law enforcement agreed.", []),
     ("sentence-initial To", TO, "To be sure, nothing changed.", []),
+    ("after a closing quote", TO, "“I agree.” To which he replied", []),
     ("sentence-initial Close", CLOSE, "Close to the border, troops waited.", []),
     ("headline in capitals, an ordinary word", LAW, "THE NEW LAW TAKES EFFECT", []),
     (

@@ -28,6 +28,7 @@ def _word_set(text: str) -> frozenset[str]:
 
 _OPENERS = "\"'“‘«([¿¡*•–—-"
 _ENDS = ".!?:;…"
+_QUOTES = _OPENERS + "”’»)"  # also closing quotes: 'he said.” To which...'
 _HYPHENS = "-\u2010\u2011"
 _TITLES = _word_set(
     """mr mrs ms miss mx dr sir dame lord lady sen rep gov gen lt col sgt capt adm prof rev
@@ -88,7 +89,7 @@ def _word_at(text: str, position: int) -> str:
 def sentence_initial(text: str, start: int) -> bool:
     """The word at `start` opens the text, a line or a sentence (quotes and dashes aside)."""
     position = start
-    while position > 0 and (text[position - 1].isspace() or text[position - 1] in _OPENERS):
+    while position > 0 and (text[position - 1].isspace() or text[position - 1] in _QUOTES):
         if text[position - 1] == "\n":
             return True
         position -= 1
