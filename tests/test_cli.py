@@ -113,3 +113,48 @@ def test_check_masks_the_database_password(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "s3cret-pw" not in result.stdout + result.stderr
     assert "postgresql+psycopg://newswatch:***@db.example.org:5432/news" in result.stdout
+
+
+PRECISION_WATCHES = """\
+database: sqlite:///unused.db
+watch:
+  ambiguous: none
+  people:
+    - name: Nathan Law
+      aliases: [Law]
+    - name: Ben Chan
+      aliases: [Chan]
+    - name: Gary Chan
+      aliases: [Chan]
+    - name: Chuck Close
+      aliases: [Close]
+      case: insensitive
+"""
+
+
+def test_match_explain_says_which_rule_refused_each_candidate(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(PRECISION_WATCHES)
+    text = "Under the new law, Hwang Hee-Chan met Chan."
+    assert main(["--config", str(config), "match", "--explain", text]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "no watch matches"
+    assert lines[1].startswith("""rejected person 'Nathan Law': "law" body 14-17: case:""")
+    assert any("'Ben Chan'" in line and ": hyphen:" in line for line in lines)
+    assert any("'Gary Chan'" in line and ": ambiguous:" in line for line in lines)
+
+
+def test_match_json_explain_adds_refused_candidates(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(PRECISION_WATCHES)
+    text = "Nathan Law and the new law; a close call."
+    assert main(["--config", str(config), "match", "--json", "--explain", text]) == 0
+    records = {r["watch"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert records["Nathan Law"]["outcome"] == "matched"
+    assert [(r["text"], r["reason"]) for r in records["Nathan Law"]["rejected"]] == [
+        ("law", "case")
+    ]
+    assert records["Chuck Close"]["matched"] == ["close"]  # case: insensitive, as in 0.1
+    assert main(["--config", str(config), "match", "--json", text]) == 0
+    plain = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all("rejected" not in record for record in plain)

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from helpers import REPO
+from newswatch.app import compile_config
 from newswatch.config import ConfigError, find_config_path, load_config, parse_duration
 
 
@@ -247,3 +248,28 @@ def test_email_settings_that_cannot_work_are_refused(
 def test_a_bad_http_listen_address_is_a_config_error(tmp_path: Path) -> None:
     found = problems(tmp_path, "http:\n  listen: localhost\n")
     assert len(found) == 1 and ":2: http.listen: " in found[0] and "no port" in found[0]
+
+
+def test_ambiguous_policy_of_the_list_of_an_include_and_of_a_person(tmp_path: Path) -> None:
+    (tmp_path / "chans.yaml").write_text(
+        "ambiguous: all\npeople:\n"
+        "  - {name: Ben Chan, aliases: [Chan]}\n  - {name: Gary Chan, aliases: [Chan]}\n"
+    )
+    main = tmp_path / "newswatch.yaml"
+    main.write_text(
+        "watch:\n  include: [chans.yaml]\n  people:\n"
+        "    - {name: Joan Ho, aliases: [Ho]}\n"
+        "    - {name: Denise Ho, aliases: [Ho], ambiguous: all}\n"
+    )
+    matcher = compile_config(load_config(main))
+    assert [m.watch for m in matcher.match("", "Chan said")] == ["Ben Chan", "Gary Chan"]
+    assert [m.watch for m in matcher.match("", "Ho said")] == ["Denise Ho"]
+
+
+def test_case_and_ambiguous_refuse_unknown_values(tmp_path: Path) -> None:
+    main = tmp_path / "newswatch.yaml"
+    main.write_text("watch:\n  ambiguous: some\n  people:\n    - {name: A B, case: loose}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(main)
+    text = "\n".join(caught.value.problems)
+    assert "ambiguous" in text and "case" in text

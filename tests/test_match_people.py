@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from newswatch.config import Person
@@ -11,9 +13,11 @@ BEN = Person(name="Ben Chan", aliases=("Chan",))
 GARY = Person(name="Gary Chan", aliases=("Chan",))
 
 
-def mentions(people: list[Person], body: str) -> dict[str, list[tuple[int, str]]]:
+def mentions(
+    people: list[Person], body: str, ambiguous: Literal["all", "none"] = "none"
+) -> dict[str, list[tuple[int, str]]]:
     """Watch name -> (offset, text) of each mention that counted for it."""
-    found = compile_watches(people, []).match("", body)
+    found = compile_watches(people, [], ambiguous).match("", body)
     return {m.watch: sorted((h.start, h.text) for h in m.hits) for m in found}
 
 
@@ -22,19 +26,29 @@ def test_shared_alias_goes_to_the_person_named_in_the_document() -> None:
     assert mentions([BEN, GARY], body) == {"Ben Chan": [(0, "Ben Chan"), (18, "Chan")]}
 
 
-def test_shared_alias_counts_for_all_when_nobody_is_named() -> None:
-    assert mentions([BEN, GARY], "Chan said") == {
+def test_shared_alias_is_ambiguous_when_nobody_is_named() -> None:
+    assert mentions([BEN, GARY], "Chan said") == {}
+    assert mentions([BEN, GARY], "Chan said", ambiguous="all") == {
         "Ben Chan": [(0, "Chan")],
         "Gary Chan": [(0, "Chan")],
     }
 
 
-def test_shared_alias_counts_for_all_when_several_are_named() -> None:
+def test_shared_alias_is_ambiguous_when_several_are_named() -> None:
     body = "Ben Chan met Gary Chan. Chan said"
     assert mentions([BEN, GARY], body) == {
+        "Ben Chan": [(0, "Ben Chan")],
+        "Gary Chan": [(13, "Gary Chan")],
+    }
+    assert mentions([BEN, GARY], body, ambiguous="all") == {
         "Ben Chan": [(0, "Ben Chan"), (24, "Chan")],
         "Gary Chan": [(13, "Gary Chan"), (24, "Chan")],
     }
+
+
+def test_a_person_may_have_a_policy_of_their_own() -> None:
+    ben = Person(name="Ben Chan", aliases=("Chan",), ambiguous="all")
+    assert mentions([ben, GARY], "Chan said") == {"Ben Chan": [(0, "Chan")]}
 
 
 def test_a_non_shared_alias_also_names_a_person() -> None:

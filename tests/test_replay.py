@@ -57,3 +57,23 @@ def test_replay_alerts_only_pairs_never_alerted(
     assert [(a["watch"], a["url"]) for a in alert_records(out)] == [
         ("Sanctions", "https://x.org/old")
     ]
+
+
+def test_replay_dry_run_explain_shows_the_rule_and_refused_mentions(
+    tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    body = "Nathan Law spoke against the new law."
+    (folder / "a.txt").write_text(seed_text("Hong Kong", body, "https://x.org/a", "2024-11-14"))
+    config = write_config(tmp_path, database_url, folder)
+    run(config, capsys, "ingest")
+    person = "    - name: Nathan Law\n      aliases: [Law]\n"
+    config.write_text(config.read_text().replace("  people:\n", "  people:\n" + person))
+    args = ("replay", "--since", "2024-01-01", "--dry-run")
+    _, out, _ = run(config, capsys, *args, "--explain")
+    [would] = [json.loads(line) for line in out.splitlines()]
+    assert (would["watch"], would["rule"]) == ("Nathan Law", 'name "Nathan Law"')
+    assert [(r["text"], r["reason"]) for r in would["rejected"]] == [("law", "case")]
+    _, out, _ = run(config, capsys, *args)
+    assert "rejected" not in json.loads(out)

@@ -15,8 +15,11 @@ from newswatch.yamlsource import paused_gc
 
 
 def compile_config(config: Config) -> Matcher:
+    watch = config.watch
     with paused_gc():  # a large watch list is a burst of objects that stay
-        return compile_watches(config.watch.people, config.watch.topics)
+        if watch.ambiguous is None:
+            return compile_watches(watch.people, watch.topics)
+        return compile_watches(watch.people, watch.topics, watch.ambiguous)
 
 
 def feed_settings(config: Config) -> FeedSettings:

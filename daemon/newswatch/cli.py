@@ -22,8 +22,8 @@ from newswatch.app import App, compile_config, open_app
 from newswatch.config import Config, ConfigError, find_config_path, load_config
 from newswatch.feedreport import feed_rows, render_table
 from newswatch.log import configure_logging
-from newswatch.match import explain, snippet
-from newswatch.model import Match, iso_utc
+from newswatch.match import Matcher, Rejection, explain, explain_rejection, snippet
+from newswatch.model import Alert, Match, iso_utc
 from newswatch.normalize import normalize_text
 from newswatch.pipeline import Pipeline, utc_now
 from newswatch.sinks import build_sinks
@@ -34,6 +34,7 @@ from newswatch.store import alerts as alert_store
 from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
+from newswatch.store.documents import iter_documents_since
 from newswatch.timeparse import parse_since
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -66,9 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--title", default="", help="the document's title")
     match.add_argument("--source", help="the source name watches with `sources:` see")
     match.add_argument("--json", action="store_true", help="one JSON object per matching watch")
+    match.add_argument(
+        "--explain",
+        action="store_true",
+        help="also the candidate mentions a rule refused (case, hyphen, name, ambiguous) and why",
+    )
     replay = commands.add_parser("replay", help="run the current watches over stored documents")
     replay.add_argument("--since", required=True, help="date (2024-11-14) or age (7d)")
     replay.add_argument("--dry-run", action="store_true", help="list what would alert")
+    replay.add_argument(
+        "--explain", action="store_true", help="with --dry-run: the rule and refused mentions"
+    )
     alerts = commands.add_parser("alerts", help="stored alerts, newest first")
     alerts.add_argument("--since", help="date (2024-11-14) or age (7d)")
     alerts.add_argument("--limit", type=int, default=None)
@@ -229,15 +238,38 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
     title, body = _match_input(args)
-    matches = compile_config(config).match(title, body, args.source)
+    matches, refused = compile_config(config).examine(title, body, args.source, args.explain)
     for match in matches:
         if args.json:
-            print(json.dumps(_match_record(match, title, body), ensure_ascii=False))
+            record = _match_record(match, title, body)
+            if args.explain:
+                record |= {"outcome": "matched", "rejected": _refused(refused, match.watch)}
+            print(json.dumps(record, ensure_ascii=False))
         else:
             print(f"{match.kind} {match.watch!r}: {explain(match)}")
     if not matches and not args.json:
         print("no watch matches")
+    if args.explain:
+        _print_refused([m.watch for m in matches], refused, args.json)
     return EXIT_OK
+
+
+def _refused(refused: list[Rejection], watch: str) -> list[dict[str, object]]:
+    return [r.record() for r in refused if r.watch == watch]
+
+
+def _print_refused(matched: list[str], refused: list[Rejection], as_json: bool) -> None:
+    """Refused candidates: as lines, or one record per watch that did not match."""
+    if not as_json:
+        for rejection in refused:
+            print(explain_rejection(rejection))
+        return
+    kinds = {r.watch: r.kind for r in refused if r.watch not in matched}
+    for watch, kind in kinds.items():
+        record: dict[str, object] = {"watch": watch, "kind": kind, "matched": [], "rule": ""}
+        record["hits"] = []
+        record |= {"snippet": "", "outcome": "rejected", "rejected": _refused(refused, watch)}
+        print(json.dumps(record, ensure_ascii=False))
 
 
 def _match_input(args: argparse.Namespace) -> tuple[str, str]:
@@ -272,15 +304,40 @@ def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
 
 def cmd_replay(config: Config, args: argparse.Namespace) -> int:
     since = _since(args.since)
+    notes: dict[tuple[int, str], dict[str, object]] = {}
     with _app(config) as app:
         raised = app.pipeline.replay(since, dry_run=args.dry_run)
+        if args.dry_run and args.explain:
+            notes = _replay_notes(app, compile_config(config), since, raised)
     if args.dry_run:
         for alert in raised:
-            print(json.dumps({"event": "would_alert", **alert.record()}, ensure_ascii=False))
+            record = {"event": "would_alert", **alert.record()}
+            record |= notes.get((alert.document_id, alert.watch), {})
+            print(json.dumps(record, ensure_ascii=False))
     print(
         f"{len(raised)} alert(s) {'would be raised' if args.dry_run else 'raised'}", file=sys.stderr
     )
     return EXIT_OK
+
+
+def _replay_notes(
+    app: App, matcher: Matcher, since: datetime, raised: list[Alert]
+) -> dict[tuple[int, str], dict[str, object]]:
+    """For each would-be alert: the rule that fired and the candidates a rule refused."""
+    wanted = {alert.document_id for alert in raised}
+    notes: dict[tuple[int, str], dict[str, object]] = {}
+    with app.engine.connect() as reader:
+        for batch in iter_documents_since(reader, since):
+            for doc in batch:
+                if doc.id not in wanted:
+                    continue
+                matches, refused = matcher.examine(doc.title, doc.body, doc.source, explain=True)
+                for match in matches:
+                    notes[(doc.id, match.watch)] = {
+                        "rule": match.rule,
+                        "rejected": _refused(refused, match.watch),
+                    }
+    return notes
 
 
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:

@@ -169,7 +169,7 @@ def _load_feed_list(path: Path) -> list[FeedSource]:
 def _merge_watches(config: Config, included: list[Watch]) -> Config:
     if not included:
         return config
-    people = config.watch.people + tuple(p for w in included for p in w.people)
+    people = config.watch.people + tuple(p for w in included for p in w.own_people())
     topics = config.watch.topics + tuple(t for w in included for t in w.topics)
     watch = config.watch.model_copy(update={"people": people, "topics": topics})
     return config.model_copy(update={"watch": watch})

@@ -114,6 +114,8 @@ class Schedule(_Model):
 
 
 WatchField = Literal["title", "body"]
+CaseMode = Literal["smart", "insensitive"]
+AmbiguousPolicy = Literal["all", "none"]
 
 
 class _WatchBase(_Model):
@@ -121,11 +123,13 @@ class _WatchBase(_Model):
     min_mentions: Annotated[int, Field(ge=1)] = 1
     fields: tuple[WatchField, ...] = ("title", "body")
     sources: tuple[str, ...] | None = None
+    case: CaseMode = "smart"  # smart: a term with capitals needs them; insensitive: 0.1's rule
 
 
 class Person(_WatchBase):
     aliases: tuple[NonEmpty, ...] = ()
     exclude: tuple[NonEmpty, ...] = ()
+    ambiguous: AmbiguousPolicy | None = None  # this person's own `watch.ambiguous`
 
 
 class Topic(_WatchBase):
@@ -145,6 +149,16 @@ class Watch(_Model):
     include: tuple[Path, ...] = ()
     people: tuple[Person, ...] = ()
     topics: tuple[Topic, ...] = ()
+    ambiguous: AmbiguousPolicy | None = None  # an alias shared by people none of whom is named
+
+    def own_people(self) -> tuple[Person, ...]:
+        """The people of this list, each with the list's `ambiguous` policy unless their own."""
+        if self.ambiguous is None:
+            return self.people
+        policy = self.ambiguous
+        return tuple(
+            p if p.ambiguous else p.model_copy(update={"ambiguous": policy}) for p in self.people
+        )
 
 
 class LogAlert(_Model):

@@ -5,7 +5,7 @@ for match in matcher.match(document.title, document.body, document.source):
     print(match.watch, explain(match), snippet(document.body, match.first_hit))
 """
 
-from newswatch.match.explain import explain, snippet
+from newswatch.match.explain import Rejection, explain, explain_rejection, snippet
 from newswatch.match.matcher import Matcher, compile_watches
 
-__all__ = ["Matcher", "compile_watches", "explain", "snippet"]
+__all__ = ["Matcher", "Rejection", "compile_watches", "explain", "explain_rejection", "snippet"]

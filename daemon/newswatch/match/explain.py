@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
-from newswatch.model import Hit, Match
+from dataclasses import dataclass
+from typing import Literal
+
+from newswatch.model import Hit, Match, WatchKind
 
 OPEN, CLOSE, ELLIPSIS = "«", "»", "…"
 _SHOWN_HITS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A candidate mention of a watch that a matching rule did not count, and why.
+
+    `reason` names the rule: `case` (the text lacks the term's capitals, or has
+    them only because of where the word stands), `hyphen` (the second half of a
+    hyphenated name) or `ambiguous` (an alias several watched people share).
+    """
+
+    watch: str
+    kind: WatchKind
+    hit: Hit
+    reason: Literal["case", "hyphen", "name", "ambiguous"]
+    detail: str
+
+    def record(self) -> dict[str, object]:
+        hit = self.hit
+        return {
+            "field": hit.field,
+            "start": hit.start,
+            "end": hit.end,
+            "text": hit.text,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+def explain_rejection(rejection: Rejection) -> str:
+    """One line: rejected person 'Nathan Law': "law" body 8-11: case: ..."""
+    where = _describe(rejection.hit)
+    head = f"rejected {rejection.kind} {rejection.watch!r}: {where}"
+    return f"{head}: {rejection.reason}: {rejection.detail}"
 
 
 def snippet(text: str, hit: Hit, width: int = 240) -> str:

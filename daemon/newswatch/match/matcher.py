@@ -10,11 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from newswatch.match.people import PersonResult, match_people
-from newswatch.match.rules import PersonRule, Rules, TopicRule, compile_rules
-from newswatch.match.scan import Occurrence
+from newswatch.match.explain import Rejection
+from newswatch.match.people import PersonResult, Refusal, match_people
+from newswatch.match.rules import (
+    DEFAULT_AMBIGUOUS,
+    Ambiguous,
+    PersonRule,
+    Rules,
+    TopicRule,
+    compile_rules,
+)
+from newswatch.match.scan import Occurrence, Scan
 from newswatch.match.topics import TopicResult, match_topic
-from newswatch.model import Field, Hit, Match
+from newswatch.model import Field, Hit, Match, WatchKind
 
 if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
     from newswatch.config import Person, Topic
@@ -31,7 +39,9 @@ class Matcher:
     __slots__ = ("_rules", "_source")
 
     def __init__(
-        self, rules: Rules, source: tuple[tuple[Person, ...], tuple[Topic, ...]] = ((), ())
+        self,
+        rules: Rules,
+        source: tuple[tuple[Person, ...], tuple[Topic, ...], Ambiguous] = ((), (), "none"),
     ) -> None:
         self._rules = rules
         self._source = source
@@ -44,9 +54,15 @@ class Matcher:
 
     def match(self, title: str, body: str, source: str | None = None) -> list[Match]:
         """The watches this document matches, people first, each in config order."""
+        return self.examine(title, body, source)[0]
+
+    def examine(
+        self, title: str, body: str, source: str | None = None, explain: bool = False
+    ) -> tuple[list[Match], list[Rejection]]:
+        """The matches, and with `explain` every candidate mention a rule refused."""
         texts: dict[Field, str] = {"title": _text(title), "body": _text(body)}
         rules = self._rules
-        scan = rules.index.scan(texts.items())
+        scan = rules.index.scan(texts.items(), explain)
         candidates = _candidates(rules, scan.occurrences)
         people: list[PersonRule] = []
         topics: list[TopicRule] = []
@@ -56,18 +72,27 @@ class Matcher:
             else:
                 topics.append(rules.topics[index - len(rules.people)])
         people = [p for p in people if p.scope.applies_to(source)]
-        matches = [_person_match(result, texts) for result in match_people(rules, people, scan)]
+        results, refused = match_people(rules, people, scan)
+        matches = [_person_match(result, texts) for result in results]
         for topic in topics:
             if topic.scope.applies_to(source):
                 found = match_topic(topic, scan, rules.lookup)
                 if found is not None:
                     matches.append(_topic_match(found, texts))
-        return matches
+        if not explain:
+            return matches, []
+        return matches, _miscased(rules, scan, source) + [_refusal(rules, scan, r) for r in refused]
 
 
-def compile_watches(people: Sequence[Person], topics: Sequence[Topic]) -> Matcher:
-    """Compile once per config; raises QuerySyntaxError for a query that does not parse."""
-    return Matcher(compile_rules(people, topics), (tuple(people), tuple(topics)))
+def compile_watches(
+    people: Sequence[Person], topics: Sequence[Topic], ambiguous: Ambiguous = DEFAULT_AMBIGUOUS
+) -> Matcher:
+    """Compile once per config; raises QuerySyntaxError for a query that does not parse.
+
+    `ambiguous` is the watch list's policy for people without their own.
+    """
+    rules = compile_rules(people, topics, ambiguous)
+    return Matcher(rules, (tuple(people), tuple(topics), ambiguous))
 
 
 def _candidates(rules: Rules, found: Iterable[int]) -> list[int]:
@@ -91,9 +116,49 @@ def _hits(occurrences: list[Occurrence], texts: dict[Field, str]) -> tuple[Hit, 
     return tuple(Hit(o.field, o.start, o.end, texts[o.field][o.start : o.end]) for o in occurrences)
 
 
+def _miscased(rules: Rules, scan: Scan, source: str | None) -> list[Rejection]:
+    """Stage one's hits refused for their case, for each watch that uses the term."""
+    refused = []
+    for term, occurrences in (scan.miscased or {}).items():
+        watchers = rules.watchers[term]
+        for index in (watchers,) if isinstance(watchers, int) else watchers:
+            if index < 0:
+                continue
+            person = index < len(rules.people)
+            rule = rules.people[index] if person else rules.topics[index - len(rules.people)]
+            written = _written(rule, term)
+            for o in occurrences:
+                if o.field in rule.scope.fields and rule.scope.applies_to(source):
+                    hit = Hit(o.field, o.start, o.end, scan.texts[o.field][o.start : o.end])
+                    detail = f"{written} has capitals that this text does not"
+                    kind: WatchKind = "person" if person else "topic"
+                    refused.append(Rejection(rule.name, kind, hit, "case", detail))
+    return refused
+
+
+def _written(rule: PersonRule | TopicRule, term: int) -> str:
+    if isinstance(rule, PersonRule):
+        return rule.label(rule.terms.index(term)) if term in rule.terms else "the term"
+    for found, text in rule.any + rule.all:
+        if found == term:
+            return f'term "{text}"'
+    return "a query term"
+
+
+def _refusal(rules: Rules, scan: Scan, refusal: Refusal) -> Rejection:
+    mention = refusal.mention
+    o = mention.occurrence
+    rule = rules.people[mention.person]
+    hit = Hit(o.field, o.start, o.end, scan.texts[o.field][o.start : o.end])
+    detail = f"{rule.label(rule.terms.index(mention.term))} {refusal.detail}"
+    return Rejection(rule.name, "person", hit, refusal.reason, detail)
+
+
 def _person_match(result: PersonResult, texts: dict[Field, str]) -> Match:
     rule = ", ".join(result.labels)
-    if result.shared:
+    if result.ambiguous:
+        rule += f" (ambiguous: {result.ambiguous}; counted, as `ambiguous: all` says)"
+    elif result.shared:
         rule += " (an alias shared with another watched person)"
     if result.rule.min_mentions > 1:
         rule += f"; {len(result.occurrences)} mentions, at least {result.rule.min_mentions}"

@@ -9,7 +9,8 @@
     title:Ukraine  body:(a OR b)         only in the title, only in the body
 
 Precedence, tightest first: field scope, NEAR, NOT, AND, OR; NEAR groups left
-to right. Matching is case-insensitive and by whole words, like watch terms.
+to right. Matching is case-smart and by whole words, like watch terms: a term
+with capitals needs them in the text (or the word in capitals).
 
 Operators are upper-case words. The same words written otherwise ("and", "Or",
 "near/3") are an error rather than a silent search for the word: write the

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from newswatch.match.context import is_ordinary
+from newswatch.match.fold import search_fold
 from newswatch.match.nodes import Node, Term, walk_terms
 from newswatch.match.query import QuerySyntaxError, parse_query
 from newswatch.match.scan import TermIndex, TermSpec, compile_term
@@ -24,6 +26,8 @@ if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
 NO_TERM = -1  # a term without a letter or digit: it never occurs
 NO_WATCHER = -1  # a term used only negatively (exclude, none, NOT)
 Watchers = int | tuple[int, ...]
+Ambiguous = Literal["all", "none"]
+DEFAULT_AMBIGUOUS: Ambiguous = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,9 @@ class PersonRule:
     exclude: tuple[int, ...]
     min_mentions: int
     scope: WatchScope
+    single: tuple[int, ...] = ()  # one-word terms: the rules of a name apply (people.py)
+    ordinary: tuple[int, ...] = ()  # ...that are ordinary words: capitals may lie
+    ambiguous: Ambiguous = DEFAULT_AMBIGUOUS  # a shared alias no full name decides
 
     def label(self, position: int) -> str:
         return f'{"alias" if position else "name"} "{self.written[position]}"'
@@ -64,6 +71,7 @@ class TopicRule:
     query_text: str | None
     min_mentions: int
     scope: WatchScope
+    smart: bool = True  # case-smart terms (else `case: insensitive`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,37 +79,37 @@ class Rules:
     people: tuple[PersonRule, ...]
     topics: tuple[TopicRule, ...]
     index: TermIndex
-    query_terms: Mapping[Term, int]
+    query_terms: Mapping[tuple[Term, bool], int]  # (term, smart case) -> id
     watchers: tuple[Watchers, ...]  # term id -> index of the rule(s) it can make match
     shared: Mapping[int, tuple[int, ...]]  # term id -> people sharing it as name or alias
 
-    def lookup(self, term: Term) -> int:
-        return self.query_terms.get(term, NO_TERM)
+    def lookup(self, term: Term, smart: bool = True) -> int:
+        return self.query_terms.get((term, smart), NO_TERM)
 
 
 class _Compiler:
     """Assigns ids to distinct terms and records who uses them."""
 
     def __init__(self) -> None:
-        self.ids: tuple[dict[str, int], dict[str, int]] = ({}, {})  # plain, wildcard
+        self.ids: tuple[dict[str, int], ...] = ({}, {}, {}, {})  # by wildcard * 2 + smart case
         self.by_spec: dict[TermSpec, int] = {}
         self.specs: list[TermSpec] = []
         self.watcher: list[int] = []  # term id -> its first watcher (most have one)
         self.more_watchers: dict[int, list[int]] = {}
         self.owner: dict[int, int] = {}  # term id -> first person with it as name or alias
         self.shared: dict[int, list[int]] = {}
-        self.query_terms: dict[Term, int] = {}
+        self.query_terms: dict[tuple[Term, bool], int] = {}
         self.scopes: dict[tuple[object, ...], WatchScope] = {}
 
-    def term(self, text: str, wildcard: bool = False) -> int:
-        ids = self.ids[wildcard]
+    def term(self, text: str, wildcard: bool = False, smart: bool = True) -> int:
+        ids = self.ids[wildcard * 2 + smart]
         known = ids.get(text)
         if known is None:
-            known = ids[text] = self._new_term(text, wildcard)
+            known = ids[text] = self._new_term(text, wildcard, smart)
         return known
 
-    def _new_term(self, text: str, wildcard: bool) -> int:
-        spec = compile_term(text, wildcard)
+    def _new_term(self, text: str, wildcard: bool, smart: bool) -> int:
+        spec = compile_term(text, wildcard, smart)
         if spec is None:
             return NO_TERM
         known = self.by_spec.get(spec)
@@ -161,16 +169,19 @@ def _add_more(more: dict[int, list[int]], term_id: int, first: int, watch: int) 
         watches.append(watch)
 
 
-def compile_rules(people: Sequence[Person], topics: Sequence[Topic]) -> Rules:
+def compile_rules(
+    people: Sequence[Person], topics: Sequence[Topic], ambiguous: Ambiguous = DEFAULT_AMBIGUOUS
+) -> Rules:
     compiler = _Compiler()
-    person_rules = tuple(_person(compiler, index, p) for index, p in enumerate(people))
+    person_rules = tuple(_person(compiler, i, p, ambiguous) for i, p in enumerate(people))
     topic_rules = tuple(_topic(compiler, len(people) + i, t) for i, t in enumerate(topics))
     return compiler.rules(person_rules, topic_rules)
 
 
-def _person(compiler: _Compiler, index: int, person: Person) -> PersonRule:
+def _person(compiler: _Compiler, index: int, person: Person, ambiguous: Ambiguous) -> PersonRule:
     written = (person.name, *person.aliases)
-    terms = tuple([compiler.term(text) for text in written])
+    smart = person.case == "smart"
+    terms = tuple([compiler.term(text, smart=smart) for text in written])
     for term_id in terms:
         compiler.use(term_id, index, owner=True)
     if len(set(terms)) < len(terms):  # two spellings of one term: keep the first
@@ -178,23 +189,40 @@ def _person(compiler: _Compiler, index: int, person: Person) -> PersonRule:
         for term_id, text in zip(terms, written, strict=True):
             kept.setdefault(term_id, text)
         terms, written = tuple(kept), tuple(kept.values())
+    single: dict[int, str] = {}
+    if smart and any(" " not in text.strip() for text in written):  # most have no one-word term
+        single = {t: w for t, w in zip(terms, written, strict=True) if _one_word(w)}
+    has_full_name = len(single) < len(terms)
     return PersonRule(
         index=index,
         name=person.name,
         terms=terms,
         written=written,
-        exclude=tuple(compiler.term(text) for text in person.exclude),
+        exclude=tuple(compiler.term(text, smart=smart) for text in person.exclude),
         min_mentions=person.min_mentions,
         scope=compiler.scope(person),
+        single=tuple(single),
+        ordinary=tuple(t for t, w in single.items() if has_full_name and is_ordinary(w)),
+        ambiguous=person.ambiguous or ambiguous,
     )
 
 
+def _one_word(text: str) -> bool:
+    """A single word with a capital, not in capitals: "Law", not "NATO" nor "Nathan Law"."""
+    if " " in text.strip():
+        return False
+    words = search_fold(text).split()
+    return len(words) == 1 and not text.isupper() and any(c.isupper() for c in text)
+
+
 def _topic(compiler: _Compiler, index: int, topic: Topic) -> TopicRule:
+    smart = topic.case == "smart"
+
     def terms(texts: Iterable[str], positive: bool) -> tuple[tuple[int, str], ...]:
         found = []
         for text in texts:
             wildcard = text.endswith("*") and sum(c.isalnum() for c in text) >= 3
-            term_id = compiler.term(text[:-1] if wildcard else text, wildcard)
+            term_id = compiler.term(text[:-1] if wildcard else text, wildcard, smart)
             found.append((term_id, text))
             if positive:
                 compiler.use(term_id, index)
@@ -202,7 +230,8 @@ def _topic(compiler: _Compiler, index: int, topic: Topic) -> TopicRule:
 
     query = _parse(topic)
     for term, negated in walk_terms(query) if query is not None else ():
-        term_id = compiler.query_terms[term] = compiler.term(term.text, term.wildcard)
+        term_id = compiler.term(term.text, term.wildcard, smart)
+        compiler.query_terms[(term, smart)] = term_id
         if not negated:
             compiler.use(term_id, index)
     return TopicRule(
@@ -215,6 +244,7 @@ def _topic(compiler: _Compiler, index: int, topic: Topic) -> TopicRule:
         query_text=topic.query,
         min_mentions=topic.min_mentions,
         scope=compiler.scope(topic),
+        smart=smart,
     )
 
 

@@ -19,7 +19,7 @@ from newswatch.match.nodes import And, Near, Node, Not, Or, Scope, Term
 from newswatch.match.rules import TopicRule
 from newswatch.match.scan import Occurrence, Scan, distinct
 
-Lookup = Callable[[Term], int]
+Lookup = Callable[[Term, bool], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,9 @@ def match_topic(rule: TopicRule, scan: Scan, lookup: Lookup) -> TopicResult | No
         return None
     hits += [o for _, occurrences in fired for o in occurrences]
     if rule.query is not None:
-        held = _Evaluator(scan, lookup).holds(rule.query, rule.scope.fields)
+        held = _Evaluator(scan, lambda term: lookup(term, rule.smart)).holds(
+            rule.query, rule.scope.fields
+        )
         if held is None:
             return None
         hits += held
@@ -73,7 +75,7 @@ def _describe(rule: TopicRule, fired_any: list[str]) -> str:
 class _Evaluator:
     """Evaluates a query tree; None means false, a list (maybe empty) means true."""
 
-    def __init__(self, scan: Scan, lookup: Lookup) -> None:
+    def __init__(self, scan: Scan, lookup: Callable[[Term], int]) -> None:
         self.scan = scan
         self.lookup = lookup
 
