@@ -17,19 +17,22 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 from structlog.testing import capture_logs
 
 from conftest import SEED_FILE
 from helpers import write_config
-from newswatch import __version__, httpapi, metrics
+from newswatch import __version__, httpapi
 from newswatch.app import App, open_app
 from newswatch.config import load_config
 from newswatch.config.schema import HttpServer
+from newswatch.ops import metrics
+from newswatch.service import configure_metrics
 from test_daemon import Daemon
-
-SAMPLE = re.compile(r"^([a-z_]+)(\{.*\})? (\S+)$", re.DOTALL)
-LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
 
 
 @pytest.fixture(autouse=True)
@@ -69,23 +72,15 @@ def serving(app: App, listen: str = "127.0.0.1:0") -> Iterator[httpapi.StatusSer
         server.stop()
 
 
-def unescape(value: str) -> str:
-    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), value)
-
-
 def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Prometheus text -> {(name, labels): value}; fails on any line it cannot read."""
-    found = {}
+    """Prometheus text -> {(name, labels): value}, read by prometheus_client's own parser
+    (it raises on any line it cannot read)."""
     assert exposition.endswith("\n")
-    for line in exposition[:-1].split("\n"):  # the format's only line break
-        if line.startswith("# HELP ") or line.startswith("# TYPE "):
-            continue
-        match = SAMPLE.match(line)
-        assert match, f"not a Prometheus sample line: {line!r}"
-        name, labels, value = match.groups()
-        pairs = frozenset((k, unescape(v)) for k, v in LABEL.findall(labels or ""))
-        found[(name, pairs)] = float(value)
-    return found
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+    }
 
 
 def sample(found: dict, name: str, **labels: str) -> float:
@@ -130,13 +125,15 @@ def test_metrics_count_refreshes_documents_duplicates_alerts_and_deliveries(
     assert sample(found, "newswatch_documents_new_total", source="seeds") == 1
     assert sample(found, "newswatch_duplicates_total", source="seeds") == 1
     assert sample(found, "newswatch_alerts_total", source="seeds") == 9
-    assert sample(found, "newswatch_refresh_duration_seconds_count", source="seeds") == 2
-    assert 0 < sample(found, "newswatch_refresh_duration_seconds_sum", source="seeds") < 10
+    assert sample(found, "newswatch_refresh_duration_seconds_count", kind="seeds") == 2
+    assert 0 < sample(found, "newswatch_refresh_duration_seconds_sum", kind="seeds") < 10
+    assert sample(found, "newswatch_refresh_duration_seconds_bucket", kind="seeds", le="+Inf") == 2
     assert sample(found, "newswatch_alert_deliveries_total", sink="log", result="ok") == 9
     assert sample(found, "newswatch_up") == 1
     assert sample(found, "newswatch_build_info", version=__version__) == 1
-    assert abs(sample(found, "newswatch_process_start_time_seconds") - time.time()) < 600
-    assert "# TYPE newswatch_refresh_duration_seconds summary" in response.text
+    assert abs(sample(found, "process_start_time_seconds") - time.time()) < 600
+    assert sample(found, "process_resident_memory_bytes") > 0
+    assert "# TYPE newswatch_refresh_duration_seconds histogram" in response.text
     assert "# TYPE newswatch_refreshes_total counter" in response.text
 
 
@@ -157,8 +154,8 @@ alerts:
         health = httpx.get(f"{server.url}/healthz").json()
         found = samples(httpx.get(f"{server.url}/metrics").text)
     assert health["pending_alerts"] == 9
-    sink = "email:desk@example.org"
-    assert sample(found, "newswatch_alert_deliveries_total", sink=sink, result="failed") == 9
+    assert sample(found, "newswatch_alert_deliveries_total", sink="email", result="failed") == 9
+    assert not any("desk@example.org" in str(labels) for _, labels in found)
     assert sample(found, "newswatch_alert_deliveries_total", sink="log", result="ok") == 9
 
 
@@ -209,7 +206,8 @@ def test_other_paths_are_404_and_only_get_and_head_are_answered(
     assert with_query.status_code == 200
     assert post.status_code == 405 and post.headers["allow"] == "GET, HEAD"
     assert head.status_code == 200 and head.content == b""
-    assert head.headers["content-length"] == get.headers["content-length"]
+    assert int(head.headers["content-length"]) > 0  # process metrics move between two scrapes
+    assert int(get.headers["content-length"]) == len(get.content)
 
 
 def test_label_values_are_escaped() -> None:
@@ -219,17 +217,84 @@ def test_label_values_are_escaped() -> None:
         name, "ok", new=1, duplicates=0, alerts=0, duration_s=0.5, error=None, registry=registry
     )
     text = registry.render()
-    label = r'source="Le \"Monde\"\\ C:\\feeds\nsecond line"'
-    expected = f'newswatch_refreshes_total{{{label},status="ok"}} 1'
-    assert expected in text.splitlines()
+    assert r'source="Le \"Monde\"\\ C:\\feeds\nsecond line"' in text
+    assert sample(samples(text), "newswatch_refreshes_total", source=name, status="ok") == 1
+
+
+def test_configured_sources_and_sinks_have_every_series_at_zero_and_forget_removed_ones() -> None:
+    registry = metrics.Registry()
+    registry.configure({"World": "feed", "seeds": "seeds"}, {"email:a@x.org": "desk", "log": "log"})
+    found = samples(registry.render())
+    assert sample(found, "newswatch_refreshes_total", source="World", status="error") == 0
+    assert sample(found, "newswatch_refreshes_total", source="seeds", status="ok") == 0
+    assert sample(found, "newswatch_alert_deliveries_total", sink="desk", result="failed") == 0
+    assert sample(found, "newswatch_alert_deliveries_total", sink="desk", result="dead") == 0
+    metrics.record_delivery("email:a@x.org", "ok", 2, 0.01, registry=registry)
+    assert (
+        sample(
+            samples(registry.render()), "newswatch_alert_deliveries_total", sink="desk", result="ok"
+        )
+        == 2
+    )
+    metrics.record_refresh(
+        "World", "ok", new=1, duplicates=0, alerts=0, duration_s=1, error=None, registry=registry
+    )
+    assert "World" in registry.sources()
+    registry.configure({"seeds": "seeds"}, {"log": "log"})
+    assert "World" not in registry.sources()  # /healthz forgets it too
+    labels = {dict(labels).get("source") for _, labels in samples(registry.render())}
+    sinks = {dict(labels).get("sink") for _, labels in samples(registry.render())}
+    assert "World" not in labels and "desk" not in sinks and "seeds" in labels
+
+
+def test_openmetrics_when_the_scraper_asks_for_it(tmp_path: Path, seeds: Path) -> None:
+    with ingested(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds) as app, serving(app) as server:
+        response = httpx.get(
+            f"{server.url}/metrics",
+            headers={"Accept": "application/openmetrics-text; version=1.0.0"},
+        )
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    assert response.text.endswith("# EOF\n")
+    families = {f.name for f in openmetrics_families(response.text)}
+    assert {"newswatch_refreshes", "newswatch_outbox_pending", "newswatch_feeds"} <= families
+
+
+def test_the_outbox_backlog_and_feeds_by_status_come_from_the_database(
+    tmp_path: Path, seeds: Path
+) -> None:
+    closed = free_port()
+    email = f"""
+alerts:
+  - type: email
+    name: desk
+    to: [desk@example.org]
+    from: newswatch@example.org
+    smtp: {{host: 127.0.0.1, port: {closed}, timeout: 1s}}
+sources:
+  seeds:
+    - path: {seeds}
+  feeds:
+    - url: http://127.0.0.1:{closed}/never-polled.xml
+"""
+    database = f"sqlite:///{tmp_path}/nw.db"
+    with ingested(tmp_path, database, seeds, email) as app:
+        configure_metrics(app.config, app.pipeline.sinks)
+        with serving(app) as server:
+            found = samples(httpx.get(f"{server.url}/metrics").text)
+    assert sample(found, "newswatch_outbox_pending", sink="desk") == 9
+    assert 0 <= sample(found, "newswatch_outbox_oldest_pending_age_seconds", sink="desk") < 600
+    assert sample(found, "newswatch_feeds", status="new") == 1
+    assert sample(found, "newswatch_feeds", status="failing") == 0
 
 
 @given(st.text(max_size=40))
 def test_any_source_name_reads_back_from_the_exposition(name: str) -> None:
     registry = metrics.Registry()
-    metrics.record_delivery(name, "ok", 3, registry=registry)
+    metrics.record_refresh(
+        name, "ok", new=3, duplicates=0, alerts=0, duration_s=0.1, error=None, registry=registry
+    )
     found = samples(registry.render())
-    assert sample(found, "newswatch_alert_deliveries_total", sink=name, result="ok") == 3
+    assert sample(found, "newswatch_documents_new_total", source=name) == 3
 
 
 @pytest.mark.parametrize(

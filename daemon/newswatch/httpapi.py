@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,9 +30,17 @@ from newswatch.alerts.status import FAILING_AFTER, SinkStatus, failing_sinks
 from newswatch.config.schema import HttpServer
 from newswatch.listen import StatusServerError, parse_listen
 from newswatch.log import get_logger
-from newswatch.metrics import CONTENT_TYPE, REGISTRY, Registry
+from newswatch.ops.metrics import (
+    REGISTRY,
+    Backlog,
+    DatabaseCollector,
+    Registry,
+    feed_statuses,
+)
+from newswatch.ops.status import FEED_WORDS
 from newswatch.pipeline.core import database_error
 from newswatch.store import deliveries
+from newswatch.store import feeds as feed_store
 
 REQUEST_TIMEOUT_S = 10.0
 TEXT = "text/plain; charset=utf-8"
@@ -171,6 +180,21 @@ class StatusEndpoint:
             self.running = None
 
 
+def read_backlog(engine: Engine, registry: Registry) -> Backlog:
+    """The outbox backlog per sink and the configured feeds by status, for /metrics."""
+    labels, now = registry.labels, datetime.now(UTC)
+    with engine.connect() as connection:
+        pending = deliveries.backlog(connection)
+        feeds = feed_store.count_by_status(connection, labels.feed_urls)
+    by_sink = {
+        labels.sink(key): (count, (now - oldest).total_seconds() if oldest else None)
+        for key, (count, oldest) in pending.items()
+    }
+    for label in labels.sinks.values():
+        by_sink.setdefault(label, (0, None))
+    return Backlog(pending=by_sink, feeds=feed_statuses(feeds, list(FEED_WORDS)))
+
+
 def health(
     engine: Engine,
     registry: Registry,
@@ -277,7 +301,13 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return status, JSON, json.dumps(report, ensure_ascii=False).encode() + b"\n"
             if path == "/metrics":
-                return HTTPStatus.OK, CONTENT_TYPE, self.server.registry.render().encode()
+                server = self.server
+                from_database = DatabaseCollector(
+                    partial(read_backlog, server.engine, server.registry)
+                )
+                accept = self.headers.get("Accept")
+                content_type, body = server.registry.exposition(accept, from_database)
+                return HTTPStatus.OK, content_type, body
             return HTTPStatus.NOT_FOUND, TEXT, b"not found; try /healthz or /metrics\n"
         except Exception as exc:  # a broken page must not take the server down
             log.error("http_request_failed", path=path, error=repr(exc))

@@ -6,19 +6,23 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from newswatch.alerts.sink import Sink
 from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.config import Config, ConfigError
 from newswatch.httpapi import StatusEndpoint
 from newswatch.listen import is_loopback
 from newswatch.log import get_logger
+from newswatch.ops import metrics
 from newswatch.ops.status import status_line
 from newswatch.ops.systemd import notify, under_systemd, watchdog_interval
+from newswatch.pipeline.feeds import feed_label
+from newswatch.pipeline.seeds import seed_label
 from newswatch.scheduler import (
     new_scheduler,
     schedule_housekeeping,
@@ -26,7 +30,7 @@ from newswatch.scheduler import (
     schedule_sources,
     schedule_supervision,
 )
-from newswatch.sinks import build_sinks
+from newswatch.sinks import build_sinks, sink_labels
 from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
 
@@ -50,6 +54,7 @@ class Service:
         self.status_note: str | None = None
 
     def start(self) -> None:
+        configure_metrics(self.config, self.app.pipeline.sinks)
         schedule_sources(self.scheduler, self.config, self.app.pipeline)
         schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_housekeeping(self.scheduler, self.app.pipeline)
@@ -92,6 +97,7 @@ class Service:
             log.warning("config_reload_database_ignored", hint="restart to change `database:`")
             new = new.model_copy(update={"database": self.config.database})
         self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new))
+        configure_metrics(new, self.app.pipeline.sinks)
         schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_sources(self.scheduler, new, self.app.pipeline)
         self.http.apply(new.http)  # restarted only when `listen` changed
@@ -143,6 +149,14 @@ class Service:
         self.app.close()
         log.info("daemon_stopped")
         return clean
+
+
+def configure_metrics(config: Config, sinks: Sequence[Sink]) -> None:
+    """Declare every configured source's and sink's series; forget removed ones."""
+    sources = {seed_label(seed): "seeds" for seed in config.sources.seeds}
+    sources |= {feed_label(feed): "feed" for feed in config.sources.feeds}
+    feed_urls = [feed.url for feed in config.sources.feeds]
+    metrics.REGISTRY.configure(sources, sink_labels(config, sinks), feed_urls)
 
 
 def _warn_if_exposed(config: Config) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from newswatch.alerts.digest import DigestSchedule, digest_messages
 from newswatch.alerts.email import EmailSink, Envelope, sink_key
 from newswatch.alerts.log import LogSink
@@ -39,3 +41,16 @@ def _unique_key(entry: EmailAlert, taken: set[str]) -> str:
     while (key := sink_key(entry.to, ordinal)) in taken:
         ordinal += 1
     return key
+
+
+def sink_labels(config: Config, sinks: Sequence[Sink]) -> dict[str, str]:
+    """Sink key -> the name /metrics shows: `name:` if set, else the type, numbered
+    from the second of a kind (`email-2`); never an address."""
+    labels: dict[str, str] = {}
+    for entry, sink in zip(config.alerts, sinks, strict=False):
+        label = entry.name or entry.type
+        ordinal = 1
+        while (numbered := label if ordinal == 1 else f"{label}-{ordinal}") in labels.values():
+            ordinal += 1
+        labels[sink.key] = numbered
+    return labels

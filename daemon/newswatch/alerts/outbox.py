@@ -20,11 +20,11 @@ from functools import partial
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from newswatch import metrics
 from newswatch.alerts.sink import Outcome, Sink, SinkError, is_ready
 from newswatch.log import get_logger
 from newswatch.match import snippet
 from newswatch.model import Alert, Document, Match
+from newswatch.ops import metrics
 from newswatch.store import deliveries as store
 
 RETRY_AFTER = timedelta(minutes=1)  # doubled after each failure in a row ...
@@ -172,8 +172,10 @@ class _Drain:
         progress = sent = False
         outcomes = self.sink.deliver(batch)
         try:
+            began = time.perf_counter()
             for outcome in outcomes:
-                self._keep(outcome)
+                took, began = time.perf_counter() - began, time.perf_counter()
+                self._keep(outcome, took)
                 reported.update(outcome.alert_ids)
                 progress = progress or outcome.result != "later"
                 sent = sent or outcome.result == "sent"
@@ -190,7 +192,7 @@ class _Drain:
             _patiently(self.engine, self._succeeded, self.sink.key)
         return progress
 
-    def _keep(self, outcome: Outcome) -> None:
+    def _keep(self, outcome: Outcome, took_s: float | None = None) -> None:
         if not _patiently(self.engine, partial(self._record, outcome=outcome), self.sink.key):
             self.ledger.keep(self.sink.key, outcome)
             self.report.failures[self.sink.key] = "the database cannot record deliveries"
@@ -198,15 +200,16 @@ class _Drain:
         ids, key = list(outcome.alert_ids), self.sink.key
         if outcome.result == "sent":
             self.report.sent += len(ids)
-            metrics.record_delivery(key, "ok", len(ids))
+            metrics.record_delivery(key, "ok", len(ids), took_s)
             return
         if outcome.result == "dead":
             self.report.dead += len(ids)
             log.error("alert_dead_lettered", sink=key, alert_ids=ids, error=outcome.error)
-        else:
-            self.report.later += len(ids)
-            self.deferred.update(ids)
-            log.warning("alert_delivery_deferred", sink=key, alert_ids=ids, error=outcome.error)
+            metrics.record_delivery(key, "dead", len(ids))
+            return
+        self.report.later += len(ids)
+        self.deferred.update(ids)
+        log.warning("alert_delivery_deferred", sink=key, alert_ids=ids, error=outcome.error)
         metrics.record_delivery(key, "failed", len(ids))
 
     def _record(self, connection: Connection, outcome: Outcome) -> None:

@@ -163,6 +163,7 @@ class Watch(_Model):
 
 class LogAlert(_Model):
     type: Literal["log"]
+    name: str | None = None  # how /metrics and the logs call it (default: log, log-2, ...)
 
 
 class Smtp(_Model):
@@ -194,6 +195,7 @@ class Smtp(_Model):
 
 class EmailAlert(_Model):
     type: Literal["email"]
+    name: str | None = None  # how /metrics and the logs call it (default: email, email-2, ...)
     to: tuple[NonEmpty, ...] = Field(min_length=1)
     sender: NonEmpty = Field(alias="from")
     smtp: Smtp = Smtp()

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from newswatch import metrics
 from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
 from newswatch.alerts.sink import Sink
 from newswatch.config import Fetch
@@ -24,6 +23,7 @@ from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match import Matcher
 from newswatch.model import Alert, Document, Match
+from newswatch.ops import metrics
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
 from newswatch.store.db import describe_operational_error
@@ -40,10 +40,16 @@ def utc_now() -> datetime:
 
 @dataclass
 class RefreshReport:
-    """The outcome of one source refresh, logged as one canonical line."""
+    """The outcome of one source refresh, logged as one canonical line.
+
+    `label` names the source in /metrics and /healthz: stable and configured
+    (a feed's name or URL, a seed folder's name), unlike a feed's title.
+    """
 
     source: str
     status: str = "ok"
+    label: str = ""
+    kind: str = "feed"
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -77,13 +83,14 @@ class RefreshReport:
         duration_s = time.perf_counter() - self.started
         duration_ms = round(duration_s * 1000, 1)
         metrics.record_refresh(
-            self.source,
+            self.label or self.source,
             self.status,
             new=self.new,
             duplicates=self.duplicates,
             alerts=self.alerts,
             duration_s=duration_s,
             error=self.error,
+            kind=self.kind,
         )
         fields = {
             "source": self.source,

@@ -105,6 +105,7 @@ class FeedRefresh:
         record = due.record
         name = due.source.name or (parsed and parsed.title) or record.title or due.source.url
         report = RefreshReport(source=name, status=_feed_status(result, parsed))
+        report.label = feed_label(due.source)
         report.details = {
             "url": record.state.fetch_url,
             "http_status": result.status,
@@ -147,6 +148,11 @@ class FeedRefresh:
             report.error = report.error or state.last_error
         report.log()
         return report
+
+
+def feed_label(feed: FeedSource) -> str:
+    """What /metrics and /healthz call a feed: its configured name, else its URL."""
+    return feed.name or feed.url
 
 
 def feed_origin(feed: FeedSource) -> str:

@@ -54,7 +54,7 @@ def refresh_seed_folder(
     a line each time would bury the ones that say something.
     """
     state = state or SeedFolderState(SeedFolder(source.path))
-    report = RefreshReport(source=source.source_name)
+    report = RefreshReport(source=source.source_name, kind="seeds", label=seed_label(source))
     try:
         _refresh(pipeline, source.source_name, seed_origin(source), state, report)
     except seeds.SeedFolderError as exc:
@@ -103,6 +103,12 @@ def _refresh(
         for key in gone:
             state.known.pop(key, None)
             state.failing.pop(key, None)
+
+
+def seed_label(source: SeedSource) -> str:
+    """What /metrics and /healthz call a seed folder: its name, else the folder's own
+    name (never its path)."""
+    return source.name or os.path.basename(os.path.normpath(source.path)) or "seeds"
 
 
 def seed_origin(source: SeedSource) -> str:

@@ -292,3 +292,15 @@ def dead_letters(connection: Connection, sink: str | None = None) -> list[tuple[
     if sink is not None:
         query = query.where(deliveries.c.sink == sink)
     return [(alert_from_row(row), row.sink, row.error or "") for row in connection.execute(query)]
+
+
+def backlog(connection: Connection) -> dict[str, tuple[int, datetime | None]]:
+    """Per sink: alerts not yet received nor refused for good, and the oldest one's time."""
+    oldest = type_coerce(func.min(alerts.c.created_at), UtcDateTime())
+    query = (
+        select(deliveries.c.sink, func.count(), oldest)
+        .join(alerts, alerts.c.id == deliveries.c.alert_id)
+        .where(_undelivered)
+        .group_by(deliveries.c.sink)
+    )
+    return {sink: (int(count), first) for sink, count, first in connection.execute(query)}
