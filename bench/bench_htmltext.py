@@ -47,7 +47,7 @@ CLASSES = {
 }
 # A dotted identifier, domain, abbreviation or number: a run of word pieces joined
 # by dots with more than one dot, or a piece that is not a plain word.
-_DOTTED = re.compile(r"^[\w@#+-]+(?:\.[\w@#+-]+)+\.?$")
+_DOTTED = re.compile(r"^[\w@#+-]+(?:\.[\w@#+<>(){}-]+)+\.?[);,]*$")
 
 
 def old_module(path: str, name: str) -> types.ModuleType:
@@ -102,14 +102,17 @@ def insertions(split: Callable[[str], str], text: str) -> list[str]:
     return found
 
 
-def is_dotted(run: str) -> bool:
-    """Whether a run is an identifier, domain, abbreviation or number, not two sentences."""
+def kind_of(run: str) -> str:
+    """ "identifier" for a run no sentence has (more than one dot, digits, `_`, brackets,
+    a capital inside a word: `System.Xml`, `sun.misc.Unsafe`, `3.5`, `fmt.Println(`);
+    "pair" for two plain words joined by a full stop (`said.What`, `bytes.Buffer`: only
+    a reader can tell); "other" for a stop that is not a lone full stop (`wait...Then`)."""
     run = run.strip("“”\"'‘’«»()[],;:")
     if not _DOTTED.match(run):
-        return False
+        return "other"
     pieces = run.rstrip(".").split(".")
-    plain = len(pieces) == 2 and pieces[0].isalpha() and pieces[0].islower()
-    return not (plain and pieces[1].isalpha() and pieces[1][:1].isupper())
+    plain = len(pieces) == 2 and all(p.isalpha() for p in pieces) and pieces[0].islower()
+    return "pair" if plain and pieces[1][1:] in (pieces[1][1:].lower(), "") else "identifier"
 
 
 def main() -> None:
@@ -163,13 +166,15 @@ def report_splitter(corpus: list[tuple[str, str, str]], old_norm: types.ModuleTy
     for kind, items in texts.items():
         for name, split in (("old", old_norm._split_glued), ("new", normalize._split_glued)):
             runs = [r for text in items for r in insertions(split, " ".join(text.split()))]
-            dotted = [r for r in runs if is_dotted(r)]
+            kinds = Counter(kind_of(r) for r in runs)
             print(
-                f"splitter {name}, {kind}: {len(runs):,} insertions, {len(dotted):,} inside "
-                f"dotted identifiers/numbers; e.g. {sorted(set(dotted))[:8]}"
+                f"splitter {name}, {kind}: {len(runs):,} insertions; {kinds['identifier']:,} "
+                f"inside identifiers/numbers, {kinds['pair']:,} in word.Word pairs, "
+                f"{kinds['other']:,} other (after ... ! ? quotes, or code with quotes)"
             )
-            if name == "new":
-                print(f"  new splits kept: {sorted(set(runs) - set(dotted))[:20]}")
+            examples = sorted({r for r in runs if kind_of(r) == "identifier"})[:6]
+            pairs = sorted({r for r in runs if kind_of(r) == "pair"})
+            print(f"  identifiers e.g. {examples}\n  pairs: {pairs[:40]}")
 
 
 if __name__ == "__main__":
