@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import feedparser
+from selectolax.lexbor import LexborHTMLParser
 
 from newswatch import htmltext, normalize
 
@@ -79,14 +81,21 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-def per_fragment(convert: Callable[[str], str], markup: list[str], repeat: int) -> float:
-    best = float("inf")
+def per_fragment(convert: Callable[[str], str], markup: list[str], repeat: int) -> list[float]:
+    """Seconds for each fragment, the best of `repeat` passes over the corpus."""
+    best = [float("inf")] * len(markup)
     for _ in range(repeat):
-        started = time.perf_counter()
-        for fragment in markup:
+        for i, fragment in enumerate(markup):
+            started = time.perf_counter()
             convert(fragment)
-        best = min(best, time.perf_counter() - started)
-    return best / len(markup)
+            best[i] = min(best[i], time.perf_counter() - started)
+    return best
+
+
+def parse_only(fragment: str) -> str:
+    """The floor: lexbor's parse and its own text(), no marks, no repairs."""
+    body = LexborHTMLParser(fragment).body
+    return "" if body is None else body.text(deep=True, separator="")
 
 
 def insertions(split: Callable[[str], str], text: str) -> list[str]:
@@ -152,9 +161,21 @@ def main() -> None:
         )
     markup = [m for _, _, m in corpus]
     size = sum(map(len, markup)) / len(markup)
-    for name, convert in (("regex", old_text.html_to_text), ("lexbor", htmltext.html_to_text)):
+    print(f"\nper fragment (mean {size / 1000:.1f} KB), best of {args.repeat}:")
+    converters = (
+        ("regex (old)", old_text.html_to_text),
+        ("lexbor (new)", htmltext.html_to_text),
+        ("lexbor parse + text() only", parse_only),
+    )
+    for name, convert in converters:
         seconds = per_fragment(convert, markup, args.repeat)
-        print(f"{name}: {seconds * 1e6:.0f} µs per fragment (mean {size / 1000:.1f} KB)")
+        mean, median = statistics.fmean(seconds), statistics.median(seconds)
+        typical = [s for s, m in zip(seconds, markup, strict=True) if 5000 <= len(m) <= 8000]
+        print(
+            f"  {name}: mean {mean * 1e6:.0f} µs, median {median * 1e6:.0f} µs, "
+            f"5-8 KB fragments {statistics.fmean(typical) * 1e6:.0f} µs, "
+            f"{sum(map(len, markup)) / sum(seconds) / 1e6:.1f} MB/s"
+        )
     report_splitter(corpus, old_norm)
 
 
