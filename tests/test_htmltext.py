@@ -101,3 +101,10 @@ def test_any_markup_gives_tidy_text_without_marks(text: str) -> None:
     result = html_to_text(f"<b>{text}</b>")
     assert "\x01" not in result and "\x02" not in result
     assert result == result.strip()
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=()), max_size=200))
+def test_any_input_gives_text_never_an_error(text: str) -> None:
+    """Lone surrogates (JSON Feed can carry them) and NULs included."""
+    for markup in (text, f"<p>{text}</p><script/>{text}", f'<a href="{text}>{text}'):
+        assert isinstance(html_to_text(markup), str)
