@@ -43,6 +43,20 @@ _GLUED = re.compile(
     r"|“(?<=[\w,;:]“)(?=\w)"
 )
 _SPACE = re.compile("[ \n]")
+_LEADING = "“‘«\"'(["
+_TRAILING = '.…!?”"’»'
+_POSSESSIVE = re.compile("[’'`]s$")
+# Words that open sentences and are (almost) never a member of an identifier, so
+# "said.What" splits and "bytes.Buffer", "context.Context", "ie.CSS" do not.
+_OPENER_WORDS = """a an the this that these those there then thus so such some many most much
+    it its i we he she they you my our his her their your one two no not all any
+    each every both either neither other another what when where which who whom
+    whose why how while whether if in on at as by for from of to with without into
+    after before since until during about against among between under over but and
+    or nor yet also still even however meanwhile moreover instead indeed now here
+    today yesterday tomorrow last next first second finally please according
+    despite although though because unlike like only just yes mr mrs ms dr"""
+_OPENERS = frozenset(_OPENER_WORDS.split())
 _LONGEST_WORD = 200  # longer runs without a space are not prose: left alone
 
 
@@ -80,8 +94,9 @@ def _paragraph_chunks(text: str) -> list[str]:
 
 
 def _split_glued(text: str) -> str:
-    """Put the missing space after glued sentence ends; URLs, addresses and long words
-    are left alone. Linear: each candidate is looked at once, long words skipped whole."""
+    """Put the missing space after glued sentence ends; identifiers, URLs, addresses
+    and long words are left alone. Linear: each candidate is looked at once, long
+    words skipped whole."""
     pieces: list[str] = []
     done = resume = 0
     for candidate in _CANDIDATE.finditer(text):
@@ -95,7 +110,12 @@ def _split_glued(text: str) -> str:
             resume = end
             continue
         glued = match.group()
-        fixed = " “" if glued == "“" else glued + " " if _is_sentence_break(match) else glued
+        if glued == "“":
+            fixed = " “"
+        elif _is_sentence_break(match, start, end):
+            fixed = glued + " "
+        else:
+            fixed = glued
         if fixed != glued:
             pieces += (text[done:at], fixed)
             done = resume
@@ -118,28 +138,35 @@ def _is_address(word: str) -> bool:
     return "://" in word or "@" in word or word[:4].lower() == "www."
 
 
-def _is_sentence_break(match: re.Match[str]) -> bool:
-    """Whether "x.Y" is two glued sentences rather than U.S., e.g., J.R.R., Node.js."""
-    text, after = match.string, match.end()
-    following = text[after]
-    if following in _OPENING_QUOTES:
-        return match.group("stop") != "." or len(_word_before(text, match.start())) >= 2
-    if not following.isupper():
+def _is_sentence_break(match: re.Match[str], start: int, end: int) -> bool:
+    """Whether "x.Y" in the run text[start:end] is two glued sentences: one word of
+    letters, the stop, then one Capitalised or all-capital word ("said.What",
+    "future.NATO", "gains.”There"), nothing else in the run. Never an identifier,
+    domain, abbreviation or number: "System.Xml", "sun.misc.Unsafe", "Node.js",
+    "example.com", "U.S.", "3.5". After a plain full stop, where code looks the same
+    ("bytes.Buffer", "Log.Logger"), the word before must be in lower case and the
+    word after a possessive ("added.Trump’s"), not in ASCII ("сказал.Что": code is),
+    or one that opens sentences."""
+    text, stop = match.string, match.group("stop")
+    left = text[start : match.start()].lstrip(_LEADING)
+    right = text[match.end() : end].lstrip(_OPENING_QUOTES).rstrip(_TRAILING)
+    owner = _POSSESSIVE.sub("", right)
+    if len(left) < 2 or not left.isalpha() or not _is_word(owner):
         return False
-    if match.group() != ".":
+    if stop != "." or len(match.group()) > 1 or text[match.end()] in _OPENING_QUOTES:
         return True
-    word = _word_before(text, match.start())
-    if len(word) < 2:
-        return False
-    next_char = text[after + 1] if after + 1 < len(text) else " "
-    return not next_char.isupper() or word.islower()
+    prose = owner != right or not owner.isascii() or owner.lower() in _OPENERS
+    return prose and left.islower() and _ends_in_prose(text, end)
 
 
-def _word_before(text: str, end: int) -> str:
-    start = end
-    while start > 0 and text[start - 1].isalnum():
-        start -= 1
-    return text[start:end]
+def _is_word(word: str) -> bool:
+    """A Capitalised word ("What"), or one in capitals ("NATO", "I"); not "HasRows"."""
+    return word.isalpha() and word[0].isupper() and (word[1:].islower() or word.isupper())
+
+
+def _ends_in_prose(text: str, end: int) -> bool:
+    """Whether the run ends the text or a line, or is followed by a word."""
+    return end >= len(text) - 1 or text[end] == "\n" or text[end + 1].isalnum()
 
 
 def _one_line(text: str) -> str:
