@@ -103,3 +103,11 @@ def test_a_locked_sqlite_file_is_one_clear_line_and_nothing_is_lost(tmp_path: Pa
     assert "database is locked" in result.stderr and "another process" in result.stderr
     again = run_cli("--config", str(config), "ingest")
     assert again.returncode == 0 and '"watch": "Joe Biden"' in again.stdout
+
+
+def test_check_warns_of_a_seed_folder_not_yet_created_and_exits_0(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path / "later")
+    result = run_cli("--config", str(config), "check")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: seed folder {tmp_path / 'later'} does not exist yet" in result.stderr
+    assert f"config {config}: OK" in result.stdout
