@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from helpers import seed_text, write_config
+from helpers import WATCHES, seed_text, write_config
 
 
 class Daemon:
@@ -187,3 +187,28 @@ def test_a_hanging_smtp_server_holds_up_neither_importing_nor_the_log_nor_stoppi
         code, took = daemon.stop()
         silent.close()
     assert code == 0 and took < 10
+
+
+def test_every_stderr_line_is_json_including_apschedulers_own(tmp_path: Path) -> None:
+    """APScheduler logs through the standard library; its warnings were plain text in the
+    JSON stream, once spliced onto a JSON line. A scan that outlasts its 10 ms interval
+    makes APScheduler warn that it skipped a run, while our own events are written too."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for n in range(300):
+        (folder / f"{n}.txt").write_text(seed_text(f"T{n}", "Biden spoke.", f"https://x.org/{n}"))
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path}/nw.db\n"
+        f"sources:\n  seeds:\n    - {{path: {folder}, name: seeds, interval: 10ms}}\n" + WATCHES
+    )
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(daemon.err, '"logger": "apscheduler', timeout=60)
+    finally:
+        code, _ = daemon.stop()
+    assert code == 0
+    records = [json.loads(line) for line in daemon.err]  # each line parses on its own
+    skipped = [r for r in records if r.get("logger", "").startswith("apscheduler")]
+    assert skipped[0]["level"] == "warning" and "skipped" in skipped[0]["event"]
+    assert any(r["event"] == "daemon_started" for r in records)
