@@ -247,6 +247,7 @@ def _headers(reply: Reply) -> dict[str, str]:
 class _QuietServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # the default 5 drops SYNs when many clients connect at once
 
     def server_bind(self) -> None:
         """As http.server's, without the reverse DNS lookup of every address bound."""

@@ -158,3 +158,11 @@ def test_match_json_explain_adds_refused_candidates(tmp_path: Path, capsys) -> N
     assert main(["--config", str(config), "match", "--json", text]) == 0
     plain = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all("rejected" not in record for record in plain)
+
+
+def test_check_warns_of_a_seed_folder_not_yet_created_and_exits_0(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path / "later")
+    result = run_cli("--config", str(config), "check")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: seed folder {tmp_path / 'later'} does not exist yet" in result.stderr
+    assert f"config {config}: OK" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,14 @@ from pydantic import ValidationError
 
 from helpers import REPO
 from newswatch.app import compile_config
-from newswatch.config import ConfigError, find_config_path, load_config, parse_duration
+from newswatch.config import (
+    ConfigError,
+    EmailAlert,
+    check_config,
+    find_config_path,
+    load_config,
+    parse_duration,
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "newswatch.yaml") -> Path:
@@ -273,3 +281,117 @@ def test_case_and_ambiguous_refuse_unknown_values(tmp_path: Path) -> None:
         load_config(main)
     text = "\n".join(caught.value.problems)
     assert "ambiguous" in text and "case" in text
+
+
+def test_every_kind_of_error_comes_out_in_one_run_in_file_order(tmp_path: Path) -> None:
+    """Schema errors used to hide query, wildcard and folder errors until they were mended."""
+    found = problems(
+        tmp_path,
+        """\
+        sources:
+          seeds:
+            - path: /no/such/parent/seeds
+        schedule:
+          intervall: 5m
+        watch:
+          topics:
+            - name: Short
+              any: [ab*, sanction*]
+            - name: Broken
+              query: 'a AND ('
+        alerts:
+          - type: email
+            to: [not-an-email]
+            from: x
+        http:
+          listen: 999.1.1.1:9464
+        """,
+    )
+    file = f"{tmp_path}/newswatch.yaml"
+    assert [p.split(": ", 1)[0] for p in found] == [
+        f"{file}:{line}" for line in (3, 5, 9, 11, 14, 15, 17)
+    ]
+    assert "seed folder /no/such/parent/seeds does not exist, nor does" in found[0]
+    assert "unknown key 'intervall'" in found[1]
+    assert "wildcard 'ab*' needs at least 3 letters or digits" in found[2]
+    assert "query of topic 'Broken'" in found[3] and "at column 8" in found[3]
+    assert "'not-an-email' is not an email address" in found[4]
+    assert "'x' is not an email address" in found[5]
+    assert "'999.1.1.1' is not an IPv4 address" in found[6]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "x",
+        "not-an-email",
+        "a@",
+        "@b.example",
+        "a b@c.example",
+        "a@b.example\nBcc: e@evil.example",
+        "a@b.example, c@d.example",
+        "Name <a@b.example",
+        "list: a@b.example;",
+    ],
+)
+def test_addresses_that_are_not_one_mailbox_are_refused(tmp_path: Path, address: str) -> None:
+    text = f"alerts:\n  - type: email\n    to: [ok@example.org]\n    from: {json.dumps(address)}\n"
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and ":4: alerts.0.from: " in found[0], found
+
+
+def test_a_named_address_is_accepted(tmp_path: Path) -> None:
+    text = (
+        "alerts:\n  - type: email\n    to: ['Desk <desk@news.example>', root@localhost]\n"
+        "    from: '\"Newswatch, bot\" <nw@news.example>'\n"
+    )
+    email = load_config(write(tmp_path, text)).alerts[0]
+    assert isinstance(email, EmailAlert)
+    assert email.to == ("Desk <desk@news.example>", "root@localhost")
+
+
+def test_a_short_wildcard_in_a_term_list_is_refused_and_a_long_one_kept(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path, "watch:\n  topics:\n    - name: T\n      any: [x]\n      none:\n        - ab*\n"
+    )
+    assert found == [
+        f"{tmp_path}/newswatch.yaml:6: 'T': wildcard 'ab*' needs at least 3 letters or digits "
+        "before *; write more of the word or list the words in full"
+    ]
+    config = load_config(write(tmp_path, "watch:\n  topics:\n    - {name: T, any: [abc*]}\n"))
+    assert config.watch.topics[0].any == ("abc*",)
+
+
+def test_a_bad_query_in_an_included_file_names_that_file_and_line(tmp_path: Path) -> None:
+    write(
+        tmp_path, "topics:\n  - name: A\n    any: [x]\n  - name: B\n    query: 'a OR'\n", "t.yaml"
+    )
+    found = problems(tmp_path, "watch:\n  include: [t.yaml]\n  topics:\n    - {name: C}\n")
+    assert len(found) == 2, found
+    assert found[0].startswith(f"{tmp_path}/newswatch.yaml:4: ")
+    assert found[1].startswith(f"{tmp_path}/t.yaml:5: query of topic 'B': ")
+
+
+def test_an_unclosed_bracket_names_the_line_that_opened_it(tmp_path: Path) -> None:
+    text = "watch:\n  people:\n    - name: X\n      aliases: [a, b\n    - name: Y\n"
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and found[0].startswith(f"{tmp_path}/newswatch.yaml:5: invalid YAML")
+    assert "flow sequence opened on line 4" in found[0]
+
+
+def test_a_missing_seed_folder_is_a_warning_when_its_parent_exists(tmp_path: Path) -> None:
+    path = write(tmp_path, f"sources:\n  seeds:\n    - path: {tmp_path}/later\n")
+    config, warnings = check_config(path)
+    assert config.sources.seeds[0].path == tmp_path / "later"
+    assert warnings == [
+        f"{path}:3: warning: seed folder {tmp_path}/later does not exist yet; "
+        "newswatch reads it once it is created"
+    ]
+    (tmp_path / "later").mkdir()
+    assert check_config(path)[1] == []
+
+
+def test_a_seed_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    found = problems(tmp_path, f"sources:\n  seeds:\n    - path: {tmp_path}/file.txt\n")
+    assert len(found) == 1 and ":3: seed folder " in found[0] and "is not a folder" in found[0]

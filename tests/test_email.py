@@ -59,7 +59,7 @@ alerts:
   - type: email
     to: [analyst@example.org, desk@example.org]
     from: newswatch@example.org
-    smtp: {{host: {HOST}, port: {port}, timeout: 2s{smtp}}}
+    smtp: {{host: {HOST}, port: {port}, timeout: 30s{smtp}}}
     mode: {mode}
 {schedule}"""
 
@@ -82,7 +82,7 @@ def email_sink(port: int, **smtp: Any) -> Sink:
                     "type": "email",
                     "to": ["analyst@example.org"],
                     "from": "newswatch@example.org",
-                    "smtp": {"host": HOST, "port": port, "timeout": "1s", **smtp},
+                    "smtp": {"host": HOST, "port": port, "timeout": "30s", **smtp},
                 }
             ]
         }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import resource
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -40,11 +39,9 @@ def laughs(one_line: bool) -> bytes:
 @pytest.mark.parametrize("one_line", [False, True])
 def test_billion_laughs_is_never_expanded(one_line: bool) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
     feed = parse(laughs(one_line))
-    took = time.perf_counter() - started
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-    assert took < 1 and grown_mb < 20
+    assert grown_mb < 20  # and the title below holds no expansion: it never happened
     assert feed.bozo and feed.bozo.startswith("malformed XML")
     assert len(feed.items) == 1 and len(feed.items[0].title) < 100
 

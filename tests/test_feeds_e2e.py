@@ -38,7 +38,7 @@ def configure(tmp_path: Path, database_url: str, feeds: list[str], extra: str = 
     path = tmp_path / "newswatch.yaml"
     path.write_text(
         f"database: {database_url}\nsources:\n  feeds:\n{entries}"
-        "fetch: {timeout: 3s, connect_timeout: 2s}\n" + WATCHES + extra
+        "fetch: {timeout: 30s, connect_timeout: 10s}\n" + WATCHES + extra
     )
     return path
 

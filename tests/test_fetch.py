@@ -215,7 +215,7 @@ def test_unsupported_content_encoding(server: FeedServer) -> None:
 
 
 def test_results_as_they_complete(server: FeedServer) -> None:
-    slow = route(server, "/slow", feedserver.feed(BODY, delay=0.3))
+    slow = route(server, "/slow", feedserver.feed(BODY, delay=3))  # far behind, even when busy
     quick = route(server, "/quick", feedserver.feed(BODY))
 
     async def go() -> list[str]:

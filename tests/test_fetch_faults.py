@@ -1,4 +1,8 @@
-"""Fetcher against servers that misbehave: it must answer in time, with a clear line, bounded."""
+"""Fetcher against servers that misbehave: it must answer in time, with a clear line, bounded.
+
+Deadlines here are asserted as behaviour (the request is cut, with the deadline named)
+with generous bounds, never sub-second ones: the suite must pass on a busy machine.
+How fast many feeds are fetched is measured in bench/bench_fetch_limits.py."""
 
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ from feedserver import FeedServer, Reply
 from newswatch.config import Fetch
 from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 
-FAST = {"timeout": "0.3s", "connect_timeout": "0.3s"}
+# only the tests of a server that hangs or drips wait for a deadline; a request that
+# should succeed gets a patient one, so a busy machine cannot turn it into an error
+PATIENT = {"timeout": "30s", "connect_timeout": "10s"}
+DEADLINE = {"timeout": "1s"}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +33,7 @@ def server() -> Iterator[FeedServer]:
 
 def fetch_many(requests: list[FetchRequest], **config: object) -> list[FetchResult]:
     async def go() -> list[FetchResult]:
-        async with Fetcher(Fetch.model_validate({**FAST, **config})) as fetcher:
+        async with Fetcher(Fetch.model_validate({**PATIENT, **config})) as fetcher:
             return await fetcher.fetch_all(requests)
 
     return asyncio.run(go())
@@ -44,25 +51,24 @@ def timed(url: str, **config: object) -> tuple[FetchResult, float]:
 
 def test_server_that_never_answers_is_cut_at_the_deadline(server: FeedServer) -> None:
     url = feedserver.set_route(server, "/hang", Reply(behaviour="hang"))
-    result, took = timed(url)
+    result, took = timed(url, **DEADLINE)
     assert result.outcome == "error" and result.status is None
-    assert result.error == f"no complete answer within the 0.3 s deadline from {url}"
-    assert 0.25 < took < 1.0
+    assert result.error == f"no complete answer within the 1 s deadline from {url}"
+    assert 0.9 < took < 15  # cut at the deadline: not before it, and not never
 
 
 def test_dripping_body_is_cut_at_the_deadline(server: FeedServer) -> None:
     url = feedserver.set_route(server, "/drip", Reply(behaviour="drip"))
-    result, took = timed(url)
-    assert result.outcome == "error" and "deadline" in (result.error or "")
-    assert took < 1.0
+    result, took = timed(url, **DEADLINE)
+    assert result.outcome == "error" and "within the 1 s deadline" in (result.error or "")
+    assert took < 15  # a dripping server sends forever: the deadline is what ended it
 
 
 def test_endless_body_is_cut_at_the_size_cap(server: FeedServer) -> None:
     url = feedserver.set_route(server, "/endless", Reply(behaviour="endless"))
-    result, took = timed(url, max_bytes="1MiB", timeout="5s")
+    result = fetch(url, max_bytes="1MiB")
     assert result.outcome == "error" and result.body is None
     assert result.error == "the body goes on past the 1,048,576-byte limit"
-    assert took < 3
 
 
 def test_declared_oversized_body_is_refused_before_reading(server: FeedServer) -> None:
@@ -75,11 +81,11 @@ def test_declared_oversized_body_is_refused_before_reading(server: FeedServer) -
 def test_gzip_bomb_is_never_inflated(server: FeedServer) -> None:
     url = feedserver.set_route(server, "/bomb", feedserver.gzip_bomb(1 << 30))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result, took = timed(url, max_bytes="10MiB", timeout="5s")
+    result = fetch(url, max_bytes="10MiB")
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert result.outcome == "error"
     assert result.error == "the body inflates past the 10,485,760-byte limit (a compression bomb?)"
-    assert grown_mb < 40 and took < 3
+    assert grown_mb < 40
 
 
 def test_dns_failure_is_named(server: FeedServer) -> None:
@@ -111,26 +117,25 @@ def test_one_bad_feed_does_not_disturb_the_others(server: FeedServer) -> None:
     good = feedserver.set_route(server, "/fine", feedserver.feed(b"<rss/>"))
     hang = feedserver.set_route(server, "/hang-too", Reply(behaviour="hang"))
     results = fetch_many(
-        [FetchRequest(hang), FetchRequest(good), FetchRequest("http://x.invalid/")]
+        [FetchRequest(hang), FetchRequest(good), FetchRequest("http://x.invalid/")],
+        timeout="5s",  # the good feed must be answered within it even on a busy machine
     )
     assert [r.outcome for r in results] == ["error", "ok", "error"]
     assert [r.url for r in results] == [hang, good, "http://x.invalid/"]
 
 
-def test_thousand_feeds_with_latency_take_seconds_within_limits() -> None:
-    """1,000 feeds on 100 hosts, 100 ms each: ~100 s one by one; limits 100 overall, 2 per host."""
+def test_thousand_feeds_on_a_hundred_hosts_keep_both_limits() -> None:
+    """1,000 feeds on 100 hosts, 100 ms each: all fetched, never more than 100 at once
+    overall nor 2 per host. (How long it takes: bench/bench_fetch_limits.py.)"""
     hosts = feedserver.loopback_hosts(100)
     running = feedserver.start(hosts)
     try:
         feedserver.set_route(running, "/feed", feedserver.feed(b"<rss/>", delay=0.1))
         requests = [FetchRequest(running.url("/feed", hosts[i % 100])) for i in range(1000)]
-        started = time.perf_counter()
-        results = fetch_many(requests, concurrency=100, per_host=2, timeout="20s")
-        took = time.perf_counter() - started
+        results = fetch_many(requests, concurrency=100, per_host=2, timeout="60s")
     finally:
         feedserver.stop(running)
     assert [r.outcome for r in results] == ["ok"] * 1000
-    assert took < 8, f"1,000 fetches took {took:.1f} s"
     assert running.peak_overall <= 100
     assert max(running.peak_per_host.values()) == 2
 

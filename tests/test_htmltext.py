@@ -78,7 +78,7 @@ def test_marks_in_the_input_do_not_become_breaks() -> None:
 def test_hostile_markup_stays_linear(markup: str) -> None:
     started = time.perf_counter()
     html_to_text(markup)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 15  # linear: well under 1 s; quadratic: minutes
 
 
 @given(st.text())

@@ -385,7 +385,7 @@ def test_the_endpoint_follows_listen_across_reloads(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def wait_for_json(url: str, ready: Callable[[dict], bool], timeout: float = 10) -> dict:
+def wait_for_json(url: str, ready: Callable[[dict], bool], timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         body = httpx.get(url).json()

@@ -19,7 +19,7 @@ from newswatch import __version__
 from newswatch.alerts.sink import is_ready
 from newswatch.alerts.status import dead_letter
 from newswatch.app import App, compile_config, open_app
-from newswatch.config import Config, ConfigError, find_config_path, load_config
+from newswatch.config import Config, ConfigError, check_config, find_config_path, load_config
 from newswatch.feedreport import feed_rows, render_table
 from newswatch.log import configure_logging
 from newswatch.match import Matcher, Rejection, explain, explain_rejection, snippet
@@ -117,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(str(exc), EXIT_USAGE)
     handler = COMMANDS[args.command]
     try:
-        config = load_config(find_config_path(args.config))
+        config, warnings = check_config(find_config_path(args.config))
+        if args.command == "check":  # other commands log such things in their own format
+            for warning in warnings:
+                print(warning, file=sys.stderr)
         return handler(config, args)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Callable
 
+_HOSTNAME_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 LISTEN_HINT = "write `http: {listen: HOST:PORT}`, e.g. 127.0.0.1:9464 or [::1]:9464"
 
 
@@ -31,6 +34,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
         raise StatusServerError(
             f"http.listen {listen!r}: port {port!r} is not a number from 0 to 65535; {LISTEN_HINT}"
         )
+    _check_host(listen, host, bracketed=value.startswith("["))
     return host, int(port)
 
 
@@ -43,3 +47,26 @@ def is_loopback(listen: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a host name, or empty for every interface
         return False
+
+
+def _check_host(listen: str, host: str, bracketed: bool) -> None:
+    """An IP address or a host name as written; `999.1.1.1` would only fail at bind time."""
+    if not host and not bracketed:
+        return  # `:PORT`, every interface
+    if bracketed:
+        _ip(listen, host, ipaddress.IPv6Address, "an IPv6 address")
+    elif re.fullmatch(r"[0-9.]+", host):
+        _ip(listen, host, ipaddress.IPv4Address, "an IPv4 address")
+    elif not all(_HOSTNAME_LABEL.fullmatch(label) for label in host.removesuffix(".").split(".")):
+        raise StatusServerError(
+            f"http.listen {listen!r}: {host!r} is not an IP address or host name; {LISTEN_HINT}"
+        )
+
+
+def _ip(listen: str, host: str, kind: Callable[[str], object], what: str) -> None:
+    try:
+        kind(host)
+    except ValueError:
+        raise StatusServerError(
+            f"http.listen {listen!r}: {host!r} is not {what}; {LISTEN_HINT}"
+        ) from None

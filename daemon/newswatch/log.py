@@ -16,32 +16,62 @@ LogFormat = Literal["json", "console", "auto"]
 
 
 def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
-    """Configure structlog once for the process; `auto` means console on a TTY, else JSON."""
+    """Configure logging once for the process; `auto` means console on a TTY, else JSON.
+
+    structlog's events and the standard library's records (APScheduler, alembic,
+    httpx, Python warnings) go through one handler and one renderer, so every line
+    on stderr has the same format and no two lines are ever written into each other.
+    """
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if use_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
+        logger_factory=lambda *_: logging.getLogger(_OWN),
         cache_logger_on_first_use=False,
     )
-    # libraries that log through the stdlib (APScheduler, alembic) stay quiet unless asked
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr)
+    _install_handler(_formatter(use_json, shared), numeric)
+
+
+_OWN = "newswatch"
+
+
+def _formatter(
+    use_json: bool, shared: list[structlog.typing.Processor]
+) -> structlog.stdlib.ProcessorFormatter:
+    last: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if use_json
+        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *last],
+    )
+
+
+def _install_handler(formatter: logging.Formatter, numeric: int) -> None:
+    """One stderr handler on the root logger, replacing ours from an earlier call.
+    Libraries stay quiet below WARNING unless asked; our own events follow `level`."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "newswatch", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(cast(TextIO, _CurrentStderr()))
+    handler.newswatch = True  # type: ignore[attr-defined]
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(max(numeric, logging.WARNING))
+    logging.getLogger(_OWN).setLevel(numeric)
     for noisy in ("apscheduler", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    logging.captureWarnings(True)  # `warnings.warn` from libraries: a log line, not raw text
 
 
 class _CurrentStderr:

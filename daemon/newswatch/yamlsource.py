@@ -82,12 +82,22 @@ def parse_located(text: str, name: str) -> LocatedYaml:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
-            raise YamlError(Location(name, line), f"invalid YAML: {exc.problem}") from None
+            raise YamlError(Location(name, line), _syntax_message(exc, line)) from None
         result = LocatedYaml(name, None)
         if node is not None:
             line = node.start_mark.line + 1
             result.data = _Builder(result).build(node, (), line, line)
     return result
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, line: int) -> str:
+    """The problem, and where the construct it is in began when that is another line
+    (an unclosed `[` is only noticed on a later line, often the next item's)."""
+    message = f"invalid YAML: {exc.problem}"
+    opened = exc.context_mark
+    if exc.context and opened is not None and opened.line + 1 != line:
+        message += f" ({exc.context} opened on line {opened.line + 1}, column {opened.column + 1})"
+    return message
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """YAML configuration -> frozen, typed objects, validated once at load."""
 
-from newswatch.config.load import CONFIG_ENV, find_config_path, load_config
+from newswatch.config.load import CONFIG_ENV, check_config, find_config_path, load_config
 from newswatch.config.messages import ConfigError
 from newswatch.config.schema import (
     Config,
@@ -32,6 +32,7 @@ __all__ = [
     "Smtp",
     "Topic",
     "Watch",
+    "check_config",
     "find_config_path",
     "load_config",
     "parse_duration",

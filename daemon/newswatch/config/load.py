@@ -15,16 +15,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from newswatch.config.checks import (
+    duplicate_names,
+    seed_folder_problems,
+    valid_watch_items,
+    watch_items,
+    watch_problems,
+)
 from newswatch.config.messages import ConfigError, describe, forbidden_secrets, in_file_order
-from newswatch.config.schema import Config, FeedList, FeedSource, Person, Topic, Watch
-from newswatch.match.nodes import walk_terms
-from newswatch.match.query import QuerySyntaxError, parse_query
+from newswatch.config.schema import Config, FeedList, FeedSource, Person, Sources, Watch
 from newswatch.sources.opml import OpmlError, parse_opml
 from newswatch.yamlsource import LocatedYaml, YamlError, load_located, paused_gc
 
 CONFIG_ENV = "NEWSWATCH_CONFIG"
 DEFAULT_CONFIG_PATHS = (Path("config/newswatch.yaml"), Path("/etc/newswatch/newswatch.yaml"))
-_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # what str.isalnum() accepts, searched in C
 
 
 def find_config_path(explicit: str | None) -> Path:
@@ -46,10 +50,13 @@ def find_config_path(explicit: str | None) -> Path:
 
 def load_config(path: Path) -> Config:
     """Load, include and validate; raise ConfigError listing every problem."""
-    try:
-        located = load_located(path)
-    except YamlError as exc:
-        raise ConfigError([str(exc)]) from None
+    return check_config(path)[0]
+
+
+def check_config(path: Path) -> tuple[Config, list[str]]:
+    """The config and its warnings (`file:line: warning: ...`), or ConfigError listing
+    every problem of every kind, each with `file:line`, in file order."""
+    located = _read(path)
     data = located.data if located.data is not None else {}
     if not isinstance(data, dict):
         raise ConfigError([f"{located.where(())}: the file must be a mapping of keys"])
@@ -60,13 +67,38 @@ def load_config(path: Path) -> Config:
             config = Config.model_validate({**data, "path": path})
     except ValidationError as exc:
         problems.extend(describe(exc, located))
+        problems.extend(_valid_parts_problems(data, path, located))
         raise ConfigError(in_file_order(problems)) from None
+    problems.extend(watch_problems(watch_items(config.watch), located.where, ("watch",)))
+    errors, warnings = seed_folder_problems(config.sources.seeds, located.where)
+    problems.extend(errors)
     config = _merge_watches(config, included)
     config = _add_listed_feeds(config, path, problems)
-    problems.extend(_check_watches(config, located))
+    problems.extend(duplicate_names(config, located.where))
     if problems:
         raise ConfigError(in_file_order(problems))
-    return config
+    return config, in_file_order(warnings)
+
+
+def _valid_parts_problems(data: dict[str, Any], path: Path, located: LocatedYaml) -> list[str]:
+    """What the checks after the schema find in the parts of an invalid file that are
+    valid on their own, so that a user sees every problem in one run."""
+    items = valid_watch_items(data.get("watch"))
+    problems = list(watch_problems(items, located.where, ("watch",)))
+    try:
+        sources = Sources.model_validate(data.get("sources") or {})
+    except ValidationError:
+        return problems  # described by the schema errors
+    problems += seed_folder_problems(sources.seeds, located.where)[0]
+    _add_listed_feeds(Config(sources=sources), path, problems)
+    return problems
+
+
+def _read(path: Path) -> LocatedYaml:
+    try:
+        return load_located(path)
+    except YamlError as exc:
+        raise ConfigError([str(exc)]) from None
 
 
 def _load_includes(data: dict[str, Any], path: Path, problems: list[str]) -> list[Watch]:
@@ -91,17 +123,20 @@ def _load_include(path: Path) -> Watch:
     """A YAML file with `people:` and `topics:` lists, or a CSV of name and aliases."""
     if path.suffix.lower() == ".csv":
         return Watch(people=tuple(_read_people_csv(path)))
-    try:
-        located = load_located(path)
-    except YamlError as exc:
-        raise ConfigError([str(exc)]) from None
+    located = _read(path)
     data = located.data if located.data is not None else {}
     if not isinstance(data, dict) or "include" in data:
         raise ConfigError([f"{located.where(())}: expected a mapping with `people:` and `topics:`"])
     try:
-        return Watch.model_validate(data)
+        watch = Watch.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe(exc, located, Watch)) from None
+        problems = describe(exc, located, Watch)
+        problems += watch_problems(valid_watch_items(data), located.where, ())
+        raise ConfigError(problems) from None
+    problems = list(watch_problems(watch_items(watch), located.where, ()))
+    if problems:
+        raise ConfigError(problems)
+    return watch
 
 
 def _read_people_csv(path: Path) -> Iterable[Person]:
@@ -156,10 +191,7 @@ def _add_listed_feeds(config: Config, path: Path, problems: list[str]) -> Config
 
 
 def _load_feed_list(path: Path) -> list[FeedSource]:
-    try:
-        located = load_located(path)
-    except YamlError as exc:
-        raise ConfigError([str(exc)]) from None
+    located = _read(path)
     try:
         return list(FeedList.model_validate(located.data or {}).feeds)
     except ValidationError as exc:
@@ -173,54 +205,3 @@ def _merge_watches(config: Config, included: list[Watch]) -> Config:
     topics = config.watch.topics + tuple(t for w in included for t in w.topics)
     watch = config.watch.model_copy(update={"people": people, "topics": topics})
     return config.model_copy(update={"watch": watch})
-
-
-def _check_watches(config: Config, located: LocatedYaml) -> Iterable[str]:
-    yield from _duplicate_names(config, located)
-    yield from _wordless_terms(config, located)
-    for index, topic in enumerate(config.watch.topics):
-        if topic.query is not None:
-            where = located.where(("watch", "topics", index, "query"))
-            yield from _query_problems(topic, str(where))
-
-
-def _duplicate_names(config: Config, located: LocatedYaml) -> Iterable[str]:
-    for kind, watches in (("people", config.watch.people), ("topics", config.watch.topics)):
-        seen: set[str] = set()
-        for index, watch in enumerate(watches):
-            if watch.name in seen:
-                where = located.where(("watch", kind, index, "name"))
-                yield f"{where}: {kind} name {watch.name!r} is used twice; names must be unique"
-            seen.add(watch.name)
-
-
-def _wordless_terms(config: Config, located: LocatedYaml) -> Iterable[str]:
-    """A term without a letter or digit could never match: say so instead of ignoring it."""
-    watches: list[tuple[str, int, Person | Topic]] = [
-        *(("people", i, p) for i, p in enumerate(config.watch.people)),
-        *(("topics", i, t) for i, t in enumerate(config.watch.topics)),
-    ]
-    for kind, index, watch in watches:
-        lists = ("aliases", "exclude") if isinstance(watch, Person) else ("any", "all", "none")
-        for key in lists:
-            for term in getattr(watch, key):
-                if not _LETTER_OR_DIGIT.search(term):
-                    where = located.where(("watch", kind, index, key))
-                    yield f"{where}: {watch.name!r}: term {term!r} has no letter or digit"
-
-
-def _query_problems(topic: Topic, where: str) -> Iterable[str]:
-    assert topic.query is not None
-    try:
-        tree = parse_query(topic.query)
-    except QuerySyntaxError as exc:
-        yield (
-            f"{where}: query of topic {topic.name!r}: {exc.message} "
-            f"at column {exc.column + 1}: {topic.query}"
-        )
-        return
-    if not (topic.any or topic.all) and all(negated for _, negated in walk_terms(tree)):
-        yield (
-            f"{where}: query of topic {topic.name!r} only excludes terms, so it can never "
-            "match; add a term that must appear"
-        )

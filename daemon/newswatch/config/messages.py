@@ -50,10 +50,20 @@ def describe(
 ) -> list[str]:
     """One `file:line: what` per validation error, `root` being the model of the file."""
     problems = []
-    for error in exc.errors():
+    errors = exc.errors()
+    for error in errors:
+        if _consequence(error, errors):
+            continue
         loc = _yaml_path(error["loc"])
         problems.append(f"{located.where(loc)}: {_message(error, loc, root)}")
     return problems
+
+
+def _consequence(error: Any, errors: list[Any]) -> bool:
+    """A list "too short" only because its items were refused (`to: [not-an-email]`)."""
+    loc = error["loc"]
+    deeper = (e["loc"][: len(loc)] == loc and len(e["loc"]) > len(loc) for e in errors)
+    return bool(error["type"] == "too_short" and any(deeper))
 
 
 def _yaml_path(loc: tuple[int | str, ...]) -> PathKey:

@@ -12,9 +12,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from newswatch.listen import parse_listen
+from newswatch.config.mailbox import mailbox
+from newswatch.listen import StatusServerError, parse_listen
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -66,6 +75,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 PositiveDuration = Annotated[timedelta, BeforeValidator(lambda v: _positive(parse_duration(v)))]
 Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+Mailbox = Annotated[str, AfterValidator(mailbox)]
 
 
 class _Model(BaseModel):
@@ -196,8 +206,8 @@ class Smtp(_Model):
 class EmailAlert(_Model):
     type: Literal["email"]
     name: str | None = None  # how /metrics and the logs call it (default: email, email-2, ...)
-    to: tuple[NonEmpty, ...] = Field(min_length=1)
-    sender: NonEmpty = Field(alias="from")
+    to: tuple[Mailbox, ...] = Field(min_length=1)
+    sender: Mailbox = Field(alias="from")
     smtp: Smtp = Smtp()
     mode: Literal["immediate", "digest"] = "immediate"
     every: PositiveDuration | None = None
@@ -234,7 +244,10 @@ class HttpServer(_Model):
     @field_validator("listen")
     @classmethod
     def _address(cls, listen: str) -> str:
-        parse_listen(listen)  # raises StatusServerError, a ValueError, with how to mend
+        try:
+            parse_listen(listen)
+        except StatusServerError as exc:  # its message starts with `http.listen 'value':`
+            raise ValueError(str(exc).removeprefix("http.listen ")) from None
         return listen
 
 
