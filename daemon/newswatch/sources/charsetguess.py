@@ -19,6 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_UTF8_GROUPS = (
+    bytes(range(0x80, 0xC0)),  # continuation bytes
+    bytes(range(0xC2, 0xE0)),  # leads of two-byte sequences
+    bytes(range(0xE0, 0xF0)),  # three
+    bytes(range(0xF0, 0xF5)),  # four
+)
 _STRAY_RUN = re.compile("[\udc80-\udcff]+")
 _TAG = re.compile(rb"<[^<>]{0,2000}>")
 _HIGH_LETTERS = bytes(range(0xC0, 0x100))
@@ -50,6 +56,8 @@ def mostly_utf8(body: bytes, first_error: int) -> StrayBytes | None:
     high byte followed by the right number of 0x80-0xBF bytes is rare in it),
     while a UTF-8 feed with one bad byte has plenty.
     """
+    if not _could_be_utf8(body):
+        return None
     text = body.decode("utf-8", "surrogateescape")
     runs = _STRAY_RUN.findall(text)
     stray = sum(map(len, runs))
@@ -57,6 +65,23 @@ def mostly_utf8(body: bytes, first_error: int) -> StrayBytes | None:
     if encoded_right == 0 or stray > encoded_right:
         return None
     return StrayBytes(_STRAY_RUN.sub(_read_stray, text), stray, first_error)
+
+
+def _could_be_utf8(body: bytes) -> bool:
+    """A quick necessary test of `mostly_utf8`, by byte counts alone.
+
+    The continuation bytes differ from what the lead bytes call for by at most
+    three per stray byte, and there are no more stray bytes than valid
+    characters, each of which has a lead and at least one continuation byte.
+    Greek, Cyrillic or Arabic text (high bytes that are nearly all leads) fails
+    it at once, which keeps a declared single-byte charset on its fast path;
+    CJK text passes it and pays for a full check (~2 ms for 60 KB).
+    """
+    counts = [len(body) - len(body.translate(None, group)) for group in _UTF8_GROUPS]
+    continuations, leads2, leads3, leads4 = counts
+    called_for = leads2 + 2 * leads3 + 3 * leads4
+    most_valid = min(continuations, leads2 + leads3 + leads4)
+    return abs(continuations - called_for) <= 3 * most_valid
 
 
 def _read_stray(run: re.Match[str]) -> str:
