@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newswatch.sources.charset import decode_body
 from newswatch.sources.feeds import ParsedFeed, parse_feed
@@ -179,3 +181,23 @@ def test_short_western_text_without_a_label_stays_windows_1252() -> None:
 def test_valid_utf8_takes_the_fast_path_unchanged() -> None:
     body = rss(NEWS["japanese"], declaration=' encoding="utf-8"').encode()
     assert decode_body(body, "text/xml; charset=utf-8") == (body, None)
+
+
+WORDS = ["Müller", "Straße", "café", "naïve", "日本語", "Ελλάδα", "Москва", "plain", "news"]
+
+
+@given(
+    words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=30),
+    stray=st.integers(0x80, 0xFF),
+    at=st.integers(0, 30),
+)
+def test_one_stray_byte_between_words_never_garbles_the_others(
+    words: list[str], stray: int, at: int
+) -> None:
+    words = ["Müller", *words]
+    before, after = " ".join(words[:at]), " ".join(words[at:])
+    body = before.encode() + bytes([0x20, stray, 0x20]) + after.encode()
+    decoded, warning = decode_body(body, "text/xml; charset=utf-8")
+    read_as = bytes([stray]).decode("cp1252", "replace")
+    assert decoded.decode("utf-8") == f"{before} {read_as} {after}"
+    assert warning is not None and "1 byte is not UTF-8" in warning
