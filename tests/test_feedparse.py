@@ -172,6 +172,20 @@ def test_links_are_resolved_and_only_http_kept() -> None:
     assert script.url is None
 
 
+def test_a_link_with_a_non_http_uri_falls_back_to_the_http_one() -> None:
+    text = '<title>a</title><link uri="javascript:void(0)">https://x.example/a?p=1&amp;q=2</link>'
+    assert only(parse(rss_item(text))).url == "https://x.example/a?p=1&q=2"
+    broken = rss_item(text).replace("</channel>", "<oops></channel>")  # the loose parser too
+    assert only(parse(broken)).url == "https://x.example/a?p=1&q=2"
+    atom = """<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>1</id>
+    <title>a</title><link href="https://x.example/b"/><link uri="gopher://x.example/b"/>
+    </entry></feed>"""
+    entry = only(parse(atom))
+    assert entry.url == "https://x.example/b" and entry.key == "1"
+    keyed = only(parse(rss_item('<title>a</title><link uri="ftp://x.example/c">/c</link>')))
+    assert keyed.url == keyed.key == "https://news.example.org/c"
+
+
 def test_missing_dates_fall_back_to_fetch_time_in_utc() -> None:
     undated = only(parse(rss_item("<title>a</title><guid>u</guid>")))
     assert undated.published == FETCHED
@@ -198,7 +212,54 @@ second paragraph</content></entry></feed>"""
 
 def test_feed_without_entries_is_an_empty_feed_not_an_error() -> None:
     feed = parse('<rss version="2.0"><channel><title>Quiet</title></channel></rss>')
-    assert (feed.title, feed.items, feed.bozo) == ("Quiet", [], None)
+    assert (feed.title, feed.items, feed.bozo, feed.unreadable) == ("Quiet", [], None, None)
+
+
+def prefixed_items(count: int, prefix: str = "rss") -> str:
+    return "".join(
+        f"<{prefix}:item><{prefix}:title>Story {n}</{prefix}:title>"
+        f"<{prefix}:link>https://news.example.org/{n}</{prefix}:link></{prefix}:item>\n"
+        for n in range(count)
+    )
+
+
+def test_items_with_an_undeclared_prefix_make_an_unreadable_feed_not_an_empty_one() -> None:
+    # as a real feed in the corpus has it (a site generator's "rss:" everywhere)
+    body = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Arts</title><link>https://news.example.org/</link>
+{prefixed_items(35)}</channel></rss>"""
+    feed = parse(body)
+    assert feed.items == []
+    assert feed.unreadable == (
+        "35 <rss:item> elements, none readable: undeclared namespace prefix 'rss'"
+    )
+    assert feed.bozo is not None and "unbound prefix" in feed.bozo
+
+
+def test_items_in_a_foreign_namespace_are_unreadable_with_the_namespace_named() -> None:
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:x="urn:example:items"><title>A</title>'
+        "<x:entry><x:title>one</x:title></x:entry><x:entry><x:title>two</x:title></x:entry></feed>"
+    )
+    feed = parse(body)
+    assert feed.items == [] and feed.unreadable == (
+        "2 <x:entry> elements, none readable: "
+        "prefix 'x' names 'urn:example:items', not an RSS, RDF or Atom namespace"
+    )
+
+
+def test_items_lost_beside_readable_ones_are_counted_in_the_warning() -> None:
+    body = (
+        '<rss version="2.0" xmlns:r="urn:example:r"><channel><title>Mixed</title>'
+        "<item><title>Read</title><guid>a</guid></item>"
+        f"{prefixed_items(2, 'r')}</channel></rss>"
+    )
+    feed = parse(body)
+    assert [item.title for item in feed.items] == ["Read"] and feed.unreadable is None
+    assert feed.bozo == (
+        "2 of 3 <r:item>/<item> elements could not be read: "
+        "prefix 'r' names 'urn:example:r', not an RSS, RDF or Atom namespace"
+    )
 
 
 def test_feed_of_5000_entries() -> None:

@@ -98,6 +98,12 @@ def test_odd_items_and_version_are_reported_not_fatal() -> None:
     )
 
 
+def test_items_that_are_all_unreadable_are_said_so() -> None:
+    feed = parse({"version": "https://jsonfeed.org/version/1.1", "items": ["junk", 3]})
+    assert feed.items == []
+    assert feed.unreadable == "2 items, none readable: none is a JSON object"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -160,3 +160,30 @@ def test_parse_error_is_a_failure_that_forgets_the_validators() -> None:
 
 def test_new_feed_is_due() -> None:
     assert is_due(FeedState(url=URL), NOW) and may_poll_now(FeedState(url=URL), NOW)
+
+
+def test_empty_and_unreadable_feeds_are_told_apart_and_polled_as_usual() -> None:
+    reason = "35 <rss:item> elements, none readable: undeclared namespace prefix 'rss'"
+    read = step(FeedState(url=URL), result(), entries=3)
+    empty = step(read, result(), entries=0, now=NOW + INTERVAL)
+    broken = step(read, result(), entries=0, unreadable=reason, now=NOW + INTERVAL)
+    assert (read.status, empty.status, broken.status) == ("ok", "empty", "unreadable")
+    for state in (empty, broken):
+        assert state.consecutive_failures == 0 and state.etag == '"e1"', "polled as usual"
+        assert state.next_poll is not None
+        assert NOW + INTERVAL * 1.9 <= state.next_poll <= NOW + INTERVAL * 2.1
+    assert empty.last_success == NOW + INTERVAL
+    assert (broken.last_error, broken.last_error_at, broken.last_success) == (
+        reason,
+        NOW + INTERVAL,
+        NOW,
+    )
+    later = NOW + 2 * INTERVAL
+    unchanged = step(broken, result("not_modified", status=304, body=None), now=later)
+    assert (unchanged.status, unchanged.last_error, unchanged.last_success) == (
+        "unreadable",
+        reason,
+        NOW,
+    )
+    assert step(empty, result("unchanged", body=None), now=later).status == "empty"
+    assert step(broken, result(), entries=2, now=later).status == "ok", "the publisher fixed it"

@@ -5,6 +5,12 @@ parses, then asks `after_fetch` for the next state. Politeness lives here:
 jittered polls so hundreds of feeds never fire together, exponential backoff
 with jitter on failure (reset by a success), Retry-After honoured, a 301/308
 target remembered, and a 410 Gone feed left alone until its config changes.
+
+A feed that answers but gives no documents is "empty" (no items at all) or
+"unreadable" (items the parser could not read; the reason goes to
+`last_error`). Both are polled as usual, with their validators kept: the
+publisher may add items or fix the feed, and an unchanged body (304) keeps
+the status it had.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Literal
 
 from newswatch.sources.http import FetchRequest, FetchResult
 
-FeedStatus = Literal["new", "ok", "failing", "backing_off", "gone"]
+FeedStatus = Literal["new", "ok", "empty", "unreadable", "failing", "backing_off", "gone"]
 JITTER = 0.1
 MAX_RETRY_AFTER = timedelta(days=7)
 _MAX_DOUBLINGS = 30
@@ -88,12 +94,16 @@ def after_fetch(
     rng: random.Random,
     bozo: str | None = None,
     parse_error: str | None = None,
+    entries: int | None = None,
+    unreadable: str | None = None,
 ) -> FeedState:
     """The feed's next state after `result` (and, for an "ok" body, after parsing it).
 
     `bozo` is the parser's warning for a malformed feed it still read;
     `parse_error` says the body was no feed at all, which counts as a failure
     and drops the validators so the next poll fetches and parses it afresh.
+    `entries` is how many entries the body gave, and `unreadable` why it gave
+    none although it has items.
     """
     if result.permanent_url and result.permanent_url != state.fetch_url:
         state = replace(state, current_url=result.permanent_url)
@@ -113,9 +123,9 @@ def after_fetch(
     if parse_error is not None:
         cleared = replace(state, etag=None, last_modified=None, body_hash=None, bozo=None)
         return _failed(cleared, parse_error, None, now, interval, max_backoff, rng)
-    return replace(
+    read = replace(
         state,
-        status="ok",
+        status=_read_status(state, result, entries, unreadable),
         consecutive_failures=0,
         etag=result.etag,
         last_modified=result.last_modified,
@@ -125,6 +135,22 @@ def after_fetch(
         bozo=bozo if result.outcome == "ok" else state.bozo,
         retry_after=None,
     )
+    if read.status != "unreadable":
+        return read
+    if unreadable is None:  # unchanged since it was found unreadable: as it was then
+        return replace(read, last_success=state.last_success)
+    return replace(read, last_success=state.last_success, last_error=unreadable, last_error_at=now)
+
+
+def _read_status(
+    state: FeedState, result: FetchResult, entries: int | None, unreadable: str | None
+) -> FeedStatus:
+    """ok, empty or unreadable; an unchanged body keeps what it was found to be."""
+    if result.outcome != "ok":
+        return state.status if state.status in ("empty", "unreadable") else "ok"
+    if unreadable is not None:
+        return "unreadable"
+    return "empty" if entries == 0 else "ok"
 
 
 def backoff(failures: int, interval: timedelta, max_backoff: timedelta) -> timedelta:

@@ -13,6 +13,8 @@ from newswatch.store.feeds import FeedRecord
 STATUS_WORDS = {
     "new": "new",
     "ok": "ok",
+    "empty": "empty",
+    "unreadable": "unreadable",
     "failing": "failing",
     "backing_off": "backing off",
     "gone": "gone",

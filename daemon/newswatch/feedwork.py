@@ -54,7 +54,10 @@ class FeedBody:
 
 @dataclass(frozen=True, slots=True)
 class ParsedBody:
-    """Normalised documents of one body, or the reason it held no feed."""
+    """Normalised documents of one body, or the reason it held no feed.
+
+    `unreadable` is why a feed with item elements gave no documents at all.
+    """
 
     title: str | None = None
     documents: list[Document] = field(default_factory=list)
@@ -62,6 +65,7 @@ class ParsedBody:
     error: str | None = None
     matched: dict[tuple[str, str], list[Match]] = field(default_factory=dict)
     truncated: int = 0  # entries whose title or text was cut to MAX_TEXT_CHARS
+    unreadable: str | None = None
 
 
 def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
@@ -97,6 +101,7 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
         bozo=parsed.bozo,
         matched=matched,
         truncated=truncated,
+        unreadable=parsed.unreadable,
     )
 
 

@@ -109,7 +109,9 @@ class RefreshReport:
         if quiet:
             log.debug("source_refreshed", **fields, error=self.error)
         elif self.error:
-            log.error("source_refreshed", **fields, error=self.error)
+            # an unreadable feed is the publisher's to mend, and is polled as usual
+            emit = log.warning if self.status == "unreadable" else log.error
+            emit("source_refreshed", **fields, error=self.error)
         else:
             log.info("source_refreshed", **fields)
 

@@ -122,6 +122,8 @@ class FeedRefresh:
             rng=pipeline.rng,
             bozo=parsed.bozo if parsed else None,
             parse_error=parsed.error if parsed else None,
+            entries=len(parsed.documents) if parsed else None,
+            unreadable=parsed.unreadable if parsed else None,
         )
         try:
             with pipeline.write_lock, pipeline.engine.begin() as connection:
@@ -144,7 +146,7 @@ class FeedRefresh:
                 max_chars=MAX_TEXT_CHARS,
                 hint="entries this long are cut; the rest of their text is not stored",
             )
-        if report.status in ("error", "gone"):
+        if report.status in ("error", "gone", "unreadable"):
             report.error = report.error or state.last_error
         report.log()
         return report
@@ -161,9 +163,14 @@ def feed_origin(feed: FeedSource) -> str:
 
 
 def _feed_status(result: FetchResult, parsed: ParsedBody | None) -> str:
-    if parsed is not None and parsed.error:
+    """The canonical line's status: the fetch outcome, or what the body turned out to be."""
+    if parsed is None:
+        return result.outcome
+    if parsed.error:
         return "error"
-    return result.outcome
+    if parsed.unreadable:
+        return "unreadable"
+    return result.outcome if parsed.documents else "empty"
 
 
 def _next_record(

@@ -6,37 +6,29 @@ settle its character set ourselves (`charset.decode_body`), so a feed served
 with a wrong or missing charset still reads right, and we tell HTML pages and
 empty bodies apart from feeds with a clear message.
 
-feedparser is driven through its own strict and loose parsers rather than
-`feedparser.parse`, for one reason: expat's `buffer_text`, which hands the
-parser each text node in one piece instead of thousands (about 1.4x faster on
-the real-feed corpus). The sanitizer and relative-URI rewriting are off: we make
-plain text in `htmltext` and resolve the entry links ourselves.
+feedparser itself is driven in `feedxml`. A feed of no entries is either
+empty or unreadable: `itemscan` counts the item-like elements the parser
+could not read, so none is lost without a word.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import time
-import xml.sax
-import xml.sax.expatreader
-import xml.sax.handler
-import xml.sax.xmlreader
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
-
-from feedparser.api import LooseFeedParser, StrictFeedParser
-from feedparser.sanitizer import replace_doctype
 
 from newswatch.htmltext import html_to_text, plain_text
 from newswatch.model import RawItem
 from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.sources import cp1252
 from newswatch.sources.charset import decode_body
+from newswatch.sources.feedxml import LINK_TEXTS, run_feedparser
+from newswatch.sources.itemscan import lost_items
 
 MAX_KEY_LENGTH = 500
 # An entry's content is read up to this much markup: its text is cut to
@@ -58,11 +50,16 @@ _HREF = re.compile(rb"\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGN
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
-    """What a feed body held: its title, its items, and why it was malformed, if it was."""
+    """What a feed body held: its title, its items, and why it was malformed, if it was.
+
+    `unreadable` says why a feed of no items has item elements all the same
+    (items the parser could not read); a feed with neither is just empty.
+    """
 
     title: str | None
     items: list[RawItem]
     bozo: str | None = None
+    unreadable: str | None = None
 
 
 class FeedParseError(Exception):
@@ -108,65 +105,21 @@ def _parse_xml(
     body: bytes, *, url: str, headers: Mapping[str, str], source: str, fetched_at: datetime
 ) -> ParsedFeed:
     data, warning = decode_body(body, headers.get("content-type", ""))
-    handler, version, problem = _run_feedparser(data, headers.get("content-language"))
+    handler, version, problem = run_feedparser(data, headers.get("content-language"))
     entries: list[dict[str, Any]] = handler.entries
     feed: dict[str, Any] = handler.feeddata
-    bozo = "; ".join(note for note in (warning, problem) if note) or None
-    if not version and not entries:
+    lost = lost_items(data, len(entries), problem)
+    if not version and not entries and lost is None:
         if _HTML_HINT.search(body[:4096]):
             raise FeedParseError(_html_page_message(body, url))
         reason = f": {problem}" if problem else ": no RSS, Atom or RDF elements found"
         raise FeedParseError(f"{url}: not a feed{reason}")
+    unreadable = lost if lost and not entries else None
+    notes = (warning, problem, lost if entries else None)
+    bozo = "; ".join(note for note in notes if note) or None
     mapper = _EntryMapper(url=url, source=source, fetched_at=fetched_at, feed=feed)
     items = [mapper.item(entry) for entry in entries]
-    return ParsedFeed(title=_title(feed) or None, items=items, bozo=bozo)
-
-
-class _BufferedExpatReader(xml.sax.expatreader.ExpatParser):
-    """The stdlib SAX reader with expat's text buffering switched on."""
-
-    def reset(self) -> None:
-        super().reset()
-        expat = self._parser  # type: ignore[attr-defined]
-        expat.buffer_text = True
-        expat.buffer_size = 1 << 16
-
-
-def _run_feedparser(data: bytes, language: str | None) -> tuple[Any, str, str | None]:
-    """Strict (expat) parse, and the loose parser over whatever the strict one choked on.
-
-    `replace_doctype` drops every entity declaration that could expand into
-    more entities, so an entity bomb never reaches expat (which caps expansion too).
-    """
-    version, data, entities = replace_doctype(data)
-    strict = StrictFeedParser("", language, "utf-8")
-    strict.resolve_relative_uris = strict.sanitize_html = False
-    reader = _BufferedExpatReader()
-    reader.setFeature(xml.sax.handler.feature_namespaces, True)
-    reader.setFeature(xml.sax.handler.feature_external_ges, False)
-    reader.setContentHandler(strict)
-    reader.setErrorHandler(strict)
-    source = xml.sax.xmlreader.InputSource()
-    source.setByteStream(io.BytesIO(data))
-    try:
-        reader.parse(source)
-    except (xml.sax.SAXException, LookupError, ValueError) as exc:  # LookupError: encoding
-        loose = LooseFeedParser("", language, "utf-8", entities)
-        loose.resolve_relative_uris = loose.sanitize_html = False
-        loose.feed(data.decode("utf-8", "replace"))
-        return loose, version or loose.version, describe_problem(strict.exc or exc)
-    problem = describe_problem(strict.exc) if strict.bozo else None
-    return strict, version or strict.version, problem
-
-
-def describe_problem(exc: BaseException | None) -> str | None:
-    """One line for a malformed feed: what the XML parser said, and where."""
-    if exc is None:
-        return None
-    if isinstance(exc, xml.sax.SAXParseException):
-        line, column = exc.getLineNumber(), (exc.getColumnNumber() or 0) + 1
-        return f"malformed XML at line {line}, column {column}: {exc.getMessage()}"
-    return f"malformed feed: {exc}"
+    return ParsedFeed(title=_title(feed) or None, items=items, bozo=bozo, unreadable=unreadable)
 
 
 class _EntryMapper:
@@ -182,7 +135,7 @@ class _EntryMapper:
         entry = dict(parsed)  # plain lookups: FeedParserDict maps "updated" to "published"
         title = _title(entry)
         body = _body(entry)
-        link = resolve_link(self.url, entry.get("link"))
+        link = entry_link(self.url, entry)
         published = _entry_date(entry)
         date_text = entry.get("published") or entry.get("updated") or ""
         return RawItem(
@@ -209,6 +162,20 @@ def item_key(guid: Any, link: str | None, title: str, date_text: str, body: str)
 
 def _digest(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:40]
+
+
+def entry_link(base: str, entry: dict[str, Any]) -> str | None:
+    """The entry's first usable (http or https) link: `link`, then its other
+    alternate links, then the text of a `<link>` whose attribute was unusable."""
+    return next(filter(None, (resolve_link(base, c) for c in _link_candidates(entry))), None)
+
+
+def _link_candidates(entry: dict[str, Any]) -> Iterator[Any]:
+    yield entry.get("link")
+    for link in entry.get("links") or ():
+        if isinstance(link, dict) and link.get("rel", "alternate") == "alternate":
+            yield link.get("href")
+    yield from entry.get(LINK_TEXTS) or ()
 
 
 def resolve_link(base: str, link: Any) -> str | None:

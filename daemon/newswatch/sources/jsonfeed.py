@@ -44,10 +44,14 @@ def parse_json_feed(body: bytes, *, url: str, source: str, fetched_at: datetime)
         for entry in items
         if isinstance(entry, dict)
     ]
-    if len(mapped) < len(items):
+    unreadable = None
+    if not mapped and items:
+        unreadable = f"{len(items)} items, none readable: none is a JSON object"
+    elif len(mapped) < len(items):
         problems.append(f"{len(items) - len(mapped)} of {len(items)} items are not JSON objects")
     title = _string(data.get("title"))
-    return ParsedFeed(title=title or None, items=mapped, bozo="; ".join(problems) or None)
+    bozo = "; ".join(problems) or None
+    return ParsedFeed(title=title or None, items=mapped, bozo=bozo, unreadable=unreadable)
 
 
 def _load(body: bytes, url: str) -> dict[str, Any]:
