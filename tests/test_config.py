@@ -395,3 +395,22 @@ def test_a_seed_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "file.txt").write_text("x")
     found = problems(tmp_path, f"sources:\n  seeds:\n    - path: {tmp_path}/file.txt\n")
     assert len(found) == 1 and ":3: seed folder " in found[0] and "is not a folder" in found[0]
+
+
+def test_health_alerts_must_name_a_sink_and_default_to_the_log_sinks(tmp_path: Path) -> None:
+    sinks = textwrap.dedent(
+        """\
+        alerts:
+          - type: log
+          - {type: email, name: desk, to: [a@example.org], from: nw@example.org}
+          - {type: email, to: [b@example.org], from: nw@example.org}
+        """
+    )
+    found = problems(tmp_path, sinks + "health: {alerts: [desk, ops]}\n")
+    assert len(found) == 1 and "health.alerts names no sink ['ops']" in found[0]
+    assert "the sinks are: log, desk, email" in found[0]
+    config = load_config(write(tmp_path, sinks))
+    assert config.health_sinks() == ["log"]
+    assert config.health.failing_after == timedelta(hours=24)
+    named = load_config(write(tmp_path, sinks + "health: {alerts: [desk], failing_after: 6h}\n"))
+    assert named.health_sinks() == ["desk"] and named.health.failing_after == timedelta(hours=6)

@@ -7,6 +7,8 @@ first's, or all but one entry sharing a link became "duplicates" forever.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -111,3 +113,24 @@ def test_a_later_poll_counts_each_entry_with_its_fate(
     code, out, _ = run(config, capsys, "feeds")
     expected = "3 entries, 1 unchanged, 1 empty (no title, no text), 1 duplicate (of documents 1)"
     assert expected in out
+
+
+def test_a_feed_failing_past_its_threshold_is_announced_once_and_its_recovery_once(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    url = feedserver.set_route(server, "/flaky.xml", feedserver.status(500))
+    config = configure(tmp_path, database_url, [url], "health: {failing_after: 1s}\n")
+
+    def notices() -> list[tuple[str, str]]:
+        _, out, _ = run(config, capsys, "ingest")
+        records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        return [(r["state"], r["feed"]) for r in records if r["event"] == "feed_health"]
+
+    assert notices() == []  # failing for less than a second
+    time.sleep(1.5)
+    assert notices() == [("failing", url)]
+    assert notices() == []  # still failing: said once
+    items = [("1", "Back", "https://site.example/1", "Back online.")]
+    feedserver.set_route(server, "/flaky.xml", feedserver.feed(channel("Flaky", items)))
+    assert notices() == [("recovered", url)]
+    assert notices() == []

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from newswatch.config import Config
+from newswatch.config.schema import sink_names
 from newswatch.match import Matcher, compile_watches
 from newswatch.pipeline import FeedSettings, Pipeline
 from newswatch.sinks import build_sinks
@@ -23,7 +24,13 @@ def compile_config(config: Config) -> Matcher:
 
 
 def feed_settings(config: Config) -> FeedSettings:
-    return FeedSettings(fetch=config.fetch, interval=config.schedule.interval)
+    return FeedSettings(
+        fetch=config.fetch,
+        interval=config.schedule.interval,
+        failing_after=config.health.failing_after,
+        sink_names=tuple(sink_names(config.alerts)),
+        health_sinks=tuple(config.health_sinks()),
+    )
 
 
 @dataclass

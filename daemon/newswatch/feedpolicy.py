@@ -50,6 +50,8 @@ class FeedState:
     last_error_at: datetime | None = None
     bozo: str | None = None
     retry_after: datetime | None = None
+    # the first failure of the current run of failures (None while it works)
+    failing_since: datetime | None = None
 
     @property
     def fetch_url(self) -> str:
@@ -116,6 +118,7 @@ def after_fetch(
             last_error=result.error or "HTTP 410 Gone",
             last_error_at=now,
             retry_after=None,
+            failing_since=state.failing_since or now,
         )
     if result.outcome == "error":
         error = result.error or f"HTTP {result.status}"
@@ -134,6 +137,7 @@ def after_fetch(
         last_success=now,
         bozo=bozo if result.outcome == "ok" else state.bozo,
         retry_after=None,
+        failing_since=None,
     )
     if read.status != "unreadable":
         return read
@@ -178,6 +182,7 @@ def _failed(
     delayed = failures > 1 or (retry_after is not None and retry_after > now + interval)
     return replace(
         state,
+        failing_since=state.failing_since or now,
         status="backing_off" if delayed else "failing",
         consecutive_failures=failures,
         next_poll=next_poll,

@@ -10,6 +10,7 @@ from newswatch.alerts.log import LogSink
 from newswatch.alerts.sink import Sink
 from newswatch.alerts.smtpsend import SmtpTransport
 from newswatch.config import Config, EmailAlert, LogAlert
+from newswatch.config.schema import sink_names
 
 
 def build_sinks(config: Config) -> list[Sink]:
@@ -44,13 +45,5 @@ def _unique_key(entry: EmailAlert, taken: set[str]) -> str:
 
 
 def sink_labels(config: Config, sinks: Sequence[Sink]) -> dict[str, str]:
-    """Sink key -> the name /metrics shows: `name:` if set, else the type, numbered
-    from the second of a kind (`email-2`); never an address."""
-    labels: dict[str, str] = {}
-    for entry, sink in zip(config.alerts, sinks, strict=False):
-        label = entry.name or entry.type
-        ordinal = 1
-        while (numbered := label if ordinal == 1 else f"{label}-{ordinal}") in labels.values():
-            ordinal += 1
-        labels[sink.key] = numbered
-    return labels
+    """Sink key -> its name (what /metrics and `health.alerts` use; never an address)."""
+    return dict(zip((s.key for s in sinks), sink_names(config.alerts), strict=False))

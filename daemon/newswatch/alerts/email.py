@@ -21,6 +21,7 @@ from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.alerts.smtpsend import Letter, SmtpTransport
 from newswatch.log import get_logger
 from newswatch.model import Alert
+from newswatch.ops.feedhealth import Notice
 
 KEY_MAX = 100  # the outbox's `deliveries.sink` column
 SUBJECT_MAX = 200
@@ -180,6 +181,20 @@ class EmailSink:
 
     def ready(self, oldest_pending: datetime, now: datetime) -> bool:
         return self.ready_when is None or self.ready_when(oldest_pending, now)
+
+    def announce(self, notice: Notice) -> None:
+        """A feed-health notice as a short message of its own."""
+        now = datetime.now(UTC)
+        plain = f"{notice.subject}\n\n{notice.detail}\n\n{notice.url}\n"
+        rich = (
+            f"<p><b>{html.escape(notice.subject)}</b></p><p>{html.escape(notice.detail)}</p>"
+            f"<p>{html.escape(notice.url)}</p>"
+        )
+        local_id = f"health.{notice.kind}.{hashlib.sha256(notice.url.encode()).hexdigest()[:12]}"
+        letter = Letter((), new_message(self.envelope, notice.subject, plain, rich, local_id, now))
+        for outcome in self.transport.send(self.envelope.sender, self.envelope.to, [letter]):
+            if outcome.result != "sent":
+                raise SinkError(outcome.error or "the server refused the message")
 
     def deliver(self, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
         try:

@@ -22,6 +22,7 @@ from typing import TextIO
 
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.model import Alert, iso_utc
+from newswatch.ops.feedhealth import Notice
 
 
 class LogSink:
@@ -41,6 +42,15 @@ class LogSink:
             except (OSError, ValueError) as exc:
                 raise SinkError(_describe(exc)) from exc
             yield Outcome((alert.id,) if alert.id is not None else ())
+
+    def announce(self, notice: Notice) -> None:
+        """A feed-health notice as one JSON line beside the alerts."""
+        stream = self._stream or sys.stdout
+        record = {**notice.record(), "timestamp": iso_utc(datetime.now(UTC))}
+        try:
+            write_line(stream, json.dumps(record, ensure_ascii=False) + "\n")
+        except (OSError, ValueError) as exc:
+            raise SinkError(_describe(exc)) from exc
 
 
 def write_line(stream: TextIO, line: str) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from newswatch.model import Alert
+from newswatch.ops.feedhealth import Notice
 
 Result = Literal["sent", "dead", "later"]
 
@@ -59,3 +60,12 @@ class Deferring(Protocol):
 def is_ready(sink: Sink, oldest_pending: datetime, now: datetime) -> bool:
     """Ask a deferring sink whether to deliver now; every other sink is always ready."""
     return not isinstance(sink, Deferring) or sink.ready(oldest_pending, now)
+
+
+@runtime_checkable
+class Announcing(Protocol):
+    """A sink that can also carry feed-health notices (log and email do)."""
+
+    def announce(self, notice: Notice) -> None:
+        """Send one notice now; raises SinkError when it could not."""
+        ...

@@ -96,6 +96,7 @@ class FeedSource(_Model):
     url: NonEmpty
     name: str | None = None
     interval: PositiveDuration | None = None
+    silent_after: PositiveDuration | None = None  # no new entry for this long: a health notice
 
     @field_validator("url")
     @classmethod
@@ -263,22 +264,56 @@ class Fetch(_Model):
     max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
 
 
+class Health(_Model):
+    """Feed-health notices: a feed failing this long, or silent past its `silent_after`."""
+
+    failing_after: PositiveDuration = timedelta(hours=24)
+    alerts: tuple[NonEmpty, ...] | None = None  # sink names; default: every log sink
+
+
+def sink_names(alerts: tuple[AlertSink, ...]) -> list[str]:
+    """Each sink's name in order: `name:`, else its type, numbered from the second (`email-2`)."""
+    names: list[str] = []
+    for entry in alerts:
+        base, ordinal = entry.name or entry.type, 1
+        while (name := base if ordinal == 1 else f"{base}-{ordinal}") in names:
+            ordinal += 1
+        names.append(name)
+    return names
+
+
 class Config(_Model):
     database: NonEmpty = "sqlite:///newswatch.db"
     sources: Sources = Sources()
     schedule: Schedule = Schedule()
     watch: Watch = Watch()
     alerts: tuple[AlertSink, ...] = (LogAlert(type="log"),)
+    health: Health = Health()
     http: HttpServer | None = None
     fetch: Fetch = Fetch()
     path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _health_sinks(self) -> Config:
+        unknown = sorted(set(self.health.alerts or ()) - set(sink_names(self.alerts)))
+        if unknown:
+            known = ", ".join(sink_names(self.alerts))
+            raise ValueError(f"health.alerts names no sink {unknown}; the sinks are: {known}")
+        return self
+
+    def health_sinks(self) -> list[str]:
+        """The names of the sinks feed-health notices go to."""
+        names = sink_names(self.alerts)
+        if self.health.alerts is not None:
+            return list(self.health.alerts)
+        return [n for n, entry in zip(names, self.alerts, strict=True) if entry.type == "log"]
 
     @field_validator("database")
     @classmethod
     def _database_url(cls, url: str) -> str:
         if "://" not in url:
-            raise ValueError(
-                f"{url!r} is not a database URL; write sqlite:///path/to/file.db "
+            raise ValueError(  # the value is not echoed: it may hold a password
+                "this is not a database URL; write sqlite:///path/to/file.db "
                 "or postgresql+psycopg://user@host/dbname"
             )
         return url

@@ -118,10 +118,13 @@ class RefreshReport:
 
 @dataclass(frozen=True)
 class FeedSettings:
-    """How feeds are fetched and how often, from the config."""
+    """How feeds are fetched and how often, and who hears of their health, from the config."""
 
     fetch: Fetch = field(default_factory=Fetch)
     interval: timedelta = timedelta(minutes=15)
+    failing_after: timedelta = timedelta(hours=24)
+    sink_names: tuple[str, ...] = ()  # the name of each sink, in the pipeline's order
+    health_sinks: tuple[str, ...] = ("log",)  # the names feed-health notices go to
 
 
 @dataclass

@@ -8,11 +8,13 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch import feedcycle
+from newswatch.alerts.sink import Announcing, SinkError
 from newswatch.config import FeedSource
 from newswatch.feedpolicy import FeedState, after_fetch
 from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.normalize import MAX_TEXT_CHARS
+from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
 from newswatch.pipeline.core import PipelineCore, RefreshReport, database_error
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
@@ -132,9 +134,12 @@ class FeedRefresh:
                         connection, parsed.documents, feed_origin(due.source), parsed.matched
                     )
                     report.add(counts)
-                feed_store.save_records(connection, [_next_record(record, state, parsed, report)])
+                stored = _next_record(record, state, parsed, report, pipeline.clock())
+                feed_store.save_records(connection, [stored])
         except SQLAlchemyError as exc:
             report.status, report.error = "error", database_error(pipeline.engine, exc)
+        else:
+            watch_health(pipeline, due.source, stored)
         _log_feed_events(record.state, state, parsed, name)
         if parsed is not None and parsed.truncated:
             report.details["truncated"] = parsed.truncated
@@ -150,6 +155,50 @@ class FeedRefresh:
             report.error = report.error or state.last_error
         report.log()
         return report
+
+
+def watch_health(pipeline: PipelineCore, feed: FeedSource, record: feed_store.FeedRecord) -> None:
+    """After a poll: announce a feed failing or silent too long, and its recovery, once."""
+    settings = pipeline.feed_settings
+    view = FeedView(
+        name=feed_label(feed),
+        url=feed.url,
+        failing_since=record.state.failing_since,
+        last_error=record.state.last_error,
+        last_new=record.last_new_at,
+        raised=_raised(record.health_alert),
+    )
+    raised, notice = judge(view, pipeline.clock(), settings.failing_after, feed.silent_after)
+    if notice is not None:
+        fields = {k: v for k, v in notice.record().items() if k != "event"}
+        log.warning("feed_health", **fields)
+        if not _announce(pipeline, notice):
+            return  # not told: tried again after the next poll
+    if raised != record.health_alert:
+        try:
+            with pipeline.write_lock, pipeline.engine.begin() as connection:
+                feed_store.set_health_alert(connection, feed.url, raised)
+        except SQLAlchemyError as exc:  # told twice at worst, after the next poll
+            log.error("feed_health_not_recorded", error=database_error(pipeline.engine, exc))
+
+
+def _raised(value: str | None) -> Raised | None:
+    return "failing" if value == "failing" else "silent" if value == "silent" else None
+
+
+def _announce(pipeline: PipelineCore, notice: Notice) -> bool:
+    """Hand the notice to every sink named in `health.alerts`; False if one failed."""
+    settings = pipeline.feed_settings
+    told = True
+    for sink, name in zip(pipeline.sinks, settings.sink_names, strict=False):
+        if name not in settings.health_sinks or not isinstance(sink, Announcing):
+            continue
+        try:
+            sink.announce(notice)
+        except SinkError as exc:
+            log.error("feed_health_not_sent", sink=name, feed=notice.feed, error=str(exc))
+            told = False
+    return told
 
 
 def feed_label(feed: FeedSource) -> str:
@@ -178,12 +227,15 @@ def _next_record(
     state: FeedState,
     parsed: ParsedBody | None,
     report: RefreshReport,
+    now: datetime,
 ) -> feed_store.FeedRecord:
     if parsed is None or parsed.error:
         return feed_store.with_state(record, state)
+    fresh = report.new > 0 or record.last_new_at is None  # silence counts from the first read
     return feed_store.with_state(
         record,
         state,
+        last_new_at=now if fresh else record.last_new_at,
         title=parsed.title or record.title,
         documents=record.documents + report.new,
         entries_last=len(parsed.documents),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from newswatch.dedup.keys import sha256_hex
 from newswatch.feedpolicy import FeedState
@@ -26,6 +27,7 @@ _STATE_COLUMNS = (
     "last_error_at",
     "bozo",
     "retry_after",
+    "failing_since",
 )
 
 
@@ -40,6 +42,8 @@ class FeedRecord:
     entries_last: int = 0
     bozo_count: int = 0
     last_outcome: dict[str, Any] | None = None
+    last_new_at: datetime | None = None  # last poll that stored a new entry (or the first)
+    health_alert: str | None = None  # the feed-health notice out for it: failing, silent
 
 
 def load_records(connection: Connection, urls: Sequence[str]) -> dict[str, FeedRecord]:
@@ -63,6 +67,8 @@ def _record(row: Any) -> FeedRecord:
         entries_last=row.entries_last,
         bozo_count=row.bozo_count,
         last_outcome=row.last_outcome,
+        last_new_at=row.last_new_at,
+        health_alert=row.health_alert,
     )
 
 
@@ -77,6 +83,8 @@ def _row(record: FeedRecord) -> dict[str, Any]:
         "entries_last": record.entries_last,
         "bozo_count": record.bozo_count,
         "last_outcome": record.last_outcome,
+        "last_new_at": record.last_new_at,
+        "health_alert": record.health_alert,
         **{name: getattr(state, name) for name in _STATE_COLUMNS},
     }
 
@@ -98,3 +106,10 @@ def count_by_status(connection: Connection, urls: Sequence[str]) -> dict[str, in
     if unseen > 0:
         counts["new"] = counts.get("new", 0) + unseen
     return counts
+
+
+def set_health_alert(connection: Connection, url: str, raised: str | None) -> None:
+    """Remember which feed-health notice is out (after the sinks took it)."""
+    connection.execute(
+        update(feeds).where(feeds.c.url_hash == sha256_hex(url)).values(health_alert=raised)
+    )

@@ -173,5 +173,8 @@ feeds = Table(
     Column("entries_last", Integer, nullable=False, default=0),
     # what became of the last parsed body's entries: new, updated, unchanged, ...
     Column("last_outcome", JSON),
+    Column("failing_since", UtcDateTime),
+    Column("last_new_at", UtcDateTime),
+    Column("health_alert", String(16)),
     Index("ix_feeds_next_poll", "next_poll"),
 )
