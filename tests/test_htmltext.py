@@ -81,15 +81,16 @@ def test_hostile_markup_stays_linear(markup: str) -> None:
     assert time.perf_counter() - started < 15  # linear: well under 1 s; quadratic: minutes
 
 
-@given(st.text())
+@given(st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))))
 def test_escaped_text_comes_back_word_for_word(text: str) -> None:
     assert html_to_text(html.escape(text)).split() == text.split()
 
 
-# NUL is left out: HTML5 drops it from text, as browsers do.
-@given(
-    st.lists(st.text(alphabet=st.characters(blacklist_characters="<>&\x00\x01\x02")), max_size=5)
-)
+# NUL and lone surrogates are left out: HTML5 and our text cleaning drop them.
+_PROSE = st.characters(blacklist_characters="<>&\x00\x01\x02", blacklist_categories=("Cs",))
+
+
+@given(st.lists(st.text(alphabet=_PROSE), max_size=5))
 def test_paragraph_tags_separate_paragraphs(paragraphs: list[str]) -> None:
     markup = "".join(f"<p>{p}</p>" for p in paragraphs)
     expected = [" ".join(p.split()) for p in paragraphs if p.split()]

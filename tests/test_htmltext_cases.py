@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from newswatch.htmltext import html_to_text
+from newswatch.model import RawItem
+from newswatch.normalize import normalize
 from newswatch.sources.feeds import parse_feed
 
 AFTER = "<p>The rest of the article, <em>every</em> word of it.</p>"
@@ -111,6 +113,9 @@ def test_unescaped_code_is_text_not_a_tag() -> None:
 def test_br_is_a_line_break_and_p_a_paragraph() -> None:
     markup = "<p>12 High Street<br>Springfield<br/>SP1 2AB</p><div>Open daily.</div>After"
     assert html_to_text(markup) == "12 High Street\nSpringfield\nSP1 2AB\n\nOpen daily.\n\nAfter"
+    # ...and the stored body keeps them (it used to fold <br> into a space)
+    item = RawItem(source="f", key="k", title="Shop", body=html_to_text(markup))
+    assert normalize(item).body == html_to_text(markup)
 
 
 def test_numbered_lists_are_numbered_and_bullets_are_items() -> None:

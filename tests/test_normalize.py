@@ -23,11 +23,12 @@ TEXT_CASES = [
     # Unicode NFC: decomposed é becomes the composed one.
     ("cafe\u0301", "caf\u00e9"),
     ("caf\u00e9", "caf\u00e9"),
-    # whitespace folded inside paragraphs, paragraphs kept, ends stripped
-    ("  a \t b\nc  ", "a b c"),
+    # whitespace folded inside lines, line breaks (<br>) and paragraphs kept, ends stripped
+    ("  a \t b\nc  ", "a b\nc"),
+    ("line one \n  line two\u2028line three", "line one\nline two\nline three"),
     ("one\n\ntwo", "one\n\ntwo"),
     ("one\n \n\t\n\n\ntwo", "one\n\ntwo"),
-    ("one\r\n\r\ntwo\rthree", "one\n\ntwo three"),
+    ("one\r\n\r\ntwo\rthree", "one\n\ntwo\nthree"),
     ("a\u00a0b\u2003c", "a b c"),
     # control and invisible characters dropped
     ("Kosa\u00adchev\x00 said\x07", "Kosachev said"),

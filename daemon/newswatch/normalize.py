@@ -68,8 +68,27 @@ def normalize_text(text: str) -> str:
     if any(char in text for char in _LINE_BREAK_CHARS):
         text = _LINE_BREAKS.sub("\n", text).replace(_PARAGRAPH_BREAK, "\n\n")
     text = unicodedata.normalize("NFC", _DROPPED.sub("", text))
-    paragraphs = (" ".join(chunk.split()) for chunk in _paragraph_chunks(text))
-    return _split_glued("\n\n".join(p for p in paragraphs if p))
+    paragraphs = (_fold_lines(chunk) for chunk in _paragraph_chunks(text))
+    return _split_until_stable("\n\n".join(p for p in paragraphs if p))
+
+
+def _split_until_stable(text: str) -> str:
+    """A split can reveal another (`0“aa.A` -> `0 “aa.A` -> `0 “aa. A`): repeat until
+    nothing changes, so normalising normalised text changes nothing (rarely a 2nd pass)."""
+    for _ in range(4):
+        split = _split_glued(text)
+        if split == text:
+            break
+        text = split
+    return text
+
+
+def _fold_lines(paragraph: str) -> str:
+    """Whitespace folded inside each line; the line breaks themselves are kept (an
+    HTML `<br>`, a poem, an address). Sources whose lines are soft-wrapped (seed
+    files) join them before this."""
+    lines = (" ".join(line.split()) for line in paragraph.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def _cut(text: str) -> str:
@@ -86,10 +105,10 @@ def _paragraph_chunks(text: str) -> list[str]:
         if line and not line.isspace():
             current.append(line)
         elif current:
-            chunks.append(" ".join(current))
+            chunks.append("\n".join(current))
             current = []
     if current:
-        chunks.append(" ".join(current))
+        chunks.append("\n".join(current))
     return chunks
 
 
@@ -170,7 +189,8 @@ def _ends_in_prose(text: str, end: int) -> bool:
 
 
 def _one_line(text: str) -> str:
-    return normalize_text(text).replace("\n\n", " ")
+    """Titles, names: one line whatever breaks the source put in."""
+    return " ".join(normalize_text(text).split())
 
 
 # --- URLs -----------------------------------------------------------------
@@ -286,8 +306,8 @@ def content_hash(title: str, body: str) -> str:
 
 
 def _hash_clean(title: str, body: str) -> str:
-    """Hash of already normalised text: paragraph breaks count as plain spaces."""
-    words = f"{title}\x00{body.replace(chr(10) * 2, ' ')}"
+    """Hash of already normalised text: line and paragraph breaks count as plain spaces."""
+    words = f"{title}\x00{' '.join(body.split())}"
     return hashlib.sha256(words.casefold().encode("utf-8")).hexdigest()
 
 

@@ -93,7 +93,7 @@ def parse_seed(text: str, *, path: str, source: str, key: str) -> model.RawItem:
     if title_index is None:
         what = "no title after the date line"
         raise SeedFormatError(path, date_index + 2, what, "the article's title on its own line")
-    body = "\n".join(lines[title_index + 1 :]).strip()
+    body = _unwrapped(lines[title_index + 1 :])
     return model.RawItem(
         source=source,
         key=key,
@@ -102,6 +102,18 @@ def parse_seed(text: str, *, path: str, source: str, key: str) -> model.RawItem:
         url=url,
         published=published,
     )
+
+
+def _unwrapped(lines: list[str]) -> str:
+    """The body with its paragraphs (blank-line separated) each on one line: a seed
+    file's line breaks inside a paragraph are wrapping, not meaning."""
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return "\n\n".join(" ".join(words) for words in paragraphs if words)
 
 
 def decode_seed(data: bytes, *, path: str) -> str:
