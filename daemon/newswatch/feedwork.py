@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from newswatch.dedup.signature import batch_signatures
 from newswatch.match import Matcher
 from newswatch.model import Document, Match
 from newswatch.normalize import normalize
@@ -48,6 +49,8 @@ class ParsedBody:
     bozo: str | None = None
     error: str | None = None
     matched: dict[tuple[str, str], list[Match]] = field(default_factory=dict)
+    # near-duplicate signatures by (source, key), None when not computed here
+    signatures: dict[tuple[str, str], bytes | None] | None = None
 
 
 def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
@@ -76,7 +79,10 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
     matched = {}
     if matcher is not None:
         matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source) for d in docs}
-    return ParsedBody(title=parsed.title, documents=docs, bozo=parsed.bozo, matched=matched)
+    signatures = batch_signatures(docs)
+    return ParsedBody(
+        title=parsed.title, documents=docs, bozo=parsed.bozo, matched=matched, signatures=signatures
+    )
 
 
 _worker_matcher: Matcher | None = None

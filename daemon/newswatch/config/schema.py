@@ -232,6 +232,14 @@ class Fetch(_Model):
     max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
 
 
+class Dedup(_Model):
+    """Near-duplicates: copies at least `threshold` similar (estimated Jaccard of
+    3-word shingles), published within `window` of each other, are one story."""
+
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.5
+    window: PositiveDuration = timedelta(days=7)
+
+
 class Config(_Model):
     database: NonEmpty = "sqlite:///newswatch.db"
     sources: Sources = Sources()
@@ -240,6 +248,7 @@ class Config(_Model):
     alerts: tuple[AlertSink, ...] = (LogAlert(type="log"),)
     http: HttpServer | None = None
     fetch: Fetch = Fetch()
+    dedup: Dedup = Dedup()
     path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("database")

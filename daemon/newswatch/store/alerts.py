@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, Select, and_, distinct, func, or_, selec
 
 from newswatch.model import Alert
 from newswatch.store.dialect import insert_ignoring_conflicts
+from newswatch.store.stories import with_stories
 from newswatch.store.tables import alerts, deliveries, documents
 
 AlertPair = tuple[int, str, str]  # document_id, kind, watch
@@ -102,7 +103,7 @@ def list_alerts(connection: Connection, since: datetime | None, limit: int | Non
         query = query.where(alerts.c.created_at >= since)
     if limit is not None:
         query = query.limit(limit)
-    return [_alert_from_row(row) for row in connection.execute(query)]
+    return with_stories(connection, [_alert_from_row(row) for row in connection.execute(query)])
 
 
 def pending_deliveries(
@@ -117,7 +118,7 @@ def pending_deliveries(
         .order_by(alerts.c.id)
         .limit(limit)
     )
-    return [_alert_from_row(row) for row in connection.execute(query)]
+    return with_stories(connection, [_alert_from_row(row) for row in connection.execute(query)])
 
 
 def mark_delivered(

@@ -1,0 +1,238 @@
+"""Stories: near-duplicate documents grouped under the id of the story's first document.
+
+A new document's band keys (newswatch.dedup.signature) are looked up in the
+`story_bands` table; candidates published within `window` of it whose estimated
+similarity reaches `threshold` are near-duplicates, and the document joins the
+story of the most similar one. Otherwise it starts a story of its own. The
+table lives in the database, so it survives restarts and several processes
+share it; two processes storing two copies at the same instant may each start
+a story (the next copy joins one of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, select, update
+
+from newswatch.dedup.signature import band_keys, similarity
+from newswatch.model import Alert, Outlet, Story
+from newswatch.store.tables import alerts, documents, story_bands
+
+# How many other outlets an alert or a story lists at most.
+MAX_OUTLETS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A stored document to place in a story."""
+
+    id: int
+    signature: bytes | None
+    moment: datetime  # published, or stored when undated
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    id: int
+    story_id: int
+    signature: bytes
+    moment: datetime
+
+
+def assign_stories(
+    connection: Connection, placed: Sequence[Placed], threshold: float, window: timedelta
+) -> dict[int, int]:
+    """Give each new document a story; return {document id: story id}.
+
+    Documents earlier in `placed` are candidates for later ones (one batch can
+    hold copies), then the band keys of all of them are stored.
+    """
+    keyed = {p.id: band_keys(p.signature) for p in placed if p.signature is not None}
+    stored = _candidates(connection, {k for keys in keyed.values() for k in keys})
+    stories: dict[int, int] = {}
+    for item in placed:
+        story = _best_story(item, keyed.get(item.id, []), stored, threshold, window)
+        stories[item.id] = story if story is not None else item.id
+        if item.signature is not None:
+            candidate = _Candidate(item.id, stories[item.id], item.signature, item.moment)
+            for key in keyed[item.id]:
+                stored.setdefault(key, []).append(candidate)
+    _save(connection, stories, {p.id: p.signature for p in placed}, keyed)
+    return stories
+
+
+def replace_bands(connection: Connection, document_id: int, signature: bytes | None) -> None:
+    """An edited document keeps its story; its signature and band keys follow its text."""
+    connection.execute(delete(story_bands).where(story_bands.c.document_id == document_id))
+    connection.execute(
+        update(documents).where(documents.c.id == document_id).values(signature=signature)
+    )
+    if signature is not None:
+        rows = [{"band_key": k, "document_id": document_id} for k in set(band_keys(signature))]
+        connection.execute(story_bands.insert(), rows)
+
+
+def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candidate]]:
+    found: dict[int, list[_Candidate]] = {}
+    if not keys:
+        return found
+    c = documents.c
+    query = (
+        select(story_bands.c.band_key, c.id, c.story_id, c.signature, c.published, c.created_at)
+        .join(documents, documents.c.id == story_bands.c.document_id)
+        .where(story_bands.c.band_key.in_(bindparam("keys", expanding=True)))
+    )
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 5000):
+        for row in connection.execute(query, {"keys": ordered[start : start + 5000]}):
+            if row.signature is None or row.story_id is None:
+                continue
+            moment = row.published or row.created_at
+            candidate = _Candidate(row.id, row.story_id, bytes(row.signature), moment)
+            found.setdefault(row.band_key, []).append(candidate)
+    return found
+
+
+def _best_story(
+    item: Placed,
+    keys: Iterable[int],
+    stored: dict[int, list[_Candidate]],
+    threshold: float,
+    window: timedelta,
+) -> int | None:
+    if item.signature is None:
+        return None
+    best: tuple[float, int] | None = None
+    seen: set[int] = set()
+    for key in keys:
+        for candidate in stored.get(key, ()):
+            if candidate.id in seen or candidate.id == item.id:
+                continue
+            seen.add(candidate.id)
+            if abs(candidate.moment - item.moment) > window:
+                continue
+            score = similarity(item.signature, candidate.signature)
+            if score >= threshold and (best is None or score > best[0]):
+                best = (score, candidate.story_id)
+    return best[1] if best else None
+
+
+def _save(
+    connection: Connection,
+    stories: dict[int, int],
+    signatures: dict[int, bytes | None],
+    keyed: dict[int, list[int]],
+) -> None:
+    if stories:
+        change = (
+            update(documents)
+            .where(documents.c.id == bindparam("document"))
+            .values(story_id=bindparam("story"), signature=bindparam("sig"))
+        )
+        rows = [{"document": d, "story": s, "sig": signatures.get(d)} for d, s in stories.items()]
+        connection.execute(change, rows)
+    rows = [{"band_key": k, "document_id": d} for d, keys in keyed.items() for k in set(keys)]
+    if rows:
+        connection.execute(story_bands.insert(), rows)
+
+
+def story_ids(connection: Connection, document_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(document_ids))
+    if not ids:
+        return {}
+    query = select(documents.c.id, documents.c.story_id).where(documents.c.id.in_(ids))
+    return {row.id: row.story_id or row.id for row in connection.execute(query)}
+
+
+def first_per_story(connection: Connection, batch: Sequence[Alert]) -> list[Alert]:
+    """Alerts whose story has not alerted this watch yet (one per story and watch).
+
+    An alert of the same document is kept: the alerts table's unique index
+    decides whether it is new (an edited document never alerts twice).
+    """
+    stories = story_ids(connection, [a.document_id for a in batch])
+    query = (
+        select(documents.c.story_id, alerts.c.document_id, alerts.c.kind, alerts.c.watch)
+        .join(documents, documents.c.id == alerts.c.document_id)
+        .where(documents.c.story_id.in_(sorted(set(stories.values()))))
+    )
+    done = {(r.story_id, r.kind, r.watch): r.document_id for r in connection.execute(query)}
+    kept: list[Alert] = []
+    for alert in batch:
+        key = (stories.get(alert.document_id, alert.document_id), alert.kind, alert.watch)
+        if done.setdefault(key, alert.document_id) == alert.document_id:
+            kept.append(alert)
+    return kept
+
+
+def with_stories(connection: Connection, batch: Sequence[Alert]) -> list[Alert]:
+    """The alerts, each with its story: the id and the other outlets that carry it."""
+    stories = story_ids(connection, [a.document_id for a in batch])
+    members = _members(connection, set(stories.values()))
+    return [replace(a, story=_story(a, stories.get(a.document_id), members)) for a in batch]
+
+
+def _members(connection: Connection, story_set: set[int]) -> dict[int, list[Any]]:
+    members: dict[int, list[Any]] = {}
+    if not story_set:
+        return members
+    c = documents.c
+    query = (
+        select(c.id, c.story_id, c.source, c.url, c.title, c.created_at)
+        .where(c.story_id.in_(sorted(story_set)))
+        .order_by(c.id)
+    )
+    for row in connection.execute(query):
+        members.setdefault(row.story_id, []).append(row)
+    return members
+
+
+def _story(alert: Alert, story_id: int | None, members: dict[int, list[Any]]) -> Story | None:
+    if story_id is None:
+        return None
+    others = [
+        Outlet(source=row.source, url=row.url, title=row.title)
+        for row in members.get(story_id, [])
+        if row.id != alert.document_id
+    ]
+    return Story(id=story_id, others=tuple(others[:MAX_OUTLETS]))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryListing:
+    id: int
+    latest: datetime
+    outlets: tuple[Outlet, ...]
+
+
+def recent_stories(
+    connection: Connection, since: datetime, *, shared_only: bool = True, limit: int = 200
+) -> list[StoryListing]:
+    """Stories with a document stored since `since`, newest first; by default those
+    carried by two or more documents."""
+    c = documents.c
+    query = (
+        select(c.story_id, func.max(c.created_at).label("latest"), func.count().label("size"))
+        .where(c.created_at >= since, c.story_id.is_not(None))
+        .group_by(c.story_id)
+        .order_by(func.max(c.created_at).desc(), c.story_id.desc())
+    )
+    if shared_only:
+        query = query.having(func.count() > 1)
+    rows = connection.execute(query.limit(limit)).all()
+    members = _members(connection, {row.story_id for row in rows})
+    return [
+        StoryListing(
+            id=row.story_id,
+            latest=row.latest,
+            outlets=tuple(
+                Outlet(source=m.source, url=m.url, title=m.title)
+                for m in members.get(row.story_id, [])[:MAX_OUTLETS]
+            ),
+        )
+        for row in rows
+    ]
