@@ -103,7 +103,9 @@ PAIRS = [
     Pair("footer added to a short article", HARBOUR, with_footer(HARBOUR), True),
     Pair("different articles, same footer", with_footer(COUNCIL), with_footer(HARBOUR), False),
     Pair("same person, same day, other story", COUNCIL, VARGA_TRIAL, False),
-    Pair("same person, both with the footer", with_footer(COUNCIL), with_footer(VARGA_TRIAL), False),
+    Pair(
+        "same person, both with the footer", with_footer(COUNCIL), with_footer(VARGA_TRIAL), False
+    ),
     Pair("short wire item re-headlined", WIRE, WIRE, True),
     Pair("short wire items, different news", WIRE, WIRE_OTHER, False),
 ]
