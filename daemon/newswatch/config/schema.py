@@ -236,7 +236,7 @@ class Dedup(_Model):
     """Near-duplicates: copies at least `threshold` similar (estimated Jaccard of
     3-word shingles), published within `window` of each other, are one story."""
 
-    threshold: Annotated[float, Field(gt=0, le=1)] = 0.5
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.4
     window: PositiveDuration = timedelta(days=7)
 
 
