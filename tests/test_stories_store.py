@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,10 +46,12 @@ def doc(source: str, key: str, body: str, day: int = 24) -> Document:
 def store(engine: Engine, document: Document) -> Document:
     """Save one document from its own outlet and place it in a story; return it with its id."""
     with engine.begin() as connection:
-        saved = document_store.save_documents(connection, [document], NOW, document.source)
+        signature = signature_of(document.body)
+        signed = {(document.source, document.key): signature}
+        saved = document_store.save_documents(connection, [document], NOW, document.source, signed)
         [new] = saved.new
         assert new.id is not None
-        placed = story_store.Placed(new.id, signature_of(new.body), new.published or NOW)
+        placed = story_store.Placed(new.id, signature, new.published or NOW)
         story_store.assign_stories(connection, [placed], 0.5, WEEK)
     return new
 
@@ -111,9 +114,12 @@ def test_an_edit_keeps_the_story_and_replaces_its_band_keys(engine: Engine) -> N
     first = store(engine, doc("Herald", "1", COUNCIL))
     copy = store(engine, doc("Gazette", "a", COUNCIL + " Corrected."))
     assert first.id is not None and copy.id is not None
-    edited = with_footer(HARBOUR)
+    edited = replace(copy, body=with_footer(HARBOUR), content_hash="edited")
     with engine.begin() as connection:
-        story_store.replace_bands(connection, copy.id, signature_of(edited))
+        signed = {(copy.source, copy.key): signature_of(edited.body)}
+        saved = document_store.save_documents(connection, [edited], NOW, copy.source, signed)
+        assert [d.id for d in saved.updated] == [copy.id]
+        story_store.replace_bands(connection, copy.id, signed[(copy.source, copy.key)])
         count = select(func.count()).select_from(story_bands)
         bands = connection.execute(count.where(story_bands.c.document_id == copy.id)).scalar()
     assert bands == 32

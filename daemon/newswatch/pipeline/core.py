@@ -194,7 +194,7 @@ class PipelineCore:
         now = self.clock()
         if signatures is None:
             signatures = batch_signatures(documents)
-        saved = document_store.save_documents(connection, documents, now, origin)
+        saved = document_store.save_documents(connection, documents, now, origin, signatures)
         self.place_in_stories(connection, saved, signatures, now)
         alerts = self.alerts_for(saved.new + saved.updated, matched)
         alerts = story_store.first_per_story(connection, alerts)

@@ -1,5 +1,8 @@
 """Stories: near-duplicate documents grouped under the id of the story's first document.
 
+`documents.story_id` is NULL for a document that started its story (its own
+id is the story's), so storing a document of a new story costs no update.
+
 A new document's band keys (newswatch.dedup.signature) are looked up in the
 `story_bands` table; candidates published within `window` of it whose estimated
 similarity reaches `threshold` are near-duplicates, and the document joins the
@@ -16,11 +19,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    LargeBinary,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from newswatch.dedup.signature import band_keys, similarity
 from newswatch.model import Alert, Outlet, Story
-from newswatch.store.tables import alerts, documents, story_bands
+from newswatch.store.tables import UtcDateTime, alerts, documents, story_bands
 
 # How many other outlets an alert or a story lists at most.
 MAX_OUTLETS = 20
@@ -51,7 +65,7 @@ def assign_stories(
     Documents earlier in `placed` are candidates for later ones (one batch can
     hold copies), then the band keys of all of them are stored.
     """
-    keyed = {p.id: band_keys(p.signature) for p in placed if p.signature is not None}
+    keyed = {p.id: sorted(set(band_keys(p.signature))) for p in placed if p.signature}
     stored = _candidates(connection, {k for keys in keyed.values() for k in keys})
     stories: dict[int, int] = {}
     for item in placed:
@@ -61,38 +75,60 @@ def assign_stories(
             candidate = _Candidate(item.id, stories[item.id], item.signature, item.moment)
             for key in keyed[item.id]:
                 stored.setdefault(key, []).append(candidate)
-    _save(connection, stories, {p.id: p.signature for p in placed}, keyed)
+    joined = {d: s for d, s in stories.items() if d != s}
+    if joined:
+        change = (
+            update(documents)
+            .where(documents.c.id == bindparam("document"))
+            .values(story_id=bindparam("story"))
+        )
+        connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
+    _insert_bands(connection, [(k, d) for d, keys in keyed.items() for k in keys])
     return stories
 
 
 def replace_bands(connection: Connection, document_id: int, signature: bytes | None) -> None:
-    """An edited document keeps its story; its signature and band keys follow its text."""
+    """An edited document keeps its story; its band keys follow its new text."""
     connection.execute(delete(story_bands).where(story_bands.c.document_id == document_id))
-    connection.execute(
-        update(documents).where(documents.c.id == document_id).values(signature=signature)
-    )
     if signature is not None:
-        rows = [{"band_key": k, "document_id": document_id} for k in set(band_keys(signature))]
-        connection.execute(story_bands.insert(), rows)
+        _insert_bands(connection, [(k, document_id) for k in set(band_keys(signature))])
+
+
+def _insert_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
+    """Straight to the driver: Core's per-row parameter processing cost more than the insert."""
+    if not rows:
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO story_bands (band_key, document_id) VALUES ({mark}, {mark})"
+    connection.exec_driver_sql(sql, rows)
+
+
+_CANDIDATES = """\
+SELECT b.band_key, d.id, d.story_id, d.signature, d.published, d.created_at
+FROM story_bands b JOIN documents d ON d.id = b.document_id
+WHERE b.band_key IN ({keys})"""
 
 
 def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candidate]]:
+    """Stored documents sharing a band key. The keys are ints, written into the SQL as
+    such: an expanding bind parameter of hundreds of keys costs milliseconds to render."""
     found: dict[int, list[_Candidate]] = {}
-    if not keys:
-        return found
-    c = documents.c
-    query = (
-        select(story_bands.c.band_key, c.id, c.story_id, c.signature, c.published, c.created_at)
-        .join(documents, documents.c.id == story_bands.c.document_id)
-        .where(story_bands.c.band_key.in_(bindparam("keys", expanding=True)))
-    )
     ordered = sorted(keys)
     for start in range(0, len(ordered), 5000):
-        for row in connection.execute(query, {"keys": ordered[start : start + 5000]}):
-            if row.signature is None or row.story_id is None:
+        chunk = ",".join(str(int(k)) for k in ordered[start : start + 5000])
+        query = text(_CANDIDATES.format(keys=chunk)).columns(
+            band_key=BigInteger,
+            id=BigInteger,
+            story_id=BigInteger,
+            signature=LargeBinary,
+            published=UtcDateTime,
+            created_at=UtcDateTime,
+        )
+        for row in connection.execute(query):
+            if row.signature is None:
                 continue
             moment = row.published or row.created_at
-            candidate = _Candidate(row.id, row.story_id, bytes(row.signature), moment)
+            candidate = _Candidate(row.id, row.story_id or row.id, bytes(row.signature), moment)
             found.setdefault(row.band_key, []).append(candidate)
     return found
 
@@ -121,25 +157,6 @@ def _best_story(
     return best[1] if best else None
 
 
-def _save(
-    connection: Connection,
-    stories: dict[int, int],
-    signatures: dict[int, bytes | None],
-    keyed: dict[int, list[int]],
-) -> None:
-    if stories:
-        change = (
-            update(documents)
-            .where(documents.c.id == bindparam("document"))
-            .values(story_id=bindparam("story"), signature=bindparam("sig"))
-        )
-        rows = [{"document": d, "story": s, "sig": signatures.get(d)} for d, s in stories.items()]
-        connection.execute(change, rows)
-    rows = [{"band_key": k, "document_id": d} for d, keys in keyed.items() for k in set(keys)]
-    if rows:
-        connection.execute(story_bands.insert(), rows)
-
-
 def story_ids(connection: Connection, document_ids: Iterable[int]) -> dict[int, int]:
     ids = sorted(set(document_ids))
     if not ids:
@@ -154,13 +171,16 @@ def first_per_story(connection: Connection, batch: Sequence[Alert]) -> list[Aler
     An alert of the same document is kept: the alerts table's unique index
     decides whether it is new (an edited document never alerts twice).
     """
+    if not batch:
+        return []
     stories = story_ids(connection, [a.document_id for a in batch])
+    c = documents.c
     query = (
-        select(documents.c.story_id, alerts.c.document_id, alerts.c.kind, alerts.c.watch)
-        .join(documents, documents.c.id == alerts.c.document_id)
-        .where(documents.c.story_id.in_(sorted(set(stories.values()))))
+        select(c.id, c.story_id, alerts.c.document_id, alerts.c.kind, alerts.c.watch)
+        .join(documents, c.id == alerts.c.document_id)
+        .where(_in_stories(set(stories.values())))
     )
-    done = {(r.story_id, r.kind, r.watch): r.document_id for r in connection.execute(query)}
+    done = {(r.story_id or r.id, r.kind, r.watch): r.document_id for r in connection.execute(query)}
     kept: list[Alert] = []
     for alert in batch:
         key = (stories.get(alert.document_id, alert.document_id), alert.kind, alert.watch)
@@ -183,12 +203,18 @@ def _members(connection: Connection, story_set: set[int]) -> dict[int, list[Any]
     c = documents.c
     query = (
         select(c.id, c.story_id, c.source, c.url, c.title, c.created_at)
-        .where(c.story_id.in_(sorted(story_set)))
+        .where(_in_stories(story_set))
         .order_by(c.id)
     )
     for row in connection.execute(query):
-        members.setdefault(row.story_id, []).append(row)
+        members.setdefault(row.story_id or row.id, []).append(row)
     return members
+
+
+def _in_stories(story_set: set[int]) -> Any:
+    """Documents of these stories: each story's first document and those that joined it."""
+    ordered = sorted(story_set)
+    return or_(documents.c.id.in_(ordered), documents.c.story_id.in_(ordered))
 
 
 def _story(alert: Alert, story_id: int | None, members: dict[int, list[Any]]) -> Story | None:
@@ -212,26 +238,28 @@ class StoryListing:
 def recent_stories(
     connection: Connection, since: datetime, *, shared_only: bool = True, limit: int = 200
 ) -> list[StoryListing]:
-    """Stories with a document stored since `since`, newest first; by default those
-    carried by two or more documents."""
+    """Stories with a document stored since `since`, newest first; by default only
+    those a later copy joined (carried by two or more documents)."""
     c = documents.c
+    # shared: a story a later copy joined (story_id set); else every document's story
+    story = (c.story_id if shared_only else func.coalesce(c.story_id, c.id)).label("story")
     query = (
-        select(c.story_id, func.max(c.created_at).label("latest"), func.count().label("size"))
-        .where(c.created_at >= since, c.story_id.is_not(None))
-        .group_by(c.story_id)
-        .order_by(func.max(c.created_at).desc(), c.story_id.desc())
+        select(story, func.max(c.created_at).label("latest"))
+        .where(c.created_at >= since)
+        .group_by(story)
+        .order_by(func.max(c.created_at).desc(), story.desc())
     )
     if shared_only:
-        query = query.having(func.count() > 1)
+        query = query.where(c.story_id.is_not(None))
     rows = connection.execute(query.limit(limit)).all()
-    members = _members(connection, {row.story_id for row in rows})
+    members = _members(connection, {row.story for row in rows})
     return [
         StoryListing(
-            id=row.story_id,
+            id=row.story,
             latest=row.latest,
             outlets=tuple(
                 Outlet(source=m.source, url=m.url, title=m.title)
-                for m in members.get(row.story_id, [])[:MAX_OUTLETS]
+                for m in members.get(row.story, [])[:MAX_OUTLETS]
             ),
         )
         for row in rows

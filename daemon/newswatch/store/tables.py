@@ -85,7 +85,7 @@ documents = Table(
     Column("categories", JSON, nullable=False, default=list),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    # the story: the id of its first document (0006); NULL only between insert and assignment
+    # the story: the id of its first document (0006); NULL for that first document
     Column("story_id", Id),
     # MinHash of the body (newswatch.dedup.signature); NULL for short texts
     Column("signature", LargeBinary),

@@ -1,10 +1,10 @@
 """Stories: near-duplicate documents grouped, with LSH band keys in an indexed table.
 
-Adds `documents.story_id` (the id of the story's first document) and
-`documents.signature` (MinHash, see newswatch.dedup.signature), and the
-`story_bands` table of band keys. Existing rows become stories of their own
-(story_id = id) without signatures: they are never re-alerted, and copies of
-them arriving later start a story of their own.
+Adds `documents.story_id` (the id of the story's first document; NULL for the
+first document itself) and `documents.signature` (MinHash, see
+newswatch.dedup.signature), and the `story_bands` table of band keys.
+Existing rows are each a story of their own, without a signature: nothing is
+re-alerted, and copies of them arriving later start a story of their own.
 
 Revision ID: 0006
 Revises: 0004 (re-linked to 0005 at merge)
@@ -25,7 +25,6 @@ ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 def upgrade() -> None:
     op.add_column("documents", sa.Column("story_id", ID))
     op.add_column("documents", sa.Column("signature", sa.LargeBinary()))
-    op.execute("UPDATE documents SET story_id = id")
     op.create_index("ix_documents_story_id", "documents", ["story_id"])
     op.create_table(
         "story_bands",
