@@ -16,25 +16,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
-    LargeBinary,
     bindparam,
     delete,
     func,
     or_,
     select,
-    text,
     update,
 )
 
 from newswatch.dedup.signature import band_keys, similarity
 from newswatch.model import Alert, Outlet, Story
-from newswatch.store.tables import UtcDateTime, alerts, documents, story_bands
+from newswatch.store.tables import alerts, documents, story_bands
 
 # How many other outlets an alert or a story lists at most.
 MAX_OUTLETS = 20
@@ -111,26 +108,26 @@ WHERE b.band_key IN ({keys})"""
 
 def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candidate]]:
     """Stored documents sharing a band key. The keys are ints, written into the SQL as
-    such: an expanding bind parameter of hundreds of keys costs milliseconds to render."""
+    such and run by the driver: rendering an expanding bind parameter (or parsing a
+    text() clause) of hundreds of keys cost more than the lookup."""
     found: dict[int, list[_Candidate]] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), 5000):
         chunk = ",".join(str(int(k)) for k in ordered[start : start + 5000])
-        query = text(_CANDIDATES.format(keys=chunk)).columns(
-            band_key=BigInteger,
-            id=BigInteger,
-            story_id=BigInteger,
-            signature=LargeBinary,
-            published=UtcDateTime,
-            created_at=UtcDateTime,
-        )
-        for row in connection.execute(query):
-            if row.signature is None:
+        rows = connection.exec_driver_sql(_CANDIDATES.format(keys=chunk))
+        for band_key, document_id, story_id, signature, published, created_at in rows:
+            if signature is None:
                 continue
-            moment = row.published or row.created_at
-            candidate = _Candidate(row.id, row.story_id or row.id, bytes(row.signature), moment)
-            found.setdefault(row.band_key, []).append(candidate)
+            moment = _utc(published or created_at)
+            candidate = _Candidate(document_id, story_id or document_id, bytes(signature), moment)
+            found.setdefault(band_key, []).append(candidate)
     return found
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A date as the driver returns it (SQLite: naive UTC text) as an aware UTC datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _best_story(
