@@ -2,6 +2,11 @@
 
     cd bench && ../.venv/bin/python bench_stories.py corpus [--out clusters.txt]
     cd bench && ../.venv/bin/python bench_stories.py scale [--sizes 10000 100000 1000000]
+    cd bench && ../.venv/bin/python bench_stories.py cost
+
+`cost` times, in CPU seconds of one process, what a cold pass over all 200
+corpus feeds spends in parsing + normalising (where the workers also sign)
+and in the store step (SQLite), with near-duplicate stories and without.
 
 `corpus` stores the news feeds of ../shared/corpus (bench_match.news_feeds) as
 `newswatch ingest` would, one feed after another, and lists every story that
@@ -24,8 +29,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bench_feeds import CORPUS
 from bench_match import news_feeds
-from newswatch.dedup.signature import NUM_PERM, band_keys, signature_of
+from newswatch.dedup.signature import NUM_PERM, band_keys, batch_signatures, signature_of
 from newswatch.feedwork import FeedBody, documents_of
 from newswatch.match import compile_watches
 from newswatch.pipeline import Pipeline
@@ -70,6 +76,31 @@ def _corpus(database: Path, out: Path) -> None:
     out.write_text("\n".join(lines) + "\n")
     print(f"{len(news_feeds())} feeds, {stored} documents, {len(stories)} stories")
     print(f"{len(shared)} with several documents, {len(cross)} across outlets -> {out}")
+
+
+def cost() -> None:
+    paths = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
+    for stories in (False, True, False, True):
+        started = time.process_time()
+        parsed = [(path, documents_of(_body(path))) for path in paths]
+        signatures = {
+            path: batch_signatures(body.documents) if stories else {} for path, body in parsed
+        }
+        parse_cpu = time.process_time() - started
+        with tempfile.TemporaryDirectory() as folder:
+            engine = open_database(f"sqlite:///{Path(folder) / 'cost.db'}")
+            pipeline = Pipeline(engine, compile_watches([], []), [])
+            started = time.process_time()
+            for path, body in parsed:
+                matched = {(d.source, d.key): [] for d in body.documents}
+                with engine.begin() as connection:
+                    pipeline.store_and_match(
+                        connection, body.documents, path.name, matched, signatures[path]
+                    )
+            store_cpu = time.process_time() - started
+            engine.dispose()
+        label = "with stories   " if stories else "without stories"
+        print(f"{label}: parse+normalise {parse_cpu:.2f} s CPU, store {store_cpu:.2f} s CPU")
 
 
 def _body(path: Path) -> FeedBody:
@@ -165,9 +196,12 @@ def main() -> None:
     run_corpus.add_argument("--out", type=Path, default=Path("clusters.txt"))
     run_scale = commands.add_parser("scale")
     run_scale.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    commands.add_parser("cost")
     args = parser.parse_args()
     if args.command == "corpus":
         corpus(args.out)
+    elif args.command == "cost":
+        cost()
     else:
         scale(args.sizes)
 
