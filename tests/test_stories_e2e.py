@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 import feedserver
-from helpers import alert_records
+from helpers import alert_records, seed_text
 from storypairs import COUNCIL, HARBOUR, VARGA_TRIAL, changed_words, with_footer
 from test_feeds_e2e import refreshed, run
 
@@ -125,3 +125,40 @@ def test_an_edited_copy_stays_in_its_story_and_does_not_alert_again(
     code, out, _ = run(config, capsys, "stories", "--json")
     [story] = [json.loads(line) for line in out.splitlines()]
     assert len(story["outlets"]) == 2
+
+
+def test_a_seed_folder_with_an_article_and_its_copy_alerts_once_per_story(
+    tmp_path: Path, database_url: str, capsys
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    files = {
+        "herald-council.txt": ("Council approves rail yard plan", COUNCIL),
+        "gazette-council.txt": ("Varga wins rail yard vote", with_footer(COUNCIL)),
+        "gazette-harbour.txt": ("Port at standstill", with_footer(HARBOUR)),
+        "gazette-trial.txt": ("Mayor testifies in fraud trial", with_footer(VARGA_TRIAL)),
+    }
+    for name, (title, body) in files.items():
+        url = f"https://{name.split('-')[0]}.example/{name}"
+        (seeds / name).write_text(seed_text(title, body, url), encoding="utf-8")
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
+    )
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    titles = sorted(str(a["title"]) for a in alert_records(out))
+    council = [
+        t for t in titles if t in (files["herald-council.txt"][0], files["gazette-council.txt"][0])
+    ]
+    assert len(council) == 1, titles
+    assert sorted(set(titles) - set(council)) == [
+        "Mayor testifies in fraud trial",
+        "Port at standstill",
+    ]
+    code, out, _ = run(config, capsys, "stories", "--json")
+    [story] = [json.loads(line) for line in out.splitlines()]
+    assert sorted(o["url"].split("/")[-1] for o in story["outlets"]) == [
+        "gazette-council.txt",
+        "herald-council.txt",
+    ]

@@ -51,3 +51,14 @@ def test_signatures_and_band_keys_are_stable_values_a_database_can_keep() -> Non
     assert len(keys) == BANDS
     assert all(-(2**63) <= k < 2**63 for k in keys)
     assert band_keys(signature_of(with_footer(COUNCIL)) or b"") != keys
+
+
+def test_a_batch_holding_an_article_and_its_copy_keeps_their_shared_text() -> None:
+    """A seed folder with the original, its footer-added copy and an unrelated story
+    under the same footer: only the footer is boilerplate."""
+    bodies = [COUNCIL, with_footer(COUNCIL), with_footer(HARBOUR)]
+    assert recurring_paragraphs(bodies) == {" ".join(FOOTER.split())}
+    original, copy, other = signatures_of(bodies)
+    assert original is not None and copy is not None and other is not None
+    assert similarity(original, copy) == 1.0
+    assert similarity(copy, other) < 0.1

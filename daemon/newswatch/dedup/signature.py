@@ -13,9 +13,10 @@ What is hashed, and why (boilerplate must never merge two stories):
   enters the signature.
 - **Paragraphs that recur across a source's batch are dropped.** A feed's
   newsletter blurb, cookie notice or "The post ... appeared first on ..."
-  footer is the same paragraph under each of its entries; any paragraph found
-  under two or more different entries of one batch is that source's
-  boilerplate and is not hashed. (Chosen over a keyword list, which misses
+  footer is the same paragraph under each of its entries; a paragraph found
+  under two entries of one batch that are otherwise different (not copies of
+  each other: a seed folder may hold the original and its copy) is that
+  source's boilerplate and is not hashed. (Chosen over a keyword list, which misses
   every footer it was not written for, and over a stored table of lines per
   source, which needs I/O in this pure stage.)
 - **Short texts get no signature.** Below `MIN_WORDS` words of body (titles
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -71,12 +71,39 @@ def paragraphs(body: str) -> list[str]:
 
 
 def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
-    """Paragraphs found under two or more different entries of one source's batch."""
-    seen: Counter[str] = Counter()
-    for body in set(bodies):
-        if "\n\n" in body:  # one paragraph alone is the whole text, never a footer
-            seen.update(set(paragraphs(body)))
-    return frozenset(p for p, count in seen.items() if count > 1)
+    """Paragraphs that recur under two *different* entries of one source's batch.
+
+    A footer recurs under unrelated entries; the paragraphs of a re-published
+    copy recur too, under an entry that is mostly the same text. Two entries
+    are copies when the paragraphs they share make up at least half the words
+    of the shorter one; a paragraph shared only by copies is kept.
+    """
+    texts = [set(paragraphs(body)) for body in set(bodies) if "\n\n" in body]
+    holders: dict[str, list[int]] = {}
+    for index, text in enumerate(texts):
+        for paragraph in text:
+            holders.setdefault(paragraph, []).append(index)
+    sizes = [sum(len(p.split()) for p in text) for text in texts]
+    copies: dict[tuple[int, int], bool] = {}
+    found = set()
+    for paragraph, where in holders.items():
+        pairs = ((a, b) for i, a in enumerate(where) for b in where[i + 1 :])
+        if any(not _copies(texts, sizes, pair, copies) for pair in pairs):
+            found.add(paragraph)
+    return frozenset(found)
+
+
+def _copies(
+    texts: list[set[str]],
+    sizes: list[int],
+    pair: tuple[int, int],
+    known: dict[tuple[int, int], bool],
+) -> bool:
+    if pair not in known:
+        a, b = pair
+        shared = sum(len(p.split()) for p in texts[a] & texts[b])
+        known[pair] = 2 * shared >= min(sizes[a], sizes[b])
+    return known[pair]
 
 
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
