@@ -62,11 +62,17 @@ def _corpus(database: Path, out: Path) -> None:
         stored += counts.new
     with engine.connect() as connection:
         rows = connection.execute(
-            select(documents.c.story_id, documents.c.source, documents.c.title, documents.c.url)
+            select(
+                documents.c.id,
+                documents.c.story_id,
+                documents.c.source,
+                documents.c.title,
+                documents.c.url,
+            )
         ).all()
     stories: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for row in rows:
-        stories[row.story_id].append((row.source, row.title, row.url or ""))
+    for row in rows:  # story_id is NULL on the document that started its story
+        stories[row.story_id or row.id].append((row.source, row.title, row.url or ""))
     shared = {s: m for s, m in stories.items() if len(m) > 1}
     cross = {s: m for s, m in shared.items() if len({source for source, _, _ in m}) > 1}
     lines = []
