@@ -62,3 +62,11 @@ def test_a_batch_holding_an_article_and_its_copy_keeps_their_shared_text() -> No
     assert original is not None and copy is not None and other is not None
     assert similarity(original, copy) == 1.0
     assert similarity(copy, other) < 0.1
+
+
+def test_band_keys_do_not_change_between_versions() -> None:
+    """Stored band keys must still be found after an upgrade: the hashing is frozen."""
+    signature = signature_of(COUNCIL)
+    assert signature is not None
+    assert signature[:8].hex() == "2d68060013344905"
+    assert band_keys(signature)[:2] == [1680170921525324624, -6343649841252388082]
