@@ -52,5 +52,6 @@ def open_app(config: Config) -> App:
         compile_config(config),
         build_sinks(config),
         feed_settings=feed_settings(config),
+        dedup=config.dedup,
     )
     return App(config=config, engine=engine, pipeline=pipeline)

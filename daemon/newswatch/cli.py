@@ -33,6 +33,7 @@ from newswatch.sources.seeds import SeedFormatError, parse_seed
 from newswatch.store import alerts as alert_store
 from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
+from newswatch.store import stories as story_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
 from newswatch.store.documents import iter_documents_since
 from newswatch.timeparse import parse_since
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     deliver = commands.add_parser("deliver", help="deliver pending alerts now, backed off or not")
     deliver.add_argument("--sink", help="only the sink with this name (see `outbox`)")
     deliver.add_argument("--dead", action="store_true", help="retry dead-lettered alerts too")
+    stories = commands.add_parser(
+        "stories", help="stories carried by several outlets, newest first"
+    )
+    stories.add_argument("--since", default="7d", help="date (2024-11-14) or age (7d, the default)")
+    stories.add_argument("--all", action="store_true", help="single-outlet stories too")
+    stories.add_argument("--json", action="store_true", help="one JSON object per story")
     feeds = commands.add_parser("feeds", help="every feed with its health")
     feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
     opml = commands.add_parser("import-opml", help="the feeds of an OPML file, as YAML")
@@ -356,9 +363,33 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False))
         else:
             when = iso_utc(alert.created_at)
-            print(f"{when}  {alert.kind:<6}  {alert.watch}  —  {alert.title}  <{alert.url}>")
+            also = (
+                f"  (+{len(alert.story.others)} outlets)"
+                if alert.story and alert.story.others
+                else ""
+            )
+            print(f"{when}  {alert.kind:<6}  {alert.watch}  —  {alert.title}  <{alert.url}>{also}")
             for state in sent:
                 print(f"    {state.line()}")
+    return EXIT_OK
+
+
+def cmd_stories(config: Config, args: argparse.Namespace) -> int:
+    since = _since(args.since)
+    with _database(config) as engine, engine.connect() as connection:
+        listed = story_store.recent_stories(connection, since, shared_only=not args.all)
+    for story in listed:
+        outlets = [o.record() for o in story.outlets]
+        if args.json:
+            record = {"story": story.id, "latest": iso_utc(story.latest), "outlets": outlets}
+            print(json.dumps(record, ensure_ascii=False))
+            continue
+        title = story.outlets[0].title if story.outlets else ""
+        print(f"{iso_utc(story.latest)}  story {story.id}  {len(outlets)} outlet(s)  —  {title}")
+        for outlet in story.outlets:
+            print(f"    {outlet.source}  <{outlet.url}>")
+    if not listed and not args.json:
+        print(f"no {'' if args.all else 'shared '}stories since {iso_utc(since)}")
     return EXIT_OK
 
 
@@ -477,4 +508,5 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "deliver": cmd_deliver,
     "db": cmd_db,
     "feeds": cmd_feeds,
+    "stories": cmd_stories,
 }

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from newswatch.dedup.signature import batch_signatures
 from newswatch.match import Matcher
 from newswatch.model import Document, Match
 from newswatch.normalize import MAX_TEXT_CHARS, normalize
@@ -66,6 +67,8 @@ class ParsedBody:
     matched: dict[tuple[str, str], list[Match]] = field(default_factory=dict)
     truncated: int = 0  # entries whose title or text was cut to MAX_TEXT_CHARS
     unreadable: str | None = None
+    # near-duplicate signatures by (source, key), None when not computed here
+    signatures: dict[tuple[str, str], bytes | None] | None = None
 
 
 def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
@@ -95,6 +98,7 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
     matched = {}
     if matcher is not None:
         matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source) for d in docs}
+    signatures = batch_signatures(docs)
     return ParsedBody(
         title=parsed.title,
         documents=docs,
@@ -102,6 +106,7 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
         matched=matched,
         truncated=truncated,
         unreadable=parsed.unreadable,
+        signatures=signatures,
     )
 
 

@@ -86,6 +86,29 @@ def _reading_order(hit: Hit) -> tuple[int, int]:
 
 
 @dataclass(frozen=True, slots=True)
+class Outlet:
+    """Another document of a story: who published it, where."""
+
+    source: str
+    url: str | None
+    title: str = ""
+
+    def record(self) -> dict[str, Any]:
+        return {"source": self.source, "url": self.url, "title": self.title}
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """The near-duplicate group a document belongs to, and its other documents."""
+
+    id: int
+    others: tuple[Outlet, ...] = ()
+
+    def record(self) -> dict[str, Any]:
+        return {"id": self.id, "also_reported_by": [o.record() for o in self.others]}
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """A (document, watch) pair that matched; stored once, then delivered."""
 
@@ -100,6 +123,7 @@ class Alert:
     snippet: str
     created_at: datetime | None = None
     id: int | None = None
+    story: Story | None = None
 
     def record(self) -> dict[str, Any]:
         """The alert record of CONTRACT.md (without the `event` key)."""
@@ -114,6 +138,7 @@ class Alert:
             "published": iso_utc(self.published),
             "matched": list(self.matched),
             "snippet": self.snippet,
+            "story": self.story.record() if self.story else None,
         }
 
 

@@ -96,7 +96,7 @@ class Service:
         if new.database != self.config.database:
             log.warning("config_reload_database_ignored", hint="restart to change `database:`")
             new = new.model_copy(update={"database": self.config.database})
-        self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new))
+        self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new), new.dedup)
         configure_metrics(new, self.app.pipeline.sinks)
         schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_sources(self.scheduler, new, self.app.pipeline)

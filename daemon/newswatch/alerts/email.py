@@ -121,7 +121,16 @@ def alert_fields(alert: Alert) -> list[tuple[str, str]]:
         ("Source", alert.source),
         ("Published", published_text(alert)),
         ("Matched", ", ".join(alert.matched)),
+        *also_reported_by(alert),
     ]
+
+
+def also_reported_by(alert: Alert) -> list[tuple[str, str]]:
+    """The story's other outlets, when other outlets carry it."""
+    others = alert.story.others if alert.story else ()
+    if not others:
+        return []
+    return [("Also in", "; ".join(f"{o.source} <{o.url or 'no link'}>" for o in others))]
 
 
 def alert_plain(alert: Alert) -> str:

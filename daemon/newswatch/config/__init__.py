@@ -4,6 +4,7 @@ from newswatch.config.load import CONFIG_ENV, check_config, find_config_path, lo
 from newswatch.config.messages import ConfigError
 from newswatch.config.schema import (
     Config,
+    Dedup,
     Duration,
     EmailAlert,
     FeedSource,
@@ -22,6 +23,7 @@ __all__ = [
     "CONFIG_ENV",
     "Config",
     "ConfigError",
+    "Dedup",
     "Duration",
     "EmailAlert",
     "FeedSource",

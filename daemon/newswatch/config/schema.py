@@ -282,6 +282,14 @@ def sink_names(alerts: tuple[AlertSink, ...]) -> list[str]:
     return names
 
 
+class Dedup(_Model):
+    """Near-duplicates: copies at least `threshold` similar (estimated Jaccard of
+    3-word shingles), published within `window` of each other, are one story."""
+
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.4
+    window: PositiveDuration = timedelta(days=7)
+
+
 class Config(_Model):
     database: NonEmpty = "sqlite:///newswatch.db"
     sources: Sources = Sources()
@@ -291,6 +299,7 @@ class Config(_Model):
     health: Health = Health()
     http: HttpServer | None = None
     fetch: Fetch = Fetch()
+    dedup: Dedup = Dedup()
     path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
 from newswatch.alerts.sink import Sink
-from newswatch.config import Fetch
+from newswatch.config import Dedup, Fetch
+from newswatch.dedup.signature import batch_signatures
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match import Matcher
@@ -26,6 +27,7 @@ from newswatch.model import Alert, Document, Match
 from newswatch.ops import metrics
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
+from newswatch.store import stories as story_store
 from newswatch.store.db import describe_operational_error
 from newswatch.store.documents import DUPLICATE_SAMPLE
 
@@ -148,12 +150,14 @@ class PipelineCore:
         sinks: Sequence[Sink],
         clock: Clock = utc_now,
         feed_settings: FeedSettings | None = None,
+        dedup: Dedup | None = None,
     ) -> None:
         self.engine = engine
         self.matcher = matcher
         self.sinks = list(sinks)
         self.clock = clock
         self.feed_settings = feed_settings or FeedSettings()
+        self.dedup = dedup or Dedup()
         self.parsers = FeedParsers(matcher)
         self.rng = random.Random()
         # SQLite allows one writer; serialising our own writers avoids lock waits.
@@ -168,9 +172,14 @@ class PipelineCore:
         self.wake_delivery: Callable[[], None] | None = None
 
     def reconfigure(
-        self, matcher: Matcher, sinks: Sequence[Sink], feed_settings: FeedSettings
+        self,
+        matcher: Matcher,
+        sinks: Sequence[Sink],
+        feed_settings: FeedSettings,
+        dedup: Dedup | None = None,
     ) -> None:
-        """Swap in a new matcher, sinks and feed settings (each one atomic attribute store)."""
+        """Swap in a new matcher, sinks and settings (each one atomic attribute store)."""
+        self.dedup = dedup or self.dedup
         self.matcher = matcher
         self.parsers.use(matcher)
         self.sinks = list(sinks)
@@ -190,16 +199,23 @@ class PipelineCore:
         documents: list[Document],
         origin: str,
         matched: Mapping[tuple[str, str], Sequence[Match]] | None = None,
+        signatures: Mapping[tuple[str, str], bytes | None] | None = None,
     ) -> IngestCounts:
         """Store one source's documents; raise alerts for those that were new or edited.
 
         `origin` is the source's stable key (feed URL, seed folder); `matched`
-        holds matches already computed elsewhere (by a parse worker), by
-        (source, key); documents missing from it are matched here.
+        and `signatures` hold matches and near-duplicate signatures already
+        computed elsewhere (by a parse worker), by (source, key); when
+        `signatures` is None they are computed here. New documents join the
+        story of a near-duplicate, and a watch alerts once per story.
         """
         now = self.clock()
-        saved = document_store.save_documents(connection, documents, now, origin)
+        if signatures is None:
+            signatures = batch_signatures(documents)
+        saved = document_store.save_documents(connection, documents, now, origin, signatures)
+        self.place_in_stories(connection, saved, signatures, now)
         alerts = self.alerts_for(saved.new + saved.updated, matched)
+        alerts = story_store.first_per_story(connection, alerts)
         stored = alert_store.save_alerts(connection, alerts, [s.key for s in self.sinks], now)
         return IngestCounts(
             new=len(saved.new),
@@ -210,6 +226,25 @@ class PipelineCore:
             alerts=len(stored),
             duplicate_of=saved.duplicate_of,
         )
+
+    def place_in_stories(
+        self,
+        connection: Connection,
+        saved: document_store.SaveResult,
+        signatures: Mapping[tuple[str, str], bytes | None],
+        now: datetime,
+    ) -> None:
+        placed = [
+            story_store.Placed(d.id, signatures.get((d.source, d.key)), d.published or now)
+            for d in saved.new
+            if d.id is not None
+        ]
+        settings = self.dedup
+        story_store.assign_stories(connection, placed, settings.threshold, settings.window)
+        for document in saved.updated:
+            if document.id is not None:
+                signature = signatures.get((document.source, document.key))
+                story_store.replace_bands(connection, document.id, signature)
 
     def alerts_for(
         self,
@@ -277,13 +312,15 @@ class PipelineCore:
                 candidates = self.alerts_for(batch)
                 if dry_run:
                     done = alert_store.alerted_pairs(reader, [d.id for d in batch if d.id])
-                    raised += [
-                        a for a in candidates if (a.document_id, a.kind, a.watch) not in done
-                    ]
+                    fresh = [a for a in candidates if (a.document_id, a.kind, a.watch) not in done]
+                    fresh = story_store.first_per_story(reader, fresh)
+                    raised += story_store.with_stories(reader, fresh)
                     continue
                 with self.write_lock, self.engine.begin() as writer:
                     sinks = [s.key for s in self.sinks]
-                    raised += alert_store.save_alerts(writer, candidates, sinks, self.clock())
+                    candidates = story_store.first_per_story(writer, candidates)
+                    saved = alert_store.save_alerts(writer, candidates, sinks, self.clock())
+                    raised += story_store.with_stories(writer, saved)
         if not dry_run:
             self.alerts_stored(len(raised))
         return raised

@@ -131,7 +131,11 @@ class FeedRefresh:
             with pipeline.write_lock, pipeline.engine.begin() as connection:
                 if parsed and parsed.documents:
                     counts = pipeline.store_and_match(
-                        connection, parsed.documents, feed_origin(due.source), parsed.matched
+                        connection,
+                        parsed.documents,
+                        feed_origin(due.source),
+                        parsed.matched,
+                        parsed.signatures,
                     )
                     report.add(counts)
                 stored = _next_record(record, state, parsed, report, pipeline.clock())

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, Select, select
 
 from newswatch.model import Alert
 from newswatch.store.dialect import insert_ignoring_conflicts
+from newswatch.store.stories import with_stories
 from newswatch.store.tables import alerts, deliveries, documents
 
 AlertPair = tuple[int, str, str]  # document_id, kind, watch
@@ -102,4 +103,4 @@ def list_alerts(connection: Connection, since: datetime | None, limit: int | Non
         query = query.where(alerts.c.created_at >= since)
     if limit is not None:
         query = query.limit(limit)
-    return [alert_from_row(row) for row in connection.execute(query)]
+    return with_stories(connection, [alert_from_row(row) for row in connection.execute(query)])

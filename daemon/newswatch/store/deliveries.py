@@ -31,6 +31,7 @@ from newswatch.alerts.status import DeliveryState, SinkStatus
 from newswatch.model import Alert
 from newswatch.store.alerts import alert_from_row, alert_query
 from newswatch.store.dialect import insert_ignoring_conflicts
+from newswatch.store.stories import with_stories
 from newswatch.store.tables import UtcDateTime, alerts, deliveries, sink_state
 
 _undelivered = and_(deliveries.c.delivered_at.is_(None), deliveries.c.dead_at.is_(None))
@@ -62,7 +63,8 @@ def pending_deliveries(
         )
     if exclude:
         query = query.where(deliveries.c.alert_id.not_in(list(exclude)))
-    return [alert_from_row(row) for row in connection.execute(query)]
+    # with their stories' other outlets: the message names them ("Also in")
+    return with_stories(connection, [alert_from_row(row) for row in connection.execute(query)])
 
 
 def _rows(sink: str, alert_ids: Sequence[int]) -> Any:

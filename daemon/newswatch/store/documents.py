@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,18 @@ from newswatch.store.tables import documents
 CHUNK = 500
 # How many "duplicate of document N" ids a result keeps for the report.
 DUPLICATE_SAMPLE = 5
+
+
+Signatures = Mapping[tuple[str, str], bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every stored row of a batch shares."""
+
+    origin: str
+    now: datetime
+    signatures: Signatures  # by (source, key)
 
 
 @dataclass
@@ -43,12 +55,21 @@ class SaveResult:
 
 
 def save_documents(
-    connection: Connection, batch: Sequence[Document], now: datetime, origin: str
+    connection: Connection,
+    batch: Sequence[Document],
+    now: datetime,
+    origin: str,
+    signatures: Signatures | None = None,
 ) -> SaveResult:
-    """Store one source's batch; `origin` is that source's stable key (see dedup.keys)."""
+    """Store one source's batch; `origin` is that source's stable key (see dedup.keys).
+
+    `signatures` (by source and key, see dedup.signature) are stored with the
+    new and edited documents.
+    """
     result = SaveResult()
+    signed = signatures or {}
     for start in range(0, len(batch), CHUNK):
-        _save_chunk(connection, batch[start : start + CHUNK], now, origin, result)
+        _save_chunk(connection, batch[start : start + CHUNK], now, origin, signed, result)
     return result
 
 
@@ -57,6 +78,7 @@ def _save_chunk(
     chunk: Sequence[Document],
     now: datetime,
     origin: str,
+    signatures: Signatures,
     result: SaveResult,
 ) -> None:
     entries = [(document, keys_of(document, origin)) for document in chunk]
@@ -66,8 +88,12 @@ def _save_chunk(
         if verdict.kind == "new":
             fresh.append(index)
         else:
-            _carry_out(connection, document, keys, verdict, origin, now, result)
-    ids = _insert(connection, [entries[i] for i in fresh], origin, now, result)
+            _carry_out(
+                connection, document, keys, verdict, _Context(origin, now, signatures), result
+            )
+    ids = _insert(
+        connection, [entries[i] for i in fresh], _Context(origin, now, signatures), result
+    )
     stored_at = dict(zip(fresh, ids, strict=True))
     for verdict in verdicts:
         if verdict.kind == "duplicate" and verdict.twin is not None:
@@ -80,8 +106,7 @@ def _carry_out(
     document: Document,
     keys: DedupKeys,
     verdict: Verdict,
-    origin: str,
-    now: datetime,
+    context: _Context,
     result: SaveResult,
 ) -> None:
     if verdict.kind == "empty":
@@ -94,8 +119,8 @@ def _carry_out(
     elif verdict.kind == "unchanged":
         result.unchanged += 1
         if verdict.adopt:
-            _adopt(connection, verdict.document_id, keys, origin)
-    elif _update(connection, verdict.document_id, document, keys, origin, now):
+            _adopt(connection, verdict.document_id, keys, context.origin)
+    elif _update(connection, verdict.document_id, document, keys, context):
         result.updated.append(replace(document, id=verdict.document_id))
     else:
         result.count_duplicate(None)
@@ -146,11 +171,10 @@ def _update(
     document_id: int,
     document: Document,
     keys: DedupKeys,
-    origin: str,
-    now: datetime,
+    context: _Context,
 ) -> bool:
     """Rewrite an edited item; False when its new text became another document's meanwhile."""
-    values = _row(document, keys, origin, now)
+    values = _row(document, keys, context)
     del values["created_at"]
     try:
         with connection.begin_nested():
@@ -165,8 +189,7 @@ def _update(
 def _insert(
     connection: Connection,
     fresh: list[tuple[Document, DedupKeys]],
-    origin: str,
-    now: datetime,
+    context: _Context,
     result: SaveResult,
 ) -> list[int | None]:
     """Insert; an entry that lost a race to another writer is a duplicate (id None)."""
@@ -175,7 +198,7 @@ def _insert(
     statement = insert_ignoring_conflicts(connection, documents).returning(
         documents.c.id, documents.c.identity_hash
     )
-    rows = connection.execute(statement, [_row(d, k, origin, now) for d, k in fresh])
+    rows = connection.execute(statement, [_row(d, k, context) for d, k in fresh])
     ids = {row.identity_hash: row.id for row in rows}
     stored: list[int | None] = []
     for document, keys in fresh:
@@ -188,7 +211,8 @@ def _insert(
     return stored
 
 
-def _row(document: Document, keys: DedupKeys, origin: str, now: datetime) -> dict[str, Any]:
+def _row(document: Document, keys: DedupKeys, context: _Context) -> dict[str, Any]:
+    origin, now = context.origin, context.now
     return {
         "source": document.source,
         "origin": origin,
@@ -205,6 +229,7 @@ def _row(document: Document, keys: DedupKeys, origin: str, now: datetime) -> dic
         "categories": list(document.categories),
         "created_at": now,
         "updated_at": now,
+        "signature": context.signatures.get((document.source, document.key)),
     }
 
 

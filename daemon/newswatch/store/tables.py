@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -84,11 +85,31 @@ documents = Table(
     Column("categories", JSON, nullable=False, default=list),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # the story: the id of its first document (0006); NULL for that first document
+    Column("story_id", Id),
+    # MinHash of the body (newswatch.dedup.signature); NULL for short texts
+    Column("signature", LargeBinary),
     Index("uq_documents_identity_hash", "identity_hash", unique=True),
+    Index("ix_documents_story_id", "story_id"),
     Index("ix_documents_url_key", "url_key"),
     Index("uq_documents_content_key", "content_key", unique=True),
     Index("ix_documents_published", "published"),
     Index("ix_documents_created_at", "created_at"),
+)
+
+# LSH band keys of each document's signature: candidates for near-duplicates.
+# WITHOUT ROWID on SQLite: the primary key is the table, ~20 bytes a row.
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column("band_key", BigInteger, primary_key=True),
+    Column(
+        "document_id",
+        Id,
+        ForeignKey("documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sqlite_with_rowid=False,
 )
 
 seed_files = Table(

@@ -1,0 +1,263 @@
+"""Stories: near-duplicate documents grouped under the id of the story's first document.
+
+`documents.story_id` is NULL for a document that started its story (its own
+id is the story's), so storing a document of a new story costs no update.
+
+A new document's band keys (newswatch.dedup.signature) are looked up in the
+`story_bands` table; candidates published within `window` of it whose estimated
+similarity reaches `threshold` are near-duplicates, and the document joins the
+story of the most similar one. Otherwise it starts a story of its own. The
+table lives in the database, so it survives restarts and several processes
+share it; two processes storing two copies at the same instant may each start
+a story (the next copy joins one of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+
+from newswatch.dedup.signature import band_keys, similarity
+from newswatch.model import Alert, Outlet, Story
+from newswatch.store.tables import alerts, documents, story_bands
+
+# How many other outlets an alert or a story lists at most.
+MAX_OUTLETS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A stored document to place in a story."""
+
+    id: int
+    signature: bytes | None
+    moment: datetime  # published, or stored when undated
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    id: int
+    story_id: int
+    signature: bytes
+    moment: datetime
+
+
+def assign_stories(
+    connection: Connection, placed: Sequence[Placed], threshold: float, window: timedelta
+) -> dict[int, int]:
+    """Give each new document a story; return {document id: story id}.
+
+    Documents earlier in `placed` are candidates for later ones (one batch can
+    hold copies), then the band keys of all of them are stored.
+    """
+    keyed = {p.id: sorted(set(band_keys(p.signature))) for p in placed if p.signature}
+    stored = _candidates(connection, {k for keys in keyed.values() for k in keys})
+    stories: dict[int, int] = {}
+    for item in placed:
+        story = _best_story(item, keyed.get(item.id, []), stored, threshold, window)
+        stories[item.id] = story if story is not None else item.id
+        if item.signature is not None:
+            candidate = _Candidate(item.id, stories[item.id], item.signature, item.moment)
+            for key in keyed[item.id]:
+                stored.setdefault(key, []).append(candidate)
+    joined = {d: s for d, s in stories.items() if d != s}
+    if joined:
+        change = (
+            update(documents)
+            .where(documents.c.id == bindparam("document"))
+            .values(story_id=bindparam("story"))
+        )
+        connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
+    _insert_bands(connection, [(k, d) for d, keys in keyed.items() for k in keys])
+    return stories
+
+
+def replace_bands(connection: Connection, document_id: int, signature: bytes | None) -> None:
+    """An edited document keeps its story; its band keys follow its new text."""
+    connection.execute(delete(story_bands).where(story_bands.c.document_id == document_id))
+    if signature is not None:
+        _insert_bands(connection, [(k, document_id) for k in set(band_keys(signature))])
+
+
+def _insert_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
+    """Straight to the driver: Core's per-row parameter processing cost more than the insert."""
+    if not rows:
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO story_bands (band_key, document_id) VALUES ({mark}, {mark})"
+    connection.exec_driver_sql(sql, rows)
+
+
+_CANDIDATES = """\
+SELECT b.band_key, d.id, d.story_id, d.signature, d.published, d.created_at
+FROM story_bands b JOIN documents d ON d.id = b.document_id
+WHERE b.band_key IN ({keys})"""
+
+
+def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candidate]]:
+    """Stored documents sharing a band key. The keys are ints, written into the SQL as
+    such and run by the driver: rendering an expanding bind parameter (or parsing a
+    text() clause) of hundreds of keys cost more than the lookup."""
+    found: dict[int, list[_Candidate]] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 5000):
+        chunk = ",".join(str(int(k)) for k in ordered[start : start + 5000])
+        rows = connection.exec_driver_sql(_CANDIDATES.format(keys=chunk))
+        for band_key, document_id, story_id, signature, published, created_at in rows:
+            if signature is None:
+                continue
+            moment = _utc(published or created_at)
+            candidate = _Candidate(document_id, story_id or document_id, bytes(signature), moment)
+            found.setdefault(band_key, []).append(candidate)
+    return found
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A date as the driver returns it (SQLite: naive UTC text) as an aware UTC datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _best_story(
+    item: Placed,
+    keys: Iterable[int],
+    stored: dict[int, list[_Candidate]],
+    threshold: float,
+    window: timedelta,
+) -> int | None:
+    if item.signature is None:
+        return None
+    best: tuple[float, int] | None = None
+    seen: set[int] = set()
+    for key in keys:
+        for candidate in stored.get(key, ()):
+            if candidate.id in seen or candidate.id == item.id:
+                continue
+            seen.add(candidate.id)
+            if abs(candidate.moment - item.moment) > window:
+                continue
+            score = similarity(item.signature, candidate.signature)
+            if score >= threshold and (best is None or score > best[0]):
+                best = (score, candidate.story_id)
+    return best[1] if best else None
+
+
+def story_ids(connection: Connection, document_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(document_ids))
+    if not ids:
+        return {}
+    query = select(documents.c.id, documents.c.story_id).where(documents.c.id.in_(ids))
+    return {row.id: row.story_id or row.id for row in connection.execute(query)}
+
+
+def first_per_story(connection: Connection, batch: Sequence[Alert]) -> list[Alert]:
+    """Alerts whose story has not alerted this watch yet (one per story and watch).
+
+    An alert of the same document is kept: the alerts table's unique index
+    decides whether it is new (an edited document never alerts twice).
+    """
+    if not batch:
+        return []
+    stories = story_ids(connection, [a.document_id for a in batch])
+    c = documents.c
+    query = (
+        select(c.id, c.story_id, alerts.c.document_id, alerts.c.kind, alerts.c.watch)
+        .join(documents, c.id == alerts.c.document_id)
+        .where(_in_stories(set(stories.values())))
+    )
+    done = {(r.story_id or r.id, r.kind, r.watch): r.document_id for r in connection.execute(query)}
+    kept: list[Alert] = []
+    for alert in batch:
+        key = (stories.get(alert.document_id, alert.document_id), alert.kind, alert.watch)
+        if done.setdefault(key, alert.document_id) == alert.document_id:
+            kept.append(alert)
+    return kept
+
+
+def with_stories(connection: Connection, batch: Sequence[Alert]) -> list[Alert]:
+    """The alerts, each with its story: the id and the other outlets that carry it."""
+    stories = story_ids(connection, [a.document_id for a in batch])
+    members = _members(connection, set(stories.values()))
+    return [replace(a, story=_story(a, stories.get(a.document_id), members)) for a in batch]
+
+
+def _members(connection: Connection, story_set: set[int]) -> dict[int, list[Any]]:
+    members: dict[int, list[Any]] = {}
+    if not story_set:
+        return members
+    c = documents.c
+    query = (
+        select(c.id, c.story_id, c.source, c.url, c.title, c.created_at)
+        .where(_in_stories(story_set))
+        .order_by(c.id)
+    )
+    for row in connection.execute(query):
+        members.setdefault(row.story_id or row.id, []).append(row)
+    return members
+
+
+def _in_stories(story_set: set[int]) -> Any:
+    """Documents of these stories: each story's first document and those that joined it."""
+    ordered = sorted(story_set)
+    return or_(documents.c.id.in_(ordered), documents.c.story_id.in_(ordered))
+
+
+def _story(alert: Alert, story_id: int | None, members: dict[int, list[Any]]) -> Story | None:
+    if story_id is None:
+        return None
+    others = [
+        Outlet(source=row.source, url=row.url, title=row.title)
+        for row in members.get(story_id, [])
+        if row.id != alert.document_id
+    ]
+    return Story(id=story_id, others=tuple(others[:MAX_OUTLETS]))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryListing:
+    id: int
+    latest: datetime
+    outlets: tuple[Outlet, ...]
+
+
+def recent_stories(
+    connection: Connection, since: datetime, *, shared_only: bool = True, limit: int = 200
+) -> list[StoryListing]:
+    """Stories with a document stored since `since`, newest first; by default only
+    those a later copy joined (carried by two or more documents)."""
+    c = documents.c
+    # shared: a story a later copy joined (story_id set); else every document's story
+    story = (c.story_id if shared_only else func.coalesce(c.story_id, c.id)).label("story")
+    query = (
+        select(story, func.max(c.created_at).label("latest"))
+        .where(c.created_at >= since)
+        .group_by(story)
+        .order_by(func.max(c.created_at).desc(), story.desc())
+    )
+    if shared_only:
+        query = query.where(c.story_id.is_not(None))
+    rows = connection.execute(query.limit(limit)).all()
+    members = _members(connection, {row.story for row in rows})
+    return [
+        StoryListing(
+            id=row.story,
+            latest=row.latest,
+            outlets=tuple(
+                Outlet(source=m.source, url=m.url, title=m.title)
+                for m in members.get(row.story, [])[:MAX_OUTLETS]
+            ),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,164 @@
+"""One alert per story (issue 9): two outlets publish the same story, through `ingest`.
+
+Real HTTP on 127.0.0.1, the real CLI, SQLite and PostgreSQL. The second outlet
+re-headlines the story and appends its newsletter footer; the same footer
+also sits under an unrelated story and under another story about the same
+person, which must each alert on their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+
+import feedserver
+from helpers import alert_records, seed_text
+from storypairs import COUNCIL, HARBOUR, VARGA_TRIAL, changed_words, with_footer
+from test_feeds_e2e import refreshed, run
+
+WATCHES = """\
+watch:
+  people:
+    - name: Elena Varga
+      aliases: [Varga]
+  topics:
+    - name: Harbour strike
+      all: [strike]
+      any: [harbour, port]
+"""
+
+
+def rss(title: str, items: list[tuple[str, str, str]]) -> bytes:
+    """RSS with (guid, title, text) items; paragraphs become <p>, as outlets send them."""
+    entries = "".join(
+        f"<item><guid isPermaLink='false'>{guid}</guid><title>{escape(head)}</title>"
+        f"<link>https://{title.lower()}.example/{guid}</link>"
+        f"<description>{escape(_html(text))}</description></item>"
+        for guid, head, text in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{title}</title><link>https://{title.lower()}.example/</link>{entries}"
+        "</channel></rss>"
+    ).encode()
+
+
+def _html(text: str) -> str:
+    return "".join(f"<p>{paragraph}</p>" for paragraph in text.split("\n\n"))
+
+
+@pytest.fixture
+def server() -> Iterator[feedserver.FeedServer]:
+    running = feedserver.start()
+    yield running
+    feedserver.stop(running)
+
+
+def configure(tmp_path: Path, database_url: str, urls: list[str]) -> Path:
+    path = tmp_path / "newswatch.yaml"
+    feeds = "".join(f"    - url: {url}\n" for url in urls)
+    path.write_text(
+        f"database: {database_url}\nsources:\n  feeds:\n{feeds}"
+        "fetch: {timeout: 3s, connect_timeout: 2s}\n" + WATCHES
+    )
+    return path
+
+
+HERALD = [("c1", "Council approves rail yard plan", COUNCIL)]
+GAZETTE = [
+    ("g1", "Varga wins rail yard vote after four-hour debate", with_footer(COUNCIL)),
+    ("g2", "Port at standstill as dock workers strike", with_footer(HARBOUR)),
+    ("g3", "Mayor testifies in contracts fraud trial", with_footer(VARGA_TRIAL)),
+]
+
+
+def test_a_story_published_by_two_outlets_alerts_once_and_names_the_other(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    urls = [
+        feedserver.set_route(server, "/herald.xml", feedserver.feed(rss("Herald", HERALD))),
+        feedserver.set_route(server, "/gazette.xml", feedserver.feed(rss("Gazette", GAZETTE))),
+    ]
+    config = configure(tmp_path, database_url, urls)
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    assert [refreshed(err)[u]["new"] for u in urls] == [1, 3]
+    alerts = alert_records(out)
+    council = [a for a in alerts if "rail yard" in str(a["title"]).lower()]
+    assert len(council) == 1, alerts
+    assert sorted(str(a["title"]) for a in alerts if a not in council) == [
+        "Mayor testifies in contracts fraud trial",
+        "Port at standstill as dock workers strike",
+    ]
+    story = council[0]["story"]
+    assert isinstance(story, dict)
+    other = "Gazette" if council[0]["source"] == "Herald" else "Herald"
+    assert [o["source"] for o in story["also_reported_by"]] == [other]
+    assert all(a["story"]["also_reported_by"] == [] for a in alerts if a not in council)
+
+    code, out, _ = run(config, capsys, "stories", "--json")
+    assert code == 0
+    listed = [json.loads(line) for line in out.splitlines()]
+    assert len(listed) == 1
+    assert sorted(o["source"] for o in listed[0]["outlets"]) == ["Gazette", "Herald"]
+
+
+def test_an_edited_copy_stays_in_its_story_and_does_not_alert_again(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    herald = feedserver.set_route(server, "/h.xml", feedserver.feed(rss("Herald", HERALD)))
+    gazette = feedserver.set_route(server, "/g.xml", feedserver.feed(rss("Gazette", GAZETTE)))
+    config = configure(tmp_path, database_url, [herald, gazette])
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    assert len(alert_records(out)) == 3
+    edited = [("g1", GAZETTE[0][1], with_footer(changed_words(COUNCIL, 0.03))), *GAZETTE[1:]]
+    feedserver.set_route(server, "/g.xml", feedserver.feed(rss("Gazette", edited)))
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    assert refreshed(err)[gazette]["updated"] == 1
+    assert alert_records(out) == []
+    code, out, _ = run(config, capsys, "stories", "--json")
+    [story] = [json.loads(line) for line in out.splitlines()]
+    assert len(story["outlets"]) == 2
+
+
+def test_a_seed_folder_with_an_article_and_its_copy_alerts_once_per_story(
+    tmp_path: Path, database_url: str, capsys
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    files = {
+        "herald-council.txt": ("Council approves rail yard plan", COUNCIL),
+        "gazette-council.txt": ("Varga wins rail yard vote", with_footer(COUNCIL)),
+        "gazette-harbour.txt": ("Port at standstill", with_footer(HARBOUR)),
+        "gazette-trial.txt": ("Mayor testifies in fraud trial", with_footer(VARGA_TRIAL)),
+    }
+    for name, (title, body) in files.items():
+        url = f"https://{name.split('-')[0]}.example/{name}"
+        (seeds / name).write_text(seed_text(title, body, url), encoding="utf-8")
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
+    )
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    titles = sorted(str(a["title"]) for a in alert_records(out))
+    council = [
+        t for t in titles if t in (files["herald-council.txt"][0], files["gazette-council.txt"][0])
+    ]
+    assert len(council) == 1, titles
+    assert sorted(set(titles) - set(council)) == [
+        "Mayor testifies in fraud trial",
+        "Port at standstill",
+    ]
+    code, out, _ = run(config, capsys, "stories", "--json")
+    [story] = [json.loads(line) for line in out.splitlines()]
+    assert sorted(o["url"].split("/")[-1] for o in story["outlets"]) == [
+        "gazette-council.txt",
+        "herald-council.txt",
+    ]

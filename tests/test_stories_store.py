@@ -1,0 +1,128 @@
+"""Stories in the store, on real SQLite and PostgreSQL: band keys, windows, one alert a story."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from newswatch import normalize
+from newswatch.dedup.signature import signature_of
+from newswatch.model import Alert, Document
+from newswatch.store import alerts as alert_store
+from newswatch.store import documents as document_store
+from newswatch.store import stories as story_store
+from newswatch.store.db import open_database
+from newswatch.store.tables import story_bands
+from storypairs import COUNCIL, HARBOUR, changed_words, with_footer
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+def doc(source: str, key: str, body: str, day: int = 24) -> Document:
+    title = f"{source} {key}"
+    return Document(
+        source=source,
+        key=key,
+        title=title,
+        body=body,
+        url=f"https://{source.lower()}.example/{key}",
+        published=datetime(2026, 11, day, tzinfo=UTC),
+        content_hash=normalize.content_hash(title, body),
+    )
+
+
+def store(engine: Engine, document: Document) -> Document:
+    """Save one document from its own outlet and place it in a story; return it with its id."""
+    with engine.begin() as connection:
+        signature = signature_of(document.body)
+        signed = {(document.source, document.key): signature}
+        saved = document_store.save_documents(connection, [document], NOW, document.source, signed)
+        [new] = saved.new
+        assert new.id is not None
+        placed = story_store.Placed(new.id, signature, new.published or NOW)
+        story_store.assign_stories(connection, [placed], 0.5, WEEK)
+    return new
+
+
+def story_of(engine: Engine, document: Document) -> int:
+    assert document.id is not None
+    with engine.connect() as connection:
+        return story_store.story_ids(connection, [document.id])[document.id]
+
+
+def alert(document: Document, watch: str = "Elena Varga") -> Alert:
+    assert document.id is not None
+    return Alert(
+        document_id=document.id,
+        watch=watch,
+        kind="person",
+        title=document.title,
+        url=document.url,
+        source=document.source,
+        published=document.published,
+        matched=("Varga",),
+        snippet="...",
+    )
+
+
+def test_a_copy_from_another_outlet_joins_the_story_an_unrelated_one_does_not(
+    engine: Engine,
+) -> None:
+    first = store(engine, doc("Herald", "1", COUNCIL))
+    copy = store(engine, doc("Gazette", "a", with_footer(changed_words(COUNCIL, 0.03))))
+    other = store(engine, doc("Gazette", "b", with_footer(HARBOUR)))
+    assert story_of(engine, first) == first.id
+    assert story_of(engine, copy) == first.id
+    assert story_of(engine, other) == other.id
+
+
+def test_copies_further_apart_than_the_window_are_separate_stories(engine: Engine) -> None:
+    first = store(engine, doc("Herald", "1", COUNCIL, day=1))
+    late = store(engine, doc("Gazette", "a", COUNCIL + " Updated.", day=20))
+    assert story_of(engine, late) == late.id != first.id
+
+
+def test_a_watch_alerts_once_per_story_and_the_alert_names_the_other_outlet(
+    engine: Engine,
+) -> None:
+    first = store(engine, doc("Herald", "1", COUNCIL))
+    with engine.begin() as connection:
+        kept = story_store.first_per_story(connection, [alert(first)])
+        alert_store.save_alerts(connection, kept, ["log"], NOW)
+    copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
+    with engine.begin() as connection:
+        again = story_store.first_per_story(connection, [alert(copy), alert(copy, "Harbours")])
+        [listed] = alert_store.list_alerts(connection, None, None)
+    assert [a.watch for a in again] == ["Harbours"]
+    assert listed.story is not None and listed.story.id == first.id
+    assert [(o.source, o.url) for o in listed.story.others] == [("Gazette", copy.url)]
+
+
+def test_an_edit_keeps_the_story_and_replaces_its_band_keys(engine: Engine) -> None:
+    first = store(engine, doc("Herald", "1", COUNCIL))
+    copy = store(engine, doc("Gazette", "a", COUNCIL + " Corrected."))
+    assert first.id is not None and copy.id is not None
+    edited = replace(copy, body=with_footer(HARBOUR), content_hash="edited")
+    with engine.begin() as connection:
+        signed = {(copy.source, copy.key): signature_of(edited.body)}
+        saved = document_store.save_documents(connection, [edited], NOW, copy.source, signed)
+        assert [d.id for d in saved.updated] == [copy.id]
+        story_store.replace_bands(connection, copy.id, signed[(copy.source, copy.key)])
+        count = select(func.count()).select_from(story_bands)
+        bands = connection.execute(count.where(story_bands.c.document_id == copy.id)).scalar()
+    assert bands == 32
+    assert story_of(engine, copy) == first.id
+    newcomer = store(engine, doc("Post", "x", HARBOUR))
+    assert story_of(engine, newcomer) == first.id
