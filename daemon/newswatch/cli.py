@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--explain", action="store_true", help="with --dry-run: the rule and refused mentions"
     )
+    purge = commands.add_parser("purge", help="remove documents older than retention.documents")
+    purge.add_argument("--dry-run", action="store_true", help="only say what would go")
     alerts = commands.add_parser("alerts", help="stored alerts, newest first")
     alerts.add_argument("--since", help="date (2024-11-14) or age (7d)")
     alerts.add_argument("--limit", type=int, default=None)
@@ -330,6 +332,21 @@ def cmd_replay(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_purge(config: Config, args: argparse.Namespace) -> int:
+    period = config.retention.documents
+    if period is None:
+        raise UsageError("set `retention: {documents: 90d}` (any age) in the config to purge")
+    with _app(config) as app:
+        purged = app.pipeline.purge(period, dry_run=args.dry_run)
+    verb = "would be purged" if args.dry_run else "purged"
+    days = round(period.total_seconds() / 86400, 2)
+    print(
+        f"{purged.documents} document(s) stored more than {days:g} days ago {verb} "
+        f"({purged.bands} band keys); documents that alerted or start a story are kept"
+    )
+    return EXIT_OK
+
+
 def _replay_notes(
     app: App, matcher: Matcher, since: datetime, raised: list[Alert]
 ) -> dict[tuple[int, str], dict[str, object]]:
@@ -503,6 +520,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run,
     "match": cmd_match,
     "replay": cmd_replay,
+    "purge": cmd_purge,
     "alerts": cmd_alerts,
     "outbox": cmd_outbox,
     "deliver": cmd_deliver,

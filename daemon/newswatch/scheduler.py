@@ -21,6 +21,8 @@ PARSERS_IDLE_CHECK = timedelta(minutes=1)
 FEED_TICK = timedelta(seconds=5)
 SOURCE_JOB_PREFIX = "source:"
 STATUS_INTERVAL = timedelta(seconds=30)
+RETENTION_INTERVAL = timedelta(days=1)
+RETENTION_FIRST = timedelta(hours=1)
 
 
 def new_scheduler() -> BackgroundScheduler:
@@ -68,6 +70,16 @@ def schedule_housekeeping(scheduler: BackgroundScheduler, pipeline: Pipeline) ->
         (PARSERS_IDLE.total_seconds(),),
         datetime.now(UTC) + PARSERS_IDLE_CHECK,
     )
+
+
+def schedule_retention(scheduler: BackgroundScheduler, config: Config, pipeline: Pipeline) -> None:
+    """Purge old documents daily (first an hour after start), if `retention.documents` is set."""
+    with contextlib.suppress(JobLookupError):
+        scheduler.remove_job("retention")
+    period = config.retention.documents
+    if period is not None:
+        first = datetime.now(UTC) + RETENTION_FIRST
+        _every(scheduler, "retention", RETENTION_INTERVAL, pipeline.purge, (period,), first)
 
 
 def schedule_supervision(

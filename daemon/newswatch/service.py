@@ -27,6 +27,7 @@ from newswatch.scheduler import (
     new_scheduler,
     schedule_housekeeping,
     schedule_outbox,
+    schedule_retention,
     schedule_sources,
     schedule_supervision,
 )
@@ -58,6 +59,7 @@ class Service:
         schedule_sources(self.scheduler, self.config, self.app.pipeline)
         schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_housekeeping(self.scheduler, self.app.pipeline)
+        schedule_retention(self.scheduler, self.config, self.app.pipeline)
         if under_systemd():
             interval = watchdog_interval()
             ping_every = interval / 3 if interval is not None else None
@@ -100,6 +102,7 @@ class Service:
         configure_metrics(new, self.app.pipeline.sinks)
         schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_sources(self.scheduler, new, self.app.pipeline)
+        schedule_retention(self.scheduler, new, self.app.pipeline)
         self.http.apply(new.http)  # restarted only when `listen` changed
         self.config = new
         self.status_note = None

@@ -290,6 +290,13 @@ class Dedup(_Model):
     window: PositiveDuration = timedelta(days=7)
 
 
+class Retention(_Model):
+    """How long documents are kept (none: for ever). Documents that alerted, and a
+    story's first document, are kept whatever their age."""
+
+    documents: PositiveDuration | None = None
+
+
 class Config(_Model):
     database: NonEmpty = "sqlite:///newswatch.db"
     sources: Sources = Sources()
@@ -297,6 +304,7 @@ class Config(_Model):
     watch: Watch = Watch()
     alerts: tuple[AlertSink, ...] = (LogAlert(type="log"),)
     health: Health = Health()
+    retention: Retention = Retention()
     http: HttpServer | None = None
     fetch: Fetch = Fetch()
     dedup: Dedup = Dedup()

@@ -7,7 +7,8 @@ Order of the checks, first that applies wins:
    *duplicate* of that earlier entry;
 3. a stored document with this identity (or, not yet adopted, its legacy
    identity): *unchanged* when the text hash is the same, else *edited* — unless
-   the new text is another stored document's, then a *duplicate* of it;
+   the new text is another stored document's, then a *duplicate* of it; an
+   identity retention purged is *unchanged* too (not stored again);
 4. a stored document with this content key: a *duplicate* (same article text);
 5. a stored document from *another* origin with this URL key: a *duplicate*
    (same link and title); inside one origin a shared link never merges;
@@ -54,6 +55,7 @@ class Known:
     by_identity: dict[str, StoredDocument] = field(default_factory=dict)
     by_content_key: dict[str, StoredDocument] = field(default_factory=dict)
     by_url_key: dict[str, list[StoredDocument]] = field(default_factory=dict)
+    purged: set[str] = field(default_factory=set)  # identities retention removed
 
 
 def decide(
@@ -94,6 +96,8 @@ def _against_store(keys: DedupKeys, origin: str, known: Known) -> Verdict:
                 "duplicate", document_id=same_text.id, reason="edited into the same text"
             )
         return Verdict("edited", document_id=stored.id, adopt=adopt)
+    if keys.identity_hash in known.purged:
+        return Verdict("unchanged", reason="purged by retention; not stored again")
     if same_text is not None:
         return Verdict("duplicate", document_id=same_text.id, reason="same text")
     for other in known.by_url_key.get(keys.url_key or "", ()):

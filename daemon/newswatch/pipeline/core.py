@@ -27,6 +27,7 @@ from newswatch.model import Alert, Document, Match
 from newswatch.ops import metrics
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
+from newswatch.store import retention
 from newswatch.store import stories as story_store
 from newswatch.store.db import describe_operational_error
 from newswatch.store.documents import DUPLICATE_SAMPLE
@@ -300,6 +301,25 @@ class PipelineCore:
     def _delivery_lock(self, sink_key: str) -> threading.Lock:
         with self._sink_locks_guard:
             return self._sink_locks.setdefault(sink_key, threading.Lock())
+
+    def purge(self, older_than: timedelta, *, dry_run: bool = False) -> retention.Purged:
+        """Remove documents stored more than `older_than` ago that never alerted and
+        start no story (see store.retention); `dry_run` only counts them."""
+        now = self.clock()
+        before = now - older_than
+        if dry_run:
+            with self.engine.connect() as connection:
+                return retention.count_purgeable(connection, before)
+        with self.write_lock, self.engine.begin() as connection:
+            purged = retention.purge(connection, before, now)
+        log.info(
+            "documents_purged",
+            older_than_days=round(older_than.total_seconds() / 86400, 2),
+            documents=purged.documents,
+            band_keys=purged.bands,
+            tombstones_expired=purged.tombstones_expired,
+        )
+        return purged
 
     def replay(self, since: datetime, *, dry_run: bool) -> list[Alert]:
         """Run the current watches over stored documents; alert pairs never alerted before.

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from newswatch.dedup import DedupKeys, keys_of
 from newswatch.dedup.decide import Known, StoredDocument, Verdict, decide
 from newswatch.model import Document
+from newswatch.store import retention
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import documents
 
@@ -114,12 +115,12 @@ def _carry_out(
     elif verdict.kind == "duplicate":
         if verdict.twin is None:
             result.count_duplicate(verdict.document_id)
+    elif verdict.kind == "unchanged":
+        result.unchanged += 1  # or purged by retention: then there is no document
+        if verdict.adopt and verdict.document_id is not None:
+            _adopt(connection, verdict.document_id, keys, context.origin)
     elif verdict.document_id is None:
         raise AssertionError(f"verdict {verdict.kind} without a document")
-    elif verdict.kind == "unchanged":
-        result.unchanged += 1
-        if verdict.adopt:
-            _adopt(connection, verdict.document_id, keys, context.origin)
     elif _update(connection, verdict.document_id, document, keys, context):
         result.updated.append(replace(document, id=verdict.document_id))
     else:
@@ -142,6 +143,8 @@ def _known(connection: Connection, keys: Sequence[DedupKeys]) -> Known:
     known = Known()
     for row in connection.execute(query):
         _index_row(row, known, identities, contents, urls)
+    unseen = {k.identity_hash for k in keys} - set(known.by_identity)
+    known.purged = retention.tombstoned(connection, unseen)
     return known
 
 

@@ -112,6 +112,14 @@ story_bands = Table(
     sqlite_with_rowid=False,
 )
 
+# identities of documents purged by retention: not stored again while a feed carries them
+purged_documents = Table(
+    "purged_documents",
+    metadata,
+    Column("identity_hash", String(64), primary_key=True),
+    Column("purged_at", UtcDateTime, nullable=False),
+)
+
 seed_files = Table(
     "seed_files",
     metadata,
