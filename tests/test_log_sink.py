@@ -36,7 +36,9 @@ def newsroom(tmp_path: Path) -> Path:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for number in range(STORIES):
-        body = f"NATO met for the {number}th time. " + "Talks went on. " * (number % 7 + 3)
+        # distinct stories (copies of one would be one story, alerting once)
+        details = " ".join(f"point{number}x{i}" for i in range(number % 7 + 12))
+        body = f"NATO met for the {number}th time and discussed {details}."
         text = seed_text(f"Story {number}", body, f"https://x.org/{number}")
         (seeds / f"story{number:03d}.txt").write_text(text)
     return write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
