@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
+import feedserver
 from helpers import REPO
 
 # Property tests: `ci` replays the same examples every run (a red CI is then a real,
@@ -57,3 +58,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'state' / 'newswatch.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def server() -> Iterator[feedserver.FeedServer]:
+    """A feed server on 127.0.0.1 for one test (set routes with feedserver.set_route)."""
+    running = feedserver.start()
+    yield running
+    feedserver.stop(running)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ def rss(*items: tuple[str, str, str]) -> bytes:
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>Example World</title><link>https://news.example/</link>{entries}</channel></rss>"
     ).encode()
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def configure(tmp_path: Path, database_url: str, feeds: list[str], extra: str = "") -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ watch:
     - name: Rents
       any: [Miete]
 """
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def configure(tmp_path: Path, feeds: list[str]) -> Path:

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import run_cli, seed_text, write_config
+from helpers import run_cli, seed_text, small_tmpfs, write_config
 
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 400 KiB tmpfs (needs root, as in CI); skipped where mounting is not allowed."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount_point)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
+    """A 400 KiB tmpfs."""
+    with small_tmpfs(tmp_path / "tiny", "400k") as folder:
+        yield folder
 
 
 def test_a_full_disk_is_reported_and_earlier_documents_survive(

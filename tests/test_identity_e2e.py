@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
-
-import pytest
 
 import feedserver
 from helpers import alert_records
@@ -31,13 +28,6 @@ def channel(title: str, items: list[tuple[str, str, str, str]]) -> bytes:
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>{title}</title><link>https://site.example/</link>{entries}</channel></rss>"
     ).encode()
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def test_two_feeds_with_the_same_title_keep_their_own_stories_and_alerts(

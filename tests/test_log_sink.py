@@ -10,26 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, seed_text, write_config
+from helpers import REPO, seed_text, small_tmpfs, write_config
 
 STORIES = 60
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 KiB tmpfs for standard output (needs root, as in CI); skipped where not allowed."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount_point)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root (CAP_SYS_ADMIN)")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
+    """A 16 KiB tmpfs for standard output."""
+    with small_tmpfs(tmp_path / "small", "16k") as folder:
+        yield folder
 
 
 def newsroom(tmp_path: Path) -> Path:
