@@ -21,20 +21,22 @@ from newswatch.alerts.status import dead_letter
 from newswatch.app import App, compile_config, open_app
 from newswatch.config import Config, ConfigError, find_config_path, load_config
 from newswatch.feedreport import feed_rows, render_table
-from newswatch.log import configure_logging
+from newswatch.log import configure_logging, set_node
 from newswatch.match import Matcher, Rejection, explain, explain_rejection, snippet
 from newswatch.model import Alert, Match, iso_utc
 from newswatch.normalize import normalize_text
+from newswatch.ops.node import Node
 from newswatch.pipeline import Pipeline, utc_now
 from newswatch.sinks import build_sinks
 from newswatch.sources.opml import OpmlError, feeds_yaml, parse_opml
 from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
 from newswatch.sources.seeds import SeedFormatError, parse_seed
 from newswatch.store import alerts as alert_store
-from newswatch.store import deliveries
+from newswatch.store import deliveries, leases
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
 from newswatch.store.documents import iter_documents_since
+from newswatch.store.sqlitelock import daemon_running
 from newswatch.timeparse import parse_since
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -88,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     deliver = commands.add_parser("deliver", help="deliver pending alerts now, backed off or not")
     deliver.add_argument("--sink", help="only the sink with this name (see `outbox`)")
     deliver.add_argument("--dead", action="store_true", help="retry dead-lettered alerts too")
+    nodes = commands.add_parser("nodes", help="nodes sharing the database, leases, heartbeats")
+    nodes.add_argument("--json", action="store_true", help="one JSON object per line")
     feeds = commands.add_parser("feeds", help="every feed with its health")
     feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
     opml = commands.add_parser("import-opml", help="the feeds of an OPML file, as YAML")
@@ -163,12 +167,21 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    with _app(config) as app, _stop_on_signals(app.pipeline):
+    # beside a daemon on SQLite: import (SQLite serialises the writers), leave delivery to it
+    beside_daemon = daemon_running(config.database)
+    with _app(config) as app, _node(app, config), _stop_on_signals(app.pipeline):
         app.pipeline.wake_delivery = _later  # everything is delivered once, at the end
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
             reports += app.pipeline.refresh_feeds(feeds, force=True)
-        delivered = _deliver_all(app, None)
+        if beside_daemon:
+            print(
+                "newswatch: a daemon runs on this database; it delivers the new alerts",
+                file=sys.stderr,
+            )
+            delivered = True
+        else:
+            delivered = _deliver_all(app, None)
         interrupted = app.pipeline.stop_requested.is_set()
     if interrupted:
         return _fail("interrupted; what was not stored is read again next time", EXIT_FAILURE)
@@ -411,6 +424,29 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_nodes(config: Config, args: argparse.Namespace) -> int:
+    now = utc_now()
+    with _database(config) as engine, engine.connect() as connection:
+        rows = leases.node_rows(connection, now)
+    lease = config.node.lease
+    if args.json:
+        for row in rows:
+            print(json.dumps({**row.record(now), "live": row.live(now, lease)}))
+        return EXIT_OK
+    if not rows:
+        print("no nodes running")
+        return EXIT_OK
+    for row in rows:
+        state = "live" if row.live(now, lease) else "silent"
+        age = (now - row.heartbeat).total_seconds()
+        sinks = ",".join(row.sinks) or "-"
+        print(
+            f"{row.id}  {row.role}  {state}  heartbeat {age:.0f}s ago  "
+            f"feeds {row.feeds}  sinks {sinks}  pid {row.pid} on {row.hostname}"
+        )
+    return EXIT_OK
+
+
 def cmd_import_opml(args: argparse.Namespace) -> int:
     try:
         feeds = parse_opml(args.file.read_bytes(), str(args.file))
@@ -445,6 +481,23 @@ def _database(config: Config) -> Iterator[Engine]:
 
 
 @contextmanager
+def _node(app: App, config: Config) -> Iterator[None]:
+    """On PostgreSQL, a one-off command claims feeds and sinks like a node (never twice
+    what a running node does); on SQLite it changes nothing."""
+    if app.engine.dialect.name != "postgresql":
+        yield
+        return
+    node = Node(app.engine, None, "ingest", config.node.lease)
+    node.start()
+    set_node(node.id)
+    app.pipeline.node = node
+    try:
+        yield
+    finally:
+        node.stop()
+
+
+@contextmanager
 def _app(config: Config) -> Iterator[App]:
     app = open_app(config)
     try:
@@ -474,4 +527,5 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "deliver": cmd_deliver,
     "db": cmd_db,
     "feeds": cmd_feeds,
+    "nodes": cmd_nodes,
 }

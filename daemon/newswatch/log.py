@@ -29,6 +29,7 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _add_node,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -42,6 +43,25 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr)
     for noisy in ("apscheduler", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+
+
+_node: dict[str, str] = {}
+
+
+def set_node(node_id: str | None) -> None:
+    """Every log line from now on names this node (several nodes share one database)."""
+    if node_id is None:
+        _node.clear()
+    else:
+        _node["node"] = node_id
+
+
+def _add_node(
+    _logger: object, _method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    if _node:
+        event.setdefault("node", _node["node"])
+    return event
 
 
 class _CurrentStderr:

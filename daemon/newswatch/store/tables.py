@@ -147,6 +147,8 @@ sink_state = Table(
     Column("last_error", Text),
     Column("last_error_at", UtcDateTime),
     Column("last_success", UtcDateTime),
+    Column("lease_owner", String(200)),  # the node delivering this sink now (0007)
+    Column("lease_until", UtcDateTime),
 )
 
 feeds = Table(
@@ -173,5 +175,22 @@ feeds = Table(
     Column("entries_last", Integer, nullable=False, default=0),
     # what became of the last parsed body's entries: new, updated, unchanged, ...
     Column("last_outcome", JSON),
+    # several nodes (0007): a hash of the host spreads hosts over nodes; a claimed
+    # feed names its node until its lease ends
+    Column("host_slot", BigInteger),
+    Column("lease_owner", String(200)),
+    Column("lease_until", UtcDateTime),
     Index("ix_feeds_next_poll", "next_poll"),
+    Index("ix_feeds_lease_owner", "lease_owner"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("role", String(16), nullable=False),  # `run` (a daemon) or `ingest`
+    Column("hostname", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("heartbeat", UtcDateTime, nullable=False),
 )
