@@ -36,7 +36,6 @@ from newswatch.store import deliveries, leases
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
 from newswatch.store.documents import iter_documents_since
-from newswatch.store.sqlitelock import daemon_running
 from newswatch.timeparse import parse_since
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -167,21 +166,12 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    # beside a daemon on SQLite: import (SQLite serialises the writers), leave delivery to it
-    beside_daemon = daemon_running(config.database)
     with _app(config) as app, _node(app, config), _stop_on_signals(app.pipeline):
         app.pipeline.wake_delivery = _later  # everything is delivered once, at the end
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
             reports += app.pipeline.refresh_feeds(feeds, force=True)
-        if beside_daemon:
-            print(
-                "newswatch: a daemon runs on this database; it delivers the new alerts",
-                file=sys.stderr,
-            )
-            delivered = True
-        else:
-            delivered = _deliver_all(app, None)
+        delivered = _deliver_all(app, None)
         interrupted = app.pipeline.stop_requested.is_set()
     if interrupted:
         return _fail("interrupted; what was not stored is read again next time", EXIT_FAILURE)
@@ -208,6 +198,7 @@ def _deliver_all(app: App, sink: str | None) -> bool:
             if (first := deliveries.pending_deliveries(connection, s.key, now, 1, due_only=False))
             and not is_ready(s, first[0].created_at or now, now)
         }
+    waiting |= report.busy  # another node (a running daemon) is delivering these now
     left = [s for s in statuses if s.sink in keys and s.pending and s.sink not in waiting]
     stopped = pipeline.stop_requested.is_set()
     for status in left:
@@ -215,6 +206,11 @@ def _deliver_all(app: App, sink: str | None) -> bool:
         print(
             f"newswatch: {status.pending} alert(s) not delivered to {status.sink}: {why}; "
             "`newswatch outbox` shows them, `newswatch deliver` retries them",
+            file=sys.stderr,
+        )
+    for key in sorted(report.busy):
+        print(
+            f"newswatch: a running node is delivering {key}; it sends the new alerts too",
             file=sys.stderr,
         )
     if report.dead:
@@ -318,7 +314,7 @@ def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
 def cmd_replay(config: Config, args: argparse.Namespace) -> int:
     since = _since(args.since)
     notes: dict[tuple[int, str], dict[str, object]] = {}
-    with _app(config) as app:
+    with _app(config) as app, _node(app, config):
         raised = app.pipeline.replay(since, dry_run=args.dry_run)
         if args.dry_run and args.explain:
             notes = _replay_notes(app, compile_config(config), since, raised)
@@ -396,7 +392,7 @@ def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(config: Config, args: argparse.Namespace) -> int:
-    with _app(config) as app, _stop_on_signals(app.pipeline):
+    with _app(config) as app, _node(app, config), _stop_on_signals(app.pipeline):
         keys = [sink.key for sink in app.pipeline.sinks if args.sink in (None, sink.key)]
         if not keys:
             known = ", ".join(sink.key for sink in app.pipeline.sinks) or "none"
@@ -482,11 +478,8 @@ def _database(config: Config) -> Iterator[Engine]:
 
 @contextmanager
 def _node(app: App, config: Config) -> Iterator[None]:
-    """On PostgreSQL, a one-off command claims feeds and sinks like a node (never twice
-    what a running node does); on SQLite it changes nothing."""
-    if app.engine.dialect.name != "postgresql":
-        yield
-        return
+    """A one-off command claims feeds (PostgreSQL) and sinks like a node: it never polls a
+    feed a running node is polling, nor sends what a running node is sending."""
     node = Node(app.engine, None, "ingest", config.node.lease)
     node.start()
     set_node(node.id)

@@ -2,8 +2,9 @@
 
 On PostgreSQL several nodes share the work: each claims due feeds of its
 share of the hosts, and one node at a time delivers a sink. On SQLite there
-is one node (the daemon holds a lock on the file) and claims are not needed:
-`claim` hands back every due feed and `sink` always says yes.
+is one daemon (it holds a lock on the file) and feeds are not claimed:
+`claim` hands back every due feed; sinks are still leased, so `ingest`
+beside the daemon never delivers a sink the daemon is delivering.
 """
 
 from __future__ import annotations
@@ -125,10 +126,10 @@ class Node:
 
     @contextlib.contextmanager
     def sink(self, key: str) -> Iterator[bool]:
-        """Hold the sink's lease while delivering; yields False if another node holds it."""
-        if not self.shared:
-            yield True
-            return
+        """Hold the sink's lease while delivering; yields False if another node holds it.
+
+        On SQLite too: `ingest` beside the daemon then never sends what the daemon sends.
+        """
         now = _now()
         with self.engine.begin() as connection:
             held = leases.acquire_sink(connection, self.id, key, now, now + self.lease)

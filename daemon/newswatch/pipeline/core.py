@@ -241,8 +241,9 @@ class PipelineCore:
         for sink in [s for s in self.sinks if sink_key in (None, s.key)]:
             try:
                 with self._delivery_lock(sink.key), self._sink_lease(sink.key) as mine:
-                    if not mine:
-                        continue  # another node is delivering this sink now
+                    if not mine:  # another node is delivering this sink now
+                        report.busy.add(sink.key)
+                        continue
                     report.add(
                         deliver_pending(
                             self.engine,

@@ -49,6 +49,7 @@ def lock_database(url: str) -> SqliteLock | None:
     if path is None:
         return None
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise DatabaseError(f"cannot create the lock file {path}: {exc.strerror}") from None
@@ -65,24 +66,6 @@ def lock_database(url: str) -> SqliteLock | None:
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return SqliteLock(path, fd)
-
-
-def daemon_running(url: str) -> bool:
-    """Whether a `newswatch run` holds this SQLite database now (False for PostgreSQL)."""
-    path = lock_path(url)
-    if path is None or not path.exists():
-        return False
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _holder(fd: int) -> str:
