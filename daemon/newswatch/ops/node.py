@@ -16,15 +16,16 @@ import socket
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newswatch.dedup.keys import sha256_hex
 from newswatch.feedcycle import DueFeed
 from newswatch.log import get_logger
 from newswatch.store import leases
-from newswatch.store.db import describe_operational_error
+from newswatch.store.db import DatabaseError, describe_operational_error
 from newswatch.store.feeds import FeedRecord
 
 log = get_logger(__name__)
@@ -54,14 +55,30 @@ class Node:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Register (raises SQLAlchemyError if the database refuses) and start beating."""
-        with self.engine.begin() as connection:
-            leases.forget_dead(connection, _now() - FORGET_AFTER)
-            leases.register(
-                connection, self.id, self.role, socket.gethostname(), os.getpid(), _now()
-            )
+        """Register and start beating; raises DatabaseError if the database refuses."""
+        try:
+            with self.engine.begin() as connection:
+                leases.forget_dead(connection, _now() - FORGET_AFTER)
+                self._reap_neighbours(connection)
+                leases.register(connection, self.identity(), _now())
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot register this node: {_why(self.engine, exc)}") from None
         self._thread = threading.Thread(target=self._beat, name="newswatch-heartbeat", daemon=True)
         self._thread.start()
+
+    def identity(self) -> leases.Identity:
+        return leases.Identity(self.id, self.role, socket.gethostname(), os.getpid(), _machine())
+
+    def _reap_neighbours(self, connection: Connection) -> None:
+        """Free at once the leases of a node of this machine whose process is gone (a daemon
+        restarted after kill -9 need not wait a lease period for its own sinks)."""
+        machine = _machine()
+        if machine.endswith(":unknown"):
+            return
+        for node_id, pid in leases.neighbours(connection, machine, self.id):
+            if not _alive(pid):
+                leases.deregister(connection, node_id)
+                log.info("node_reaped", dead_node=node_id, pid=pid)
 
     def stop(self) -> None:
         """Give every lease back and leave the list of nodes (a clean stop)."""
@@ -85,8 +102,7 @@ class Node:
             with self.engine.begin() as connection:
                 known = leases.heartbeat(connection, self.id, now, now + self.lease)
                 if not known:  # forgotten while cut off for a day: come back
-                    host, pid = socket.gethostname(), os.getpid()
-                    leases.register(connection, self.id, self.role, host, pid, now)
+                    leases.register(connection, self.identity(), now)
         except SQLAlchemyError as exc:
             log.warning(
                 "node_heartbeat_failed",
@@ -139,6 +155,28 @@ class Node:
             if held:
                 with self.engine.begin() as connection:
                     leases.release_sink(connection, self.id, key)
+
+
+def _machine() -> str:
+    """This boot of this machine and this PID namespace: where a pid means the same process."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return f"{socket.gethostname()}:unknown"  # pids cannot be trusted: never reaped early
+    return f"{socket.gethostname()}:{boot}:{namespace}"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier process with this pid: it is gone, the pid is ours now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _with_record(due: DueFeed, record: FeedRecord) -> DueFeed:

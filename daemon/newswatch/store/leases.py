@@ -56,14 +56,24 @@ class NodeRow:
         }
 
 
-def register(
-    connection: Connection, node_id: str, role: str, hostname: str, pid: int, now: datetime
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Where a node runs: `machine` tells whether its pid can be checked from here."""
+
+    id: str
+    role: str
+    hostname: str
+    pid: int
+    machine: str
+
+
+def register(connection: Connection, node: Identity, now: datetime) -> None:
     row = {
-        "id": node_id,
-        "role": role,
-        "hostname": hostname,
-        "pid": pid,
+        "id": node.id,
+        "role": node.role,
+        "hostname": node.hostname,
+        "pid": node.pid,
+        "machine": node.machine,
         "started_at": now,
         "heartbeat": now,
     }
@@ -95,6 +105,12 @@ def deregister(connection: Connection, node_id: str) -> None:
         .values(lease_owner=None, lease_until=None)
     )
     connection.execute(delete(nodes).where(nodes.c.id == node_id))
+
+
+def neighbours(connection: Connection, machine: str, node_id: str) -> list[tuple[str, int]]:
+    """(id, pid) of the other nodes registered from this machine (same boot, PID namespace)."""
+    query = select(nodes.c.id, nodes.c.pid).where(nodes.c.machine == machine, nodes.c.id != node_id)
+    return [(row.id, row.pid) for row in connection.execute(query)]
 
 
 def forget_dead(connection: Connection, before: datetime) -> int:

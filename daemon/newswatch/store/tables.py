@@ -191,6 +191,8 @@ nodes = Table(
     Column("role", String(16), nullable=False),  # `run` (a daemon) or `ingest`
     Column("hostname", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
+    # boot id + PID namespace: a node with the same `machine` whose pid is gone is dead
+    Column("machine", String(200), nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("heartbeat", UtcDateTime, nullable=False),
 )

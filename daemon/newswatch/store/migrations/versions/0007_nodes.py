@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("hostname", sa.String(255), nullable=False),
         sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("machine", sa.String(200), nullable=False),
         sa.Column("started_at", UtcDateTime, nullable=False),
         sa.Column("heartbeat", UtcDateTime, nullable=False),
     )
