@@ -9,13 +9,17 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from helpers import run_cli, seed_text, write_config
-from newswatch.config import FeedSource
+from newswatch.config import Config, FeedSource
 from newswatch.feedcycle import DueFeed, current_record
+from newswatch.httpapi import health
+from newswatch.metrics import Registry
 from newswatch.ops.node import Node
+from newswatch.scheduler import new_scheduler, schedule_sources
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import open_database
 from test_daemon import Daemon
@@ -147,3 +151,40 @@ def test_one_node_at_a_time_delivers_a_sink(engine) -> None:
         assert mine_a and not mine_b
     with b.sink("email:desk@example.org") as mine_b:
         assert mine_b  # given back at the end of a's delivery
+
+
+def test_healthz_lists_the_live_nodes_with_their_leases(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'nw.db'}")
+    node = Node(engine, "web-1", "run", LEASE)
+    node.start()
+    try:
+        with node.sink("log") as mine:
+            assert mine
+            _status, body = health(engine, Registry(), ("log",), lease=LEASE)
+    finally:
+        node.stop()
+        engine.dispose()
+    [listed] = body["nodes"]
+    assert listed["id"] == "web-1" and listed["role"] == "run"
+    assert listed["sinks_leased"] == ["log"] and listed["pid"] == os.getpid()
+
+
+def test_a_seed_folder_marked_for_another_node_is_not_scanned_here(tmp_path: Path) -> None:
+    config = Config.model_validate(
+        {
+            "sources": {
+                "seeds": [
+                    {"path": str(tmp_path / "mine"), "name": "mine", "node": "web-1"},
+                    {"path": str(tmp_path / "theirs"), "name": "theirs", "node": "web-2"},
+                    {"path": str(tmp_path / "any"), "name": "any"},
+                ]
+            }
+        }
+    )
+    pipeline = SimpleNamespace(node=SimpleNamespace(id="web-1"), rescan_seeds=print)
+    scheduler = new_scheduler()
+    schedule_sources(scheduler, config, pipeline)  # type: ignore[arg-type]
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "source:seeds:any",
+        "source:seeds:mine",
+    ]
