@@ -14,14 +14,18 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import run_cli, seed_text, write_config
-from newswatch.config import Config, FeedSource
+from newswatch.app import compile_config
+from newswatch.config import Config, FeedSource, load_config
 from newswatch.feedcycle import DueFeed, current_record
 from newswatch.httpapi import health
 from newswatch.metrics import Registry
 from newswatch.ops.node import Node
+from newswatch.pipeline import Pipeline
 from newswatch.scheduler import new_scheduler, schedule_sources
+from newswatch.sinks import build_sinks
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import open_database
+from smtpserver import SmtpServer
 from test_daemon import Daemon
 
 LEASE = timedelta(seconds=3)
@@ -188,3 +192,55 @@ def test_a_seed_folder_marked_for_another_node_is_not_scanned_here(tmp_path: Pat
         "source:seeds:any",
         "source:seeds:mine",
     ]
+
+
+def test_two_nodes_delivering_at_once_send_one_digest(tmp_path: Path, postgres_url: str) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        text = seed_text(f"Talks {name}", f"Biden met Kosachev ({name}).", f"https://x.org/{name}")
+        (folder / f"{name}.txt").write_text(text)
+    smtp = SmtpServer()
+    smtp.handler.delay = 1.0  # a slow server: both nodes would be mid-send together
+    smtp.start()
+    extra = (
+        "alerts:\n  - type: email\n    to: [desk@example.org]\n    from: nw@example.org\n"
+        f"    smtp: {{host: 127.0.0.1, port: {smtp.port}}}\n    mode: digest\n    every: 1h\n"
+    )
+    config = load_config(write_config(tmp_path, postgres_url, folder, extra))
+    created = datetime(2024, 11, 14, 6, 30, tzinfo=UTC)
+    later = datetime(2024, 11, 14, 7, 0, 1, tzinfo=UTC)
+    engines = [open_database(postgres_url) for _ in range(2)]
+    pipelines = []
+    for number, engine in enumerate(engines):
+        clock = (lambda: created) if number == 0 else (lambda: later)
+        pipeline = Pipeline(engine, compile_config(config), build_sinks(config), clock=clock)
+        pipeline.node = Node(engine, f"node-{number}", "run", LEASE)
+        pipeline.node.start()
+        pipelines.append(pipeline)
+    try:
+        pipelines[0].wake_delivery = lambda: None
+        assert pipelines[0].refresh_seeds(config.sources.seeds[0]).alerts == 6
+        pipelines[0].clock = lambda: later
+        start = threading.Barrier(2)
+        reports = []
+
+        def deliver(pipeline: Pipeline) -> None:
+            start.wait()
+            reports.append(pipeline.deliver())
+
+        threads = [threading.Thread(target=deliver, args=(p,)) for p in pipelines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        for pipeline in pipelines:
+            assert pipeline.node is not None
+            pipeline.node.stop()
+            pipeline.close()
+        for engine in engines:
+            engine.dispose()
+        smtp.stop()
+    assert len(smtp.received) == 1, [m.subject for m in smtp.received]
+    assert sorted(r.sent for r in reports) == [0, 6]
