@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import ProgrammingError
 
 from newswatch.app import open_app
 from newswatch.config import load_config
@@ -105,11 +106,15 @@ def write_config(folder: Path, url: str, feeds: list[str]) -> Path:
 
 def wait_polled(engine, since_sql: str, count: int, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
+    done = 0
     while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            done = connection.execute(
-                text(f"SELECT count(*) FROM feeds WHERE last_success > {since_sql}")
-            ).scalar_one()
+        try:
+            with engine.connect() as connection:
+                done = connection.execute(
+                    text(f"SELECT count(*) FROM feeds WHERE last_success > {since_sql}")
+                ).scalar_one()
+        except ProgrammingError:  # the nodes are still creating the schema
+            done = 0
         if done >= count:
             return
         time.sleep(0.5)
