@@ -21,17 +21,18 @@ from newswatch.alerts.status import dead_letter
 from newswatch.app import App, compile_config, open_app
 from newswatch.config import Config, ConfigError, check_config, find_config_path, load_config
 from newswatch.feedreport import feed_rows, render_table
-from newswatch.log import configure_logging
+from newswatch.log import configure_logging, set_node
 from newswatch.match import Matcher, Rejection, explain, explain_rejection, snippet
 from newswatch.model import Alert, Match, iso_utc
 from newswatch.normalize import normalize_text
+from newswatch.ops.node import Node
 from newswatch.pipeline import Pipeline, utc_now
 from newswatch.sinks import build_sinks
 from newswatch.sources.opml import OpmlError, feeds_yaml, parse_opml
 from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
 from newswatch.sources.seeds import SeedFormatError, parse_seed
 from newswatch.store import alerts as alert_store
-from newswatch.store import deliveries
+from newswatch.store import deliveries, leases
 from newswatch.store import feeds as feed_store
 from newswatch.store import stories as story_store
 from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     stories.add_argument("--since", default="7d", help="date (2024-11-14) or age (7d, the default)")
     stories.add_argument("--all", action="store_true", help="single-outlet stories too")
     stories.add_argument("--json", action="store_true", help="one JSON object per story")
+    nodes = commands.add_parser("nodes", help="nodes sharing the database, leases, heartbeats")
+    nodes.add_argument("--json", action="store_true", help="one JSON object per line")
     feeds = commands.add_parser("feeds", help="every feed with its health")
     feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
     opml = commands.add_parser("import-opml", help="the feeds of an OPML file, as YAML")
@@ -175,7 +178,7 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    with _app(config) as app, _stop_on_signals(app.pipeline):
+    with _app(config) as app, _node(app, config), _stop_on_signals(app.pipeline):
         app.pipeline.wake_delivery = _later  # everything is delivered once, at the end
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
@@ -207,6 +210,7 @@ def _deliver_all(app: App, sink: str | None) -> bool:
             if (first := deliveries.pending_deliveries(connection, s.key, now, 1, due_only=False))
             and not is_ready(s, first[0].created_at or now, now)
         }
+    waiting |= report.busy  # another node (a running daemon) is delivering these now
     left = [s for s in statuses if s.sink in keys and s.pending and s.sink not in waiting]
     stopped = pipeline.stop_requested.is_set()
     for status in left:
@@ -214,6 +218,11 @@ def _deliver_all(app: App, sink: str | None) -> bool:
         print(
             f"newswatch: {status.pending} alert(s) not delivered to {status.sink}: {why}; "
             "`newswatch outbox` shows them, `newswatch deliver` retries them",
+            file=sys.stderr,
+        )
+    for key in sorted(report.busy):
+        print(
+            f"newswatch: a running node is delivering {key}; it sends the new alerts too",
             file=sys.stderr,
         )
     if report.dead:
@@ -317,7 +326,7 @@ def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
 def cmd_replay(config: Config, args: argparse.Namespace) -> int:
     since = _since(args.since)
     notes: dict[tuple[int, str], dict[str, object]] = {}
-    with _app(config) as app:
+    with _app(config) as app, _node(app, config):
         raised = app.pipeline.replay(since, dry_run=args.dry_run)
         if args.dry_run and args.explain:
             notes = _replay_notes(app, compile_config(config), since, raised)
@@ -434,7 +443,7 @@ def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(config: Config, args: argparse.Namespace) -> int:
-    with _app(config) as app, _stop_on_signals(app.pipeline):
+    with _app(config) as app, _node(app, config), _stop_on_signals(app.pipeline):
         keys = [sink.key for sink in app.pipeline.sinks if args.sink in (None, sink.key)]
         if not keys:
             known = ", ".join(sink.key for sink in app.pipeline.sinks) or "none"
@@ -459,6 +468,29 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
         print(render_table(rows))
     else:
         print("no feeds configured (add them under sources.feeds or sources.opml)")
+    return EXIT_OK
+
+
+def cmd_nodes(config: Config, args: argparse.Namespace) -> int:
+    now = utc_now()
+    with _database(config) as engine, engine.connect() as connection:
+        rows = leases.node_rows(connection, now)
+    lease = config.node.lease
+    if args.json:
+        for row in rows:
+            print(json.dumps({**row.record(now), "live": row.live(now, lease)}))
+        return EXIT_OK
+    if not rows:
+        print("no nodes running")
+        return EXIT_OK
+    for row in rows:
+        state = "live" if row.live(now, lease) else "silent"
+        age = (now - row.heartbeat).total_seconds()
+        sinks = ",".join(row.sinks) or "-"
+        print(
+            f"{row.id}  {row.role}  {state}  heartbeat {age:.0f}s ago  "
+            f"feeds {row.feeds}  sinks {sinks}  pid {row.pid} on {row.hostname}"
+        )
     return EXIT_OK
 
 
@@ -496,6 +528,20 @@ def _database(config: Config) -> Iterator[Engine]:
 
 
 @contextmanager
+def _node(app: App, config: Config) -> Iterator[None]:
+    """A one-off command claims feeds (PostgreSQL) and sinks like a node: it never polls a
+    feed a running node is polling, nor sends what a running node is sending."""
+    node = Node(app.engine, None, "ingest", config.node.lease)
+    node.start()
+    set_node(node.id)
+    app.pipeline.node = node
+    try:
+        yield
+    finally:
+        node.stop()
+
+
+@contextmanager
 def _app(config: Config) -> Iterator[App]:
     app = open_app(config)
     try:
@@ -527,4 +573,5 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "db": cmd_db,
     "feeds": cmd_feeds,
     "stories": cmd_stories,
+    "nodes": cmd_nodes,
 }

@@ -39,7 +39,7 @@ from newswatch.ops.metrics import (
 )
 from newswatch.ops.status import FEED_WORDS
 from newswatch.pipeline.core import database_error
-from newswatch.store import deliveries
+from newswatch.store import deliveries, leases
 from newswatch.store import feeds as feed_store
 
 REQUEST_TIMEOUT_S = 10.0
@@ -79,6 +79,7 @@ class HealthSettings:
 
     sinks: Callable[[], Sequence[str]] = tuple
     failing_after: timedelta = FAILING_AFTER
+    lease: timedelta | None = None  # the nodes' lease: who is live; None shows no nodes
 
 
 def start(
@@ -135,10 +136,11 @@ class StatusEndpoint:
         engine: Engine,
         registry: Registry = REGISTRY,
         sinks: Callable[[], Sequence[str]] = tuple,
+        lease: timedelta | None = None,
     ) -> None:
         self.engine = engine
         self.registry = registry
-        self.settings = HealthSettings(sinks)
+        self.settings = HealthSettings(sinks, lease=lease)
         self.running: StatusServer | None = None
 
     def apply(self, http: HttpServer | None) -> None:
@@ -200,6 +202,7 @@ def health(
     registry: Registry,
     sinks: Sequence[str] = (),
     failing_after: timedelta = FAILING_AFTER,
+    lease: timedelta | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """The /healthz answer: (HTTP status, JSON body).
 
@@ -218,7 +221,7 @@ def health(
     now = datetime.now(UTC)
     failing = any(state["status"] == "error" for state in sources.values())
     failing = failing or bool(failing_sinks(statuses, now, failing_after))
-    body = {
+    body: dict[str, Any] = {
         "status": "ok" if database == "ok" and not failing else "degraded",
         "version": __version__,
         "uptime_s": round(registry.uptime_s, 1),
@@ -227,6 +230,8 @@ def health(
         "pending_alerts": pending,
         "sinks": {status.sink: status.record(now) for status in statuses},
     }
+    if lease is not None and database == "ok":
+        body["nodes"] = _nodes(engine, now, lease)
     return (200 if database == "ok" else 503), body
 
 
@@ -242,6 +247,16 @@ def _check_database(
             return "ok", pending, deliveries.sink_statuses(connection, sinks, datetime.now(UTC))
     except SQLAlchemyError as exc:
         return database_error(engine, exc), None, []
+
+
+def _nodes(engine: Engine, now: datetime, lease: timedelta) -> list[dict[str, Any]] | None:
+    """Live nodes with their leases (several nodes on one PostgreSQL)."""
+    try:
+        with engine.connect() as connection:
+            rows = leases.node_rows(connection, now)
+    except SQLAlchemyError:
+        return None
+    return [row.record(now) for row in rows if row.live(now, lease)]
 
 
 def _iso(moment: datetime) -> str:
@@ -297,7 +312,11 @@ class _Handler(BaseHTTPRequestHandler):
                 server = self.server
                 settings = server.settings
                 status, report = health(
-                    server.engine, server.registry, settings.sinks(), settings.failing_after
+                    server.engine,
+                    server.registry,
+                    settings.sinks(),
+                    settings.failing_after,
+                    settings.lease,
                 )
                 return status, JSON, json.dumps(report, ensure_ascii=False).encode() + b"\n"
             if path == "/metrics":

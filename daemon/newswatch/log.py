@@ -28,6 +28,7 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        _add_node,  # every line, library ones too, names the node that wrote it
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
@@ -72,6 +73,25 @@ def _install_handler(formatter: logging.Formatter, numeric: int) -> None:
     for noisy in ("apscheduler", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     logging.captureWarnings(True)  # `warnings.warn` from libraries: a log line, not raw text
+
+
+_node: dict[str, str] = {}
+
+
+def set_node(node_id: str | None) -> None:
+    """Every log line from now on names this node (several nodes share one database)."""
+    if node_id is None:
+        _node.clear()
+    else:
+        _node["node"] = node_id
+
+
+def _add_node(
+    _logger: object, _method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    if _node:
+        event.setdefault("node", _node["node"])
+    return event
 
 
 class _CurrentStderr:

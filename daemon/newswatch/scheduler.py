@@ -39,7 +39,10 @@ def schedule_sources(scheduler: BackgroundScheduler, config: Config, pipeline: P
         if job.id.startswith(SOURCE_JOB_PREFIX):
             job.remove()
     now = datetime.now(UTC)
+    node = pipeline.node.id if pipeline.node is not None else None
     for seed in config.sources.seeds:
+        if seed.node is not None and seed.node != node:
+            continue  # a folder on another node's machine
         _every(
             scheduler,
             f"{SOURCE_JOB_PREFIX}seeds:{seed.source_name}",

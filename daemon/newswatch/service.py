@@ -17,10 +17,12 @@ from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.config import Config, ConfigError
 from newswatch.httpapi import StatusEndpoint
 from newswatch.listen import is_loopback
-from newswatch.log import get_logger
+from newswatch.log import get_logger, set_node
 from newswatch.ops import metrics
+from newswatch.ops.node import Node
 from newswatch.ops.status import status_line
 from newswatch.ops.systemd import notify, under_systemd, watchdog_interval
+from newswatch.pipeline.core import database_error
 from newswatch.pipeline.feeds import feed_label
 from newswatch.pipeline.seeds import seed_label
 from newswatch.scheduler import (
@@ -34,6 +36,9 @@ from newswatch.scheduler import (
 from newswatch.sinks import build_sinks, sink_labels
 from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
+from newswatch.store.db import DatabaseError
+from newswatch.store.leases import DAEMON
+from newswatch.store.sqlitelock import lock_database
 
 STOP_TIMEOUT_S = 6.0
 
@@ -44,12 +49,24 @@ class Service:
     def __init__(self, config: Config, reload: Callable[[], Config]) -> None:
         self.config = config
         self._load = reload
-        self.app = open_app(config)
+        self.sqlite_lock = lock_database(config.database)  # SQLite is single-node
+        try:
+            self.app = open_app(config)
+            self.node = Node(self.app.engine, config.node.id, DAEMON, config.node.lease)
+            _start_node(self.node)
+        except BaseException:
+            if self.sqlite_lock is not None:
+                self.sqlite_lock.release()
+            raise
+        set_node(self.node.id)
+        self.app.pipeline.node = self.node
         self.scheduler = new_scheduler()
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
         self.http = StatusEndpoint(
-            self.app.engine, sinks=lambda: [sink.key for sink in self.app.pipeline.sinks]
+            self.app.engine,
+            sinks=lambda: [sink.key for sink in self.app.pipeline.sinks],
+            lease=config.node.lease,
         )
         # shown in systemd's STATUS= until the next good reload
         self.status_note: str | None = None
@@ -71,6 +88,7 @@ class Service:
             "daemon_started",
             config=str(config.path),
             database=make_url(config.database).get_backend_name(),
+            lease_s=config.node.lease.total_seconds(),
             seeds=len(config.sources.seeds),
             feeds=len(config.sources.feeds),
             people=len(config.watch.people),
@@ -98,6 +116,9 @@ class Service:
         if new.database != self.config.database:
             log.warning("config_reload_database_ignored", hint="restart to change `database:`")
             new = new.model_copy(update={"database": self.config.database})
+        if new.node != self.config.node:
+            log.warning("config_reload_node_ignored", hint="restart to change `node:`")
+            new = new.model_copy(update={"node": self.config.node})
         self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new), new.dedup)
         configure_metrics(new, self.app.pipeline.sinks)
         schedule_outbox(self.scheduler, self.app.pipeline)
@@ -149,7 +170,10 @@ class Service:
                 hint="a job is stuck in I/O (e.g. an SMTP server that does not answer); "
                 "its work stays pending and is retried at the next start",
             )
+        self.node.stop()  # gives its leases back at once
         self.app.close()
+        if self.sqlite_lock is not None:
+            self.sqlite_lock.release()
         log.info("daemon_stopped")
         return clean
 
@@ -160,6 +184,16 @@ def configure_metrics(config: Config, sinks: Sequence[Sink]) -> None:
     sources |= {feed_label(feed): "feed" for feed in config.sources.feeds}
     feed_urls = [feed.url for feed in config.sources.feeds]
     metrics.REGISTRY.configure(sources, sink_labels(config, sinks), feed_urls)
+
+
+def _start_node(node: Node) -> None:
+    try:
+        node.start()
+    except SQLAlchemyError as exc:
+        node.engine.dispose()
+        raise DatabaseError(
+            f"cannot register this node: {database_error(node.engine, exc)}"
+        ) from None
 
 
 def _warn_if_exposed(config: Config) -> None:

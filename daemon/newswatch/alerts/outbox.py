@@ -63,12 +63,14 @@ class DeliveryReport:
     dead: int = 0  # alerts refused for good
     later: int = 0  # alerts refused for now
     failures: dict[str, str] = field(default_factory=dict)
+    busy: set[str] = field(default_factory=set)  # sinks another process was delivering
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.dead += other.dead
         self.later += other.later
         self.failures.update(other.failures)
+        self.busy.update(other.busy)
 
     @property
     def failed(self) -> bool:

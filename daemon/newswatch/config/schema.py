@@ -86,6 +86,7 @@ class SeedSource(_Model):
     path: Path
     name: str | None = None
     interval: PositiveDuration | None = None
+    node: str | None = None  # several nodes: only the node with this `node.id` imports it
 
     @property
     def source_name(self) -> str:
@@ -297,6 +298,22 @@ class Retention(_Model):
     documents: PositiveDuration | None = None
 
 
+class Node(_Model):
+    """This process as one of several nodes on one PostgreSQL database."""
+
+    id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # a dead node's feeds and sinks are taken over this long after its last heartbeat
+    lease: Annotated[timedelta, BeforeValidator(lambda v: _at_least(parse_duration(v), 3))] = (
+        timedelta(seconds=30)
+    )
+
+
+def _at_least(delta: timedelta, seconds: float) -> timedelta:
+    if delta.total_seconds() < seconds:
+        raise ValueError(f"must be at least {seconds:g}s")
+    return delta
+
+
 class Config(_Model):
     database: NonEmpty = "sqlite:///newswatch.db"
     sources: Sources = Sources()
@@ -308,6 +325,7 @@ class Config(_Model):
     http: HttpServer | None = None
     fetch: Fetch = Fetch()
     dedup: Dedup = Dedup()
+    node: Node = Node()
     path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

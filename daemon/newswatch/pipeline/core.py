@@ -10,8 +10,10 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -31,6 +33,9 @@ from newswatch.store import retention
 from newswatch.store import stories as story_store
 from newswatch.store.db import describe_operational_error
 from newswatch.store.documents import DUPLICATE_SAMPLE
+
+if TYPE_CHECKING:
+    from newswatch.ops.node import Node
 
 Clock = Callable[[], datetime]
 
@@ -171,6 +176,8 @@ class PipelineCore:
         # The daemon sets this to wake its outbox job, so a sink that hangs (an SMTP
         # server that never answers) holds up deliveries, never the importing.
         self.wake_delivery: Callable[[], None] | None = None
+        # Several nodes on one PostgreSQL: feeds and sinks are claimed through this node.
+        self.node: Node | None = None
 
     def reconfigure(
         self,
@@ -281,7 +288,10 @@ class PipelineCore:
         report = DeliveryReport()
         for sink in [s for s in self.sinks if sink_key in (None, s.key)]:
             try:
-                with self._delivery_lock(sink.key):
+                with self._delivery_lock(sink.key), self._sink_lease(sink.key) as mine:
+                    if not mine:  # another node is delivering this sink now
+                        report.busy.add(sink.key)
+                        continue
                     report.add(
                         deliver_pending(
                             self.engine,
@@ -297,6 +307,10 @@ class PipelineCore:
                 log.error("alert_delivery_failed", sink=sink.key, error=error)
                 report.failures[sink.key] = error
         return report
+
+    def _sink_lease(self, sink_key: str) -> AbstractContextManager[bool]:
+        """One node at a time delivers a sink (so a digest goes out once per period)."""
+        return self.node.sink(sink_key) if self.node is not None else nullcontext(True)
 
     def _delivery_lock(self, sink_key: str) -> threading.Lock:
         with self._sink_locks_guard:

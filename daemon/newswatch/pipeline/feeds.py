@@ -36,8 +36,21 @@ class FeedRefresh:
 
     def run(self, feeds: Sequence[FeedSource]) -> list[RefreshReport]:
         due = self._due(feeds, self.pipeline.clock())
+        node = self.pipeline.node
+        if due and node is not None:  # several nodes: poll only the feeds this one claimed
+            due = node.claim(due, force=self.force)
         if not due or self.pipeline.stop_requested.is_set():
+            if node is not None:
+                node.release(due)
             return []
+        finished: set[int] = set()
+        try:
+            return self._poll(due, finished)
+        finally:
+            if node is not None and len(finished) < len(due):
+                node.release([d for i, d in enumerate(due) if i not in finished])
+
+    def _poll(self, due: list[feedcycle.DueFeed], finished: set[int]) -> list[RefreshReport]:
         reports = []
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
@@ -56,6 +69,7 @@ class FeedRefresh:
             if stop.is_set():
                 break  # stopping: store nothing more
             report = self._finish(due[index], result, parsed)
+            finished.add(index)
             # at once: a slow feed later in the cycle must not hold them back
             self.pipeline.alerts_stored(report.alerts)
             reports.append(report)
@@ -79,9 +93,11 @@ class FeedRefresh:
             )
             for f in feeds
         }
-        changed = [r for url, r in records.items() if stored.get(url) is not r]
-        if changed:
+        added = [r for url, r in records.items() if url not in stored]
+        changed = [r for url, r in records.items() if url in stored and stored[url] is not r]
+        if added or changed:
             with pipeline.write_lock, pipeline.engine.begin() as connection:
+                feed_store.add_records(connection, added)  # another node may have just added them
                 feed_store.save_records(connection, changed)
         return feedcycle.select_due(feeds, records, now, interval, force=self.force)
 

@@ -10,13 +10,14 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
 PG_CONNECT_TIMEOUT_S = 5
+MIGRATION_LOCK = 0x6E657773  # "news": the advisory lock that serialises migrations
 
 
 class DatabaseError(Exception):
@@ -107,6 +108,9 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Apply every pending Alembic migration up to `revision` (idempotent)."""
     config = _alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # several nodes starting at once: one migrates, the others wait, then find it done
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

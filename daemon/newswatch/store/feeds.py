@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, func, select, update
 
 from newswatch.dedup.keys import sha256_hex
 from newswatch.feedpolicy import FeedState
-from newswatch.store.dialect import upsert
+from newswatch.store.dialect import insert_ignoring_conflicts, upsert
 from newswatch.store.tables import feeds
 
 _STATE_COLUMNS = (
@@ -53,8 +54,19 @@ def load_records(connection: Connection, urls: Sequence[str]) -> dict[str, FeedR
 
 
 def save_records(connection: Connection, records: Sequence[FeedRecord]) -> None:
+    """Write these records whole; a lease on them (several nodes) is released."""
     if records:
         connection.execute(upsert(connection, feeds, ["url_hash"]), [_row(r) for r in records])
+
+
+def host_slot(url: str) -> int:
+    """A stable number for the feed's host: live nodes split hosts by it (slot mod nodes)."""
+    host = (urlsplit(url).hostname or url).lower()
+    return int(sha256_hex(host)[:8], 16)
+
+
+def record_from_row(row: Any) -> FeedRecord:
+    return _record(row)
 
 
 def _record(row: Any) -> FeedRecord:
@@ -77,6 +89,7 @@ def _row(record: FeedRecord) -> dict[str, Any]:
     return {
         "url_hash": sha256_hex(state.url),
         "url": state.url,
+        "host_slot": host_slot(state.url),
         "config_hash": record.config_hash,
         "title": record.title,
         "documents": record.documents,
@@ -87,6 +100,13 @@ def _row(record: FeedRecord) -> dict[str, Any]:
         "health_alert": record.health_alert,
         **{name: getattr(state, name) for name in _STATE_COLUMNS},
     }
+
+
+def add_records(connection: Connection, records: Sequence[FeedRecord]) -> None:
+    """Insert records of feeds not stored yet; one another node stored meanwhile is kept."""
+    if records:
+        statement = insert_ignoring_conflicts(connection, feeds)
+        connection.execute(statement, [_row(r) for r in records])
 
 
 def with_state(record: FeedRecord, state: FeedState, **changes: Any) -> FeedRecord:

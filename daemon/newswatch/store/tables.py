@@ -176,6 +176,8 @@ sink_state = Table(
     Column("last_error", Text),
     Column("last_error_at", UtcDateTime),
     Column("last_success", UtcDateTime),
+    Column("lease_owner", String(200)),  # the node delivering this sink now (0007)
+    Column("lease_until", UtcDateTime),
 )
 
 feeds = Table(
@@ -205,5 +207,24 @@ feeds = Table(
     Column("failing_since", UtcDateTime),
     Column("last_new_at", UtcDateTime),
     Column("health_alert", String(16)),
+    # several nodes (0007): a hash of the host spreads hosts over nodes; a claimed
+    # feed names its node until its lease ends
+    Column("host_slot", BigInteger),
+    Column("lease_owner", String(200)),
+    Column("lease_until", UtcDateTime),
     Index("ix_feeds_next_poll", "next_poll"),
+    Index("ix_feeds_lease_owner", "lease_owner"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("role", String(16), nullable=False),  # `run` (a daemon) or `ingest`
+    Column("hostname", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    # boot id + PID namespace: a node with the same `machine` whose pid is gone is dead
+    Column("machine", String(200), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("heartbeat", UtcDateTime, nullable=False),
 )
