@@ -12,13 +12,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from newswatch.metrics import Registry
 
 from helpers import run_cli, seed_text, write_config
 from newswatch.app import compile_config
 from newswatch.config import Config, FeedSource, load_config
 from newswatch.feedcycle import DueFeed, current_record
 from newswatch.httpapi import health
+from newswatch.ops.metrics import Registry
 from newswatch.ops.node import Node
 from newswatch.pipeline import Pipeline
 from newswatch.scheduler import new_scheduler, schedule_sources
