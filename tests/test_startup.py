@@ -58,3 +58,37 @@ def test_check_and_match_load_no_database_nor_pipeline(tmp_path: Path) -> None:
     assert code == 0 and "Konstantin Kosachev" in out
     assert loaded == []
     assert not (tmp_path / "nw.db").exists()
+
+
+WORKER_PROBE = """
+import sys
+from newswatch.cli import main  # what the `newswatch` console script runs first
+
+if __name__ == "__main__":
+    import json
+    from newswatch.feedwork import FeedParsers
+    from newswatch.match import compile_watches
+
+    parsers = FeedParsers(compile_watches([], []), workers=2)
+    try:
+        pool = parsers._ensure_pool()
+        print(json.dumps(pool.submit(eval, "sorted(__import__('sys').modules)").result()))
+    finally:
+        parsers.close()
+"""
+
+
+def test_a_parse_worker_loads_the_parse_path_only(tmp_path: Path) -> None:
+    """A worker started under the console script does not import the store, the config
+    schema, logging or the pipeline: it starts faster and stays smaller."""
+    script = tmp_path / "newswatch"
+    script.write_text(WORKER_PROBE)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "newswatch.sources.feeds" in loaded  # the probe ran in a real worker
+    unwanted = ("sqlalchemy", "alembic", "prometheus_client", "pydantic", "structlog")
+    unwanted += ("newswatch.config", "newswatch.store", "newswatch.pipeline", "newswatch.app")
+    assert [name for name in loaded if name.startswith(unwanted)] == []
