@@ -19,8 +19,9 @@ from newswatch.store import feeds as feed_store
 
 log = get_logger(__name__)
 
-# Start the parse workers ahead of the first body when this many feeds are due;
-# for fewer, they start (if at all) with the first body large enough to need them.
+# Start the parse workers ahead of the first body when this many due feeds have no
+# validators (so will send a body); otherwise, a cycle of 304s would start them for
+# nothing: they start (if at all) with the first body large enough to need them.
 WARM_UP_AT = 8
 
 
@@ -39,7 +40,7 @@ class FeedRefresh:
         reports = []
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
-        if len(due) >= WARM_UP_AT:
+        if sum(1 for feed in due if _sends_a_body(feed)) >= WARM_UP_AT:
             self.pipeline.parsers.warm_up()
 
         def start_parsing(index: int, result: FetchResult) -> Parsing | None:
@@ -150,6 +151,12 @@ class FeedRefresh:
             report.error = report.error or state.last_error
         report.log()
         return report
+
+
+def _sends_a_body(due: feedcycle.DueFeed) -> bool:
+    """No ETag nor Last-Modified to send back: the server cannot answer 304."""
+    state = due.record.state
+    return not (state.etag or state.last_modified)
 
 
 def feed_label(feed: FeedSource) -> str:
