@@ -18,6 +18,7 @@ shared machine vary from day to day, only ratios measured in one run mean much.
 Then the start-up of `--version`, `--help`, `check` and `match TEXT` (min of 5).
 
     .venv/bin/python bench/bench_vs_newsboat.py [--reps 3] [--hosts 1] [--corpus DIR]
+        [--newswatch OTHER/.venv/bin/newswatch]
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def measure(command: Sequence[str], env: dict[str, str], log: Path) -> Run:
 
 class Newswatch:
     name = "newswatch"
+    program = NEWSWATCH
 
     def __init__(self, folder: Path, urls: list[str]) -> None:
         watch = yaml.safe_load((ROOT / "config" / "newswatch.yaml").read_text())["watch"]
@@ -134,7 +136,8 @@ class Newswatch:
         self.env = dict(os.environ)
 
     def command(self) -> list[str]:
-        return [str(NEWSWATCH), "--config", str(self.config), "--log-format", "json", "ingest"]
+        command = ["--config", str(self.config), "--log-format", "json", "ingest"]
+        return [str(self.program), *command]
 
 
 class Newsboat:
@@ -191,7 +194,7 @@ def startup(config: Path) -> list[tuple[str, float]]:
         best = float("inf")
         for _ in range(5):
             started = time.perf_counter()
-            subprocess.run([str(NEWSWATCH), *args], capture_output=True, check=True)
+            subprocess.run([str(Newswatch.program), *args], capture_output=True, check=True)
             best = min(best, time.perf_counter() - started)
         timings.append((label, best))
     return timings
@@ -220,7 +223,11 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--hosts", type=int, default=1, help="loopback addresses served")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument(
+        "--newswatch", type=Path, default=NEWSWATCH, help="the newswatch to run (another build)"
+    )
     args = parser.parse_args(argv)
+    Newswatch.program = args.newswatch
     if shutil.which("newsboat") is None:
         sys.exit("newsboat is not installed: apt-get install -y newsboat")
     print(f"load average at start: {os.getloadavg()}")
