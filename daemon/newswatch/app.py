@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from newswatch.config import Config
 from newswatch.config.schema import sink_names
 from newswatch.match import Matcher, compile_watches
-from newswatch.pipeline import FeedSettings, Pipeline
-from newswatch.sinks import build_sinks
-from newswatch.store.db import open_database
 from newswatch.yamlsource import paused_gc
+
+if TYPE_CHECKING:  # `check` and `match` compile a config without loading the store (issue 11)
+    from sqlalchemy import Engine
+
+    from newswatch.pipeline import FeedSettings, Pipeline
 
 
 def compile_config(config: Config) -> Matcher:
@@ -24,6 +25,8 @@ def compile_config(config: Config) -> Matcher:
 
 
 def feed_settings(config: Config) -> FeedSettings:
+    from newswatch.pipeline import FeedSettings
+
     return FeedSettings(
         fetch=config.fetch,
         interval=config.schedule.interval,
@@ -46,6 +49,10 @@ class App:
 
 def open_app(config: Config) -> App:
     """Open the database (migrating it) and build the pipeline; raises DatabaseError."""
+    from newswatch.pipeline import Pipeline
+    from newswatch.sinks import build_sinks
+    from newswatch.store.db import open_database
+
     engine = open_database(config.database)
     pipeline = Pipeline(
         engine,

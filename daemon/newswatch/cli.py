@@ -12,32 +12,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+# Each command imports what it uses, inside its function: `--help`, `check` and `match`
+# must not pay for SQLAlchemy, Alembic and the pipeline (issue 11).
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-from newswatch import __version__
-from newswatch.alerts.sink import is_ready
-from newswatch.alerts.status import dead_letter
-from newswatch.app import App, compile_config, open_app
-from newswatch.config import Config, ConfigError, check_config, find_config_path, load_config
-from newswatch.feedreport import feed_rows, render_table
-from newswatch.log import configure_logging, set_node
-from newswatch.match import Matcher, Rejection, explain, explain_rejection, snippet
-from newswatch.model import Alert, Match, iso_utc
-from newswatch.normalize import normalize_text
-from newswatch.ops.node import Node
-from newswatch.pipeline import Pipeline, utc_now
-from newswatch.sinks import build_sinks
-from newswatch.sources.opml import OpmlError, feeds_yaml, parse_opml
-from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
-from newswatch.sources.seeds import SeedFormatError, parse_seed
-from newswatch.store import alerts as alert_store
-from newswatch.store import deliveries, leases
-from newswatch.store import feeds as feed_store
-from newswatch.store import stories as story_store
-from newswatch.store.db import DatabaseError, open_database, schema_revision, shown_url
-from newswatch.store.documents import iter_documents_since
-from newswatch.timeparse import parse_since
+    from newswatch.app import App
+    from newswatch.config import Config
+    from newswatch.match import Matcher, Rejection
+    from newswatch.model import Alert, Match
+    from newswatch.pipeline import Pipeline
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -46,11 +32,21 @@ class UsageError(Exception):
     """Bad arguments: exit 2 with one line."""
 
 
+class _Version(argparse.Action):
+    """argparse's `version` action, reading the version only when asked (it costs start-up)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        from newswatch import __version__
+
+        print(f"newswatch {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newswatch", description="News ingestion and monitoring daemon."
     )
-    parser.add_argument("--version", action="version", version=f"newswatch {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     parser.add_argument(
         "--config",
         help="config file (default: $NEWSWATCH_CONFIG, "
@@ -117,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # --help and --version end here, importing nothing
+    from newswatch.log import configure_logging
+
     try:
         configure_logging(args.log_format, args.log_level)
     except ValueError as exc:
@@ -127,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_import_opml(args)
         except UsageError as exc:
             return _fail(str(exc), EXIT_USAGE)
+    from newswatch.config import ConfigError, check_config, find_config_path
+    from newswatch.store.dbinfo import DatabaseError
+
     handler = COMMANDS[args.command]
     try:
         config, warnings = check_config(find_config_path(args.config))
@@ -153,6 +154,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.app import compile_config
+    from newswatch.store.dbinfo import shown_url
+
     compile_config(config)
     watch = config.watch
     aliases = sum(len(p.aliases) for p in watch.people)
@@ -197,6 +201,10 @@ def _later() -> None:
 
 def _deliver_all(app: App, sink: str | None) -> bool:
     """Deliver what is pending, retry times or not; tell what is left. False if anything failed."""
+    from newswatch.alerts.sink import is_ready
+    from newswatch.pipeline import utc_now
+    from newswatch.store import deliveries
+
     pipeline = app.pipeline
     report = pipeline.deliver(sink, due_only=False)
     now = utc_now()
@@ -252,12 +260,16 @@ def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.config import find_config_path, load_config
     from newswatch.service import run_service
 
     return run_service(config, reload=lambda: load_config(find_config_path(args.config)))
 
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.app import compile_config
+    from newswatch.match import explain
+
     title, body = _match_input(args)
     matches, refused = compile_config(config).examine(title, body, args.source, args.explain)
     for match in matches:
@@ -281,6 +293,8 @@ def _refused(refused: list[Rejection], watch: str) -> list[dict[str, object]]:
 
 def _print_refused(matched: list[str], refused: list[Rejection], as_json: bool) -> None:
     """Refused candidates: as lines, or one record per watch that did not match."""
+    from newswatch.match import explain_rejection
+
     if not as_json:
         for rejection in refused:
             print(explain_rejection(rejection))
@@ -294,6 +308,9 @@ def _print_refused(matched: list[str], refused: list[Rejection], as_json: bool) 
 
 
 def _match_input(args: argparse.Namespace) -> tuple[str, str]:
+    from newswatch.normalize import normalize_text
+    from newswatch.sources.seeds import SeedFormatError, parse_seed
+
     if args.file is not None:
         try:
             raw = args.file.read_text(encoding="utf-8")
@@ -309,6 +326,8 @@ def _match_input(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
+    from newswatch.match import snippet
+
     first = match.first_hit
     text = title if first is not None and first.field == "title" else body
     return {
@@ -324,6 +343,8 @@ def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
 
 
 def cmd_replay(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.app import compile_config
+
     since = _since(args.since)
     notes: dict[tuple[int, str], dict[str, object]] = {}
     with _app(config) as app, _node(app, config):
@@ -360,6 +381,8 @@ def _replay_notes(
     app: App, matcher: Matcher, since: datetime, raised: list[Alert]
 ) -> dict[tuple[int, str], dict[str, object]]:
     """For each would-be alert: the rule that fired and the candidates a rule refused."""
+    from newswatch.store.documents import iter_documents_since
+
     wanted = {alert.document_id for alert in raised}
     notes: dict[tuple[int, str], dict[str, object]] = {}
     with app.engine.connect() as reader:
@@ -377,6 +400,10 @@ def _replay_notes(
 
 
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.model import iso_utc
+    from newswatch.store import alerts as alert_store
+    from newswatch.store import deliveries
+
     since = _since(args.since) if args.since else None
     with _database(config) as engine, engine.connect() as connection:
         stored = alert_store.list_alerts(connection, since, args.limit)
@@ -401,6 +428,9 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.model import iso_utc
+    from newswatch.store import stories as story_store
+
     since = _since(args.since)
     with _database(config) as engine, engine.connect() as connection:
         listed = story_store.recent_stories(connection, since, shared_only=not args.all)
@@ -420,6 +450,11 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.alerts.status import dead_letter
+    from newswatch.pipeline import utc_now
+    from newswatch.sinks import build_sinks
+    from newswatch.store import deliveries
+
     keys = [sink.key for sink in build_sinks(config)]
     with _database(config) as engine, engine.connect() as connection:
         statuses = deliveries.sink_statuses(connection, keys, utc_now())
@@ -443,6 +478,9 @@ def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.pipeline import utc_now
+    from newswatch.store import deliveries
+
     with _app(config) as app, _node(app, config), _stop_on_signals(app.pipeline):
         keys = [sink.key for sink in app.pipeline.sinks if args.sink in (None, sink.key)]
         if not keys:
@@ -458,6 +496,9 @@ def cmd_deliver(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.feedreport import feed_rows, render_table
+    from newswatch.store import feeds as feed_store
+
     with _database(config) as engine, engine.connect() as connection:
         records = feed_store.load_records(connection, [f.url for f in config.sources.feeds])
     rows = feed_rows(config.sources.feeds, records)
@@ -472,6 +513,9 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_nodes(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.pipeline import utc_now
+    from newswatch.store import leases
+
     now = utc_now()
     with _database(config) as engine, engine.connect() as connection:
         rows = leases.node_rows(connection, now)
@@ -495,6 +539,9 @@ def cmd_nodes(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_import_opml(args: argparse.Namespace) -> int:
+    from newswatch.sources.opml import OpmlError, feeds_yaml, parse_opml
+    from newswatch.sources.opmlmerge import MergeError, merge_feeds_file
+
     try:
         feeds = parse_opml(args.file.read_bytes(), str(args.file))
     except OSError as exc:
@@ -513,6 +560,8 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
 
 
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.store.db import schema_revision
+
     with _database(config) as engine:
         print(f"database schema at revision {schema_revision(engine)}")
     return EXIT_OK
@@ -520,6 +569,8 @@ def cmd_db(config: Config, args: argparse.Namespace) -> int:
 
 @contextmanager
 def _database(config: Config) -> Iterator[Engine]:
+    from newswatch.store.db import open_database
+
     engine = open_database(config.database)
     try:
         yield engine
@@ -531,6 +582,9 @@ def _database(config: Config) -> Iterator[Engine]:
 def _node(app: App, config: Config) -> Iterator[None]:
     """A one-off command claims feeds (PostgreSQL) and sinks like a node: it never polls a
     feed a running node is polling, nor sends what a running node is sending."""
+    from newswatch.log import set_node
+    from newswatch.ops.node import Node
+
     node = Node(app.engine, None, "ingest", config.node.lease)
     node.start()
     set_node(node.id)
@@ -543,6 +597,8 @@ def _node(app: App, config: Config) -> Iterator[None]:
 
 @contextmanager
 def _app(config: Config) -> Iterator[App]:
+    from newswatch.app import open_app
+
     app = open_app(config)
     try:
         yield app
@@ -554,6 +610,9 @@ def _app(config: Config) -> Iterator[App]:
 
 
 def _since(text: str) -> datetime:
+    from newswatch.pipeline import utc_now
+    from newswatch.timeparse import parse_since
+
     try:
         return parse_since(text, utc_now())
     except ValueError as exc:

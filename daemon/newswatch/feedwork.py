@@ -274,6 +274,9 @@ class FeedParsers:
             self._last_used = time.monotonic()
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
+                # Only the parse path. Each worker also re-runs the `newswatch` console
+                # script as __mp_main__ (multiprocessing does so for any script), which
+                # must stay cheap: cli.py imports nothing heavy at its top (issue 11).
                 context.set_forkserver_preload(["newswatch.feedwork"])
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,

@@ -11,7 +11,7 @@ so a folded string has the same length as the original and offsets carry over:
   straight ones; it tells "Kim Jong-un" (a phrase) from "Kim Jong, Un" (not).
 
 `compact` then removes placeholders and squeezes runs of spaces to one, and
-keeps what it needs to map a compacted offset back to the original.
+can map a compacted offset back to the original.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 
 DROPPED = "\x00"
@@ -33,6 +32,7 @@ _TABLE_SIZE = 0x3000
 _TO_ASCII = "newswatch.fold-to-ascii"
 _BEYOND_TABLE = re.compile("[^\x00-\u2fff]")
 _GAPS = re.compile("(?<= ) +|\x00+")
+_SPACE_RUNS = re.compile("  +")
 _UNSPACED = (
     (0x0E00, 0x0EFF),  # Thai, Lao
     (0x1000, 0x109F),  # Myanmar
@@ -153,63 +153,65 @@ def is_unspaced(char: str) -> bool:
     return code >= _UNSPACED[0][0] and any(low <= code <= high for low, high in _UNSPACED)
 
 
-@dataclass(frozen=True, slots=True)
 class Compacted:
     """A folded text without placeholders and with single spaces, mappable back.
 
-    `marks[i]` is a position in `text` from which on `shifts[i]` characters of
-    the original were removed before it.
+    The map back to the original offsets is worked out on first use: most texts
+    match nothing and never need it, and building it cost a third of matching.
     """
 
-    text: str
-    marks: tuple[int, ...] = ()
-    shifts: tuple[int, ...] = ()
+    __slots__ = ("_folded", "_marks", "_shifts", "text")
+
+    def __init__(self, text: str, folded: str | None = None) -> None:
+        self.text = text
+        self._folded = folded  # None: nothing was removed, offsets are the same
+        # marks[i] is a position in `text` from which on shifts[i] characters of the
+        # original were removed before it
+        self._marks: tuple[int, ...] = ()
+        self._shifts: tuple[int, ...] = ()
+
+    def _offsets(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if self._folded is not None:
+            marks: list[int] = []
+            shifts: list[int] = []
+            removed = 0
+            for match in _GAPS.finditer(self._folded):
+                start, end = match.span()
+                marks.append(start - removed)
+                removed += end - start
+                shifts.append(removed)
+            self._marks, self._shifts, self._folded = tuple(marks), tuple(shifts), None
+        return self._marks, self._shifts
 
     def original(self, position: int) -> int:
         """The original offset of the character at `position` in the compacted text."""
-        index = bisect_right(self.marks, position) - 1
-        return position if index < 0 else position + self.shifts[index]
+        marks, shifts = self._offsets()
+        index = bisect_right(marks, position) - 1
+        return position if index < 0 else position + shifts[index]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original [start, end) of the compacted [start, end) (end > start)."""
         return self.original(start), self.original(end - 1) + 1
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Compacted):
+            return NotImplemented
+        return self.text == other.text and self._offsets() == other._offsets()
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"Compacted({self.text!r})"
+
 
 def compact(folded: str) -> Compacted:
     """Remove placeholders and squeeze runs of spaces, remembering the offsets."""
     if DROPPED in folded:
-        return _compact_any(folded)
-    gap = folded.find("  ")
-    if gap < 0:
+        return Compacted(_GAPS.sub("", folded), folded)
+    if "  " not in folded:
         return Compacted(folded)
-    pieces: list[str] = []
-    marks: list[int] = []
-    shifts: list[int] = []
-    kept = removed = 0
-    while gap >= 0:  # str.find is much faster than a regular expression here
-        end = gap + 2
-        while end < len(folded) and folded[end] == " ":
-            end += 1
-        pieces.append(folded[kept : gap + 1])
-        marks.append(gap + 1 - removed)
-        removed += end - gap - 1
-        shifts.append(removed)
-        kept = end
-        gap = folded.find("  ", end)
-    pieces.append(folded[kept:])
-    return Compacted("".join(pieces), tuple(marks), tuple(shifts))
-
-
-def _compact_any(folded: str) -> Compacted:
-    marks: list[int] = []
-    shifts: list[int] = []
-    removed = 0
-    for match in _GAPS.finditer(folded):
-        start, end = match.span()
-        marks.append(start - removed)
-        removed += end - start
-        shifts.append(removed)
-    return Compacted(_GAPS.sub("", folded), tuple(marks), tuple(shifts))
+    return Compacted(_SPACE_RUNS.sub(" ", folded), folded)
 
 
 def fold_for_search(text: str) -> Compacted:

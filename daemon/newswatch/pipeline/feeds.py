@@ -21,8 +21,9 @@ from newswatch.store import feeds as feed_store
 
 log = get_logger(__name__)
 
-# Start the parse workers ahead of the first body when this many feeds are due;
-# for fewer, they start (if at all) with the first body large enough to need them.
+# Start the parse workers ahead of the first body when this many due feeds have no
+# validators (so will send a body); otherwise, a cycle of 304s would start them for
+# nothing: they start (if at all) with the first body large enough to need them.
 WARM_UP_AT = 8
 
 
@@ -54,7 +55,7 @@ class FeedRefresh:
         reports = []
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
-        if len(due) >= WARM_UP_AT:
+        if sum(1 for feed in due if _sends_a_body(feed)) >= WARM_UP_AT:
             self.pipeline.parsers.warm_up()
 
         def start_parsing(index: int, result: FetchResult) -> Parsing | None:
@@ -219,6 +220,12 @@ def _announce(pipeline: PipelineCore, notice: Notice) -> bool:
             log.error("feed_health_not_sent", sink=name, feed=notice.feed, error=str(exc))
             told = False
     return told
+
+
+def _sends_a_body(due: feedcycle.DueFeed) -> bool:
+    """No ETag nor Last-Modified to send back: the server cannot answer 304."""
+    state = due.record.state
+    return not (state.etag or state.last_modified)
 
 
 def feed_label(feed: FeedSource) -> str:

@@ -14,14 +14,14 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
+# re-exported: callers catch and show them from here
+from newswatch.store.dbinfo import DatabaseError as DatabaseError
+from newswatch.store.dbinfo import shown_url as shown_url
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
 PG_CONNECT_TIMEOUT_S = 5
 MIGRATION_LOCK = 0x6E657773  # "news": the advisory lock that serialises migrations
-
-
-class DatabaseError(Exception):
-    """The database cannot be used; the message says what, where and how to mend."""
 
 
 def open_database(url: str, *, upgrade: bool = True) -> Engine:
@@ -135,14 +135,6 @@ def schema_revision(engine: Engine) -> str | None:
             return None
         row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
         return str(row[0]) if row else None
-
-
-def shown_url(url: str) -> str:
-    """A database URL fit to print or log: its password, if any, masked as ***."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url if "@" not in url else "<a database URL that does not parse>"
 
 
 def describe_operational_error(url: str, exc: OperationalError) -> str:

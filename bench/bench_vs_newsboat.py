@@ -1,0 +1,251 @@
+"""newswatch and newsboat side by side on the feed corpus, as whole processes (issue 11).
+
+The corpus is served by `tests/feedserver.py` in its own process, with ETag and
+Last-Modified (a feed sent back its validators answers 304). Each rep runs, for
+each program in turn (the order alternates from rep to rep):
+
+- cold: `newswatch ingest` on a fresh SQLite database, `newsboat -x reload` on a
+  fresh cache (its own HOME, a urls file, `reload-threads 8`);
+- second and third pass on the same database / cache: newsboat sends validators
+  back from its third run on, so the third pass is the *steady* one (all 304).
+
+For each run: wall time, CPU of the whole process tree (user + system, from
+`getrusage(RUSAGE_CHILDREN)` deltas: children are waited for, so their
+workers and forkserver are counted) and peak RSS of the tree (RSS of every
+descendant summed, sampled every 20 ms). Medians of the reps and the ratios
+newswatch / newsboat are printed with the load average: absolute seconds on a
+shared machine vary from day to day, only ratios measured in one run mean much.
+Then the start-up of `--version`, `--help`, `check` and `match TEXT` (min of 5).
+
+    .venv/bin/python bench/bench_vs_newsboat.py [--reps 3] [--hosts 1] [--corpus DIR]
+        [--newswatch OTHER/.venv/bin/newswatch]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path("/work/shared/corpus/feeds")
+NEWSWATCH = ROOT / ".venv" / "bin" / "newswatch"
+PHASES = ("cold", "second", "steady")
+SAMPLE_S = 0.02
+FIELDS = ("wall", "cpu", "rss_mb")
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    code: int
+
+
+@contextmanager
+def corpus_server(corpus: Path, hosts: int) -> Iterator[list[str]]:
+    """The corpus served from another process; yields the feed URLs."""
+    command = [sys.executable, str(ROOT / "tests" / "feedserver.py"), str(corpus)]
+    command += ["--hosts", str(hosts)]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    urls = []
+    for line in server.stdout:
+        if line.strip() == "ready":
+            break
+        name, url = line.rstrip("\n").split("\t")
+        if not name.endswith((".tsv", ".md")):
+            urls.append(url)
+    try:
+        yield urls
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            tree.setdefault(parent, []).append(int(entry))
+    return tree
+
+
+def tree_rss_mb(root: int) -> float:
+    """RSS of `root` and every descendant, summed."""
+    tree, total, frontier = _children(), 0, [root]
+    while frontier:
+        pid = frontier.pop()
+        frontier += tree.get(pid, [])
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def measure(command: Sequence[str], env: dict[str, str], log: Path) -> Run:
+    """Run `command` to its end: wall, CPU of its process tree, peak summed RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_mb(process.pid))
+            time.sleep(SAMPLE_S)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(wall, cpu, peak, process.returncode)
+
+
+class Newswatch:
+    name = "newswatch"
+    program = NEWSWATCH
+
+    def __init__(self, folder: Path, urls: list[str]) -> None:
+        watch = yaml.safe_load((ROOT / "config" / "newswatch.yaml").read_text())["watch"]
+        config = {
+            "database": f"sqlite:///{folder / 'newswatch.db'}",
+            "sources": {"feeds": [{"url": url} for url in urls]},
+            "watch": watch,
+        }
+        self.config = folder / "newswatch.yaml"
+        self.config.write_text(yaml.safe_dump(config, allow_unicode=True))
+        self.env = dict(os.environ)
+
+    def command(self) -> list[str]:
+        command = ["--config", str(self.config), "--log-format", "json", "ingest"]
+        return [str(self.program), *command]
+
+
+class Newsboat:
+    name = "newsboat"
+
+    def __init__(self, folder: Path, urls: list[str]) -> None:
+        home = folder / "home"
+        (home / ".newsboat").mkdir(parents=True)
+        self.urls = folder / "urls"
+        self.urls.write_text("".join(f"{url}\n" for url in urls))
+        self.config = folder / "newsboat.conf"
+        self.config.write_text("reload-threads 8\n")
+        self.cache = folder / "cache.db"
+        self.env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+        self.env["XDG_DATA_HOME"] = str(home / ".local" / "share")
+
+    def command(self) -> list[str]:
+        files = ["-u", str(self.urls), "-c", str(self.cache), "-C", str(self.config)]
+        return ["newsboat", *files, "-x", "reload"]
+
+
+def side_by_side(urls: list[str], reps: int, work: Path) -> dict[str, dict[str, list[Run]]]:
+    results: dict[str, dict[str, list[Run]]] = {}
+    for rep in range(reps):
+        programs = []
+        for kind in (Newswatch, Newsboat):
+            folder = work / f"{kind.name}-{rep}"
+            folder.mkdir()
+            programs.append(kind(folder, urls))
+        if rep % 2:
+            programs.reverse()
+        for phase in PHASES:
+            for program in programs:
+                run = measure(program.command(), program.env, work / f"{program.name}.log")
+                results.setdefault(program.name, {}).setdefault(phase, []).append(run)
+                print(
+                    f"rep {rep + 1} {phase:<6} {program.name:<9} wall {run.wall:6.2f} s  "
+                    f"cpu {run.cpu:6.2f} s  rss {run.rss_mb:6.0f} MB  exit {run.code}",
+                    flush=True,
+                )
+    return results
+
+
+def startup(config: Path) -> list[tuple[str, float]]:
+    """Wall time of the quick commands, min of 5 runs each."""
+    commands = {
+        "--version": ["--version"],
+        "--help": ["--help"],
+        "check": ["--config", str(config), "check"],
+        "match TEXT": ["--config", str(config), "match", "Kosachev met NATO envoys."],
+    }
+    timings = []
+    for label, args in commands.items():
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            subprocess.run([str(Newswatch.program), *args], capture_output=True, check=True)
+            best = min(best, time.perf_counter() - started)
+        timings.append((label, best))
+    return timings
+
+
+def report(results: dict[str, dict[str, list[Run]]]) -> None:
+    print("\nmedians; ratio = newswatch / newsboat")
+    print("| phase | newswatch wall / CPU / RSS | newsboat wall / CPU / RSS | wall | CPU | RSS |")
+    print("|---|---|---|---|---|---|")
+    for phase in PHASES:
+        row = {}
+        for name in ("newswatch", "newsboat"):
+            runs = results[name][phase]
+            row[name] = [statistics.median(getattr(r, f) for r in runs) for f in FIELDS]
+        nw, nb = row["newswatch"], row["newsboat"]
+        ratios = " | ".join(f"{a / b:.2f}x" if b else "-" for a, b in zip(nw, nb, strict=True))
+        print(
+            f"| {phase} | {nw[0]:.2f} s / {nw[1]:.2f} s / {nw[2]:.0f} MB "
+            f"| {nb[0]:.2f} s / {nb[1]:.2f} s / {nb[2]:.0f} MB | {ratios} |"
+        )
+
+
+def main(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--hosts", type=int, default=1, help="loopback addresses served")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--no-startup", action="store_true")
+    parser.add_argument(
+        "--newswatch", type=Path, default=NEWSWATCH, help="the newswatch to run (another build)"
+    )
+    args = parser.parse_args(argv)
+    Newswatch.program = args.newswatch
+    if shutil.which("newsboat") is None:
+        sys.exit("newsboat is not installed: apt-get install -y newsboat")
+    print(f"load average at start: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="nw-vs-nb-") as tmp:
+        work = Path(tmp)
+        with corpus_server(args.corpus, args.hosts) as urls:
+            print(f"{len(urls)} feeds on {args.hosts} loopback host(s), {args.reps} reps")
+            results = side_by_side(urls, args.reps, work)
+        report(results)
+        failed = [r for runs in results["newswatch"].values() for r in runs if r.code]
+        if failed:
+            print(f"newswatch exited non-zero {len(failed)} time(s); see {work}/newswatch.log")
+        if not args.no_startup:
+            print("\nstart-up, min of 5:")
+            for label, wall in startup(work / "newswatch-0" / "newswatch.yaml"):
+                print(f"  newswatch {label:<11} {wall:.3f} s")
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,52 @@
+"""Parse workers only when they pay: a cycle where every feed answers 304 starts none."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import feedserver
+from helpers import WATCHES
+from newswatch.app import open_app
+from newswatch.config import load_config
+from newswatch.pipeline.feeds import WARM_UP_AT
+from procs import workers_of
+
+
+@pytest.fixture
+def server() -> Iterator[feedserver.FeedServer]:
+    running = feedserver.start()
+    yield running
+    feedserver.stop(running)
+
+
+def test_a_cycle_of_304s_starts_no_parse_workers(tmp_path: Path, server) -> None:
+    urls = []
+    for index in range(WARM_UP_AT + 2):
+        body = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title>'
+            f"<item><guid>g{index}</guid><title>Story {index}</title></item></channel></rss>"
+        ).encode()
+        urls.append(feedserver.set_route(server, f"/f{index}.xml", feedserver.feed(body)))
+    config_path = tmp_path / "newswatch.yaml"
+    feeds = "".join(f"    - url: {url}\n" for url in urls)
+    config_path.write_text(
+        f"database: sqlite:///{tmp_path / 'nw.db'}\nsources:\n  feeds:\n{feeds}" + WATCHES
+    )
+    config = load_config(config_path)
+    app = open_app(config)
+    try:
+        first = app.pipeline.refresh_feeds(config.sources.feeds, force=True)
+        assert len(first) == len(urls)
+        assert workers_of(os.getpid()), "new feeds, all due: the workers start ahead"
+        app.pipeline.parsers.close()
+
+        steady = app.pipeline.refresh_feeds(config.sources.feeds, force=True)
+        assert len(steady) == len(urls)
+        assert {report.details.get("http_status") for report in steady} == {304}
+        assert workers_of(os.getpid()) == []
+    finally:
+        app.close()
