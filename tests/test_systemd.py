@@ -21,6 +21,7 @@ from structlog.testing import capture_logs
 from helpers import REPO, write_config
 from newswatch.config import load_config
 from newswatch.listen import is_loopback
+from newswatch.ops.systemd import notify
 from newswatch.service import _warn_if_exposed
 from test_daemon import Daemon
 
@@ -53,6 +54,18 @@ class NotifySocket:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def test_notify_never_blocks_when_the_supervisor_stops_reading(tmp_path: Path, monkeypatch) -> None:
+    """A full datagram queue (systemd busy, or gone) must not hang a stop: the message is
+    dropped, `notify` says so and returns at once."""
+    listener = NotifySocket(tmp_path / "notify")
+    monkeypatch.setenv("NOTIFY_SOCKET", str(listener.path))
+    try:
+        sent = [notify("WATCHDOG=1") for _ in range(500)]  # nobody reads
+    finally:
+        listener.close()
+    assert sent[0] is True and sent[-1] is False
 
 
 def test_the_daemon_says_ready_pings_the_watchdog_reports_status_and_stopping(

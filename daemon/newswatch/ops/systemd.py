@@ -16,9 +16,12 @@ def notify(state: str) -> bool:
         address = "\0" + address[1:]
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            # never wait: a supervisor that stops reading (its queue holds ~10 datagrams)
+            # must not hang a stop or the scheduler; a dropped ping is just a missed ping
+            sock.setblocking(False)
             sock.connect(address)
-            sock.sendall(state.encode("utf-8"))
-    except OSError:
+            sock.send(state.encode("utf-8"))
+    except OSError:  # BlockingIOError included
         return False
     return True
 
