@@ -32,6 +32,7 @@ from newswatch.dedup.signature import batch_signatures
 from newswatch.match import Matcher
 from newswatch.model import Document, Match
 from newswatch.normalize import MAX_TEXT_CHARS, normalize
+from newswatch.ops.procs import pid_alive
 from newswatch.sources.feeds import FeedParseError, parse_feed
 
 # Bodies below this parse in-process: shipping them to a worker costs more than it saves.
@@ -148,19 +149,9 @@ def _wait_for_exit(pid: int, pidfd: int | None) -> None:
         while not waiter.poll():  # readable once the process has exited
             pass
     else:
-        while _alive(pid):
+        while pid_alive(pid):
             time.sleep(PARENT_POLL_S)
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _documents_in_worker(work: FeedBody) -> ParsedBody:

@@ -38,9 +38,9 @@ from newswatch.ops.metrics import (
     feed_statuses,
 )
 from newswatch.ops.status import FEED_WORDS
-from newswatch.pipeline.core import database_error
 from newswatch.store import deliveries, leases
 from newswatch.store import feeds as feed_store
+from newswatch.store.db import database_error
 
 REQUEST_TIMEOUT_S = 10.0
 TEXT = "text/plain; charset=utf-8"

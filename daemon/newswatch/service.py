@@ -22,7 +22,6 @@ from newswatch.ops import metrics
 from newswatch.ops.node import Node
 from newswatch.ops.status import status_line
 from newswatch.ops.systemd import notify, under_systemd, watchdog_interval
-from newswatch.pipeline.core import database_error
 from newswatch.pipeline.feeds import feed_label
 from newswatch.pipeline.seeds import seed_label
 from newswatch.scheduler import (
@@ -36,7 +35,7 @@ from newswatch.scheduler import (
 from newswatch.sinks import build_sinks, sink_labels
 from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
-from newswatch.store.db import DatabaseError
+from newswatch.store.db import DatabaseError, database_error
 from newswatch.store.leases import DAEMON
 from newswatch.store.sqlitelock import lock_database
 

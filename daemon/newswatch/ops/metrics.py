@@ -42,7 +42,9 @@ from newswatch import __version__
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DeliveryResult = Literal["ok", "failed", "dead"]
-REFRESH_STATUSES = ("ok", "not_modified", "unchanged", "error")
+REFRESH_STATUSES = ("ok", "not_modified", "unchanged", "error")  # declared at 0
+# every status a refresh can end in: a removed source's series are dropped for each
+ALL_REFRESH_STATUSES = (*REFRESH_STATUSES, "gone", "empty", "unreadable", "interrupted")
 DELIVERY_RESULTS: tuple[DeliveryResult, ...] = ("ok", "failed", "dead")
 # seconds: a 304 answers in milliseconds, a cold large feed in seconds, a hung one in 30 s
 REFRESH_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -183,7 +185,7 @@ class Registry:
 
     def _drop_sources(self, labels: set[str]) -> None:
         for label in labels:
-            for status in (*REFRESH_STATUSES, "gone", "interrupted"):
+            for status in ALL_REFRESH_STATUSES:
                 _forget(self.refreshes, label, status)
             for family in (self.documents, self.duplicates, self.alerts, self.last_refresh):
                 _forget(family, label)

@@ -19,13 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.dedup.keys import sha256_hex
 from newswatch.feedcycle import DueFeed
 from newswatch.log import get_logger
+from newswatch.ops.procs import pid_alive
 from newswatch.store import leases
-from newswatch.store.db import DatabaseError, describe_operational_error
+from newswatch.store.db import DatabaseError, database_error
 from newswatch.store.feeds import FeedRecord
 
 log = get_logger(__name__)
@@ -62,7 +63,9 @@ class Node:
                 self._reap_neighbours(connection)
                 leases.register(connection, self.identity(), _now())
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot register this node: {_why(self.engine, exc)}") from None
+            raise DatabaseError(
+                f"cannot register this node: {database_error(self.engine, exc)}"
+            ) from None
         self._thread = threading.Thread(target=self._beat, name="newswatch-heartbeat", daemon=True)
         self._thread.start()
 
@@ -76,7 +79,7 @@ class Node:
         if machine.endswith(":unknown"):
             return
         for node_id, pid in leases.neighbours(connection, machine, self.id):
-            if not _alive(pid):
+            if pid == os.getpid() or not pid_alive(pid):  # our pid now: its owner is gone
                 leases.deregister(connection, node_id)
                 log.info("node_reaped", dead_node=node_id, pid=pid)
 
@@ -89,7 +92,7 @@ class Node:
             with self.engine.begin() as connection:
                 leases.deregister(connection, self.id)
         except SQLAlchemyError as exc:
-            log.warning("node_deregister_failed", error=_why(self.engine, exc))
+            log.warning("node_deregister_failed", error=database_error(self.engine, exc))
 
     def _beat(self) -> None:
         pause = self.lease.total_seconds() / 3
@@ -106,7 +109,7 @@ class Node:
         except SQLAlchemyError as exc:
             log.warning(
                 "node_heartbeat_failed",
-                error=_why(self.engine, exc),
+                error=database_error(self.engine, exc),
                 hint=f"other nodes take this node's work {self.lease.total_seconds():g}s "
                 "after its last heartbeat",
             )
@@ -138,7 +141,9 @@ class Node:
             with self.engine.begin() as connection:
                 leases.release_feeds(connection, self.id, hashes)
         except SQLAlchemyError as exc:
-            log.warning("feed_release_failed", feeds=len(hashes), error=_why(self.engine, exc))
+            log.warning(
+                "feed_release_failed", feeds=len(hashes), error=database_error(self.engine, exc)
+            )
 
     @contextlib.contextmanager
     def sink(self, key: str) -> Iterator[bool]:
@@ -167,23 +172,5 @@ def _machine() -> str:
     return f"{socket.gethostname()}:{boot}:{namespace}"
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # an earlier process with this pid: it is gone, the pid is ours now
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _with_record(due: DueFeed, record: FeedRecord) -> DueFeed:
     return DueFeed(due.source, record, due.interval)
-
-
-def _why(engine: Engine, exc: SQLAlchemyError) -> str:
-    if isinstance(exc, OperationalError):
-        return describe_operational_error(engine.url.render_as_string(), exc)
-    return str(exc).splitlines()[0]

@@ -17,12 +17,12 @@ from newswatch.pipeline.core import (
     IngestCounts,
     PipelineCore,
     RefreshReport,
-    database_error,
     utc_now,
 )
 from newswatch.pipeline.feeds import FeedRefresh
 from newswatch.pipeline.seeds import SeedFolderState, refresh_seed_folder
 from newswatch.sources.seedfolder import SeedFolder
+from newswatch.store.db import database_error
 
 __all__ = ["FeedSettings", "IngestCounts", "Pipeline", "RefreshReport", "utc_now"]
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
 from newswatch.alerts.sink import Sink
@@ -31,7 +31,7 @@ from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
 from newswatch.store import retention
 from newswatch.store import stories as story_store
-from newswatch.store.db import describe_operational_error
+from newswatch.store.db import database_error
 from newswatch.store.documents import DUPLICATE_SAMPLE
 
 if TYPE_CHECKING:
@@ -358,9 +358,3 @@ class PipelineCore:
         if not dry_run:
             self.alerts_stored(len(raised))
         return raised
-
-
-def database_error(engine: Engine, exc: SQLAlchemyError) -> str:
-    if isinstance(exc, OperationalError):
-        return describe_operational_error(engine.url.render_as_string(), exc)
-    return f"database error: {str(exc).splitlines()[0]}"

@@ -15,9 +15,10 @@ from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
-from newswatch.pipeline.core import PipelineCore, RefreshReport, database_error
+from newswatch.pipeline.core import PipelineCore, RefreshReport
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
+from newswatch.store.db import database_error
 
 log = get_logger(__name__)
 

@@ -18,10 +18,11 @@ from newswatch.config import SeedSource
 from newswatch.log import get_logger
 from newswatch.model import Document, RawItem
 from newswatch.normalize import normalize
-from newswatch.pipeline.core import PipelineCore, RefreshReport, database_error
+from newswatch.pipeline.core import PipelineCore, RefreshReport
 from newswatch.sources import seeds
 from newswatch.sources.seedfolder import SeedFolder
 from newswatch.store import seedfiles
+from newswatch.store.db import database_error
 
 SEED_BATCH = 500
 

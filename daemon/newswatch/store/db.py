@@ -151,3 +151,10 @@ def describe_operational_error(url: str, exc: OperationalError) -> str:
     elif "unable to open" in reason:
         hint = "the folder must exist and be writable by this user"
     return f"database {shown}: {reason}; {hint}"
+
+
+def database_error(engine: Engine, exc: SQLAlchemyError) -> str:
+    """One line for a database failure: what went wrong and, when known, how to mend it."""
+    if isinstance(exc, OperationalError):
+        return describe_operational_error(engine.url.render_as_string(), exc)
+    return f"database error: {str(exc).splitlines()[0]}"
