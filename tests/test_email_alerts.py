@@ -71,14 +71,16 @@ watch:
 """
 
 
-def newsroom(tmp_path: Path, port: int, sink: str = "", named: bool = True) -> Path:
+def newsroom(
+    tmp_path: Path, port: int, sink: str = "", named: bool = True, database: str = ""
+) -> Path:
     """A config with a seed folder (unnamed: `named=False`) and one e-mail sink."""
     seeds = tmp_path / "seeds"
     seeds.mkdir(exist_ok=True)
     name = "      name: wire\n" if named else ""
     path = tmp_path / "newswatch.yaml"
     path.write_text(
-        f"database: sqlite:///{tmp_path}/nw.db\n"
+        f"database: {database or f'sqlite:///{tmp_path}/nw.db'}\n"
         f"sources:\n  seeds:\n    - path: {seeds}\n{name}"
         f"{WATCHES}alerts:\n  - type: log\n  - type: email\n    name: Desk\n"
         "    to: [desk@example.org]\n    from: newswatch@example.org\n"
@@ -190,9 +192,9 @@ def test_source_labels() -> None:
 
 
 def test_a_later_message_on_the_same_story_threads_under_the_first(
-    tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, database_url: str, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = newsroom(tmp_path, smtp.port)
+    config = newsroom(tmp_path, smtp.port, database=database_url)
     seed(
         tmp_path, "herald", "Council approves rail yard plan", COUNCIL, "https://herald.example/c1"
     )
