@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from newswatch.alerts.email import Envelope, new_message
-from newswatch.alerts.mailtext import count, digest_html, digest_plain
+from newswatch.alerts.mailtext import count, digest_bodies
 from newswatch.alerts.render import WatchGroup, digest_groups, moment_text, story_key
 from newswatch.alerts.smtpsend import Letter
 from newswatch.model import Alert
@@ -73,12 +73,12 @@ def digest_messages(envelope: Envelope, batch: Sequence[Alert], now: datetime) -
     if not batch:
         return []
     groups = digest_groups(batch)
-    summary = _summary(batch, groups, now, envelope)
+    plain, rich = digest_bodies(_summary(batch, groups, now, envelope), groups, envelope.zone)
     message = new_message(
         envelope,
         _subject(batch, groups),
-        digest_plain(summary, groups, envelope.zone),
-        digest_html(summary, groups, envelope.zone),
+        plain,
+        rich,
         f"digest.{batch[0].id}-{batch[-1].id}",
         now,
     )

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 
-from newswatch.alerts.mailtext import article_html, article_plain, escape
+from newswatch.alerts.mailtext import article_bodies, escape
 from newswatch.alerts.render import Article, articles, clean_line, watch_names
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.alerts.smtpsend import Letter, SmtpTransport
@@ -76,9 +77,19 @@ class Envelope:
 
     def message_id(self, local: str) -> str:
         """A Message-ID fixed by the alerts it carries, so a resent copy is recognisable."""
-        domain = _domain(self.sender) or "newswatch.invalid"
-        tag = hashlib.sha256(self.key.encode()).hexdigest()[:10]
-        return f"<newswatch.{local}.{tag}@{domain}>"
+        return f"<newswatch.{local}.{_id_suffix(self.key, self.sender)}>"
+
+
+@lru_cache(maxsize=64)
+def _id_suffix(key: str, sender: str) -> str:
+    """`<sink tag>@<sender's domain>`: the same for every message of a sink."""
+    tag = hashlib.sha256(key.encode()).hexdigest()[:10]
+    return f"{tag}@{_domain(sender) or 'newswatch.invalid'}"
+
+
+@lru_cache(maxsize=256)
+def _address(value: str) -> str:
+    return _header("To", value, address=True)
 
 
 def new_message(
@@ -100,8 +111,8 @@ def new_message(
     """
     boundary = f"=_newswatch_{secrets.token_hex(12)}"
     headers = {
-        "From": _header("From", envelope.sender, address=True),
-        "To": ", ".join(_header("To", to, address=True) for to in envelope.to),
+        "From": _address(envelope.sender),
+        "To": ", ".join(_address(to) for to in envelope.to),
         "Subject": _header("Subject", envelope.subject(subject)),
         "Date": format_datetime(now.astimezone(UTC)),
         "Message-ID": envelope.message_id(local_id),
@@ -174,11 +185,12 @@ def immediate_messages(envelope: Envelope, batch: Sequence[Alert], now: datetime
 
 def _article_letter(envelope: Envelope, article: Article, now: datetime) -> Letter:
     local_id, reply_to = thread_ids(article)
+    plain, rich = article_bodies(article, envelope.zone)
     message = new_message(
         envelope,
         f"{watch_names(article.watches)}: {article.title}",
-        article_plain(article, envelope.zone),
-        article_html(article, envelope.zone),
+        plain,
+        rich,
         local_id,
         now,
         reply_to=reply_to,

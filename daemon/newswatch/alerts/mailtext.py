@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
 from newswatch.alerts.render import (
@@ -78,52 +79,92 @@ def _also_html(others: Sequence[Outlet]) -> str:
     return f"<p>Also in:</p><ul>{items}</ul>"
 
 
-def _snippet(alert: Alert) -> list[Segment]:
-    return highlight(shown_snippet(alert), alert.matched)
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What one alert shows under its watch, worked out once for both bodies."""
+
+    heading: str  # `NATO (topic)`
+    matched: str
+    snippet: list[Segment]
+
+    @classmethod
+    def of(cls, alert: Alert) -> _Shown:
+        matched = ", ".join(clean_line(t) for t in alert.matched)
+        heading = f"{clean_line(alert.watch)} ({alert.kind})"
+        return cls(heading, matched, highlight(shown_snippet(alert), alert.matched))
+
+    def html(self) -> str:
+        quote = f"<blockquote>{marked_html(self.snippet)}</blockquote>" if self.snippet else ""
+        return f"<p>Matched: {escape(self.matched)}</p>{quote}"
 
 
 # --- one message per document -----------------------------------------------------
 
 
-def article_plain(article: Article, zone: tzinfo = UTC) -> str:
+def article_bodies(article: Article, zone: tzinfo = UTC) -> tuple[str, str]:
+    """The plain-text and HTML bodies of the message about one document."""
     lead = article.lead
+    title, link, url = article.title, article.link, url_text(lead.url)
+    source, published = article.source, moment_text(lead.published, zone)
+    shown = [_Shown.of(alert) for alert in article.alerts]
+    return (
+        _article_plain(title, url, source, published, article.others, shown),
+        _article_html(
+            title,
+            link,
+            url if lead.url and not link else None,
+            source,
+            published,
+            article.others,
+            shown,
+        ),
+    )
+
+
+def article_plain(article: Article, zone: tzinfo = UTC) -> str:
+    return article_bodies(article, zone)[0]
+
+
+def _article_plain(
+    title: str,
+    url: str,
+    source: str,
+    published: str,
+    others: Sequence[Outlet],
+    shown: Sequence[_Shown],
+) -> str:
     lines = [
-        *_lines("Title", [article.title]),
-        *_lines("URL", [url_text(lead.url)]),
-        *_lines("Source", [article.source]),
-        *_lines("Published", [moment_text(lead.published, zone)]),
-        *_lines("Also in", [_outlet_text(o) for o in article.others]),
+        *_lines("Title", [title]),
+        *_lines("URL", [url]),
+        *_lines("Source", [source]),
+        *_lines("Published", [published]),
+        *_lines("Also in", [_outlet_text(o) for o in others]),
     ]
-    for alert in article.alerts:
-        lines += ["", *_lines("Watch", [f"{clean_line(alert.watch)} ({alert.kind})"])]
-        lines += _lines("Matched", [", ".join(clean_line(t) for t in alert.matched)])
-        snippet = marked_text(_snippet(alert))
+    for one in shown:
+        lines += ["", *_lines("Watch", [one.heading]), *_lines("Matched", [one.matched])]
+        snippet = marked_text(one.snippet)
         lines += [f"  {snippet}"] if snippet else []
     return "\n".join([*lines, ""])
 
 
-def article_html(article: Article, zone: tzinfo = UTC) -> str:
-    lead = article.lead
-    rows = [
-        ("Source", escape(article.source)),
-        ("Published", escape(moment_text(lead.published, zone))),
-    ]
-    if lead.url and not article.link:
-        rows.append(("URL", escape(url_text(lead.url))))  # not http(s): shown as text only
+def _article_html(
+    title: str,
+    link: str | None,
+    bad_url: str | None,
+    source: str,
+    published: str,
+    others: Sequence[Outlet],
+    shown: Sequence[_Shown],
+) -> str:
+    rows = [("Source", escape(source)), ("Published", escape(published))]
+    if bad_url is not None:
+        rows.append(("URL", escape(bad_url)))  # not http(s): shown as text only
     table = "".join(f"<tr><th align=left>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    parts = [f"<h2>{link_html(lead.url, article.title)}</h2><table>{table}</table>"]
-    parts.append(_also_html(article.others))
-    for alert in article.alerts:
-        parts.append(f"<h3>{escape(clean_line(alert.watch))} ({escape(alert.kind)})</h3>")
-        parts.append(_matched_html(alert))
+    heading = f'<a href="{escape(link)}">{escape(title)}</a>' if link else escape(title)
+    parts = [f"<h2>{heading}</h2><table>{table}</table>", _also_html(others)]
+    for one in shown:
+        parts += [f"<h3>{escape(one.heading)}</h3>", one.html()]
     return "".join(parts)
-
-
-def _matched_html(alert: Alert) -> str:
-    terms = escape(", ".join(clean_line(t) for t in alert.matched))
-    snippet = _snippet(alert)
-    quote = f"<blockquote>{marked_html(snippet)}</blockquote>" if snippet else ""
-    return f"<p>Matched: {terms}</p>{quote}"
 
 
 # --- digests ----------------------------------------------------------------------
@@ -134,46 +175,42 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun if number == 1 else plural}"
 
 
-def digest_plain(summary: str, groups: Sequence[WatchGroup], zone: tzinfo = UTC) -> str:
+def digest_bodies(
+    summary: str, groups: Sequence[WatchGroup], zone: tzinfo = UTC
+) -> tuple[str, str]:
+    """The plain-text and HTML bodies of a digest."""
     lines = [f"newswatch digest: {summary}", ""]
-    for group in groups:
-        heading = f"{clean_line(group.watch)} ({group.kind})"
-        lines += [f"== {heading}: {count(group.alerts, 'alert')}", ""]
-        for entry in group.entries:
-            lines += [*_entry_plain(entry, zone), ""]
-    return "\n".join(lines)
-
-
-def _entry_plain(entry: Entry, zone: tzinfo) -> list[str]:
-    alert = entry.alert
-    lines = [f"* {clean_line(alert.title) or '(no title)'}"]
-    lines += [
-        f"  URL: {url_text(alert.url)}",
-        f"  Source: {alert_source(alert)}",
-        f"  Published: {moment_text(alert.published, zone)}",
-        f"  Matched: {', '.join(clean_line(t) for t in alert.matched)}",
-    ]
-    lines += [f"  Also in: {_outlet_text(o)}" for o in entry.others]
-    snippet = marked_text(_snippet(alert))
-    return [*lines, f"  {snippet}"] if snippet else lines
-
-
-def digest_html(summary: str, groups: Sequence[WatchGroup], zone: tzinfo = UTC) -> str:
     parts = [f"<p>newswatch digest: {escape(summary)}</p>"]
     for group in groups:
-        heading = f"{clean_line(group.watch)} ({group.kind})"
-        parts.append(f"<h2>{escape(heading)}: {count(group.alerts, 'alert')}</h2>")
-        parts += [_entry_html(entry, zone) for entry in group.entries]
-    return "".join(parts)
+        heading = f"{clean_line(group.watch)} ({group.kind}): {count(group.alerts, 'alert')}"
+        lines += [f"== {heading}", ""]
+        parts.append(f"<h2>{escape(heading)}</h2>")
+        for entry in group.entries:
+            plain, rich = _entry(entry, zone)
+            lines += [*plain, ""]
+            parts.append(rich)
+    return "\n".join(lines), "".join(parts)
 
 
-def _entry_html(entry: Entry, zone: tzinfo) -> str:
-    alert = entry.alert
+def _entry(entry: Entry, zone: tzinfo) -> tuple[list[str], str]:
+    alert, shown = entry.alert, _Shown.of(entry.alert)
     title = clean_line(alert.title) or "(no title)"
-    facts = f"{alert_source(alert)} · {moment_text(alert.published, zone)}"
+    source, published = alert_source(alert), moment_text(alert.published, zone)
+    lines = [
+        f"* {title}",
+        f"  URL: {url_text(alert.url)}",
+        f"  Source: {source}",
+        f"  Published: {published}",
+        f"  Matched: {shown.matched}",
+        *(f"  Also in: {_outlet_text(o)}" for o in entry.others),
+    ]
+    snippet = marked_text(shown.snippet)
+    lines += [f"  {snippet}"] if snippet else []
+    facts = f"{source} · {published}"
     if alert.url and not safe_link(alert.url):
         facts += f" · {url_text(alert.url)}"
-    return (
+    rich = (
         f"<h3>{link_html(alert.url, title)}</h3><p>{escape(facts)}</p>"
-        f"{_matched_html(alert)}{_also_html(entry.others)}"
+        f"{shown.html()}{_also_html(entry.others)}"
     )
+    return lines, rich

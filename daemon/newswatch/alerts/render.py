@@ -32,6 +32,9 @@ NAMES_MOST = 3
 
 # C0 and C1 controls, DEL, line/paragraph separators, bidi embeddings and isolates
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# what `clean_line` would change: controls, whitespace but a single space, edges
+_UNCLEAN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[^\\S ]|  |^ | $")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MARKED = re.compile(f"{OPEN}([^{OPEN}{CLOSE}]{{1,300}}){CLOSE}")
 _LINK_SCHEMES = frozenset({"http", "https"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,6 +43,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def clean_line(text: str) -> str:
     """One line of text: control characters and line breaks become spaces, runs of
     whitespace one space. For header values, chat titles and names."""
+    if not _UNCLEAN.search(text):
+        return text  # the usual case, without building a new string
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
@@ -49,7 +54,7 @@ def safe_link(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if _CONTROL.search(url) or any(ch.isspace() for ch in url):
+    if _SPACE_OR_CONTROL.search(url):
         return None
     try:
         parts = urlsplit(url)
