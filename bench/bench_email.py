@@ -148,7 +148,7 @@ def main() -> None:
         f"alerts/s, {counted / elapsed:,.0f} messages/s; server counted {counted} "
         f"in {in_sessions} session(s); "
         f"bare smtplib to the same server: {baseline:,.0f} messages/s "
-        f"(newswatch reaches {report.sent / elapsed / baseline:.0%} of it)"
+        f"(newswatch reaches {counted / elapsed / baseline:.0%} of it)"
     )
 
 
