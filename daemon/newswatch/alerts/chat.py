@@ -209,7 +209,11 @@ class AppriseSink:
         for service, notifier in services:
             if service.url in done:
                 continue
-            result = notifier.notify(body=note.body, title=note.title, body_format="markdown")
+            try:
+                result = notifier.notify(body=note.body, title=note.title, body_format="markdown")
+            except Exception as exc:  # a plugin's bug must not stop the daemon's delivery
+                failures.append(f"{service.label} failed ({type(exc).__name__})")
+                continue
             if result:
                 done.add(service.url)
                 continue

@@ -143,7 +143,10 @@ class WebhookSink:
         """One POST: its outcome and whether the receiver answered. SinkError when it
         cannot be reached and has not answered before in this round (it is down)."""
         headers = self._headers(body, secret, ids)
-        request = client.build_request("POST", self.entry.url, content=body, headers=headers)
+        try:
+            request = client.build_request("POST", self.entry.url, content=body, headers=headers)
+        except (httpx.InvalidURL, ValueError):
+            raise SinkError(f"webhook {self.where}: the url cannot be used; check `url`") from None
         try:
             response = client.send(request, stream=True)
             try:
