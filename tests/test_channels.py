@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -19,14 +20,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from helpers import run_cli, seed_text, write_config
 from hookserver import HookServer, Post
 from newswatch.alerts.outbox import deliver_pending
+from newswatch.alerts.sink import Announcing
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.log import configure_logging
 from newswatch.model import Alert
+from newswatch.ops.feedhealth import Notice
 from newswatch.sinks import build_sinks
 from newswatch.store.db import open_database
 
@@ -359,3 +363,43 @@ def test_help_and_check_of_other_sinks_do_not_import_apprise() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
     )
     assert imported.stdout.strip().endswith("False"), imported.stderr
+
+
+def test_feed_health_notices_go_to_a_webhook_signed(
+    receiver: HookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSWATCH_TEST_SECRET", SECRET)
+    config = Config.model_validate(
+        {
+            "alerts": [
+                {"type": "webhook", "url": receiver.url, "secret_env": "NEWSWATCH_TEST_SECRET"}
+            ]
+        }
+    )
+    [sink] = build_sinks(config)
+    assert isinstance(sink, Announcing)
+    since = datetime(2024, 11, 14, tzinfo=UTC)
+    sink.announce(Notice("failing", "World", "https://x.org/rss", since, "HTTP 500"))
+    [post] = receiver.posts
+    assert verified(post, SECRET)
+    assert post.json()["event"] == "feed_health" and post.json()["state"] == "failing"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"type": "apprise"}, "exactly one of `urls_env: VARIABLE` or `urls_file: PATH`"),
+        (
+            {"type": "apprise", "urls_env": "A", "urls_file": "/x"},
+            "exactly one of `urls_env: VARIABLE` or `urls_file: PATH`",
+        ),
+        ({"type": "webhook", "url": "ftp://x.org/"}, "must be an http:// or https:// URL"),
+        (
+            {"type": "webhook", "url": "https://x.org/", "secret_env": "A", "secret_file": "/x"},
+            "give `secret_env` or `secret_file`, not both",
+        ),
+    ],
+)
+def test_sink_entries_are_validated(entry: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Config.model_validate({"alerts": [entry]})
