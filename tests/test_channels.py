@@ -26,11 +26,13 @@ from helpers import run_cli, seed_text, write_config
 from hookserver import HookServer, Post
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.alerts.sink import Announcing
+from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.log import configure_logging
 from newswatch.model import Alert
 from newswatch.ops.feedhealth import Notice
+from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks
 from newswatch.store.db import open_database
 
@@ -403,3 +405,30 @@ def test_feed_health_notices_go_to_a_webhook_signed(
 def test_sink_entries_are_validated(entry: dict[str, str], message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         Config.model_validate({"alerts": [entry]})
+
+
+def test_a_service_that_failed_is_retried_alone(tmp_path: Path, receiver: HookServer) -> None:
+    other = HookServer().start()
+    try:
+        urls = tmp_path / "apprise.urls"
+        urls.write_text(
+            f"json://127.0.0.1:{receiver.port}/{TOKEN}\njson://127.0.0.1:{other.port}/{TOKEN}\n"
+        )
+        other.answers.extend([502])
+        config = newsroom(tmp_path, apprise_yaml(urls), {"a": ("Summit", "NATO allies met.")})
+        loaded = load_config(config)
+        engine = open_database(loaded.database)
+        sinks = build_sinks(loaded)  # the daemon keeps its sinks between rounds
+        start = datetime.now(UTC)
+        pipeline = Pipeline(engine, compile_config(loaded), sinks, clock=lambda: start)
+        pipeline.wake_delivery = lambda: None  # delivered below, round by round
+        pipeline.refresh_seeds(loaded.sources.seeds[0])
+        first = deliver_pending(engine, sinks, start)
+        assert (first.sent, first.later) == (1, 1), "the log sink took it, apprise waits"
+        assert (len(receiver.posts), len(other.posts)) == (1, 1)
+        again = deliver_pending(engine, sinks, start + timedelta(minutes=5))
+        engine.dispose()
+        assert again.sent == 1
+        assert (len(receiver.posts), len(other.posts)) == (1, 2), "the first service got it once"
+    finally:
+        other.stop()

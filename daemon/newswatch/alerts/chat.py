@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,7 +253,9 @@ _quiet = threading.Lock()
 
 def _apprise() -> ModuleType:
     """The apprise module, its own log kept out of ours (it could name a URL's parts)."""
-    import apprise
+    with warnings.catch_warnings():  # its own imports' deprecations are not ours to report
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
 
     with _quiet:
         logger = logging.getLogger("apprise")
