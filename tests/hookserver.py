@@ -1,8 +1,8 @@
 """A real HTTP receiver on 127.0.0.1 for webhook and Apprise tests and the benchmark.
 
 It keeps every POST (path, headers, body) and answers with the statuses queued
-in `answers` (200 once they run out). HTTP/1.1 keep-alive, so a client reusing
-its connection is served on one.
+in `answers` (200 once they run out; HANG: no answer until `released` is set).
+HTTP/1.1 keep-alive, so a client reusing its connection is served on one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+HANG = 0
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class HookServer:
     posts: list[Post] = field(default_factory=list)
     connections: set[tuple[str, int]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)
     _http: http.server.ThreadingHTTPServer | None = None
 
     @property
@@ -55,6 +58,9 @@ class HookServer:
                     receiver.posts.append(Post(self.path, dict(self.headers.items()), body))
                     receiver.connections.add(self.client_address)
                     status = receiver.answers.popleft() if receiver.answers else 200
+                if status == HANG:
+                    receiver.released.wait(30)
+                    status = 200
                 reply = b"ok" if status < 300 else b"go away\r\nX-Forged: header"
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(reply)))
@@ -70,6 +76,7 @@ class HookServer:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()

@@ -23,7 +23,7 @@ import pytest
 from pydantic import ValidationError
 
 from helpers import run_cli, seed_text, write_config
-from hookserver import HookServer, Post
+from hookserver import HANG, HookServer, Post
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.alerts.sink import Announcing
 from newswatch.app import compile_config
@@ -196,6 +196,22 @@ def test_a_receiver_that_is_down_keeps_alerts_pending_until_it_is_up(
         ]
     finally:
         receiver.stop()
+
+
+def test_a_receiver_that_never_answers_is_bounded_by_the_timeout(
+    tmp_path: Path, receiver: HookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stories = {name: (f"Story {name}", "NATO allies met.") for name in "abc"}
+    config = newsroom(tmp_path, webhook_yaml(receiver.url).replace("5s", "1s"), stories)
+    receiver.answers.extend([HANG, HANG])
+    code, _out, err = cli(config, "ingest", capsys=capsys)
+    receiver.released.set()
+    assert code == 1
+    assert "no answer in time (ReadTimeout)" in err
+    assert "2 alerts in a row refused for now, backing off" in err
+    assert len(receiver.posts) == 2, "two tries, then the sink backs off"
+    code, out, _err = cli(config, "outbox", capsys=capsys)
+    assert "webhook:desk: 3 pending (3 retrying), 0 dead-lettered" in out
 
 
 # --- apprise -------------------------------------------------------------------------

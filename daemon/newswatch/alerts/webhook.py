@@ -150,7 +150,9 @@ class WebhookSink:
         try:
             response = client.send(request, stream=True)
             try:
-                answer = _read_capped(response)
+                answer = _read_capped(
+                    response, time.monotonic() + self.entry.timeout.total_seconds()
+                )
             finally:
                 response.close()
         except httpx.TransportError as exc:
@@ -214,12 +216,13 @@ class _Streak:
             )
 
 
-def _read_capped(response: httpx.Response) -> bytes:
-    """Up to ANSWER_KEPT bytes of the answer: a huge or endless answer cannot hold us."""
+def _read_capped(response: httpx.Response, deadline: float) -> bytes:
+    """Up to ANSWER_KEPT bytes of the answer, read until `deadline` at most: a huge,
+    endless or dripping answer cannot hold us (its status is all that counts)."""
     kept = b""
     for chunk in response.iter_raw():
         kept += chunk
-        if len(kept) >= ANSWER_KEPT:
+        if len(kept) >= ANSWER_KEPT or time.monotonic() > deadline:
             break
     return kept[:ANSWER_KEPT]
 
