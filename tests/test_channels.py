@@ -24,11 +24,14 @@ from pydantic import ValidationError
 
 from helpers import run_cli, seed_text, write_config
 from hookserver import HANG, HookServer, Post
+from newswatch.alerts.chat import read_urls, redact
 from newswatch.alerts.outbox import deliver_pending
+from newswatch.alerts.safetext import http_link, markdown_text, one_line
 from newswatch.alerts.sink import Announcing
 from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
+from newswatch.config.schema import AppriseAlert
 from newswatch.log import configure_logging
 from newswatch.model import Alert
 from newswatch.ops.feedhealth import Notice
@@ -448,3 +451,24 @@ def test_a_service_that_failed_is_retried_alone(tmp_path: Path, receiver: HookSe
         assert (len(receiver.posts), len(other.posts)) == (1, 2), "the first service got it once"
     finally:
         other.stop()
+
+
+def test_feed_text_is_made_safe_for_chat() -> None:
+    assert one_line("Breaking\r\nBcc: x\u202e\t  now\x00") == "Breaking Bcc: x now"
+    assert http_link("javascript:alert(1)") is None
+    assert http_link("data:text/html,x") is None
+    assert http_link("https://x.org/a b)(c") == "https://x.org/a%20b%29%28c"
+    assert http_link("https://x.org/\nforged") is None
+    assert markdown_text("*bold* [a](b) <i> #tag") == r"\*bold\* \[a\]\(b\) \<i\> \#tag"
+    assert markdown_text("- not a list") == r"\- not a list"
+    assert markdown_text("1. not a list") == r"1\. not a list"
+
+
+def test_urls_from_a_variable_and_masked_in_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSWATCH_TEST_URLS", f" tgram://{TOKEN}/42, ntfy://host/topic\n")
+    entry = AppriseAlert(type="apprise", urls_env="NEWSWATCH_TEST_URLS")
+    urls = read_urls(entry)
+    assert [u.url for u in urls] == [f"tgram://{TOKEN}/42", "ntfy://host/topic"]
+    assert urls[0].label == "tgram:// (URL 1 in $NEWSWATCH_TEST_URLS)"
+    said = redact(f"sending to https://api.telegram.org/bot{TOKEN}/send failed", [urls[0].url])
+    assert TOKEN not in said and "failed" in said

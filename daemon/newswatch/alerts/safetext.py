@@ -16,7 +16,7 @@ TITLE_MAX = 250
 # C0/C1 controls, line and paragraph separators, zero-width and bidi controls
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
-_LEADING_LIST = re.compile(r"^(\s*)(-|\d+(?=[.)]))")
+_LEADING_LIST = re.compile(r"^(\s*(?:\d+(?=\.))?)([-.])")
 
 
 def one_line(text: str, limit: int = TITLE_MAX) -> str:
