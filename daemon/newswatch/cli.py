@@ -154,9 +154,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.alerts.preflight import sink_problems
     from newswatch.app import compile_config
     from newswatch.config import ConfigError
-    from newswatch.sinks import sink_problems
     from newswatch.store.dbinfo import shown_url
 
     compile_config(config)

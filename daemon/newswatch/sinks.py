@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from newswatch.alerts.chat import AppriseSink, url_problems
+from newswatch.alerts.chat import AppriseSink
 from newswatch.alerts.digest import DigestSchedule, digest_messages
 from newswatch.alerts.email import KEY_MAX, EmailSink, Envelope, sink_key
 from newswatch.alerts.log import LogSink
@@ -14,7 +14,6 @@ from newswatch.alerts.smtpsend import SmtpTransport
 from newswatch.alerts.webhook import WebhookSink, endpoint
 from newswatch.config import Config, EmailAlert, LogAlert
 from newswatch.config.schema import AppriseAlert, WebhookAlert, sink_names
-from newswatch.config.secrets import SecretUnavailable, read_secret
 
 
 def build_sinks(config: Config) -> list[Sink]:
@@ -62,22 +61,6 @@ def _numbered(key: str, taken: set[str]) -> str:
     while (numbered := key if ordinal == 1 else bounded_key(f"{key}#{ordinal}")) in taken:
         ordinal += 1
     return numbered
-
-
-def sink_problems(config: Config) -> list[str]:
-    """What `check` finds beyond the schema: secrets that cannot be read, apprise URLs
-    that Apprise cannot use. Messages name variables and files, never their values."""
-    problems = []
-    for name, entry in zip(sink_names(config.alerts), config.alerts, strict=True):
-        where = f"{config.path}: alerts: sink {name!r}"
-        if isinstance(entry, WebhookAlert):
-            try:
-                read_secret(entry.secret_env, entry.secret_file, "the webhook secret")
-            except SecretUnavailable as exc:
-                problems.append(f"{where}: {exc}")
-        elif isinstance(entry, AppriseAlert):
-            problems += [f"{where}: {problem}" for problem in url_problems(entry)]
-    return problems
 
 
 def email_sink(entry: EmailAlert, key: str) -> EmailSink:
