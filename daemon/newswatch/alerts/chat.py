@@ -94,12 +94,11 @@ def url_problems(entry: AppriseAlert) -> list[str]:
         urls = read_urls(entry)
     except SecretUnavailable as exc:
         return [str(exc)]
-    apprise = _apprise()
     return [
         f"apprise cannot use the URL {service.label}: check it against the service's "
         "page in the Apprise wiki (https://github.com/caronc/apprise/wiki)"
         for service in urls
-        if not apprise.Apprise().add(service.url)
+        if _notifier(service) is None
     ]
 
 
@@ -189,11 +188,10 @@ class AppriseSink:
             urls = read_urls(self.entry)
         except SecretUnavailable as exc:
             raise SinkError(f"{exc} (the alerts stay pending)") from None
-        apprise = _apprise()
         services = []
         for service in urls:
-            notifier = apprise.Apprise()
-            if not notifier.add(service.url):
+            notifier = _notifier(service)
+            if notifier is None:
                 raise SinkError(
                     f"apprise cannot use the URL {service.label}; `newswatch check` "
                     "says more (the alerts stay pending)"
@@ -248,6 +246,15 @@ def redact(text: str, urls: Sequence[str]) -> str:
     return text
 
 
+def _notifier(service: ServiceUrl) -> Any:
+    """An Apprise object for this one URL, or None when Apprise cannot use it."""
+    notifier = _apprise().Apprise()
+    try:
+        return notifier if notifier.add(service.url) else None
+    except Exception:  # a plugin choking on odd input: its traceback would carry the URL
+        return None
+
+
 _quiet = threading.Lock()
 
 
@@ -263,4 +270,5 @@ def _apprise() -> ModuleType:
             logger.propagate = False
             logger.addHandler(logging.NullHandler())
             logger.setLevel(logging.WARNING)
+            logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retries name URL paths
     return apprise
