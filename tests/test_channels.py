@@ -55,12 +55,14 @@ def receiver() -> Iterator[HookServer]:
     server.stop()
 
 
-def newsroom(tmp_path: Path, alerts: str, stories: dict[str, tuple[str, str]]) -> Path:
+def newsroom(
+    tmp_path: Path, alerts: str, stories: dict[str, tuple[str, str]], database: str = ""
+) -> Path:
     seeds = tmp_path / "seeds"
     seeds.mkdir(exist_ok=True)
     for name, (title, body) in stories.items():
         (seeds / f"{name}.txt").write_text(seed_text(title, body, f"https://x.org/{name}"))
-    return write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds, alerts)
+    return write_config(tmp_path, database or f"sqlite:///{tmp_path}/nw.db", seeds, alerts)
 
 
 def cli(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -123,9 +125,10 @@ def test_webhook_posts_each_alert_signed_as_its_log_record(
 
 
 def test_webhook_500_then_200_is_retried_once_after_the_back_off(
-    tmp_path: Path, receiver: HookServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, receiver: HookServer, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = newsroom(tmp_path, webhook_yaml(receiver.url), {"a": ("Summit", "NATO allies met.")})
+    stories = {"a": ("Summit", "NATO allies met.")}
+    config = newsroom(tmp_path, webhook_yaml(receiver.url), stories, database_url)
     path = load_config(config)
     receiver.answers.extend([500])
     engine = open_database(path.database)
