@@ -91,19 +91,21 @@ class WebhookSink:
     def deliver(self, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
         secret = self._secret()
         now = iso_utc(datetime.now(UTC))
-        streak = _Streak(self.where)
+        streak = _Streak()
         sent = 0
-        with self._client() as client:
-            for alert in batch:
-                ids = (alert.id,) if alert.id is not None else ()
-                body = json.dumps(alert_record(alert, now), ensure_ascii=False).encode()
-                outcome, answered = self._post(client, body, secret, ids, streak.answered)
-                streak.count(outcome, answered)
-                sent += outcome.result == "sent"
-                yield outcome
-                streak.check()
-        if sent:
-            log.info("webhook_sent", sink=self.key, endpoint=self.where, messages=sent)
+        try:
+            with self._client() as client:
+                for alert in batch:
+                    ids = (alert.id,) if alert.id is not None else ()
+                    body = json.dumps(alert_record(alert, now), ensure_ascii=False).encode()
+                    outcome, answered = self._post(client, body, secret, ids, streak.answered)
+                    streak.count(outcome, answered)
+                    sent += outcome.result == "sent"
+                    yield outcome
+                    streak.check()
+        finally:
+            if sent:
+                log.info("webhook_sent", sink=self.key, endpoint=self.where, messages=sent)
 
     def announce(self, notice: Notice) -> None:
         """A feed-health notice POSTed as its JSON record; SinkError unless it was taken."""
@@ -186,8 +188,7 @@ class WebhookSink:
 class _Streak:
     """Failures in a row: past a few, the receiver is down or the URL is wrong."""
 
-    def __init__(self, where: str) -> None:
-        self.where = where
+    def __init__(self) -> None:
         self.answered = False
         self.temporary = 0
         self.permanent = 0
