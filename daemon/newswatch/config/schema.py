@@ -246,7 +246,52 @@ class EmailAlert(_Model):
         return self
 
 
-AlertSink = Annotated[LogAlert | EmailAlert, Field(discriminator="type")]
+class WebhookAlert(_Model):
+    """POST each alert's JSON record to `url`, signed when a secret is given."""
+
+    type: Literal["webhook"]
+    name: str | None = None  # also its outbox key: `webhook:<name>` (default: the URL's host)
+    url: NonEmpty
+    secret_env: str | None = None  # HMAC-SHA256 key for X-Newswatch-Signature
+    secret_file: Path | None = None
+    timeout: PositiveDuration = timedelta(seconds=10)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s?#]+", url.strip(), re.IGNORECASE):
+            raise ValueError("the webhook url must be an http:// or https:// URL")
+        return url.strip()
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookAlert:
+        if self.secret_env and self.secret_file:
+            raise ValueError("give `secret_env` or `secret_file`, not both")
+        return self
+
+
+class AppriseAlert(_Model):
+    """Chat and push notifications through Apprise; its URLs hold tokens, so they are
+    read from an environment variable or a file, never written in this file."""
+
+    type: Literal["apprise"]
+    name: str | None = None
+    urls_env: NonEmpty | None = None  # a variable holding URLs, separated by spaces
+    urls_file: Path | None = None  # a file with one URL a line (`#` starts a comment)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AppriseAlert:
+        if (self.urls_env is None) == (self.urls_file is None):
+            raise ValueError(
+                "an apprise sink needs exactly one of `urls_env: VARIABLE` or `urls_file: PATH` "
+                "(the service URLs hold tokens, so they are not written in this file)"
+            )
+        return self
+
+
+AlertSink = Annotated[
+    LogAlert | EmailAlert | WebhookAlert | AppriseAlert, Field(discriminator="type")
+]
 
 
 class HttpServer(_Model):
