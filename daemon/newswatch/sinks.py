@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import tzinfo
 
 from newswatch.alerts.chat import AppriseSink
 from newswatch.alerts.digest import DigestSchedule, digest_messages
-from newswatch.alerts.email import KEY_MAX, EmailSink, Envelope, sink_key
+from newswatch.alerts.email import KEY_MAX, EmailSink, Envelope, list_id, sink_key
 from newswatch.alerts.log import LogSink
 from newswatch.alerts.sink import Sink
 from newswatch.alerts.smtpsend import SmtpTransport
 from newswatch.alerts.webhook import WebhookSink, endpoint
 from newswatch.config import Config, EmailAlert, LogAlert
 from newswatch.config.schema import AppriseAlert, WebhookAlert, sink_names
+from newswatch.config.zones import system_zone, zone_named
 
 
 def build_sinks(config: Config) -> list[Sink]:
@@ -23,12 +25,12 @@ def build_sinks(config: Config) -> list[Sink]:
     a missing secret then leaves their alerts pending instead of unqueued.
     """
     sinks: list[Sink] = []
-    for entry in config.alerts:
+    for entry, name in zip(config.alerts, sink_names(config.alerts), strict=True):
         taken = {sink.key for sink in sinks}
         if isinstance(entry, LogAlert):
             sinks.append(LogSink())
         elif isinstance(entry, EmailAlert):
-            sinks.append(email_sink(entry, _unique_key(entry, taken)))
+            sinks.append(email_sink(entry, _unique_key(entry, taken), name))
         elif isinstance(entry, WebhookAlert):
             sinks.append(WebhookSink(entry, _numbered(webhook_key(entry), taken)))
         elif isinstance(entry, AppriseAlert):
@@ -63,15 +65,29 @@ def _numbered(key: str, taken: set[str]) -> str:
     return numbered
 
 
-def email_sink(entry: EmailAlert, key: str) -> EmailSink:
+def email_sink(entry: EmailAlert, key: str, name: str = "email") -> EmailSink:
+    zone = _zone(entry)
     envelope = Envelope(
-        sender=entry.sender, to=entry.to, subject_prefix=entry.subject_prefix, key=key
+        sender=entry.sender,
+        to=entry.to,
+        subject_prefix=entry.subject_prefix,
+        key=key,
+        list_id=list_id(name, entry.sender),
+        zone=zone,
     )
     transport = SmtpTransport(entry.smtp)
     if entry.mode == "immediate":
         return EmailSink(envelope, transport)
-    schedule = DigestSchedule.from_config(entry.every, entry.at)
+    schedule = DigestSchedule.from_config(entry.every, entry.at, zone)
     return EmailSink(envelope, transport, digest_messages, schedule.ready)
+
+
+def _zone(entry: EmailAlert) -> tzinfo:
+    """The entry's `timezone` (checked when the config was loaded), else the system's."""
+    try:
+        return zone_named(entry.timezone) if entry.timezone else system_zone()
+    except ValueError:  # its zone data went away since: not worth failing a reload for
+        return system_zone()
 
 
 def _unique_key(entry: EmailAlert, taken: set[str]) -> str:

@@ -20,9 +20,9 @@ from functools import partial
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from newswatch.alerts.render import snippet_for
 from newswatch.alerts.sink import Outcome, Sink, SinkError, is_ready
 from newswatch.log import get_logger
-from newswatch.match import snippet
 from newswatch.model import Alert, Document, Match
 from newswatch.ops import metrics
 from newswatch.store import deliveries as store
@@ -40,8 +40,6 @@ def build_alert(document: Document, match: Match) -> Alert:
     """The alert a match of a stored document raises."""
     if document.id is None:
         raise ValueError("alerts are built for stored documents only")
-    first = match.first_hit
-    text = document.title if first is not None and first.field == "title" else document.body
     return Alert(
         document_id=document.id,
         watch=match.watch,
@@ -51,7 +49,7 @@ def build_alert(document: Document, match: Match) -> Alert:
         source=document.source,
         published=document.published,
         matched=tuple(match.matched),
-        snippet=snippet(text, first) if first is not None else document.body[:240],
+        snippet=snippet_for(document.title, document.body, match.hits),
     )
 
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from newswatch.config.mailbox import mailbox
+from newswatch.config.zones import zone_named
 from newswatch.listen import StatusServerError, parse_listen
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
@@ -215,6 +216,15 @@ class EmailAlert(_Model):
     every: PositiveDuration | None = None
     at: str | None = None
     subject_prefix: str = "[newswatch]"
+    # IANA name of the zone `at` and the printed times are in (default: the system's)
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_name(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
 
     @field_validator("at")
     @classmethod
@@ -228,7 +238,8 @@ class EmailAlert(_Model):
         to = ", ".join(self.to)
         if self.mode == "digest" and (self.every is None) == (self.at is None):
             raise ValueError(
-                f'email digest to {to}: give either `every: 1h` or `at: "07:00"` (UTC)'
+                f'email digest to {to}: give either `every: 1h` or `at: "07:00"` '
+                "(in `timezone:`, default the system's)"
             )
         if self.mode == "immediate" and (self.every is not None or self.at is not None):
             raise ValueError(f"email to {to}: `every` and `at` need `mode: digest`")

@@ -63,8 +63,18 @@ def pending_deliveries(
         )
     if exclude:
         query = query.where(deliveries.c.alert_id.not_in(list(exclude)))
+    batch = [alert_from_row(row) for row in connection.execute(query)]
     # with their stories' other outlets: the message names them ("Also in")
-    return with_stories(connection, [alert_from_row(row) for row in connection.execute(query)])
+    return with_stories(connection, whole_documents(batch, limit))
+
+
+def whole_documents(batch: list[Alert], limit: int) -> list[Alert]:
+    """A full batch without its last document's alerts, which the limit may have cut:
+    an e-mail carries every alert of a document, so they wait for the next batch."""
+    if len(batch) < limit or len({alert.document_id for alert in batch}) < 2:
+        return batch
+    last = batch[-1].document_id
+    return [alert for alert in batch if alert.document_id != last]
 
 
 def _rows(sink: str, alert_ids: Sequence[int]) -> Any:
