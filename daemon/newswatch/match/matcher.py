@@ -40,7 +40,7 @@ class Matcher:
     parse workers in other processes get the same matcher.
     """
 
-    __slots__ = ("_rules", "_source")
+    __slots__ = ("_rules", "_shared_names", "_source")
 
     def __init__(
         self,
@@ -49,6 +49,9 @@ class Matcher:
     ) -> None:
         self._rules = rules
         self._source = source
+        people = rules.people
+        groups = {tuple(people[p].name for p in owners) for owners in rules.shared.values()}
+        self._shared_names = tuple(sorted(groups))
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (compile_watches, self._source)
@@ -72,9 +75,7 @@ class Matcher:
 
     def shared_names(self) -> tuple[tuple[str, ...], ...]:
         """The names of the people sharing each shared alias (their counts matter)."""
-        people = self._rules.people
-        groups = {tuple(people[p].name for p in owners) for owners in self._rules.shared.values()}
-        return tuple(sorted(groups))
+        return self._shared_names
 
     def examine(
         self,
