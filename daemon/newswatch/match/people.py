@@ -92,6 +92,7 @@ class _Pass:
     ambiguous: dict[int, str] = field(default_factory=dict)  # person -> why
     salient: dict[int, str] = field(default_factory=dict)  # person -> why
     other_names: set[int] = field(default_factory=set)  # terms seen in someone else's name
+    decided: dict[int, tuple[int, str]] = field(default_factory=dict)  # term -> salient sharer
     edges: tuple[set[tuple[str, int]], set[tuple[str, int]]] | None = None
 
     def refuse(self, mention: Mention, reason: Reason, detail: str) -> None:
@@ -304,48 +305,66 @@ def _resolve_shared(
 ) -> list[Mention]:
     """Give a shared alias to the one owner named in the document; else apply the policy."""
     named = {m.person for m in mentions if m.term not in shared}
-    people = work.rules.people
     kept = []
     for mention in mentions:
         sharers = shared.get(mention.term)
-        if sharers is not None:
-            present = [p for p in sharers if p in named]
-            if len(present) == 1:
-                if present[0] != mention.person:
-                    continue
-            else:
-                others = ", ".join(people[p].name for p in sharers if p != mention.person)
-                which = "none" if not present else "more than one"
-                why = f"shared with {others}, and {which} of their full names is in the document"
-                policy = people[mention.person].ambiguous
-                if policy == "all":
-                    work.ambiguous[mention.person] = why
-                elif policy == "salient" and not present:
-                    refused = _not_salient(work, mention, sharers)
-                    if refused:
-                        work.refuse(mention, "ambiguous", f"is {why}: {refused}")
-                        continue
-                else:
-                    refusal = f"is {why}: not counted (ambiguous: {policy})"
-                    work.refuse(mention, "ambiguous", refusal)
-                    continue
-        kept.append(mention)
+        if sharers is None:
+            kept.append(mention)
+            continue
+        present = [p for p in sharers if p in named]
+        if len(present) == 1:
+            if present[0] == mention.person:
+                kept.append(mention)
+        elif _counts_when_ambiguous(work, mention, sharers, present):
+            kept.append(mention)
     return kept
 
 
-def _not_salient(work: _Pass, mention: Mention, sharers: tuple[int, ...]) -> str:
-    """Why the mention does not go to its person under `salient`: "" when it does."""
-    if mention.term in work.other_names:
-        return "not counted: the document names another person of that name (ambiguous: salient)"
+def _counts_when_ambiguous(
+    work: _Pass, mention: Mention, sharers: tuple[int, ...], present: list[int]
+) -> bool:
+    """The policy's verdict on a shared alias that none (or several) of the full names decide."""
     people = work.rules.people
-    found = salient([people[p].name for p in sharers], work.salience)
-    if found is None:
-        return (
-            "not counted: recent documents do not name one of them in full far more often "
-            "than the others (ambiguous: salient)"
-        )
-    winner = people[sharers[found.position]].name
-    if winner != people[mention.person].name:
-        return f"goes to {winner}: {found.why(winner)}"
-    work.salient[mention.person] = found.why(winner)
-    return ""
+    policy = people[mention.person].ambiguous
+    if policy == "salient" and not present:
+        winner, reason = _salient_sharer(work, mention.term, sharers)
+        if winner == mention.person:
+            work.salient[mention.person] = reason
+            return True
+    others = ", ".join(people[p].name for p in sharers if p != mention.person)
+    which = "none" if not present else "more than one"
+    why = f"shared with {others}, and {which} of their full names is in the document"
+    if policy == "all":
+        work.ambiguous[mention.person] = why
+        return True
+    if policy == "salient" and not present:
+        verdict = f"goes to {people[winner].name}: " if winner >= 0 else "not counted: "
+        work.refuse(mention, "ambiguous", f"is {why}: {verdict}{reason}")
+    else:
+        work.refuse(mention, "ambiguous", f"is {why}: not counted (ambiguous: {policy})")
+    return False
+
+
+def _salient_sharer(work: _Pass, term: int, sharers: tuple[int, ...]) -> tuple[int, str]:
+    """The sharer a bare shared alias goes to under `salient` (-1: none), and why; once a term."""
+    known = work.decided.get(term)
+    if known is not None:
+        return known
+    people = work.rules.people
+    if term in work.other_names:
+        verdict = -1, "the document names another person of that name (ambiguous: salient)"
+    else:
+        found = salient([people[p].name for p in sharers], work.salience)
+        if found is None:
+            verdict = (
+                -1,
+                (
+                    "recent documents do not name one of them in full far more often "
+                    "than the others (ambiguous: salient)"
+                ),
+            )
+        else:
+            winner = sharers[found.position]
+            verdict = winner, found.why(people[winner].name)
+    work.decided[term] = verdict
+    return verdict
