@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
+import feedserver
 from helpers import alert_records, seed_text
 from newswatch.cli import main
 from newswatch.store.tables import name_counts
+from test_feeds_e2e import rss
 
 WATCHES = """\
 watch:
@@ -119,3 +121,24 @@ def test_match_explain_shows_the_policy(tmp_path: Path, capsys: pytest.CaptureFi
     }
     details = [refused["detail"] for r in records for refused in r["rejected"]]
     assert all("(ambiguous: salient)" in detail for detail in details) and len(details) == 2
+
+
+def test_feed_entries_matched_in_parse_workers_are_decided_as_well(
+    tmp_path: Path, database_url: str, server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The parse workers match with the counts they were given (none on a first pass);
+    the batch's own full names then decide, and its documents are matched again."""
+    items = [(f"g{n}", title, body) for n, (title, body) in enumerate(FULL_NAMES)]
+    headline = "Trump Says He Will Not Use Force"
+    url = feedserver.set_route(
+        server, "/world.xml", feedserver.feed(rss(*items, ("h", headline, "")))
+    )
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  feeds:\n    - url: {url}\n"
+        "fetch: {timeout: 30s, connect_timeout: 10s}\n" + WATCHES
+    )
+    assert main(["--config", str(config), "--log-format", "json", "ingest"]) == 0
+    out, _ = capsys.readouterr()
+    decided = {str(a["watch"]) for a in alert_records(out) if a["title"] == headline}
+    assert decided == {"Donald Trump"}
