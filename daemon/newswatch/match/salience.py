@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from newswatch.model import Match
+
 Salience = Mapping[str, int]  # watch name -> recent documents naming the person in full
 NO_SALIENCE: Salience = MappingProxyType({})
 SHARE = 0.8
@@ -55,14 +57,21 @@ def salient(names: Sequence[str], salience: Salience) -> Salient | None:
     return Salient(counts.index(top), top, total)
 
 
-def dominant_names(shared: Iterable[Sequence[str]], salience: Salience) -> frozenset[str]:
-    """For each group of people sharing an alias, the salient one's name (if any).
+def changed_groups(
+    groups: Iterable[Sequence[str]], before: Salience, after: Salience
+) -> list[Sequence[str]]:
+    """The groups of people sharing an alias whose salient one differs between two priors."""
+    return [group for group in groups if _winner(group, before) != _winner(group, after)]
 
-    Two priors that give the same set decide every shared alias the same way.
-    """
-    found = set()
-    for names in shared:
-        result = salient(names, salience)
-        if result is not None:
-            found.add(names[result.position])
-    return frozenset(found)
+
+def _winner(names: Sequence[str], salience: Salience) -> int:
+    found = salient(names, salience)
+    return -1 if found is None else found.position
+
+
+def may_change(groups: Sequence[Sequence[str]], matches: Iterable[Match]) -> bool:
+    """Whether matching a document again with another prior may change its matches:
+    only where a group whose salient one changed has none of its people named in full
+    (a full name decides the shared alias whatever the counts)."""
+    named = {match.watch for match in matches if match.named}
+    return any(not any(name in named for name in group) for group in groups)

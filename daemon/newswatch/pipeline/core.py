@@ -26,7 +26,7 @@ from newswatch.dedup.signature import batch_signatures
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match import Matcher
-from newswatch.match.salience import NO_SALIENCE, Salience, dominant_names
+from newswatch.match.salience import NO_SALIENCE, Salience, changed_groups, may_change
 from newswatch.model import Alert, Document, Match
 from newswatch.ops import metrics
 from newswatch.store import alerts as alert_store
@@ -310,13 +310,15 @@ class PipelineCore:
             m.watch for d in new for m in known[(d.source, d.key)] if m.named and m.watch in sharers
         )
         after = dict(Counter(prior) + counts)
-        decided = dominant_names(groups, after)
-        worker_stale = dominant_names(groups, matched_with) != decided
-        prior_stale = dominant_names(groups, prior) != decided
+        changed = {
+            "prior": changed_groups(groups, prior, after),
+            "worker": changed_groups(groups, matched_with, after),
+        }
         for d in documents:
-            if not (prior_stale if (d.source, d.key) in with_prior else worker_stale):
-                continue
-            known[(d.source, d.key)] = self.matcher.match(d.title, d.body, d.source, after)
+            key = (d.source, d.key)
+            stale = changed["prior" if key in with_prior else "worker"]
+            if stale and may_change(stale, known[key]):
+                known[key] = self.matcher.match(d.title, d.body, d.source, after)
         salience_store.add_counts(connection, counts, now.date())
         self.salience = after
         return known
