@@ -269,3 +269,15 @@ def test_named_says_who_was_named_by_a_term_of_their_own() -> None:
         "Nathan Law": True,
     }
     assert [m.named for m in matcher.match("", "Trump said", salience=RECENT)] == [False]
+
+
+def test_a_batch_is_matched_again_only_where_a_changed_decision_can_matter() -> None:
+    from newswatch.match.salience import changed_groups, may_change
+
+    groups = [("Donald Trump", "Melania Trump"), ("Ben Chan", "Gary Chan")]
+    changed = changed_groups(groups, {}, {**RECENT, "Ben Chan": 1})
+    assert changed == [("Donald Trump", "Melania Trump")]  # Chan: still nobody's
+    matcher = compile_watches([DONALD, MELANIA, BEN, GARY], [])
+    assert not may_change(changed, matcher.match("", "Donald Trump said. Trump left."))
+    assert may_change(changed, matcher.match("", "Trump said"))
+    assert may_change(changed, matcher.match("", "Ben Chan said"))
