@@ -3,6 +3,7 @@ someone else's name, capitals that prove nothing, ambiguous shared surnames."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import pytest
@@ -10,24 +11,34 @@ import pytest
 from newswatch.config import Person, Topic
 from newswatch.match import compile_watches
 
-Policy = Literal["all", "none"]
+Policy = Literal["salient", "all", "none"]
 
 
 def person(name: str, alias: str, **options: object) -> Person:
     return Person(name=name, aliases=(alias,), **options)  # type: ignore[arg-type]
 
 
-def found(people: list[Person], body: str, title: str = "", ambiguous: Policy = "none") -> dict:
+def found(
+    people: list[Person],
+    body: str,
+    title: str = "",
+    ambiguous: Policy = "none",
+    salience: Mapping[str, int] | None = None,
+) -> dict:
     """Watch -> the texts of its counted mentions, in reading order."""
-    matches = compile_watches(people, [], ambiguous).match(title, body)
+    matcher = compile_watches(people, [], ambiguous)
+    matches = matcher.match(title, body, salience=salience or {})
     return {
         m.watch: [h.text for h in sorted(m.hits, key=lambda h: (h.field, h.start))] for m in matches
     }
 
 
-def reasons(people: list[Person], body: str, title: str = "") -> list[tuple[str, str, str]]:
+def reasons(
+    people: list[Person], body: str, title: str = "", salience: Mapping[str, int] | None = None
+) -> list[tuple[str, str, str]]:
     """(watch, text, reason) of every candidate mention a rule refused."""
-    _, refused = compile_watches(people, []).examine(title, body, explain=True)
+    matcher = compile_watches(people, [])
+    _, refused = matcher.examine(title, body, explain=True, salience=salience or {})
     return [(r.watch, r.hit.text, r.reason) for r in refused]
 
 
@@ -183,3 +194,90 @@ def test_each_rule_says_why_it_refused() -> None:
 def test_ambiguity_is_explained_in_the_rule_when_counted() -> None:
     matches = compile_watches([BEN, GARY], [], "all").match("", "Chan said")
     assert "ambiguous: shared with Gary Chan" in matches[0].rule
+
+
+DONALD = person("Donald Trump", "Trump")
+MELANIA = person("Melania Trump", "Trump")
+RECENT = {"Donald Trump": 40, "Melania Trump": 3}  # documents naming each in full
+
+
+def test_a_shared_surname_goes_to_the_sharer_named_in_full_far_more_often() -> None:
+    title = "Trump Says Colombia Will Accept Deportees"
+    assert found([DONALD, MELANIA], "", title, "salient", RECENT) == {"Donald Trump": ["Trump"]}
+    assert found([DONALD, MELANIA], "Trump's plan", "", "salient", RECENT) == {
+        "Donald Trump": ["Trump"]
+    }
+    assert found([DONALD, MELANIA], "a trump card", "", "salient", RECENT) == {}  # case
+
+
+def test_salient_is_the_default_and_without_counts_it_counts_nobody() -> None:
+    matcher = compile_watches([DONALD, MELANIA], [])
+    assert [m.watch for m in matcher.match("", "Trump said", salience=RECENT)] == ["Donald Trump"]
+    assert matcher.match("", "Trump said") == []  # a new database: no counts yet
+
+
+def test_balanced_or_rare_sharers_stay_ambiguous() -> None:
+    balanced = {"Ben Chan": 6, "Gary Chan": 4}
+    assert found([BEN, GARY], "Chan said", "", "salient", balanced) == {}
+    assert found([DONALD, MELANIA], "Trump said", "", "salient", {"Donald Trump": 2}) == {}
+    assert found([DONALD, MELANIA], "Trump said", "", "salient", {"Donald Trump": 8}) == {
+        "Donald Trump": ["Trump"]
+    }
+
+
+def test_a_watched_full_name_in_the_document_still_wins_over_the_counts() -> None:
+    body = "Melania Trump opened the exhibition. Trump said it was her project."
+    assert found([DONALD, MELANIA], body, "", "salient", RECENT) == {
+        "Melania Trump": ["Melania Trump", "Trump"]
+    }
+
+
+def test_an_unwatched_person_of_the_name_keeps_the_surname_ambiguous() -> None:
+    body = "Eric Trump invests in a drone maker. Trump said the deal was fair."
+    assert found([DONALD, MELANIA], body, "", "salient", RECENT) == {}
+    assert sorted(reasons([DONALD, MELANIA], body, salience=RECENT)) == [
+        ("Donald Trump", "Trump", "ambiguous"),
+        ("Donald Trump", "Trump", "name"),
+        ("Melania Trump", "Trump", "ambiguous"),
+        ("Melania Trump", "Trump", "name"),
+    ]
+
+
+def test_the_other_policies_ignore_the_counts() -> None:
+    assert found([DONALD, MELANIA], "Trump said", "", "none", RECENT) == {}
+    assert found([DONALD, MELANIA], "Trump said", "", "all", RECENT) == {
+        "Donald Trump": ["Trump"],
+        "Melania Trump": ["Trump"],
+    }
+
+
+def test_the_salient_rule_is_explained_for_the_winner_and_the_others() -> None:
+    matcher = compile_watches([DONALD, MELANIA], [])
+    matches, refused = matcher.examine("", "Trump said", explain=True, salience=RECENT)
+    assert "named in full in 40 of the 43 recent documents" in matches[0].rule
+    assert [(r.watch, r.reason) for r in refused] == [("Melania Trump", "ambiguous")]
+    assert "goes to Donald Trump" in refused[0].detail
+    _, refused = matcher.examine("", "Trump said", explain=True)
+    assert all("ambiguous: salient" in r.detail for r in refused) and len(refused) == 2
+
+
+def test_named_says_who_was_named_by_a_term_of_their_own() -> None:
+    matcher = compile_watches([DONALD, MELANIA, LAW], [])
+    body = "Donald Trump met Nathan Law. Trump said"
+    assert {m.watch: m.named for m in matcher.match("", body, salience=RECENT)} == {
+        "Donald Trump": True,
+        "Nathan Law": True,
+    }
+    assert [m.named for m in matcher.match("", "Trump said", salience=RECENT)] == [False]
+
+
+def test_a_batch_is_matched_again_only_where_a_changed_decision_can_matter() -> None:
+    from newswatch.match.salience import changed_groups, may_change
+
+    groups = [("Donald Trump", "Melania Trump"), ("Ben Chan", "Gary Chan")]
+    changed = changed_groups(groups, {}, {**RECENT, "Ben Chan": 1})
+    assert changed == [("Donald Trump", "Melania Trump")]  # Chan: still nobody's
+    matcher = compile_watches([DONALD, MELANIA, BEN, GARY], [])
+    assert not may_change(changed, matcher.match("", "Donald Trump said. Trump left."))
+    assert may_change(changed, matcher.match("", "Trump said"))
+    assert may_change(changed, matcher.match("", "Ben Chan said"))

@@ -395,7 +395,9 @@ def _replay_notes(
             for doc in batch:
                 if doc.id not in wanted:
                     continue
-                matches, refused = matcher.examine(doc.title, doc.body, doc.source, explain=True)
+                matches, refused = matcher.examine(
+                    doc.title, doc.body, doc.source, explain=True, salience=app.pipeline.salience
+                )
                 for match in matches:
                     notes[(doc.id, match.watch)] = {
                         "rule": match.rule,

@@ -52,6 +52,8 @@ class FeedBody:
     headers: Mapping[str, str]
     source: str | None
     fetched_at: datetime
+    # recent documents naming each sharer of an alias in full (match/salience.py)
+    salience: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class ParsedBody:
     unreadable: str | None = None
     # near-duplicate signatures by (source, key), None when not computed here
     signatures: dict[tuple[str, str], bytes | None] | None = None
+    salience: tuple[tuple[str, int], ...] = ()  # what `matched` was matched with
 
 
 def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
@@ -98,7 +101,8 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
         docs = [_with_source(doc, source) for doc in docs]
     matched = {}
     if matcher is not None:
-        matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source) for d in docs}
+        prior = dict(work.salience)
+        matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source, prior) for d in docs}
     signatures = batch_signatures(docs)
     return ParsedBody(
         title=parsed.title,
@@ -108,6 +112,7 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
         truncated=truncated,
         unreadable=parsed.unreadable,
         signatures=signatures,
+        salience=work.salience,
     )
 
 

@@ -67,6 +67,7 @@ class Match:
     kind: WatchKind
     hits: tuple[Hit, ...]
     rule: str = ""
+    named: bool = False  # a person named by a term of their own, not only by a shared alias
 
     @property
     def matched(self) -> list[str]:

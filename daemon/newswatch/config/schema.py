@@ -128,7 +128,7 @@ class Schedule(_Model):
 
 WatchField = Literal["title", "body"]
 CaseMode = Literal["smart", "insensitive"]
-AmbiguousPolicy = Literal["all", "none"]
+AmbiguousPolicy = Literal["salient", "all", "none"]
 
 
 class _WatchBase(_Model):

@@ -20,12 +20,16 @@ from newswatch.match.rules import (
     TopicRule,
     compile_rules,
 )
+from newswatch.match.salience import NO_SALIENCE, Salience
 from newswatch.match.scan import Occurrence, Scan
 from newswatch.match.topics import TopicResult, match_topic
 from newswatch.model import Field, Hit, Match, WatchKind
 
 if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
     from newswatch.config import Person, Topic
+
+
+Source = tuple[tuple["Person", ...], tuple["Topic", ...], Ambiguous]
 
 
 class Matcher:
@@ -36,15 +40,18 @@ class Matcher:
     parse workers in other processes get the same matcher.
     """
 
-    __slots__ = ("_rules", "_source")
+    __slots__ = ("_rules", "_shared_names", "_source")
 
     def __init__(
         self,
         rules: Rules,
-        source: tuple[tuple[Person, ...], tuple[Topic, ...], Ambiguous] = ((), (), "none"),
+        source: Source = ((), (), DEFAULT_AMBIGUOUS),
     ) -> None:
         self._rules = rules
         self._source = source
+        people = rules.people
+        groups = {tuple(people[p].name for p in owners) for owners in rules.shared.values()}
+        self._shared_names = tuple(sorted(groups))
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (compile_watches, self._source)
@@ -52,12 +59,31 @@ class Matcher:
     def __len__(self) -> int:
         return len(self._rules.people) + len(self._rules.topics)
 
-    def match(self, title: str, body: str, source: str | None = None) -> list[Match]:
-        """The watches this document matches, people first, each in config order."""
-        return self.examine(title, body, source)[0]
+    def match(
+        self,
+        title: str,
+        body: str,
+        source: str | None = None,
+        salience: Salience = NO_SALIENCE,
+    ) -> list[Match]:
+        """The watches this document matches, people first, each in config order.
+
+        `salience` counts recent documents naming each person in full: it decides a
+        shared alias for people whose policy is `ambiguous: salient` (salience.py).
+        """
+        return self.examine(title, body, source, salience=salience)[0]
+
+    def shared_names(self) -> tuple[tuple[str, ...], ...]:
+        """The names of the people sharing each shared alias (their counts matter)."""
+        return self._shared_names
 
     def examine(
-        self, title: str, body: str, source: str | None = None, explain: bool = False
+        self,
+        title: str,
+        body: str,
+        source: str | None = None,
+        explain: bool = False,
+        salience: Salience = NO_SALIENCE,
     ) -> tuple[list[Match], list[Rejection]]:
         """The matches, and with `explain` every candidate mention a rule refused."""
         texts: dict[Field, str] = {"title": _text(title), "body": _text(body)}
@@ -72,7 +98,7 @@ class Matcher:
             else:
                 topics.append(rules.topics[index - len(rules.people)])
         people = [p for p in people if p.scope.applies_to(source)]
-        results, refused = match_people(rules, people, scan)
+        results, refused = match_people(rules, people, scan, salience)
         matches = [_person_match(result, texts) for result in results]
         for topic in topics:
             if topic.scope.applies_to(source):
@@ -158,11 +184,14 @@ def _person_match(result: PersonResult, texts: dict[Field, str]) -> Match:
     rule = ", ".join(result.labels)
     if result.ambiguous:
         rule += f" (ambiguous: {result.ambiguous}; counted, as `ambiguous: all` says)"
+    elif result.salient:
+        rule += f" (a shared alias no full name in the document decides; {result.salient})"
     elif result.shared:
         rule += " (an alias shared with another watched person)"
     if result.rule.min_mentions > 1:
         rule += f"; {len(result.occurrences)} mentions, at least {result.rule.min_mentions}"
-    return Match(result.rule.name, "person", _hits(result.occurrences, texts), rule)
+    hits = _hits(result.occurrences, texts)
+    return Match(result.rule.name, "person", hits, rule, named=result.named)
 
 
 def _topic_match(result: TopicResult, texts: dict[Field, str]) -> Match:

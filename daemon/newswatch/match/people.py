@@ -16,7 +16,10 @@
 5. An alias shared by several watched people ("Chan" for Ben Chan and Gary
    Chan) counts for the one of them who is also named in the document by a
    term of their own. When none or several of them are, it is ambiguous: it
-   counts for each whose `ambiguous` policy is `all`, and for none else.
+   counts for each whose `ambiguous` policy is `all`; under `salient`, when
+   none is named, for the one that recent documents name in full far more
+   often than the others (salience.py), unless the document names another,
+   unwatched person of that name ("Eric Trump"); for none else.
 6. Mentions nested in another mention of the same person count once; the
    person matches with at least `min_mentions` distinct mentions.
 
@@ -41,6 +44,7 @@ from newswatch.match.context import (
     title_case,
 )
 from newswatch.match.rules import PersonRule, Rules
+from newswatch.match.salience import NO_SALIENCE, Salience, salient
 from newswatch.match.scan import Occurrence, Scan, distinct
 
 Reason = Literal["case", "hyphen", "name", "ambiguous"]
@@ -73,6 +77,8 @@ class PersonResult:
     labels: list[str]
     shared: bool
     ambiguous: str = ""  # why a counted shared alias was ambiguous, if one was
+    salient: str = ""  # why a shared alias no full name decided went to this person
+    named: bool = False  # named by a term of their own (not only by a shared alias)
 
 
 @dataclass(slots=True)
@@ -81,8 +87,12 @@ class _Pass:
 
     rules: Rules
     scan: Scan
+    salience: Salience
     refused: list[Refusal] = field(default_factory=list)
     ambiguous: dict[int, str] = field(default_factory=dict)  # person -> why
+    salient: dict[int, str] = field(default_factory=dict)  # person -> why
+    other_names: set[int] = field(default_factory=set)  # terms seen in someone else's name
+    decided: dict[int, tuple[int, str]] = field(default_factory=dict)  # term -> salient sharer
     edges: tuple[set[tuple[str, int]], set[tuple[str, int]]] | None = None
 
     def refuse(self, mention: Mention, reason: Reason, detail: str) -> None:
@@ -103,9 +113,9 @@ class _Pass:
 
 
 def match_people(
-    rules: Rules, candidates: Sequence[PersonRule], scan: Scan
+    rules: Rules, candidates: Sequence[PersonRule], scan: Scan, salience: Salience = NO_SALIENCE
 ) -> tuple[list[PersonResult], list[Refusal]]:
-    work = _Pass(rules, scan)
+    work = _Pass(rules, scan, salience)
     mentions = [m for rule in candidates for m in _own_mentions(rule, scan)]
     one_word = any(m.term in rules.people[m.person].single for m in mentions)
     if one_word:  # the rules of a name only concern one-word aliases
@@ -128,7 +138,9 @@ def match_people(
             labels = [rule.label(i) for i, term in enumerate(rule.terms) if term in used]
             shared = any(term in rules.shared for term in used)
             why = work.ambiguous.get(rule.index, "")
-            results.append(PersonResult(rule, occurrences, labels, shared, why))
+            named = any(term not in rules.shared for term in used)
+            salient_why = work.salient.get(rule.index, "")
+            results.append(PersonResult(rule, occurrences, labels, shared, why, salient_why, named))
     return results, work.refused
 
 
@@ -201,16 +213,18 @@ def _not_another_name(work: _Pass, mentions: list[Mention]) -> list[Mention]:
         here = mention.occurrence
         rule = work.rules.people[mention.person]
         if mention.term in rule.single and not _nested(here, longer, mention.person):
-            why = _someone_else(work, here)
+            why, named = _someone_else(work, here)
             if why:
                 work.refuse(mention, "name", why)
+                if named:
+                    work.other_names.add(mention.term)
                 continue
         kept.append(mention)
     return kept
 
 
-def _someone_else(work: _Pass, here: Occurrence) -> str:
-    """Why a one-word alias here is part of another name or a noun: "" when it is not.
+def _someone_else(work: _Pass, here: Occurrence) -> tuple[str, bool]:
+    """Why a one-word alias here is part of another name (True) or a noun: "" when it is not.
 
     A neighbour that is itself a watched term ("Trump Putin summit") is no such name.
     """
@@ -218,16 +232,16 @@ def _someone_else(work: _Pass, here: Occurrence) -> str:
     word = text[here.start : here.end]
     before = name_before(text, here.start)
     if before and not work.term_ends_at(here.field, here.start - 1):
-        return f'stands in "{before} {word}", the name of someone else'
+        return f'stands in "{before} {word}", the name of someone else', True
     headline = here.field == "title" and title_case(text)
     after = None if headline else name_after(text, here.end)
     if after and work.term_starts_at(here.field, here.end + 1):
         after = None
     if after and not in_capitals(text, here.start, here.end):
-        return f'stands in "{word} {after}", the name of someone else'
+        return f'stands in "{word} {after}", the name of someone else', True
     if after_article(text, here.start, here.end):
-        return f'"the {word}" is a noun with its article, not a name'
-    return ""
+        return f'"the {word}" is a noun with its article, not a name', False
+    return "", False
 
 
 def _nested(here: Occurrence, longer: dict[int, list[Occurrence]], person: int) -> bool:
@@ -291,22 +305,66 @@ def _resolve_shared(
 ) -> list[Mention]:
     """Give a shared alias to the one owner named in the document; else apply the policy."""
     named = {m.person for m in mentions if m.term not in shared}
-    people = work.rules.people
     kept = []
     for mention in mentions:
         sharers = shared.get(mention.term)
-        if sharers is not None:
-            present = [p for p in sharers if p in named]
-            if len(present) == 1:
-                if present[0] != mention.person:
-                    continue
-            else:
-                others = ", ".join(people[p].name for p in sharers if p != mention.person)
-                which = "none" if not present else "more than one"
-                why = f"shared with {others}, and {which} of their full names is in the document"
-                if people[mention.person].ambiguous == "none":
-                    work.refuse(mention, "ambiguous", f"is {why}: not counted (ambiguous: none)")
-                    continue
-                work.ambiguous[mention.person] = why
-        kept.append(mention)
+        if sharers is None:
+            kept.append(mention)
+            continue
+        present = [p for p in sharers if p in named]
+        if len(present) == 1:
+            if present[0] == mention.person:
+                kept.append(mention)
+        elif _counts_when_ambiguous(work, mention, sharers, present):
+            kept.append(mention)
     return kept
+
+
+def _counts_when_ambiguous(
+    work: _Pass, mention: Mention, sharers: tuple[int, ...], present: list[int]
+) -> bool:
+    """The policy's verdict on a shared alias that none (or several) of the full names decide."""
+    people = work.rules.people
+    policy = people[mention.person].ambiguous
+    if policy == "salient" and not present:
+        winner, reason = _salient_sharer(work, mention.term, sharers)
+        if winner == mention.person:
+            work.salient[mention.person] = reason
+            return True
+    others = ", ".join(people[p].name for p in sharers if p != mention.person)
+    which = "none" if not present else "more than one"
+    why = f"shared with {others}, and {which} of their full names is in the document"
+    if policy == "all":
+        work.ambiguous[mention.person] = why
+        return True
+    if policy == "salient" and not present:
+        verdict = f"goes to {people[winner].name}: " if winner >= 0 else "not counted: "
+        work.refuse(mention, "ambiguous", f"is {why}: {verdict}{reason}")
+    else:
+        work.refuse(mention, "ambiguous", f"is {why}: not counted (ambiguous: {policy})")
+    return False
+
+
+def _salient_sharer(work: _Pass, term: int, sharers: tuple[int, ...]) -> tuple[int, str]:
+    """The sharer a bare shared alias goes to under `salient` (-1: none), and why; once a term."""
+    known = work.decided.get(term)
+    if known is not None:
+        return known
+    people = work.rules.people
+    if term in work.other_names:
+        verdict = -1, "the document names another person of that name (ambiguous: salient)"
+    else:
+        found = salient([people[p].name for p in sharers], work.salience)
+        if found is None:
+            verdict = (
+                -1,
+                (
+                    "recent documents do not name one of them in full far more often "
+                    "than the others (ambiguous: salient)"
+                ),
+            )
+        else:
+            winner = sharers[found.position]
+            verdict = winner, found.why(people[winner].name)
+    work.decided[term] = verdict
+    return verdict

@@ -26,8 +26,8 @@ if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
 NO_TERM = -1  # a term without a letter or digit: it never occurs
 NO_WATCHER = -1  # a term used only negatively (exclude, none, NOT)
 Watchers = int | tuple[int, ...]
-Ambiguous = Literal["all", "none"]
-DEFAULT_AMBIGUOUS: Ambiguous = "none"
+Ambiguous = Literal["salient", "all", "none"]
+DEFAULT_AMBIGUOUS: Ambiguous = "salient"
 
 
 @dataclass(frozen=True, slots=True)

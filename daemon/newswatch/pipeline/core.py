@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -25,11 +26,13 @@ from newswatch.dedup.signature import batch_signatures
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match import Matcher
+from newswatch.match.salience import NO_SALIENCE, Salience, changed_groups, may_change
 from newswatch.model import Alert, Document, Match
 from newswatch.ops import metrics
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
 from newswatch.store import retention
+from newswatch.store import salience as salience_store
 from newswatch.store import stories as story_store
 from newswatch.store.db import database_error
 from newswatch.store.documents import DUPLICATE_SAMPLE
@@ -178,6 +181,8 @@ class PipelineCore:
         self.wake_delivery: Callable[[], None] | None = None
         # Several nodes on one PostgreSQL: feeds and sinks are claimed through this node.
         self.node: Node | None = None
+        # recent documents naming each sharer of an alias in full, as of the last batch
+        self.salience: Salience = NO_SALIENCE
 
     def reconfigure(
         self,
@@ -208,21 +213,25 @@ class PipelineCore:
         origin: str,
         matched: Mapping[tuple[str, str], Sequence[Match]] | None = None,
         signatures: Mapping[tuple[str, str], bytes | None] | None = None,
+        matched_with: Salience = NO_SALIENCE,
     ) -> IngestCounts:
         """Store one source's documents; raise alerts for those that were new or edited.
 
         `origin` is the source's stable key (feed URL, seed folder); `matched`
         and `signatures` hold matches and near-duplicate signatures already
-        computed elsewhere (by a parse worker), by (source, key); when
-        `signatures` is None they are computed here. New documents join the
-        story of a near-duplicate, and a watch alerts once per story.
+        computed elsewhere (by a parse worker, with the salience `matched_with`),
+        by (source, key); when `signatures` is None they are computed here. New
+        documents join the story of a near-duplicate, and a watch alerts once
+        per story.
         """
         now = self.clock()
         if signatures is None:
             signatures = batch_signatures(documents)
         saved = document_store.save_documents(connection, documents, now, origin, signatures)
         self.place_in_stories(connection, saved, signatures, now)
-        alerts = self.alerts_for(saved.new + saved.updated, matched)
+        fresh = saved.new + saved.updated
+        found = self.salient_matches(connection, fresh, saved.new, matched, matched_with, now)
+        alerts = self.alerts_for(fresh, found)
         alerts = story_store.first_per_story(connection, alerts)
         stored = alert_store.save_alerts(connection, alerts, [s.key for s in self.sinks], now)
         return IngestCounts(
@@ -258,15 +267,61 @@ class PipelineCore:
         self,
         documents: Iterable[Document],
         matched: Mapping[tuple[str, str], Sequence[Match]] | None = None,
+        salience: Salience = NO_SALIENCE,
     ) -> list[Alert]:
         matcher, known = self.matcher, matched or {}
         alerts = []
         for document in documents:
             matches = known.get((document.source, document.key))
             if matches is None:
-                matches = matcher.match(document.title, document.body, document.source)
+                matches = matcher.match(document.title, document.body, document.source, salience)
             alerts += [build_alert(document, match) for match in matches]
         return alerts
+
+    def salient_matches(
+        self,
+        connection: Connection,
+        documents: list[Document],
+        new: list[Document],
+        matched: Mapping[tuple[str, str], Sequence[Match]] | None,
+        matched_with: Salience,
+        now: datetime,
+    ) -> Mapping[tuple[str, str], Sequence[Match]] | None:
+        """The documents' matches, with the batch's own full names counted in the salience.
+
+        Only when the watch list has a shared alias: the stored counts are read,
+        this batch's new documents naming a sharer in full are added to them, and
+        documents matched with counts that decide a shared alias otherwise (a
+        parse worker's older copy, or the counts before this batch) are matched
+        again; so a first batch on an empty database decides like any later one.
+        """
+        groups = self.matcher.shared_names()
+        if not groups or not documents:
+            return matched
+        sharers = {name for group in groups for name in group}
+        prior = salience_store.recent_counts(connection, now.date())
+        known = dict(matched or {})
+        with_prior = set()
+        for d in documents:
+            if (d.source, d.key) not in known:
+                known[(d.source, d.key)] = self.matcher.match(d.title, d.body, d.source, prior)
+                with_prior.add((d.source, d.key))
+        counts = Counter(
+            m.watch for d in new for m in known[(d.source, d.key)] if m.named and m.watch in sharers
+        )
+        after = dict(Counter(prior) + counts)
+        changed = {
+            "prior": changed_groups(groups, prior, after),
+            "worker": changed_groups(groups, matched_with, after),
+        }
+        for d in documents:
+            key = (d.source, d.key)
+            stale = changed["prior" if key in with_prior else "worker"]
+            if stale and may_change(stale, known[key]):
+                known[key] = self.matcher.match(d.title, d.body, d.source, after)
+        salience_store.add_counts(connection, counts, now.date())
+        self.salience = after
+        return known
 
     def alerts_stored(self, count: int) -> None:
         """New alerts are in the outbox: deliver them now, or wake whoever delivers."""
@@ -342,8 +397,10 @@ class PipelineCore:
         """
         raised: list[Alert] = []
         with self.engine.connect() as reader:
+            if self.matcher.shared_names():
+                self.salience = salience_store.recent_counts(reader, self.clock().date())
             for batch in document_store.iter_documents_since(reader, since):
-                candidates = self.alerts_for(batch)
+                candidates = self.alerts_for(batch, salience=self.salience)
                 if dry_run:
                     done = alert_store.alerted_pairs(reader, [d.id for d in batch if d.id])
                     fresh = [a for a in candidates if (a.document_id, a.kind, a.watch) not in done]

@@ -115,6 +115,7 @@ class FeedRefresh:
             headers=result.headers,
             source=due.source.name or due.record.title,
             fetched_at=fetched_at,
+            salience=tuple(self.pipeline.salience.items()),
         )
         return self.pipeline.parsers.submit(work)
 
@@ -154,6 +155,7 @@ class FeedRefresh:
                         feed_origin(due.source),
                         parsed.matched,
                         parsed.signatures,
+                        dict(parsed.salience),
                     )
                     report.add(counts)
                 stored = _next_record(record, state, parsed, report, pipeline.clock())

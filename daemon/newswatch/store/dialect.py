@@ -34,3 +34,14 @@ def _upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
     statement = module.insert(table)
     changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+
+
+def upsert_adding(connection: Connection, table: Table, keys: list[str], column: str) -> Any:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + the new row's`."""
+    name = connection.dialect.name
+    module: Any = postgresql if name == "postgresql" else sqlite if name == "sqlite" else None
+    if module is None:
+        raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {name}")
+    statement = module.insert(table)
+    total = table.c[column] + statement.excluded[column]
+    return statement.on_conflict_do_update(index_elements=keys, set_={column: total})

@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -227,4 +228,14 @@ nodes = Table(
     Column("machine", String(200), nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("heartbeat", UtcDateTime, nullable=False),
+)
+
+# documents that named each watched person in full, per day (0010): which of the
+# people sharing a surname a bare mention of it means (match/salience.py)
+name_counts = Table(
+    "name_counts",
+    metadata,
+    Column("watch", String(500), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("documents", Integer, nullable=False),
 )
