@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from newswatch.alerts.sink import Outcome, Sink, SinkError
 from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
-from newswatch.log import configure_logging
 from newswatch.model import Alert
 from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks
@@ -31,17 +29,7 @@ KOSACHEV_TITLE = "What Does Russia Expect From Trump 2.0? Senior Russian Lawmake
 SEED_ALERTS = 9
 
 
-@pytest.fixture(autouse=True)
-def json_logs() -> None:
-    """Logs to this test's stderr (an earlier `main()` may have bound a closed one)."""
-    configure_logging("json", "INFO")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+pytestmark = pytest.mark.usefixtures("json_logs")
 
 
 @pytest.fixture
