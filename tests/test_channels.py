@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from helpers import run_cli, seed_text, write_config
+from helpers import alert, run_cli, seed_text, write_config
 from hookserver import HANG, HookServer, Post
 from newswatch.alerts.chat import notes, read_urls, redact
 from newswatch.alerts.mailtext import article_plain
@@ -35,7 +35,6 @@ from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.config.schema import AppriseAlert
-from newswatch.model import Alert
 from newswatch.ops.feedhealth import Notice
 from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks
@@ -268,17 +267,13 @@ def test_apprise_titles_are_one_line_and_links_only_http(receiver: HookServer) -
         {"alerts": [{"type": "apprise", "urls_env": "NEWSWATCH_TEST_URLS"}]}
     )
     [sink] = build_sinks(config)
-    hostile = Alert(
-        document_id=7,
-        watch="NATO",
-        kind="topic",
+    hostile = alert(
+        1,
         title="NATO\r\nBcc: forged\x1b[31m \u202eevil",
         url="javascript:alert(1)",
         source="Evil [outlet](https://evil.example)",
         published=None,
-        matched=("NATO",),
         snippet="# Heading\n- list [link](javascript:x) ![img](http://x/i.png)",
-        id=1,
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEWSWATCH_TEST_URLS", f"json://127.0.0.1:{receiver.port}/{TOKEN}")
@@ -296,18 +291,13 @@ def test_apprise_titles_are_one_line_and_links_only_http(receiver: HookServer) -
 
 def test_a_notification_shows_what_the_email_about_it_shows() -> None:
     """Same grouping, source, snippets and highlighted terms as the e-mail (render.py)."""
-    seed = Alert(
-        document_id=5,
-        watch="NATO",
-        kind="topic",
+    seed = alert(
+        1,
         title="NATO summit opens",
         url="https://www.herald.example/n1",
         source="/srv/newswatch/seeds",
-        published=datetime(2024, 11, 14, 9, 30, tzinfo=UTC),
-        matched=("NATO",),
-        snippet="… allies said «NATO» must grow; NATO members agreed …",
-        id=1,
         origin="seed:/srv/newswatch/seeds",
+        snippet="… allies said «NATO» must grow; NATO members agreed …",
     )
     repeats_title = replace(
         seed, watch="Summit", matched=("summit",), snippet="NATO «summit» opens", id=2

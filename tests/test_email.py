@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from conftest import SEED_FILE
-from helpers import alert_records, seed_text, write_config
+from helpers import alert, alert_records, seed_text, write_config
 from newswatch.alerts.digest import DigestSchedule
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.alerts.sink import Outcome, Sink, SinkError
@@ -85,23 +85,6 @@ def email_sink(port: int, **smtp: Any) -> Sink:
 def send(sink: Sink, batch: list[Alert]) -> list[Outcome]:
     """Every outcome of one delivery, as the outbox would collect them."""
     return list(sink.deliver(batch))
-
-
-def alert(number: int, watch: str = "NATO", kind: str = "topic", **fields: Any) -> Alert:
-    values: dict[str, Any] = {
-        "document_id": number,
-        "watch": watch,
-        "kind": kind,
-        "title": f"Story {number}",
-        "url": f"https://example.org/{number}",
-        "source": "wire",
-        "published": datetime(2024, 11, 14, 9, 30, tzinfo=UTC),
-        "matched": (watch,),
-        "snippet": f"… {watch} said something {number} …",
-        "created_at": datetime(2024, 11, 14, 10, 0, tzinfo=UTC),
-        "id": number,
-    }
-    return Alert(**{**values, **fields})
 
 
 def test_immediate_mode_mails_each_document_once_naming_every_watch(
