@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import smtplib
-import socket
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -27,13 +26,9 @@ from aiosmtpd.controller import Controller
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.config import Config
 from newswatch.log import configure_logging
-from newswatch.model import Alert, Document
 from newswatch.sinks import build_sinks
-from newswatch.store import alerts as alert_store
-from newswatch.store import documents as document_store
 from newswatch.store.db import open_database
-
-HOST = "127.0.0.1"
+from pending import HOST, free_port, store_alerts
 
 
 class Counting:
@@ -58,49 +53,6 @@ def serve(port: int, messages: Any, sessions: Any, ready: Any, done: Any) -> Non
     ready.set()
     done.wait()
     controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def store_alerts(url: str, count: int, sink: str, watches: int = 1) -> None:
-    now = datetime.now(UTC)
-    engine = open_database(url)
-    documents = [
-        Document(
-            source="bench",
-            key=f"doc{n}",
-            title=f"NATO story number {n}",
-            body="NATO allies met in Brussels and talked at length about the budget. " * 8,
-            url=f"https://example.org/{n}",
-            published=now,
-            content_hash=f"{n:064x}",
-        )
-        for n in range(count)
-    ]
-    with engine.begin() as connection:
-        saved = document_store.save_documents(connection, documents, now, "bench").new
-        alerts = [
-            Alert(
-                document_id=d.id or 0,
-                watch="NATO" if w == 0 else f"Watch {w + 1}",
-                kind="topic",
-                title=d.title,
-                url=d.url,
-                source=d.source,
-                published=now,
-                matched=("NATO",),
-                snippet=d.body[:240],
-            )
-            for d in saved
-            for w in range(watches)
-        ]
-        alert_store.save_alerts(connection, alerts, [sink], now)
-    engine.dispose()
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Webhook delivery throughput: N pending alerts POSTed to a loopback receiver.
 
-Stores N alerts in a fresh SQLite database (as bench_email.py does), then times
+Stores N alerts in a fresh SQLite database (bench/pending.py), then times
 one `deliver_pending` pass of a signed webhook sink: build each alert's JSON
 record, sign it (HMAC-SHA256), POST it over one reused connection, and record
 it as delivered in its own transaction as soon as the receiver answered 2xx.
@@ -18,7 +18,6 @@ import argparse
 import http.server
 import multiprocessing
 import os
-import socket
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -29,57 +28,9 @@ import httpx
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.config import Config
 from newswatch.log import configure_logging
-from newswatch.model import Alert, Document
 from newswatch.sinks import build_sinks
-from newswatch.store import alerts as alert_store
-from newswatch.store import documents as document_store
 from newswatch.store.db import open_database
-
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def store_alerts(url: str, count: int, sink: str) -> None:
-    """`count` documents, each with one NATO alert pending for `sink`."""
-    now = datetime.now(UTC)
-    body = "NATO allies met in Brussels and talked at length about the budget. " * 8
-    documents = [
-        Document(
-            source="bench",
-            key=f"doc{n}",
-            title=f"NATO story number {n}",
-            body=body,
-            url=f"https://example.org/{n}",
-            published=now,
-            content_hash=f"{n:064x}",
-        )
-        for n in range(count)
-    ]
-    engine = open_database(url)
-    with engine.begin() as connection:
-        saved = document_store.save_documents(connection, documents, now, "bench").new
-        alerts = [
-            Alert(
-                document_id=d.id or 0,
-                watch="NATO",
-                kind="topic",
-                title=d.title,
-                url=d.url,
-                source=d.source,
-                published=now,
-                matched=("NATO",),
-                snippet=body[:240],
-            )
-            for d in saved
-        ]
-        alert_store.save_alerts(connection, alerts, [sink], now)
-    engine.dispose()
+from pending import HOST, free_port, store_alerts
 
 
 def serve(port: int, posts: Any, ready: Any) -> None:

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -13,6 +14,9 @@ from sqlalchemy import create_engine, text
 
 import feedserver
 from helpers import REPO
+
+if TYPE_CHECKING:
+    from smtpserver import SmtpServer
 
 # Property tests: `ci` replays the same examples every run (a red CI is then a real,
 # reproducible failure, not a lucky draw) and never fails on timing under load;
@@ -66,3 +70,22 @@ def server() -> Iterator[feedserver.FeedServer]:
     running = feedserver.start()
     yield running
     feedserver.stop(running)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for one test; see tests/smtpserver.py."""
+    from smtpserver import SmtpServer  # aiosmtpd only for the tests that use it
+
+    running = SmtpServer().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def json_logs() -> None:
+    """Logs as JSON to this test's stderr (an earlier `main()` may have bound a closed one).
+    A module uses it with `pytestmark = pytest.mark.usefixtures("json_logs")`."""
+    from newswatch.log import configure_logging
+
+    configure_logging("json", "INFO")

@@ -8,9 +8,13 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from newswatch.model import Alert
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -93,3 +97,21 @@ def small_tmpfs(folder: Path, size: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", str(folder)], check=False)
+
+
+def alert(number: int, watch: str = "NATO", kind: str = "topic", **fields: Any) -> Alert:
+    """An alert about document `number` (its id too), any field overridden by `fields`."""
+    values: dict[str, Any] = {
+        "document_id": number,
+        "watch": watch,
+        "kind": kind,
+        "title": f"Story {number}",
+        "url": f"https://example.org/{number}",
+        "source": "wire",
+        "published": datetime(2024, 11, 14, 9, 30, tzinfo=UTC),
+        "matched": (watch,),
+        "snippet": f"… {watch} said something {number} …",
+        "created_at": datetime(2024, 11, 14, 10, 0, tzinfo=UTC),
+        "id": number,
+    }
+    return Alert(**{**values, **fields})

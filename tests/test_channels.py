@@ -16,24 +16,25 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from helpers import run_cli, seed_text, write_config
+from helpers import alert, run_cli, seed_text, write_config
 from hookserver import HANG, HookServer, Post
-from newswatch.alerts.chat import read_urls, redact
+from newswatch.alerts.chat import notes, read_urls, redact
+from newswatch.alerts.mailtext import article_plain
 from newswatch.alerts.outbox import deliver_pending
-from newswatch.alerts.safetext import http_link, markdown_text, one_line
+from newswatch.alerts.render import Article
+from newswatch.alerts.safetext import clean_line, markdown_link, markdown_text, safe_link
 from newswatch.alerts.sink import Announcing
 from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.config.schema import AppriseAlert
-from newswatch.log import configure_logging
-from newswatch.model import Alert
 from newswatch.ops.feedhealth import Notice
 from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks
@@ -43,9 +44,7 @@ SECRET = "s3cr3t-webhook-key"
 TOKEN = "XoXb7777TOKENnever"
 
 
-@pytest.fixture(autouse=True)
-def json_logs() -> None:
-    configure_logging("json", "INFO")
+pytestmark = pytest.mark.usefixtures("json_logs")
 
 
 @pytest.fixture
@@ -253,6 +252,7 @@ def test_apprise_sends_one_notification_per_document(
     message = notes["Talks in Moscow"]
     assert "Konstantin Kosachev (person: Kosachev)" in message and "NATO (topic: NATO)" in message
     assert "[Read the article](https://x.org/a)" in message
+    assert "**Source:** x.org · " in message and str(tmp_path) not in message
     assert "\\*must\\*" in message and "\\<b\\>" in message, "feed text cannot format"
     assert "**Kosachev**" in message and "**NATO**" in message, "matched terms in bold"
     assert "Vladimir Putin (person: Putin)" in notes["Quiet day"]
@@ -267,17 +267,13 @@ def test_apprise_titles_are_one_line_and_links_only_http(receiver: HookServer) -
         {"alerts": [{"type": "apprise", "urls_env": "NEWSWATCH_TEST_URLS"}]}
     )
     [sink] = build_sinks(config)
-    hostile = Alert(
-        document_id=7,
-        watch="NATO",
-        kind="topic",
+    hostile = alert(
+        1,
         title="NATO\r\nBcc: forged\x1b[31m \u202eevil",
         url="javascript:alert(1)",
         source="Evil [outlet](https://evil.example)",
         published=None,
-        matched=("NATO",),
         snippet="# Heading\n- list [link](javascript:x) ![img](http://x/i.png)",
-        id=1,
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEWSWATCH_TEST_URLS", f"json://127.0.0.1:{receiver.port}/{TOKEN}")
@@ -291,6 +287,34 @@ def test_apprise_titles_are_one_line_and_links_only_http(receiver: HookServer) -
     assert "(no web link)" in message
     assert "\\# Heading - list \\[link\\]\\(javascript:x\\)" in message
     assert "Evil \\[outlet\\]\\(https://evil.example\\)" in message
+
+
+def test_a_notification_shows_what_the_email_about_it_shows() -> None:
+    """Same grouping, source, snippets and highlighted terms as the e-mail (render.py)."""
+    seed = alert(
+        1,
+        title="NATO summit opens",
+        url="https://www.herald.example/n1",
+        source="/srv/newswatch/seeds",
+        origin="seed:/srv/newswatch/seeds",
+        snippet="… allies said «NATO» must grow; NATO members agreed …",
+    )
+    repeats_title = replace(
+        seed, watch="Summit", matched=("summit",), snippet="NATO «summit» opens", id=2
+    )
+    other = replace(seed, document_id=6, id=3)
+    first, second = notes([seed, other, repeats_title])
+    assert first.alert_ids == (1, 2), "one notification per document, every watch in it"
+    assert second.alert_ids == (3,)
+    assert "NATO (topic: NATO) · Summit (topic: summit)" in first.body
+    assert "**Source:** herald.example · 2024-11-14 09:30 UTC" in first.body
+    assert "/srv" not in first.body, "a seed shows its publisher's host, never a path"
+    assert "> … allies said **NATO** must grow; **NATO** members agreed …" in first.body
+    assert "«" not in first.body and "»" not in first.body
+    assert first.body.count("> ") == 1, "no snippet that merely repeats the title"
+    plain = article_plain(Article((seed, repeats_title)))
+    assert "Source:    herald.example" in plain
+    assert "*NATO* must grow; *NATO* members" in plain
 
 
 def test_apprise_failure_waits_and_never_prints_the_token(
@@ -317,12 +341,8 @@ def test_apprise_failure_waits_and_never_prints_the_token(
 def test_check_refuses_missing_or_unusable_urls_without_printing_them(tmp_path: Path) -> None:
     urls = tmp_path / "apprise.urls"
     urls.write_text(f"json://127.0.0.1:9/{TOKEN}\nnosuchservice://{TOKEN}/x\n")
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    config = write_config(
+    config = newsroom(
         tmp_path,
-        f"sqlite:///{tmp_path}/nw.db",
-        seeds,
         f"""
 alerts:
   - type: apprise
@@ -333,6 +353,7 @@ alerts:
     url: http://127.0.0.1:9/x
     secret_env: NEWSWATCH_TEST_UNSET_SECRET
 """,
+        {},
     )
     result = run_cli("--config", str(config), "check")
     assert result.returncode == 2
@@ -357,17 +378,14 @@ alerts:
 
 
 def test_urls_in_the_file_itself_are_refused(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    config = write_config(
+    config = newsroom(
         tmp_path,
-        f"sqlite:///{tmp_path}/nw.db",
-        seeds,
         f"""
 alerts:
   - type: apprise
     urls: [tgram://{TOKEN}/123]
 """,
+        {},
     )
     result = run_cli("--config", str(config), "check")
     assert result.returncode == 2
@@ -456,12 +474,17 @@ def test_a_service_that_failed_is_retried_alone(tmp_path: Path, receiver: HookSe
         other.stop()
 
 
-def test_feed_text_is_made_safe_for_chat() -> None:
-    assert one_line("Breaking\r\nBcc: x\u202e\t  now\x00") == "Breaking Bcc: x now"
-    assert http_link("javascript:alert(1)") is None
-    assert http_link("data:text/html,x") is None
-    assert http_link("https://x.org/a b)(c") == "https://x.org/a%20b%29%28c"
-    assert http_link("https://x.org/\nforged") is None
+def test_feed_text_is_made_safe_for_every_channel() -> None:
+    assert clean_line("Breaking\r\nBcc: x\u202e\t  now\x00") == "Breaking Bcc: x now"
+    assert clean_line("N\u200bA\u200fTO \u2066x\u2069") == "N A TO x", "zero-width and bidi"
+    assert clean_line("a" * 300, 250) == "a" * 249 + "…"
+    assert safe_link("javascript:alert(1)") is None
+    assert safe_link("data:text/html,x") is None
+    assert safe_link("https://x.org/\nforged") is None
+    assert safe_link("https://x.org/a b") is None, "a URL with a space is shown, never linked"
+    assert safe_link("https://x.org/a)(c") == "https://x.org/a)(c", "e-mail keeps the URL as is"
+    assert markdown_link("https://x.org/a)(c<d>") == "https://x.org/a%29%28c%3Cd%3E"
+    assert markdown_link("javascript:alert(1)") is None
     assert markdown_text("*bold* [a](b) <i> #tag") == r"\*bold\* \[a\]\(b\) \<i\> \#tag"
     assert markdown_text("- not a list") == r"\- not a list"
     assert markdown_text("1. not a list") == r"1\. not a list"

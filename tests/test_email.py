@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from conftest import SEED_FILE
-from helpers import alert_records, seed_text, write_config
+from helpers import alert, alert_records, seed_text, write_config
 from newswatch.alerts.digest import DigestSchedule
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.alerts.sink import Outcome, Sink, SinkError
 from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
-from newswatch.log import configure_logging
 from newswatch.model import Alert
 from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks
@@ -31,17 +29,7 @@ KOSACHEV_TITLE = "What Does Russia Expect From Trump 2.0? Senior Russian Lawmake
 SEED_ALERTS = 9
 
 
-@pytest.fixture(autouse=True)
-def json_logs() -> None:
-    """Logs to this test's stderr (an earlier `main()` may have bound a closed one)."""
-    configure_logging("json", "INFO")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+pytestmark = pytest.mark.usefixtures("json_logs")
 
 
 @pytest.fixture
@@ -97,23 +85,6 @@ def email_sink(port: int, **smtp: Any) -> Sink:
 def send(sink: Sink, batch: list[Alert]) -> list[Outcome]:
     """Every outcome of one delivery, as the outbox would collect them."""
     return list(sink.deliver(batch))
-
-
-def alert(number: int, watch: str = "NATO", kind: str = "topic", **fields: Any) -> Alert:
-    values: dict[str, Any] = {
-        "document_id": number,
-        "watch": watch,
-        "kind": kind,
-        "title": f"Story {number}",
-        "url": f"https://example.org/{number}",
-        "source": "wire",
-        "published": datetime(2024, 11, 14, 9, 30, tzinfo=UTC),
-        "matched": (watch,),
-        "snippet": f"… {watch} said something {number} …",
-        "created_at": datetime(2024, 11, 14, 10, 0, tzinfo=UTC),
-        "id": number,
-    }
-    return Alert(**{**values, **fields})
 
 
 def test_immediate_mode_mails_each_document_once_naming_every_watch(

@@ -7,7 +7,6 @@ per story, digests in a time zone, and hostile feed text rendered harmless.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,14 +40,6 @@ from newswatch.store.deliveries import whole_documents
 from smtpserver import HOST, SmtpServer
 from storypairs import COUNCIL, with_footer
 from test_email import alert, email_sink, send
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
 
 WATCHES = """\
 watch:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +23,6 @@ import pytest
 from helpers import REPO, seed_text, write_config
 from newswatch.alerts.status import failing_sinks
 from newswatch.cli import main
-from newswatch.log import configure_logging
 from newswatch.store import deliveries
 from newswatch.store.db import open_database
 from smtpserver import HOST, SmtpServer
@@ -31,16 +30,7 @@ from smtpserver import HOST, SmtpServer
 SINK = "email:desk@example.org"
 
 
-@pytest.fixture(autouse=True)
-def json_logs() -> None:
-    configure_logging("json", "INFO")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
+pytestmark = pytest.mark.usefixtures("json_logs")
 
 
 def newsroom(tmp_path: Path, port: int, stories: int, timeout: str = "5s") -> Path:

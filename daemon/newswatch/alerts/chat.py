@@ -8,9 +8,10 @@ and never appear in a message: a service is named by its scheme and where its
 URL was written (`tgram:// (line 2 of /etc/newswatch/apprise.urls)`), and
 what Apprise says about a failure has every part of the URL masked.
 
-The alerts of one document in a batch (one per watch that matched it) make
-one notification: the title on one line, the watches, the snippets, the link
-and the story's other outlets, in markdown (Apprise converts it for services
+The alerts of one document in a batch (one per watch that matched it, grouped
+by `render.articles` as e-mail groups them) make one notification: the title
+on one line, the watches, the snippets with their matched terms in bold, the
+source, the link and the story's other outlets, in markdown (Apprise converts it for services
 that take HTML or text). A notification is `sent` once every service took
 it; when one failed it waits (`later`), and the retry skips the services that
 took it already (remembered while the process runs).
@@ -28,19 +29,34 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from newswatch.alerts.safetext import http_link, markdown_text, one_line
+from newswatch.alerts.render import (
+    Article,
+    Segment,
+    articles,
+    highlight,
+    moment_text,
+    outlet_source,
+    shown_snippet,
+)
+from newswatch.alerts.safetext import (
+    clean_line,
+    markdown_escape,
+    markdown_line,
+    markdown_link,
+    markdown_text,
+)
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.config.schema import AppriseAlert
 from newswatch.config.secrets import SecretUnavailable, read_secret
 from newswatch.log import get_logger
-from newswatch.model import Alert
+from newswatch.model import Alert, Outlet
 from newswatch.ops.feedhealth import Notice
 
 TEMPORARY_IN_A_ROW = 2
 SNIPPETS_SHOWN = 3
+TITLE_MAX = 250  # characters of a notification's title
 _SPLIT_ENV = re.compile(r"\s+|,\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 _URL_PARTS = re.compile(r"[/:@?&=#,;+\s]+")
-_MARK = re.compile(r"«([^«»]+)»")
 
 log = get_logger(__name__)
 
@@ -104,51 +120,50 @@ def url_problems(entry: AppriseAlert) -> list[str]:
 
 def notes(batch: Sequence[Alert]) -> list[Note]:
     """One note per document, in the order the documents first appear in the batch."""
-    by_document: dict[int, list[Alert]] = {}
-    for alert in batch:
-        by_document.setdefault(alert.document_id, []).append(alert)
-    return [compose(alerts) for alerts in by_document.values()]
+    return [compose(article) for article in articles(batch)]
 
 
-def compose(alerts: Sequence[Alert]) -> Note:
-    """The notification of one document's alerts (pure; every piece of feed text escaped)."""
-    first = alerts[0]
-    watches = " · ".join(
-        f"{markdown_text(a.watch)} ({a.kind}: {markdown_text(', '.join(a.matched))})"
-        for a in alerts
+def compose(article: Article) -> Note:
+    """The notification about one document (pure; every piece of feed text escaped).
+
+    It shows what the e-mail about the document shows: the same source (a seed's
+    publisher host, never a local path), snippets (none that repeats the title)
+    with the same matched terms highlighted, in bold here."""
+    lead = article.lead
+    watches = " · ".join(_watch(alert) for alert in article.alerts)
+    source = f"{markdown_text(article.source, 200)} · {moment_text(lead.published)}"
+    lines = [f"**Watches:** {watches}", f"**Source:** {source}", ""]
+    snippets = dict.fromkeys(
+        marked_markdown(highlight(shown_snippet(alert), alert.matched)) for alert in article.alerts
     )
-    lines = [f"**Watches:** {watches}", f"**Source:** {_source_line(first)}", ""]
-    snippets = [s for s in dict.fromkeys(a.snippet for a in alerts) if _adds(s, first.title)]
-    lines += [f"> {_snippet(s)}\n" for s in snippets[:SNIPPETS_SHOWN]]
-    link = http_link(first.url)
+    lines += [f"> {shown}\n" for shown in [s for s in snippets if s][:SNIPPETS_SHOWN]]
+    link = markdown_link(lead.url)
     lines.append(f"[Read the article]({link})" if link else "(no web link)")
-    others = first.story.others if first.story else ()
-    if others:
-        outlets = ", ".join(_outlet(o.source, o.url) for o in others)
+    if article.others:
+        outlets = ", ".join(_outlet(outlet) for outlet in article.others)
         lines.append(f"**Also reported by:** {outlets}")
-    ids = tuple(a.id for a in alerts if a.id is not None)
-    return Note(ids, one_line(first.title) or "(no title)", "\n".join(lines))
+    title = clean_line(lead.title, TITLE_MAX) or "(no title)"
+    return Note(article.alert_ids, title, "\n".join(lines))
 
 
-def _adds(snippet: str, title: str) -> bool:
-    """Whether a snippet says more than the title (one cut from the title does not)."""
-    plain = one_line(_MARK.sub(r"\1", snippet)).strip(" .…")
-    return bool(plain) and plain not in one_line(title)
+def _watch(alert: Alert) -> str:
+    matched = ", ".join(alert.matched)
+    return f"{markdown_text(alert.watch)} ({alert.kind}: {markdown_text(matched)})"
 
 
-def _snippet(snippet: str) -> str:
-    """The snippet escaped, its matched terms (marked «term» by the matcher) in bold."""
-    return _MARK.sub(r"**\1**", markdown_text(snippet))
+def marked_markdown(segments: Sequence[Segment]) -> str:
+    """A snippet's segments as one markdown line: matched terms `**bold**`, all escaped."""
+    return markdown_line(
+        "".join(
+            f"**{markdown_escape(text)}**" if marked else markdown_escape(text)
+            for text, marked in segments
+        )
+    )
 
 
-def _source_line(alert: Alert) -> str:
-    when = alert.published.strftime("%Y-%m-%d %H:%M UTC") if alert.published else "unknown time"
-    return f"{markdown_text(alert.source, 200)} · {when}"
-
-
-def _outlet(source: str, url: str | None) -> str:
-    link = http_link(url)
-    name = markdown_text(source, 200) or "link"
+def _outlet(outlet: Outlet) -> str:
+    link = markdown_link(outlet.url)
+    name = markdown_text(outlet_source(outlet), 200) or "link"
     return f"[{name}]({link})" if link else name
 
 
@@ -177,8 +192,8 @@ class AppriseSink:
 
     def announce(self, notice: Notice) -> None:
         """A feed-health notice as a short notification; SinkError unless every service took it."""
-        body = f"{markdown_text(notice.detail)}\n\n{http_link(notice.url) or ''}"
-        note = Note((), one_line(notice.subject), body)
+        body = f"{markdown_text(notice.detail)}\n\n{markdown_link(notice.url) or ''}"
+        note = Note((), clean_line(notice.subject, TITLE_MAX), body)
         error = self._notify(self._services(), note, remember=False)
         if error is not None:
             raise SinkError(error)
@@ -230,7 +245,7 @@ def _warnings(result: Any, urls: Sequence[ServiceUrl]) -> str:
     if entries is None:
         return ""
     said = [e.message for e in entries() if getattr(e, "level", "") in ("WARNING", "ERROR")]
-    return redact(one_line(" ".join(said), 300), [u.url for u in urls])
+    return redact(clean_line(" ".join(said), 300), [u.url for u in urls])
 
 
 def redact(text: str, urls: Sequence[str]) -> str:

@@ -20,7 +20,8 @@ from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 
 from newswatch.alerts.mailtext import article_bodies, escape
-from newswatch.alerts.render import Article, articles, clean_line, watch_names
+from newswatch.alerts.render import Article, articles, watch_names
+from newswatch.alerts.safetext import clean_line
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.alerts.smtpsend import Letter, SmtpTransport
 from newswatch.log import get_logger

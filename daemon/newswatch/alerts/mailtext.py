@@ -19,13 +19,12 @@ from newswatch.alerts.render import (
     Segment,
     WatchGroup,
     alert_source,
-    clean_line,
     highlight,
     moment_text,
     outlet_source,
-    safe_link,
     shown_snippet,
 )
+from newswatch.alerts.safetext import clean_line, safe_link
 from newswatch.model import Alert, Outlet
 
 LABEL = 11  # width of "Published: "

@@ -1,10 +1,10 @@
 """What an alert says, for any channel: pure shaping of alerts, no markup and no I/O.
 
 Feed text is untrusted. What comes out of here is plain text: titles and
-names free of control characters and line breaks (safe for a header or a chat
-title), links only when they are http(s), and snippets split into segments
-that the channel marks up itself (`<mark>` in HTML, `*term*` in text) after
-escaping the text.
+names made one clean line and links only when they are http(s) (both by
+`safetext`, the one place for that), and snippets split into segments that the
+channel marks up itself (`<mark>` in HTML, `*term*` in text, `**term**` in chat
+markdown) after escaping the text. E-mail and chat show the same facts.
 
 - `articles`: a batch of alerts as one entry per document, listing every watch.
 - `digest_groups`: a batch grouped by watch, one entry per story, newest first.
@@ -23,6 +23,7 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from newswatch.alerts.safetext import clean_line, safe_link
 from newswatch.match.explain import CLOSE, ELLIPSIS, OPEN, snippet
 from newswatch.model import Alert, Hit, Outlet, WatchKind
 
@@ -30,39 +31,8 @@ SNIPPET_WIDTH = 240
 NAMES_ROOM = 60  # characters of watch names in a subject before "+N more"
 NAMES_MOST = 3
 
-# C0 and C1 controls, DEL, line/paragraph separators, bidi embeddings and isolates
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# what `clean_line` would change: controls, whitespace but a single space, edges
-_UNCLEAN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[^\\S ]|  |^ | $")
-_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MARKED = re.compile(f"{OPEN}([^{OPEN}{CLOSE}]{{1,300}}){CLOSE}")
-_LINK_SCHEMES = frozenset({"http", "https"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def clean_line(text: str) -> str:
-    """One line of text: control characters and line breaks become spaces, runs of
-    whitespace one space. For header values, chat titles and names."""
-    if not _UNCLEAN.search(text):
-        return text  # the usual case, without building a new string
-    return " ".join(_CONTROL.sub(" ", text).split())
-
-
-def safe_link(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) link without spaces or controls, else None
-    (a `javascript:` or `data:` URL is shown as text, never linked)."""
-    if not url:
-        return None
-    url = url.strip()
-    if _SPACE_OR_CONTROL.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in _LINK_SCHEMES or not parts.hostname:
-        return None
-    return url
 
 
 def publisher_host(url: str | None) -> str | None:

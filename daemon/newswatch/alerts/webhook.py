@@ -38,7 +38,7 @@ import httpx
 
 import newswatch
 from newswatch.alerts.log import alert_record
-from newswatch.alerts.safetext import one_line
+from newswatch.alerts.safetext import clean_line
 from newswatch.alerts.sink import Outcome, Result, SinkError
 from newswatch.config.schema import WebhookAlert
 from newswatch.config.secrets import SecretUnavailable, read_secret
@@ -177,7 +177,7 @@ class WebhookSink:
         return headers
 
     def _refusal(self, response: httpx.Response, answer: bytes) -> str:
-        text = one_line(answer.decode("utf-8", "replace"), ERROR_SHOWN)
+        text = clean_line(answer.decode("utf-8", "replace"), ERROR_SHOWN)
         reason = f"{response.status_code} {response.reason_phrase}".strip()
         error = f"webhook {self.where} answered {reason}" + (f": {text}" if text else "")
         if 300 <= response.status_code < 400:
