@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from newswatch.alerts.digest import DigestSchedule, digest_messages
 from newswatch.alerts.email import EmailSink, Envelope, sink_key
 from newswatch.alerts.log import LogSink
+from newswatch.alerts.routing import Route
 from newswatch.alerts.sink import Sink
 from newswatch.alerts.smtpsend import SmtpTransport
 from newswatch.config import Config, EmailAlert, LogAlert
@@ -31,7 +32,9 @@ def email_sink(entry: EmailAlert, key: str) -> EmailSink:
     )
     transport = SmtpTransport(entry.smtp)
     if entry.mode == "immediate":
-        return EmailSink(envelope, transport)
+        return EmailSink(
+            envelope, transport, max_per_hour=entry.max_per_hour, overflow=digest_messages
+        )
     schedule = DigestSchedule.from_config(entry.every, entry.at)
     return EmailSink(envelope, transport, digest_messages, schedule.ready)
 
@@ -42,6 +45,16 @@ def _unique_key(entry: EmailAlert, taken: set[str]) -> str:
     while (key := sink_key(entry.to, ordinal)) in taken:
         ordinal += 1
     return key
+
+
+def sink_routes(config: Config, sinks: Sequence[Sink]) -> list[Route]:
+    """Each sink's key with the watches its entry routes (`watches:`; none: every watch).
+
+    `build_sinks` makes one sink per entry, in order, whatever the entry's type.
+    """
+    return [
+        Route(sink.key, entry.watches) for sink, entry in zip(sinks, config.alerts, strict=False)
+    ]
 
 
 def sink_labels(config: Config, sinks: Sequence[Sink]) -> dict[str, str]:

@@ -6,21 +6,27 @@ is sent, so a crash repeats at most the message in flight and a stop repeats
 nothing. When the database cannot record an outcome (locked, briefly down),
 the recording is retried, never the sending; past a few minutes the outcome
 waits in memory (a `Ledger`) and is recorded before anything else is sent.
+
+A rate-limited sink (`max_per_hour`) is sent at most that many messages per
+clock hour (UTC), counted in the database with each outcome. The rest waits;
+once an hour that reached the limit is over, every alert still waiting from
+before the current hour goes out as one digest, then the new hour's count
+starts (the digest is its first message).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from newswatch.alerts.sink import Outcome, Sink, SinkError, is_ready
+from newswatch.alerts.sink import Outcome, RateLimited, Sink, SinkError, hourly_limit, is_ready
 from newswatch.log import get_logger
 from newswatch.match import snippet
 from newswatch.model import Alert, Document, Match
@@ -30,6 +36,7 @@ from newswatch.store import deliveries as store
 RETRY_AFTER = timedelta(minutes=1)  # doubled after each failure in a row ...
 MAX_RETRY_AFTER = timedelta(hours=1)  # ... up to this
 BATCH = 500
+DIGEST_MAX = 5000  # alerts in one overflow digest (a bigger backlog takes several)
 RECORD_PATIENCE_S = 300.0  # how long to retry recording an outcome before keeping it in memory
 DEFERRED_MAX = 500  # messages deferred (4xx) in one drain before it gives up
 
@@ -141,16 +148,68 @@ class _Drain:
             return
         if due_only and self._paused():
             return
+        if not self._overflow(due_only):
+            return
         while not self.stop.is_set() and len(self.deferred) <= DEFERRED_MAX:
+            room = self._room()
+            if room <= 0:
+                return  # the rest waits for the digest after this hour
             exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
             with self.engine.connect() as connection:
                 batch = store.pending_deliveries(
-                    connection, self.sink.key, self.now, BATCH, due_only=due_only, exclude=exclude
+                    connection, self.sink.key, self.now, room, due_only=due_only, exclude=exclude
                 )
             if not batch or not is_ready(self.sink, _oldest(batch, self.now), self.now):
                 return
             if not self._deliver(batch):
                 return
+
+    @property
+    def hour(self) -> datetime:
+        return hour_of(self.now)
+
+    def _room(self) -> int:
+        """How many alerts this round may send: a batch, or what the hourly limit leaves.
+
+        A message carries at least one alert, so this many alerts never make more
+        messages than the limit leaves room for.
+        """
+        limit = hourly_limit(self.sink)
+        if limit is None:
+            return BATCH
+        with self.engine.connect() as connection:
+            window, sent = store.sent_in_window(connection, self.sink.key)
+        return min(BATCH, limit - (sent if window == self.hour else 0))
+
+    def _overflow(self, due_only: bool) -> bool:
+        """After an hour that reached the limit: what waits from before this hour, as digests.
+
+        False if delivery cannot go on this round (the sink failed, a stop).
+        """
+        limit = hourly_limit(self.sink)
+        if limit is None or not isinstance(self.sink, RateLimited):
+            return True
+        with self.engine.connect() as connection:
+            window, sent = store.sent_in_window(connection, self.sink.key)
+        if window is None or window >= self.hour or sent < limit:
+            return True
+        while not self.stop.is_set():
+            exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
+            with self.engine.connect() as connection:
+                batch = store.pending_deliveries(
+                    connection,
+                    self.sink.key,
+                    self.now,
+                    DIGEST_MAX,
+                    due_only=due_only,
+                    exclude=exclude,
+                    created_before=self.hour,
+                )
+            if not batch:
+                return True
+            if not self._deliver(batch, self.sink.deliver_digest(batch)):
+                return False
+        return False
 
     def _paused(self) -> bool:
         with self.engine.connect() as connection:
@@ -168,11 +227,14 @@ class _Drain:
                 return False
         return True
 
-    def _deliver(self, batch: Sequence[Alert]) -> bool:
-        """One batch; True if it made progress (something delivered or refused for good)."""
+    def _deliver(
+        self, batch: Sequence[Alert], outcomes: Generator[Outcome, None, None] | None = None
+    ) -> bool:
+        """One batch (as the sink sends it, or as `outcomes` given); True if it made
+        progress (something delivered or refused for good)."""
         reported: set[int] = set()
         progress = sent = False
-        outcomes = self.sink.deliver(batch)
+        outcomes = self.sink.deliver(batch) if outcomes is None else outcomes
         try:
             began = time.perf_counter()
             for outcome in outcomes:
@@ -219,6 +281,8 @@ class _Drain:
         store.without_waiting_for_disk(connection)
         if outcome.result == "sent":
             store.mark_delivered(connection, ids, key, self.now)
+            if hourly_limit(self.sink) is not None:
+                store.count_sent(connection, key, self.hour)
         elif outcome.result == "dead":
             store.mark_dead(connection, ids, key, error, self.now)
         else:
@@ -260,6 +324,11 @@ def _patiently(engine: Engine, work: Callable[[Connection], None], sink: str) ->
             log.warning("delivery_record_retrying", sink=sink, error=str(exc).splitlines()[0])
             time.sleep(pause)
             pause = min(pause * 2, 2.0)
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The clock hour (UTC) a moment falls in: what `max_per_hour` counts by."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def retry_delay(failures_before: int) -> timedelta:

@@ -173,9 +173,16 @@ class Watch(_Model):
         )
 
 
-class LogAlert(_Model):
+class SinkBase(_Model):
+    """What every alert sink has, whatever its `type` (a new sink type inherits it)."""
+
+    name: str | None = None  # how /metrics and the logs call it (default: log, email-2, ...)
+    # routing: the watches (names or shell-style globs, any case) this sink hears of; None: all
+    watches: Annotated[tuple[NonEmpty, ...], Field(min_length=1)] | None = None
+
+
+class LogAlert(SinkBase):
     type: Literal["log"]
-    name: str | None = None  # how /metrics and the logs call it (default: log, log-2, ...)
 
 
 class Smtp(_Model):
@@ -205,9 +212,8 @@ class Smtp(_Model):
         return None
 
 
-class EmailAlert(_Model):
+class EmailAlert(SinkBase):
     type: Literal["email"]
-    name: str | None = None  # how /metrics and the logs call it (default: email, email-2, ...)
     to: tuple[Mailbox, ...] = Field(min_length=1)
     sender: Mailbox = Field(alias="from")
     smtp: Smtp = Smtp()
@@ -215,6 +221,8 @@ class EmailAlert(_Model):
     every: PositiveDuration | None = None
     at: str | None = None
     subject_prefix: str = "[newswatch]"
+    # immediate mode: messages beyond this in a clock hour wait for one digest at the next hour
+    max_per_hour: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("at")
     @classmethod
@@ -232,6 +240,8 @@ class EmailAlert(_Model):
             )
         if self.mode == "immediate" and (self.every is not None or self.at is not None):
             raise ValueError(f"email to {to}: `every` and `at` need `mode: digest`")
+        if self.mode == "digest" and self.max_per_hour is not None:
+            raise ValueError(f"email digest to {to}: `max_per_hour` is for `mode: immediate`")
         return self
 
 

@@ -41,10 +41,11 @@ def pending_deliveries(
     connection: Connection,
     sink: str,
     now: datetime,
-    limit: int = 500,
+    limit: int | None = 500,
     *,
     due_only: bool = True,
     exclude: Collection[int] = (),
+    created_before: datetime | None = None,
 ) -> list[Alert]:
     """Alerts `sink` has neither accepted nor refused for good, oldest first.
 
@@ -63,6 +64,8 @@ def pending_deliveries(
         )
     if exclude:
         query = query.where(deliveries.c.alert_id.not_in(list(exclude)))
+    if created_before is not None:
+        query = query.where(alerts.c.created_at < created_before)
     # with their stories' other outlets: the message names them ("Also in")
     return with_stories(connection, [alert_from_row(row) for row in connection.execute(query)])
 
@@ -164,6 +167,29 @@ def retry_now(connection: Connection, sinks: Iterable[str], *, dead_too: bool) -
         .values(next_attempt=None, dead_at=None)
     )
     return int(result.rowcount or 0)
+
+
+def sent_in_window(connection: Connection, sink: str) -> tuple[datetime | None, int]:
+    """(the clock hour being counted, messages sent in it) for a rate-limited sink."""
+    query = select(sink_state.c.window_start, sink_state.c.window_sent).where(
+        sink_state.c.sink == sink
+    )
+    row = connection.execute(query).one_or_none()
+    return (row.window_start, int(row.window_sent or 0)) if row is not None else (None, 0)
+
+
+def count_sent(connection: Connection, sink: str, window: datetime, messages: int = 1) -> None:
+    """Count messages sent in the clock hour `window` (a new hour starts from zero)."""
+    _ensure_state(connection, sink)
+    same = sink_state.c.window_start == window
+    connection.execute(
+        update(sink_state)
+        .where(sink_state.c.sink == sink)
+        .values(
+            window_sent=case((same, sink_state.c.window_sent + messages), else_=messages),
+            window_start=window,
+        )
+    )
 
 
 def paused_until(connection: Connection, sink: str) -> datetime | None:
