@@ -81,7 +81,7 @@ def store_alerts(url: str, count: int, sink: str) -> None:
         for n in range(count)
     ]
     with engine.begin() as connection:
-        saved = document_store.save_documents(connection, documents, now).new
+        saved = document_store.save_documents(connection, documents, now, "bench").new
         alerts = [
             Alert(
                 document_id=d.id or 0,
