@@ -12,11 +12,12 @@ import pytest
 
 from helpers import seed_text, write_config
 from newswatch.alerts.outbox import deliver_pending
+from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.log import configure_logging
 from newswatch.model import Alert, Document
-from newswatch.sinks import build_sinks
+from newswatch.sinks import build_sinks, sink_routes
 from newswatch.store import alerts as alert_store
 from newswatch.store import deliveries as delivery_store
 from newswatch.store import documents as document_store
@@ -114,6 +115,33 @@ def test_check_refuses_a_watches_entry_that_matches_no_watch(
 
     config.write_text(config.read_text().replace("Natoo", "NATO"))
     assert main(["--config", str(config), "check"]) == 0, capsys.readouterr().err
+
+
+def test_a_reload_that_changes_routing_applies_to_alerts_raised_from_then_on(
+    tmp_path: Path, database_url: str
+) -> None:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "a.txt").write_text(seed_text(*STORIES["a"], "https://x.org/a"))
+    entry = email_entry(2525, "desk@example.org", "\n    watches: [NATO]")
+    path = write_config(tmp_path, database_url, folder, "\nalerts:" + entry)
+    app = open_app(load_config(path))
+    app.pipeline.wake_delivery = lambda: None  # queue only: this test looks at the outbox
+    app.pipeline.refresh_seeds(app.config.sources.seeds[0])
+
+    path.write_text(path.read_text().replace("watches: [NATO]", "watches: [joe*]"))
+    new = load_config(path)
+    sinks = build_sinks(new)
+    app.pipeline.reconfigure(
+        compile_config(new), sinks, feed_settings(new), None, sink_routes(new, sinks)
+    )
+    (folder / "b.txt").write_text(seed_text(*STORIES["b"], "https://x.org/b"))
+    app.pipeline.refresh_seeds(app.config.sources.seeds[0])
+
+    with app.engine.connect() as connection:
+        queued = delivery_store.pending_deliveries(connection, sinks[0].key, datetime.now(UTC))
+    app.close()
+    assert {(a.title, a.watch) for a in queued} == {("NATO summit", "NATO"), ("Talks", "Joe Biden")}
 
 
 BURST = 1000
