@@ -142,6 +142,10 @@ class _Drain:
     ledger: Ledger
     report: DeliveryReport
     deferred: set[int] = field(default_factory=set)
+    limit: int | None = field(init=False)  # the sink's max_per_hour (asked once: not free)
+
+    def __post_init__(self) -> None:
+        self.limit = hourly_limit(self.sink)
 
     def run(self, due_only: bool) -> None:
         if not self._catch_up():
@@ -174,24 +178,22 @@ class _Drain:
         A message carries at least one alert, so this many alerts never make more
         messages than the limit leaves room for.
         """
-        limit = hourly_limit(self.sink)
-        if limit is None:
+        if self.limit is None:
             return BATCH
         with self.engine.connect() as connection:
             window, sent = store.sent_in_window(connection, self.sink.key)
-        return min(BATCH, limit - (sent if window == self.hour else 0))
+        return min(BATCH, self.limit - (sent if window == self.hour else 0))
 
     def _overflow(self, due_only: bool) -> bool:
         """After an hour that reached the limit: what waits from before this hour, as digests.
 
         False if delivery cannot go on this round (the sink failed, a stop).
         """
-        limit = hourly_limit(self.sink)
-        if limit is None or not isinstance(self.sink, RateLimited):
+        if self.limit is None or not isinstance(self.sink, RateLimited):
             return True
         with self.engine.connect() as connection:
             window, sent = store.sent_in_window(connection, self.sink.key)
-        if window is None or window >= self.hour or sent < limit:
+        if window is None or window >= self.hour or sent < self.limit:
             return True
         while not self.stop.is_set():
             exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
@@ -281,7 +283,7 @@ class _Drain:
         store.without_waiting_for_disk(connection)
         if outcome.result == "sent":
             store.mark_delivered(connection, ids, key, self.now)
-            if hourly_limit(self.sink) is not None:
+            if self.limit is not None:
                 store.count_sent(connection, key, self.hour)
         elif outcome.result == "dead":
             store.mark_dead(connection, ids, key, error, self.now)

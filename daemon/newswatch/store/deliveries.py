@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
+    bindparam,
     case,
     distinct,
     func,
@@ -90,15 +91,28 @@ def without_waiting_for_disk(connection: Connection) -> None:
         connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
+# Built once: one is executed per message sent, and building the statement each
+# time (expression, cache key, compilation lookup) cost more than executing it.
+_DELIVERED = (
+    update(deliveries)
+    .where(
+        deliveries.c.sink == bindparam("sink_key"),
+        deliveries.c.alert_id.in_(bindparam("alert_ids", expanding=True)),
+    )
+    .values(
+        delivered_at=bindparam("delivered", type_=UtcDateTime()),
+        attempts=deliveries.c.attempts + 1,
+        last_error=None,
+    )
+)
+
+
 def mark_delivered(
     connection: Connection, alert_ids: Sequence[int], sink: str, now: datetime
 ) -> None:
     if alert_ids:
-        connection.execute(
-            _rows(sink, alert_ids).values(
-                delivered_at=now, attempts=deliveries.c.attempts + 1, last_error=None
-            )
-        )
+        values = {"sink_key": sink, "alert_ids": list(alert_ids), "delivered": now}
+        connection.execute(_DELIVERED, values)
 
 
 def mark_dead(
