@@ -144,6 +144,19 @@ def test_a_reload_that_changes_routing_applies_to_alerts_raised_from_then_on(
     assert {(a.title, a.watch) for a in queued} == {("NATO summit", "NATO"), ("Talks", "Joe Biden")}
 
 
+def test_ingest_over_max_per_hour_sends_the_limit_and_says_the_rest_waits(
+    tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sinks = "\nalerts:" + email_entry(smtp.port, "desk@example.org", "\n    max_per_hour: 2")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", stories_folder(tmp_path), sinks)
+
+    assert main(["--config", str(config), "ingest"]) == 0, "holding alerts back is no failure"
+    err = capsys.readouterr().err
+    assert len(smtp.received) == 2
+    assert "newswatch: 3 alert(s) for email:desk@example.org wait for one digest after" in err
+    assert "not delivered" not in err
+
+
 BURST = 1000
 LIMIT = 50
 HOUR = datetime(2024, 11, 14, 10, 0, tzinfo=UTC)

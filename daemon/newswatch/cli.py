@@ -219,6 +219,7 @@ def _deliver_all(app: App, sink: str | None) -> bool:
             and not is_ready(s, first[0].created_at or now, now)
         }
     waiting |= report.busy  # another node (a running daemon) is delivering these now
+    waiting |= report.held  # at its max_per_hour: a digest carries the rest after the hour
     left = [s for s in statuses if s.sink in keys and s.pending and s.sink not in waiting]
     stopped = pipeline.stop_requested.is_set()
     for status in left:
@@ -226,6 +227,12 @@ def _deliver_all(app: App, sink: str | None) -> bool:
         print(
             f"newswatch: {status.pending} alert(s) not delivered to {status.sink}: {why}; "
             "`newswatch outbox` shows them, `newswatch deliver` retries them",
+            file=sys.stderr,
+        )
+    for status in [s for s in statuses if s.sink in report.held and s.pending]:
+        print(
+            f"newswatch: {status.pending} alert(s) for {status.sink} wait for one digest after "
+            "this hour (its max_per_hour was reached)",
             file=sys.stderr,
         )
     for key in sorted(report.busy):

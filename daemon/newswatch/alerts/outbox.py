@@ -71,6 +71,7 @@ class DeliveryReport:
     later: int = 0  # alerts refused for now
     failures: dict[str, str] = field(default_factory=dict)
     busy: set[str] = field(default_factory=set)  # sinks another process was delivering
+    held: set[str] = field(default_factory=set)  # sinks at their max_per_hour (not a failure)
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
@@ -78,6 +79,7 @@ class DeliveryReport:
         self.later += other.later
         self.failures.update(other.failures)
         self.busy.update(other.busy)
+        self.held.update(other.held)
 
     @property
     def failed(self) -> bool:
@@ -157,7 +159,8 @@ class _Drain:
         while not self.stop.is_set() and len(self.deferred) <= DEFERRED_MAX:
             room = self._room()
             if room <= 0:
-                return  # the rest waits for the digest after this hour
+                self.report.held.add(self.sink.key)  # the rest waits for the digest after this hour
+                return
             exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
             with self.engine.connect() as connection:
                 batch = store.pending_deliveries(
