@@ -93,26 +93,30 @@ def without_waiting_for_disk(connection: Connection) -> None:
 
 # Built once: one is executed per message sent, and building the statement each
 # time (expression, cache key, compilation lookup) cost more than executing it.
-_DELIVERED = (
-    update(deliveries)
-    .where(
-        deliveries.c.sink == bindparam("sink_key"),
-        deliveries.c.alert_id.in_(bindparam("alert_ids", expanding=True)),
+def _delivered(alert: Any) -> Any:
+    return (
+        update(deliveries)
+        .where(deliveries.c.sink == bindparam("sink_key"), alert)
+        .values(
+            delivered_at=bindparam("delivered", type_=UtcDateTime()),
+            attempts=deliveries.c.attempts + 1,
+            last_error=None,
+        )
     )
-    .values(
-        delivered_at=bindparam("delivered", type_=UtcDateTime()),
-        attempts=deliveries.c.attempts + 1,
-        last_error=None,
-    )
-)
+
+
+_DELIVERED_ONE = _delivered(deliveries.c.alert_id == bindparam("one_alert"))
+_DELIVERED = _delivered(deliveries.c.alert_id.in_(bindparam("alert_ids", expanding=True)))
 
 
 def mark_delivered(
     connection: Connection, alert_ids: Sequence[int], sink: str, now: datetime
 ) -> None:
-    if alert_ids:
-        values = {"sink_key": sink, "alert_ids": list(alert_ids), "delivered": now}
-        connection.execute(_DELIVERED, values)
+    values: dict[str, Any] = {"sink_key": sink, "delivered": now}
+    if len(alert_ids) == 1:  # the usual message: one alert
+        connection.execute(_DELIVERED_ONE, {**values, "one_alert": alert_ids[0]})
+    elif alert_ids:
+        connection.execute(_DELIVERED, {**values, "alert_ids": list(alert_ids)})
 
 
 def mark_dead(
