@@ -117,6 +117,19 @@ def test_check_refuses_a_watches_entry_that_matches_no_watch(
     assert main(["--config", str(config), "check"]) == 0, capsys.readouterr().err
 
 
+def test_watches_may_be_one_name_but_not_an_empty_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = stories_folder(tmp_path)
+    config = write_config(
+        tmp_path, f"sqlite:///{tmp_path}/nw.db", folder, "alerts:\n  - {type: log, watches: NATO}"
+    )
+    assert main(["--config", str(config), "check"]) == 0, capsys.readouterr().err
+    config.write_text(config.read_text().replace("watches: NATO", "watches: []"))
+    assert main(["--config", str(config), "check"]) != 0
+    assert "alerts.0.watches: an empty list sends this sink nothing" in capsys.readouterr().err
+
+
 def test_a_reload_that_changes_routing_applies_to_alerts_raised_from_then_on(
     tmp_path: Path, database_url: str
 ) -> None:

@@ -173,12 +173,27 @@ class Watch(_Model):
         )
 
 
+def _one_or_many(value: Any) -> Any:
+    """`watches: NATO` is read as `watches: [NATO]`."""
+    return (value,) if isinstance(value, str) else value
+
+
 class SinkBase(_Model):
     """What every alert sink has, whatever its `type` (a new sink type inherits it)."""
 
     name: str | None = None  # how /metrics and the logs call it (default: log, email-2, ...)
     # routing: the watches (names or shell-style globs, any case) this sink hears of; None: all
-    watches: Annotated[tuple[NonEmpty, ...], Field(min_length=1)] | None = None
+    watches: Annotated[tuple[NonEmpty, ...], BeforeValidator(_one_or_many)] | None = None
+
+    @field_validator("watches")
+    @classmethod
+    def _some_watches(cls, watches: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if watches is not None and not watches:
+            raise ValueError(
+                "an empty list sends this sink nothing; list watches, or remove `watches:` "
+                "for every watch"
+            )
+        return watches
 
 
 class LogAlert(SinkBase):
