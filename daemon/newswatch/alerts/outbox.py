@@ -331,6 +331,17 @@ def _patiently(engine: Engine, work: Callable[[Connection], None], sink: str) ->
             pause = min(pause * 2, 2.0)
 
 
+def held_until(connection: Connection, sink: Sink, now: datetime) -> datetime | None:
+    """When a sink at its `max_per_hour` may send again (its digest), or None if it may now."""
+    limit = hourly_limit(sink)
+    if limit is None:
+        return None
+    window, sent = store.sent_in_window(connection, sink.key)
+    if window != hour_of(now) or sent < limit:
+        return None
+    return window + timedelta(hours=1)
+
+
 def hour_of(moment: datetime) -> datetime:
     """The clock hour (UTC) a moment falls in: what `max_per_hour` counts by."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
