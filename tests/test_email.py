@@ -52,7 +52,9 @@ def seeds(tmp_path: Path) -> Path:
     return folder
 
 
-def email_yaml(port: int, mode: str = "immediate", schedule: str = "", smtp: str = "") -> str:
+def email_yaml(
+    port: int, mode: str = "immediate", schedule: str = "", smtp: str = "", zone: str = "UTC"
+) -> str:
     return f"""
 alerts:
   - type: log
@@ -61,6 +63,7 @@ alerts:
     from: newswatch@example.org
     smtp: {{host: {HOST}, port: {port}, timeout: 30s{smtp}}}
     mode: {mode}
+    timezone: {zone}
 {schedule}"""
 
 
@@ -113,34 +116,40 @@ def alert(number: int, watch: str = "NATO", kind: str = "topic", **fields: Any) 
     return Alert(**{**values, **fields})
 
 
-def test_immediate_mode_mails_each_alert_once_in_one_session(
+def test_immediate_mode_mails_each_document_once_naming_every_watch(
     tmp_path: Path, seeds: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = configure(tmp_path, seeds, smtp.port)
     code, logged, err = ingest(config, capsys)
     assert code == 0, err
-    assert len(logged) == SEED_ALERTS and len(smtp.received) == SEED_ALERTS
-    assert len(smtp.sessions) == 1
-    mail = next(m for m in smtp.received if "Kosachev" in m.subject)
-    assert mail.subject == f"[newswatch] Konstantin Kosachev: {KOSACHEV_TITLE}"
+    assert len(logged) == SEED_ALERTS, "the log sink still writes one record per alert"
+    [mail] = smtp.received  # one seed article matched nine watches: one message
+    names = "Donald Trump, Konstantin Kosachev, Joe Biden +6 more"
+    assert mail.subject == f"[newswatch] {names}: {KOSACHEV_TITLE}"
     assert mail.sender == "newswatch@example.org"
     assert mail.recipients == ["analyst@example.org", "desk@example.org"]
     assert mail.message["To"] == "analyst@example.org, desk@example.org"
+    assert mail.message["Auto-Submitted"] == "auto-generated"
+    assert mail.message["List-Id"] == "<email.newswatch.example.org>"
+    assert mail.message["Message-ID"].endswith("@example.org>") and mail.message["Date"]
     text = mail.text()
-    assert "Watch:     Konstantin Kosachev (person)" in text
-    assert "Matched:   Konstantin Kosachev, Kosachev" in text
     assert f"Title:     {KOSACHEV_TITLE}" in text
     assert "URL:       https://sputnikglobe.com/20241114/" in text
-    assert "Source:    seeds" in text
+    assert "Source:    sputnikglobe.com" in text, "a seed's source is its publisher's host"
     assert "Published: 2024-11-14 00:00 UTC" in text
-    kosachev = next(a for a in logged if a["watch"] == "Konstantin Kosachev")
-    assert kosachev["snippet"] in text
-    assert '<a href="https://sputnikglobe.com/20241114/' in mail.html()
-    assert '"event": "email_sent"' in err
+    for record in logged:
+        assert f"Watch:     {record['watch']} ({record['kind']})" in text
+    assert "Matched:   Konstantin Kosachev, Kosachev" in text
+    assert "*Konstantin Kosachev*, Vice Speaker" in text and "«" not in text
+    rich = mail.html()
+    assert '<a href="https://sputnikglobe.com/20241114/' in rich
+    assert "<mark>Konstantin Kosachev</mark>, Vice Speaker" in rich
+    assert rich.count("<h3>") == SEED_ALERTS
+    assert '"event": "email_sent"' in err and '"messages": 1' in err
 
     code, again, err = ingest(config, capsys)
     assert code == 0 and again == []
-    assert len(smtp.received) == SEED_ALERTS, "a second ingest sends nothing more"
+    assert len(smtp.received) == 1, "a second ingest sends nothing more"
 
 
 def test_server_down_keeps_alerts_pending_until_it_is_up(
@@ -162,7 +171,7 @@ def test_server_down_keeps_alerts_pending_until_it_is_up(
         sinks = build_sinks(load_config(config))
         later = datetime.now(UTC) + timedelta(minutes=2)
         assert deliver_pending(engine, sinks, later).sent == SEED_ALERTS
-        assert len(server.received) == SEED_ALERTS
+        assert len(server.received) == 1, "one message for the one document"
         assert deliver_pending(engine, sinks, later + timedelta(minutes=2)).sent == 0
         assert capsys.readouterr().out == "", "the log sink had delivered already"
         engine.dispose()
@@ -177,12 +186,12 @@ def test_digest_waits_for_the_boundary_then_sends_one_grouped_message(
     folder = tmp_path / "seeds"
     folder.mkdir()
     stories = {
-        "a": ("NATO summit", "NATO allies met. Biden spoke."),
-        "b": ("Talks", "Biden met Kosachev."),
-        "c": ("Alliance", "The North Atlantic Treaty Organization grew."),
+        "a": ("NATO summit", "NATO allies met. Biden spoke.", "2024-11-12"),
+        "b": ("Talks", "Biden met Kosachev.", "2024-11-14"),
+        "c": ("Alliance", "The North Atlantic Treaty Organization grew.", "2024-11-13"),
     }
-    for name, (title, body) in stories.items():
-        (folder / f"{name}.txt").write_text(seed_text(title, body, f"https://x.org/{name}"))
+    for name, (title, body, day) in stories.items():
+        (folder / f"{name}.txt").write_text(seed_text(title, body, f"https://x.org/{name}", day))
     path = configure(tmp_path, folder, smtp.port, mode="digest", schedule=schedule)
     config = load_config(path)
     engine = open_database(config.database)
@@ -202,16 +211,18 @@ def test_digest_waits_for_the_boundary_then_sends_one_grouped_message(
     engine.dispose()
 
     [mail] = smtp.received
-    subject = "[newswatch] digest: 5 alerts for 3 watches: Joe Biden, Konstantin Kosachev, NATO"
+    subject = "[newswatch] digest: 3 articles for 3 watches: Joe Biden, Konstantin Kosachev, NATO"
     assert mail.subject == subject
     text = mail.text()
+    assert "newswatch digest: 5 alerts on 3 articles for 3 watches, as of " in text
     biden, kosachev, nato = (
         text.index("== Joe Biden (person): 2 alerts"),
         text.index("== Konstantin Kosachev (person): 1 alert"),
         text.index("== NATO (topic): 2 alerts"),
     )
     assert biden < kosachev < nato
-    assert text.index("* NATO summit", nato) < text.index("* Alliance", nato)
+    assert text.index("* Alliance", nato) < text.index("* NATO summit", nato), "newest first"
+    assert text.index("* Talks", biden) < text.index("* NATO summit", biden)
     assert "URL: https://x.org/c" in text and "Matched: North Atlantic Treaty Organization" in text
     assert "<h2>NATO (topic): 2 alerts</h2>" in mail.html()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from newswatch.alerts.email import alert_plain
+from newswatch.alerts.mailtext import article_plain
+from newswatch.alerts.render import Article
 from newswatch.model import Alert, Outlet, Story
 
 ALERT = Alert(
@@ -36,6 +37,6 @@ def test_the_record_names_the_other_outlets_of_the_story() -> None:
 
 def test_the_email_text_lists_the_other_outlets_only_when_there_are_some() -> None:
     shared = replace(ALERT, story=Story(7, (GAZETTE,)))
-    assert "Also in:   Gazette <https://gazette.example/g1>" in alert_plain(shared)
+    assert "Also in:   Gazette <https://gazette.example/g1>" in article_plain(Article((shared,)))
     alone = replace(ALERT, story=Story(7, ()))
-    assert "Also in" not in alert_plain(alone)
+    assert "Also in" not in article_plain(Article((alone,)))

@@ -154,10 +154,15 @@ def _fail(message: str, code: int) -> int:
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.alerts.preflight import sink_problems
     from newswatch.app import compile_config
+    from newswatch.config import ConfigError
     from newswatch.store.dbinfo import shown_url
 
     compile_config(config)
+    problems = sink_problems(config)
+    if problems:
+        raise ConfigError(problems)
     watch = config.watch
     aliases = sum(len(p.aliases) for p in watch.people)
     print(f"config {config.path}: OK")

@@ -92,6 +92,7 @@ class Outlet:
     source: str
     url: str | None
     title: str = ""
+    origin: str | None = None  # the document's `origin` (`seed:...` for seed files)
 
     def record(self) -> dict[str, Any]:
         return {"source": self.source, "url": self.url, "title": self.title}
@@ -103,6 +104,8 @@ class Story:
 
     id: int
     others: tuple[Outlet, ...] = ()
+    # the story's first alert (any watch): the message carrying it roots the story's thread
+    root_alert_id: int | None = None
 
     def record(self) -> dict[str, Any]:
         return {"id": self.id, "also_reported_by": [o.record() for o in self.others]}
@@ -124,6 +127,7 @@ class Alert:
     created_at: datetime | None = None
     id: int | None = None
     story: Story | None = None
+    origin: str | None = None  # the document's `origin`: `seed:<folder>` for a seed file
 
     def record(self) -> dict[str, Any]:
         """The alert record of CONTRACT.md (without the `event` key)."""

@@ -2,41 +2,95 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from datetime import tzinfo
 
+from newswatch.alerts.chat import AppriseSink
 from newswatch.alerts.digest import DigestSchedule, digest_messages
-from newswatch.alerts.email import EmailSink, Envelope, sink_key
+from newswatch.alerts.email import KEY_MAX, EmailSink, Envelope, list_id, sink_key
 from newswatch.alerts.log import LogSink
 from newswatch.alerts.routing import Route
 from newswatch.alerts.sink import Sink
 from newswatch.alerts.smtpsend import SmtpTransport
+from newswatch.alerts.webhook import WebhookSink, endpoint
 from newswatch.config import Config, EmailAlert, LogAlert
-from newswatch.config.schema import sink_names
+from newswatch.config.schema import AppriseAlert, WebhookAlert, sink_names
+from newswatch.config.zones import system_zone, zone_named
 
 
 def build_sinks(config: Config) -> list[Sink]:
-    """One sink per `alerts:` entry; never raises (the daemon calls it on reload too)."""
+    """One sink per `alerts:` entry; never raises (the daemon calls it on reload too).
+
+    Webhook and apprise sinks read their secrets when they deliver, not here:
+    a missing secret then leaves their alerts pending instead of unqueued.
+    """
     sinks: list[Sink] = []
-    for entry in config.alerts:
+    for entry, name in zip(config.alerts, sink_names(config.alerts), strict=True):
+        taken = {sink.key for sink in sinks}
         if isinstance(entry, LogAlert):
             sinks.append(LogSink())
         elif isinstance(entry, EmailAlert):
-            taken = {sink.key for sink in sinks}
-            sinks.append(email_sink(entry, _unique_key(entry, taken)))
+            sinks.append(email_sink(entry, _unique_key(entry, taken), name))
+        elif isinstance(entry, WebhookAlert):
+            sinks.append(WebhookSink(entry, _numbered(webhook_key(entry), taken)))
+        elif isinstance(entry, AppriseAlert):
+            sinks.append(AppriseSink(entry, _numbered(apprise_key(entry), taken)))
     return sinks
 
 
-def email_sink(entry: EmailAlert, key: str) -> EmailSink:
+def webhook_key(entry: WebhookAlert) -> str:
+    """`webhook:<name>`, else `webhook:<host[:port]>`: never the URL's path or query,
+    which often hold a token."""
+    return bounded_key("webhook:" + (entry.name or endpoint(entry.url).partition("://")[2]))
+
+
+def apprise_key(entry: AppriseAlert) -> str:
+    """`apprise:<name>`, else `apprise:$VARIABLE` or `apprise:<file>`: where the URLs are."""
+    where = f"${entry.urls_env}" if entry.urls_env else str(entry.urls_file)
+    return bounded_key("apprise:" + (entry.name or where))
+
+
+def bounded_key(key: str) -> str:
+    """A key that fits the outbox's column: a long one keeps its start and a hash of the whole."""
+    if len(key) <= KEY_MAX:
+        return key
+    return f"{key[: KEY_MAX - 17]}#{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def _numbered(key: str, taken: set[str]) -> str:
+    """A second entry with the same key gets `#2` (stable while the order stays)."""
+    ordinal = 1
+    while (numbered := key if ordinal == 1 else bounded_key(f"{key}#{ordinal}")) in taken:
+        ordinal += 1
+    return numbered
+
+
+def email_sink(entry: EmailAlert, key: str, name: str = "email") -> EmailSink:
+    zone = _zone(entry)
     envelope = Envelope(
-        sender=entry.sender, to=entry.to, subject_prefix=entry.subject_prefix, key=key
+        sender=entry.sender,
+        to=entry.to,
+        subject_prefix=entry.subject_prefix,
+        key=key,
+        list_id=list_id(name, entry.sender),
+        zone=zone,
     )
     transport = SmtpTransport(entry.smtp)
     if entry.mode == "immediate":
         return EmailSink(
             envelope, transport, max_per_hour=entry.max_per_hour, overflow=digest_messages
         )
-    schedule = DigestSchedule.from_config(entry.every, entry.at)
+    schedule = DigestSchedule.from_config(entry.every, entry.at, zone)
     return EmailSink(envelope, transport, digest_messages, schedule.ready)
+
+
+def _zone(entry: EmailAlert) -> tzinfo:
+    """The entry's `timezone` (checked when the config was loaded), else the system's."""
+    try:
+        return zone_named(entry.timezone) if entry.timezone else system_zone()
+    except ValueError:  # its zone data went away since: not worth failing a reload for
+        return system_zone()
 
 
 def _unique_key(entry: EmailAlert, taken: set[str]) -> str:

@@ -1,22 +1,26 @@
 """The `email` sink: alerts as e-mail through SMTP.
 
 What is sent is composed by a function the sink is given (one message per
-alert here, or one digest from `alerts.digest`); `alerts.smtpsend` sends it
-and reports on each message as soon as the server answered.
+document here, or one digest from `alerts.digest`); `alerts.smtpsend` sends it
+and reports on each message as soon as the server answered. The text of the
+messages comes from `alerts.mailtext`; this module writes the MIME around it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import quopri
+import re
 import secrets
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 
+from newswatch.alerts.mailtext import article_bodies, escape
+from newswatch.alerts.render import Article, articles, clean_line, watch_names
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.alerts.smtpsend import Letter, SmtpTransport
 from newswatch.log import get_logger
@@ -25,6 +29,7 @@ from newswatch.ops.feedhealth import Notice
 
 KEY_MAX = 100  # the outbox's `deliveries.sink` column
 SUBJECT_MAX = 200
+LINE_MAX = 78  # header lines are folded to this length where there is a space
 
 log = get_logger(__name__)
 
@@ -42,48 +47,96 @@ def sink_key(to: Sequence[str], ordinal: int = 1) -> str:
     return f"{key[: KEY_MAX - 17]}#{digest}"
 
 
+def list_id(name: str, sender: str) -> str:
+    """`<desk.newswatch.example.org>`: the sink's name under the sender's domain, so
+    filters can sort a sink's messages; it stays while the name and sender do."""
+    label = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "email"
+    domain = re.sub(r"[^a-z0-9.-]+", "", _domain(sender).lower()).strip(".") or "newswatch.invalid"
+    return f"<{label}.newswatch.{domain}>"
+
+
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or sender.rpartition("@")[2].strip(" <>")
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """Who a message is from and to, and how its subject starts."""
+    """Who a message is from and to, how its subject starts, and the zone its times are in."""
 
     sender: str
     to: tuple[str, ...]
     subject_prefix: str = "[newswatch]"
     key: str = ""
+    list_id: str = ""
+    zone: tzinfo = UTC
 
     def subject(self, text: str) -> str:
-        subject = " ".join(f"{self.subject_prefix} {text}".split())
+        """One line (control characters and line breaks taken out), at most SUBJECT_MAX."""
+        subject = clean_line(f"{self.subject_prefix} {text}")
         return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1] + "…"
 
     def message_id(self, local: str) -> str:
         """A Message-ID fixed by the alerts it carries, so a resent copy is recognisable."""
-        domain = self.sender.rpartition("@")[2].strip(" <>") or "newswatch.invalid"
-        tag = hashlib.sha256(self.key.encode()).hexdigest()[:10]
-        return f"<newswatch.{local}.{tag}@{domain}>"
+        return f"<newswatch.{local}.{_id_suffix(self.key, self.sender)}>"
+
+
+@lru_cache(maxsize=64)
+def _id_suffix(key: str, sender: str) -> str:
+    """`<sink tag>@<sender's domain>`: the same for every message of a sink."""
+    tag = hashlib.sha256(key.encode()).hexdigest()[:10]
+    return f"{tag}@{_domain(sender) or 'newswatch.invalid'}"
+
+
+@lru_cache(maxsize=256)
+def _address(value: str) -> str:
+    return _header("To", value, address=True)
 
 
 def new_message(
-    envelope: Envelope, subject: str, plain: str, rich: str, local_id: str, now: datetime
+    envelope: Envelope,
+    subject: str,
+    plain: str,
+    rich: str,
+    local_id: str,
+    now: datetime,
+    *,
+    reply_to: str | None = None,
 ) -> bytes:
     """The message as sent: multipart/alternative, text and HTML, quoted-printable UTF-8.
 
-    Written out directly: the `email` package's header objects and folding
-    cost several times more than the rest of sending a message.
+    `reply_to` is the `local_id` of the message this one follows in a thread
+    (In-Reply-To and References). Written out directly: the `email` package's
+    header objects and folding cost several times more than the rest of
+    sending a message.
     """
     boundary = f"=_newswatch_{secrets.token_hex(12)}"
     headers = {
-        "From": _header(envelope.sender, address=True),
-        "To": ", ".join(_header(to, address=True) for to in envelope.to),
-        "Subject": _header(envelope.subject(subject)),
+        "From": _address(envelope.sender),
+        "To": ", ".join(_address(to) for to in envelope.to),
+        "Subject": _header("Subject", envelope.subject(subject)),
         "Date": format_datetime(now.astimezone(UTC)),
         "Message-ID": envelope.message_id(local_id),
-        "Auto-Submitted": "auto-generated",
-        "MIME-Version": "1.0",
-        "Content-Type": f'multipart/alternative; boundary="{boundary}"',
     }
+    if reply_to is not None:
+        parent = envelope.message_id(reply_to)
+        headers.update({"In-Reply-To": parent, "References": parent})
+    if envelope.list_id:
+        headers["List-Id"] = envelope.list_id
+    headers.update(
+        {
+            "Auto-Submitted": "auto-generated",
+            "MIME-Version": "1.0",
+            "Content-Type": f'multipart/alternative; boundary="{boundary}"',
+        }
+    )
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    body = _part(boundary, "plain", plain) + _part(boundary, "html", rich)
+    body = _part(boundary, "plain", plain) + _part(boundary, "html", _document(rich))
     return head.encode("ascii") + b"\r\n" + body + f"--{boundary}--\r\n".encode("ascii")
+
+
+def _document(rich: str) -> str:
+    """A whole HTML document: no styles, no scripts, nothing fetched from elsewhere."""
+    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{rich}</body></html>'
 
 
 def _part(boundary: str, subtype: str, text: str) -> bytes:
@@ -96,76 +149,69 @@ def _part(boundary: str, subtype: str, text: str) -> bytes:
     return head.encode("ascii") + encoded + b"\r\n"
 
 
-def _header(value: str, *, address: bool = False) -> str:
-    """ASCII as it is; anything else encoded (RFC 2047), an address keeping its address part."""
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"a line break in a header: {value!r}")
+def _header(name: str, value: str, *, address: bool = False) -> str:
+    """A header value on one logical line (controls taken out), folded at spaces; anything
+    not ASCII encoded (RFC 2047), an address keeping its address part."""
+    value = clean_line(value)
     if value.isascii():
-        return value
+        return _fold(name, value)
     if address:
-        name, mailbox = parseaddr(value)
-        return formataddr((name, mailbox), charset="utf-8")
-    return Header(value, "utf-8").encode().replace("\n", "\r\n")
+        display, mailbox = parseaddr(value)
+        return formataddr((display, mailbox), charset="utf-8")
+    return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
 
 
-def published_text(alert: Alert) -> str:
-    if alert.published is None:
-        return "unknown"
-    return alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def alert_fields(alert: Alert) -> list[tuple[str, str]]:
-    return [
-        ("Title", alert.title),
-        ("URL", alert.url or "(none)"),
-        ("Source", alert.source),
-        ("Published", published_text(alert)),
-        ("Matched", ", ".join(alert.matched)),
-        *also_reported_by(alert),
-    ]
-
-
-def also_reported_by(alert: Alert) -> list[tuple[str, str]]:
-    """The story's other outlets, when other outlets carry it."""
-    others = alert.story.others if alert.story else ()
-    if not others:
-        return []
-    return [("Also in", "; ".join(f"{o.source} <{o.url or 'no link'}>" for o in others))]
-
-
-def alert_plain(alert: Alert) -> str:
-    fields = [("Watch", f"{alert.watch} ({alert.kind})"), *alert_fields(alert)]
-    lines = [f"{name + ':':<11}{value}" for name, value in fields]
-    return "\n".join([*lines, "", alert.snippet, ""])
-
-
-def alert_html(alert: Alert) -> str:
-    title = html.escape(alert.title)
-    heading = f'<a href="{html.escape(alert.url)}">{title}</a>' if alert.url else title
-    rows = "".join(
-        f"<tr><th align=left>{name}</th><td>{html.escape(value)}</td></tr>"
-        for name, value in alert_fields(alert)[2:]
-    )
-    snippet = html.escape(alert.snippet)
-    return f"<h3>{heading}</h3><table>{rows}</table><blockquote>{snippet}</blockquote>"
+def _fold(name: str, value: str) -> str:
+    """`value` with CRLF + space before words that would pass LINE_MAX (RFC 5322 folding)."""
+    if len(name) + 2 + len(value) <= LINE_MAX:
+        return value
+    lines: list[str] = []
+    line = ""
+    room = LINE_MAX - len(name) - 2
+    for word in value.split(" "):
+        if line and len(line) + 1 + len(word) > room:
+            lines.append(line)
+            line, room = word, LINE_MAX - 1
+        else:
+            line = f"{line} {word}" if line else word
+    return "\r\n ".join([*lines, line])
 
 
 def immediate_messages(envelope: Envelope, batch: Sequence[Alert], now: datetime) -> list[Letter]:
-    """One message per alert: subject `<prefix> <watch>: <title>`, text and HTML bodies."""
-    return [
-        Letter(
-            (alert.id,) if alert.id is not None else (),
-            new_message(
-                envelope,
-                f"{alert.watch}: {alert.title}",
-                alert_plain(alert),
-                f"<p>{html.escape(alert.watch)} ({alert.kind})</p>{alert_html(alert)}",
-                f"alert.{alert.id}",
-                now,
-            ),
-        )
-        for alert in batch
-    ]
+    """One message per document, naming every watch that matched it:
+    subject `<prefix> <watch>, <watch>: <title>`, text and HTML bodies."""
+    return [_article_letter(envelope, article, now) for article in articles(batch)]
+
+
+def _article_letter(envelope: Envelope, article: Article, now: datetime) -> Letter:
+    local_id, reply_to = thread_ids(article)
+    plain, rich = article_bodies(article, envelope.zone)
+    message = new_message(
+        envelope,
+        f"{watch_names(article.watches)}: {article.title}",
+        plain,
+        rich,
+        local_id,
+        now,
+        reply_to=reply_to,
+    )
+    return Letter(article.alert_ids, message)
+
+
+def thread_ids(article: Article) -> tuple[str, str | None]:
+    """(this message's local id, the local id of the one it follows, if any).
+
+    The message carrying a story's first alert is the thread's root
+    (`story.<story id>`); any later message on the story follows it. A message
+    off any story is `alert.<its first alert id>`.
+    """
+    ids = article.alert_ids
+    own = f"alert.{min(ids)}" if ids else f"document.{article.lead.document_id}"
+    story = article.lead.story
+    if story is None or story.root_alert_id is None:
+        return own, None
+    root = f"story.{story.id}"
+    return (root, None) if story.root_alert_id in ids else (own, root)
 
 
 Compose = Callable[[Envelope, Sequence[Alert], datetime], list[Letter]]
@@ -200,8 +246,8 @@ class EmailSink:
         now = datetime.now(UTC)
         plain = f"{notice.subject}\n\n{notice.detail}\n\n{notice.url}\n"
         rich = (
-            f"<p><b>{html.escape(notice.subject)}</b></p><p>{html.escape(notice.detail)}</p>"
-            f"<p>{html.escape(notice.url)}</p>"
+            f"<p><b>{escape(notice.subject)}</b></p><p>{escape(notice.detail)}</p>"
+            f"<p>{escape(notice.url)}</p>"
         )
         local_id = f"health.{notice.kind}.{hashlib.sha256(notice.url.encode()).hexdigest()[:12]}"
         letter = Letter((), new_message(self.envelope, notice.subject, plain, rich, local_id, now))

@@ -18,7 +18,7 @@ import stat
 import sys
 from collections.abc import Generator, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.model import Alert, iso_utc
@@ -35,8 +35,7 @@ class LogSink:
         stream = self._stream or sys.stdout
         now = iso_utc(datetime.now(UTC))
         for alert in batch:
-            record = {"event": "alert", **alert.record(), "timestamp": now}
-            line = json.dumps(record, ensure_ascii=False) + "\n"
+            line = json.dumps(alert_record(alert, now), ensure_ascii=False) + "\n"
             try:
                 write_line(stream, line)
             except (OSError, ValueError) as exc:
@@ -51,6 +50,11 @@ class LogSink:
             write_line(stream, json.dumps(record, ensure_ascii=False) + "\n")
         except (OSError, ValueError) as exc:
             raise SinkError(_describe(exc)) from exc
+
+
+def alert_record(alert: Alert, timestamp: str | None) -> dict[str, Any]:
+    """The JSON record of an alert, as written here and POSTed by the webhook sink."""
+    return {"event": "alert", **alert.record(), "timestamp": timestamp}
 
 
 def write_line(stream: TextIO, line: str) -> None:

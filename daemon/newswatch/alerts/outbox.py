@@ -26,9 +26,9 @@ from functools import partial
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from newswatch.alerts.render import snippet_for
 from newswatch.alerts.sink import Outcome, RateLimited, Sink, SinkError, hourly_limit, is_ready
 from newswatch.log import get_logger
-from newswatch.match import snippet
 from newswatch.model import Alert, Document, Match
 from newswatch.ops import metrics
 from newswatch.store import deliveries as store
@@ -47,8 +47,6 @@ def build_alert(document: Document, match: Match) -> Alert:
     """The alert a match of a stored document raises."""
     if document.id is None:
         raise ValueError("alerts are built for stored documents only")
-    first = match.first_hit
-    text = document.title if first is not None and first.field == "title" else document.body
     return Alert(
         document_id=document.id,
         watch=match.watch,
@@ -58,7 +56,7 @@ def build_alert(document: Document, match: Match) -> Alert:
         source=document.source,
         published=document.published,
         matched=tuple(match.matched),
-        snippet=snippet(text, first) if first is not None else document.body[:240],
+        snippet=snippet_for(document.title, document.body, match.hits),
     )
 
 
@@ -158,34 +156,30 @@ class _Drain:
             return
         while not self.stop.is_set() and len(self.deferred) <= DEFERRED_MAX:
             room = self._room()
-            if room <= 0:
+            if room is not None and room <= 0:
                 self.report.held.add(self.sink.key)  # the rest waits for the digest after this hour
                 return
             exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
             with self.engine.connect() as connection:
                 batch = store.pending_deliveries(
-                    connection, self.sink.key, self.now, room, due_only=due_only, exclude=exclude
+                    connection, self.sink.key, self.now, BATCH, due_only=due_only, exclude=exclude
                 )
             if not batch or not is_ready(self.sink, _oldest(batch, self.now), self.now):
                 return
-            if not self._deliver(batch):
+            if not self._deliver(batch, most=room):
                 return
 
     @property
     def hour(self) -> datetime:
         return hour_of(self.now)
 
-    def _room(self) -> int:
-        """How many alerts this round may send: a batch, or what the hourly limit leaves.
-
-        A message carries at least one alert, so this many alerts never make more
-        messages than the limit leaves room for.
-        """
+    def _room(self) -> int | None:
+        """How many more messages the hourly limit allows now (None: no limit)."""
         if self.limit is None:
-            return BATCH
+            return None
         with self.engine.connect() as connection:
             window, sent = store.sent_in_window(connection, self.sink.key)
-        return min(BATCH, self.limit - (sent if window == self.hour else 0))
+        return self.limit - (sent if window == self.hour else 0)
 
     def _overflow(self, due_only: bool) -> bool:
         """After an hour that reached the limit: what waits from before this hour, as digests.
@@ -233,12 +227,17 @@ class _Drain:
         return True
 
     def _deliver(
-        self, batch: Sequence[Alert], outcomes: Generator[Outcome, None, None] | None = None
+        self,
+        batch: Sequence[Alert],
+        outcomes: Generator[Outcome, None, None] | None = None,
+        most: int | None = None,
     ) -> bool:
-        """One batch (as the sink sends it, or as `outcomes` given); True if it made
-        progress (something delivered or refused for good)."""
+        """One batch (as the sink sends it, or as `outcomes` given), stopping once `most`
+        messages were sent; True if it made progress (something delivered or refused
+        for good). What was not sent stays pending."""
         reported: set[int] = set()
-        progress = sent = False
+        progress = False
+        sent = 0
         outcomes = self.sink.deliver(batch) if outcomes is None else outcomes
         try:
             began = time.perf_counter()
@@ -247,8 +246,8 @@ class _Drain:
                 self._keep(outcome, took)
                 reported.update(outcome.alert_ids)
                 progress = progress or outcome.result != "later"
-                sent = sent or outcome.result == "sent"
-                if self.stop.is_set():
+                sent += outcome.result == "sent"
+                if self.stop.is_set() or (most is not None and sent >= most):
                     break
         except SinkError as exc:
             self._failed(batch, reported, str(exc))

@@ -32,7 +32,7 @@ def in_file_order(problems: list[str]) -> list[str]:
     return sorted(dict.fromkeys(unique), key=position)
 
 
-_SECRET_KEYS = {"password", "secret", "token", "api_key"}
+_SECRET_KEYS = {"password", "secret", "token", "api_key", "urls"}
 
 
 def forbidden_secrets(located: LocatedYaml) -> Iterable[str]:
@@ -73,7 +73,8 @@ def _yaml_path(loc: tuple[int | str, ...]) -> PathKey:
         aliases.get(part, part) if isinstance(part, str) else part
         for part in loc
         if not (
-            isinstance(part, str) and (part in {"log", "email"} or part.startswith("function-"))
+            isinstance(part, str)
+            and (part in {"log", "email", "webhook", "apprise"} or part.startswith("function-"))
         )
     )
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from newswatch.config.mailbox import mailbox
+from newswatch.config.zones import zone_named
 from newswatch.listen import StatusServerError, parse_listen
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
@@ -238,6 +239,15 @@ class EmailAlert(SinkBase):
     subject_prefix: str = "[newswatch]"
     # immediate mode: messages beyond this in a clock hour wait for one digest at the next hour
     max_per_hour: Annotated[int, Field(ge=1)] | None = None
+    # IANA name of the zone `at` and the printed times are in (default: the system's)
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_name(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
 
     @field_validator("at")
     @classmethod
@@ -251,7 +261,8 @@ class EmailAlert(SinkBase):
         to = ", ".join(self.to)
         if self.mode == "digest" and (self.every is None) == (self.at is None):
             raise ValueError(
-                f'email digest to {to}: give either `every: 1h` or `at: "07:00"` (UTC)'
+                f'email digest to {to}: give either `every: 1h` or `at: "07:00"` '
+                "(in `timezone:`, default the system's)"
             )
         if self.mode == "immediate" and (self.every is not None or self.at is not None):
             raise ValueError(f"email to {to}: `every` and `at` need `mode: digest`")
@@ -260,7 +271,51 @@ class EmailAlert(SinkBase):
         return self
 
 
-AlertSink = Annotated[LogAlert | EmailAlert, Field(discriminator="type")]
+class WebhookAlert(SinkBase):
+    """POST each alert's JSON record to `url`, signed when a secret is given."""
+
+    type: Literal["webhook"]
+    name: str | None = None  # also its outbox key: `webhook:<name>` (default: the URL's host)
+    url: NonEmpty
+    secret_env: str | None = None  # HMAC-SHA256 key for X-Newswatch-Signature
+    secret_file: Path | None = None
+    timeout: PositiveDuration = timedelta(seconds=10)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s?#]+", url.strip(), re.IGNORECASE):
+            raise ValueError("the webhook url must be an http:// or https:// URL")
+        return url.strip()
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookAlert:
+        if self.secret_env and self.secret_file:
+            raise ValueError("give `secret_env` or `secret_file`, not both")
+        return self
+
+
+class AppriseAlert(SinkBase):
+    """Chat and push notifications through Apprise; its URLs hold tokens, so they are
+    read from an environment variable or a file, never written in this file."""
+
+    type: Literal["apprise"]
+    urls_env: NonEmpty | None = None  # a variable holding URLs, separated by spaces
+    urls_file: Path | None = None  # a file with one URL a line (`#` starts a comment)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AppriseAlert:
+        if (self.urls_env is None) == (self.urls_file is None):
+            raise ValueError(
+                "an apprise sink needs exactly one of `urls_env: VARIABLE` or `urls_file: PATH` "
+                "(the service URLs hold tokens, so they are not written in this file)"
+            )
+        return self
+
+
+AlertSink = Annotated[
+    LogAlert | EmailAlert | WebhookAlert | AppriseAlert, Field(discriminator="type")
+]
 
 
 class HttpServer(_Model):

@@ -84,6 +84,7 @@ def alert_query() -> Select[Any]:
         documents.c.url,
         documents.c.source,
         documents.c.published,
+        documents.c.origin,
     ).join(documents, documents.c.id == alerts.c.document_id)
 
 
@@ -100,6 +101,7 @@ def alert_from_row(row: Row[Any]) -> Alert:
         matched=tuple(row.matched),
         snippet=row.snippet,
         created_at=row.created_at,
+        origin=row.origin,
     )
 
 

@@ -42,7 +42,7 @@ def pending_deliveries(
     connection: Connection,
     sink: str,
     now: datetime,
-    limit: int | None = 500,
+    limit: int = 500,
     *,
     due_only: bool = True,
     exclude: Collection[int] = (),
@@ -67,8 +67,18 @@ def pending_deliveries(
         query = query.where(deliveries.c.alert_id.not_in(list(exclude)))
     if created_before is not None:
         query = query.where(alerts.c.created_at < created_before)
+    batch = [alert_from_row(row) for row in connection.execute(query)]
     # with their stories' other outlets: the message names them ("Also in")
-    return with_stories(connection, [alert_from_row(row) for row in connection.execute(query)])
+    return with_stories(connection, whole_documents(batch, limit))
+
+
+def whole_documents(batch: list[Alert], limit: int) -> list[Alert]:
+    """A full batch without its last document's alerts, which the limit may have cut:
+    an e-mail carries every alert of a document, so they wait for the next batch."""
+    if len(batch) < limit or len({alert.document_id for alert in batch}) < 2:
+        return batch
+    last = batch[-1].document_id
+    return [alert for alert in batch if alert.document_id != last]
 
 
 def _rows(sink: str, alert_ids: Sequence[int]) -> Any:

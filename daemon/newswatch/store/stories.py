@@ -190,7 +190,22 @@ def with_stories(connection: Connection, batch: Sequence[Alert]) -> list[Alert]:
     """The alerts, each with its story: the id and the other outlets that carry it."""
     stories = story_ids(connection, [a.document_id for a in batch])
     members = _members(connection, set(stories.values()))
-    return [replace(a, story=_story(a, stories.get(a.document_id), members)) for a in batch]
+    roots = _first_alerts(connection, set(stories.values()))
+    return [replace(a, story=_story(a, stories.get(a.document_id), members, roots)) for a in batch]
+
+
+def _first_alerts(connection: Connection, story_set: set[int]) -> dict[int, int]:
+    """Each story's first alert (lowest id, any watch): what e-mail threads hang from."""
+    if not story_set:
+        return {}
+    story = func.coalesce(documents.c.story_id, documents.c.id).label("story")
+    query = (
+        select(story, func.min(alerts.c.id).label("first"))
+        .join(documents, documents.c.id == alerts.c.document_id)
+        .where(_in_stories(story_set))
+        .group_by(story)
+    )
+    return {row.story: row.first for row in connection.execute(query)}
 
 
 def _members(connection: Connection, story_set: set[int]) -> dict[int, list[Any]]:
@@ -199,7 +214,7 @@ def _members(connection: Connection, story_set: set[int]) -> dict[int, list[Any]
         return members
     c = documents.c
     query = (
-        select(c.id, c.story_id, c.source, c.url, c.title, c.created_at)
+        select(c.id, c.story_id, c.source, c.url, c.title, c.origin, c.created_at)
         .where(_in_stories(story_set))
         .order_by(c.id)
     )
@@ -214,15 +229,17 @@ def _in_stories(story_set: set[int]) -> Any:
     return or_(documents.c.id.in_(ordered), documents.c.story_id.in_(ordered))
 
 
-def _story(alert: Alert, story_id: int | None, members: dict[int, list[Any]]) -> Story | None:
+def _story(
+    alert: Alert, story_id: int | None, members: dict[int, list[Any]], roots: dict[int, int]
+) -> Story | None:
     if story_id is None:
         return None
-    others = [
-        Outlet(source=row.source, url=row.url, title=row.title)
-        for row in members.get(story_id, [])
-        if row.id != alert.document_id
-    ]
-    return Story(id=story_id, others=tuple(others[:MAX_OUTLETS]))
+    others = [_outlet(row) for row in members.get(story_id, []) if row.id != alert.document_id]
+    return Story(id=story_id, others=tuple(others[:MAX_OUTLETS]), root_alert_id=roots.get(story_id))
+
+
+def _outlet(row: Any) -> Outlet:
+    return Outlet(source=row.source, url=row.url, title=row.title, origin=row.origin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +271,7 @@ def recent_stories(
         StoryListing(
             id=row.story,
             latest=row.latest,
-            outlets=tuple(
-                Outlet(source=m.source, url=m.url, title=m.title)
-                for m in members.get(row.story, [])[:MAX_OUTLETS]
-            ),
+            outlets=tuple(_outlet(m) for m in members.get(row.story, [])[:MAX_OUTLETS]),
         )
         for row in rows
     ]
