@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import seed_text, write_config
+from hookserver import HookServer
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.cli import main
@@ -96,6 +97,28 @@ def test_each_recipient_gets_only_the_watches_its_sink_routes(
     capsys.readouterr()
     assert main(["--config", str(config), "outbox"]) == 0
     assert capsys.readouterr().out.count(": 0 pending (0 retrying)") == 3
+
+
+def test_a_webhook_sink_takes_watches_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    receiver = HookServer().start()
+    try:
+        sinks = f"""
+alerts:
+  - type: webhook
+    url: {receiver.url}/hook
+    watches: ["*kosachev"]
+"""
+        config = write_config(
+            tmp_path, f"sqlite:///{tmp_path}/nw.db", stories_folder(tmp_path), sinks
+        )
+        assert main(["--config", str(config), "ingest"]) == 0, capsys.readouterr().err
+    finally:
+        receiver.stop()
+    assert [(p.json()["title"], p.json()["watch"]) for p in receiver.posts] == [
+        ("Talks", "Konstantin Kosachev")
+    ]
 
 
 def test_check_refuses_a_watches_entry_that_matches_no_watch(
