@@ -50,15 +50,17 @@ class App:
 def open_app(config: Config) -> App:
     """Open the database (migrating it) and build the pipeline; raises DatabaseError."""
     from newswatch.pipeline import Pipeline
-    from newswatch.sinks import build_sinks
+    from newswatch.sinks import build_sinks, sink_routes
     from newswatch.store.db import open_database
 
     engine = open_database(config.database)
+    sinks = build_sinks(config)
     pipeline = Pipeline(
         engine,
         compile_config(config),
-        build_sinks(config),
+        sinks,
         feed_settings=feed_settings(config),
         dedup=config.dedup,
+        routes=sink_routes(config, sinks),
     )
     return App(config=config, engine=engine, pipeline=pipeline)

@@ -224,6 +224,7 @@ def _deliver_all(app: App, sink: str | None) -> bool:
             and not is_ready(s, first[0].created_at or now, now)
         }
     waiting |= report.busy  # another node (a running daemon) is delivering these now
+    waiting |= report.held  # at its max_per_hour: a digest carries the rest after the hour
     left = [s for s in statuses if s.sink in keys and s.pending and s.sink not in waiting]
     stopped = pipeline.stop_requested.is_set()
     for status in left:
@@ -231,6 +232,12 @@ def _deliver_all(app: App, sink: str | None) -> bool:
         print(
             f"newswatch: {status.pending} alert(s) not delivered to {status.sink}: {why}; "
             "`newswatch outbox` shows them, `newswatch deliver` retries them",
+            file=sys.stderr,
+        )
+    for status in [s for s in statuses if s.sink in report.held and s.pending]:
+        print(
+            f"newswatch: {status.pending} alert(s) for {status.sink} wait for one digest after "
+            "this hour (its max_per_hour was reached)",
             file=sys.stderr,
         )
     for key in sorted(report.busy):
@@ -457,25 +464,34 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
+    from newswatch.alerts.outbox import held_until
     from newswatch.alerts.status import dead_letter
+    from newswatch.model import iso_utc
     from newswatch.pipeline import utc_now
     from newswatch.sinks import build_sinks
     from newswatch.store import deliveries
 
-    keys = [sink.key for sink in build_sinks(config)]
+    sinks = build_sinks(config)
+    keys = [sink.key for sink in sinks]
     with _database(config) as engine, engine.connect() as connection:
         statuses = deliveries.sink_statuses(connection, keys, utc_now())
         dead = deliveries.dead_letters(connection, args.sink)
+        held = {s.key: held_until(connection, s, utc_now()) for s in sinks}
     shown = [s for s in statuses if args.sink in (None, s.sink)]
     if args.sink is not None and not shown:
         raise UsageError(f"no sink named {args.sink!r}; sinks: {', '.join(keys) or 'none'}")
     now = utc_now()
     for status in shown:
         letters = [dead_letter(alert, why) for alert, sink, why in dead if sink == status.sink]
+        until = held.get(status.sink) if status.pending else None
         if args.json:
-            print(json.dumps({**status.record(now), "dead_letters": letters}, ensure_ascii=False))
+            record = {**status.record(now), "held_until": iso_utc(until), "dead_letters": letters}
+            print(json.dumps(record, ensure_ascii=False))
             continue
-        print(status.line())
+        print(
+            status.line()
+            + (f"; max_per_hour reached: one digest after {iso_utc(until)}" if until else "")
+        )
         for letter in letters:
             print(f"    dead #{letter['alert_id']} {letter['watch']} — {letter['title']}: ", end="")
             print(letter["error"])

@@ -32,7 +32,7 @@ from newswatch.scheduler import (
     schedule_sources,
     schedule_supervision,
 )
-from newswatch.sinks import build_sinks, sink_labels
+from newswatch.sinks import build_sinks, sink_labels, sink_routes
 from newswatch.store import deliveries
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import DatabaseError, database_error
@@ -118,7 +118,9 @@ class Service:
         if new.node != self.config.node:
             log.warning("config_reload_node_ignored", hint="restart to change `node:`")
             new = new.model_copy(update={"node": self.config.node})
-        self.app.pipeline.reconfigure(matcher, build_sinks(new), feed_settings(new), new.dedup)
+        sinks = build_sinks(new)
+        routes = sink_routes(new, sinks)  # new routing applies to alerts raised from now on
+        self.app.pipeline.reconfigure(matcher, sinks, feed_settings(new), new.dedup, routes)
         configure_metrics(new, self.app.pipeline.sinks)
         schedule_outbox(self.scheduler, self.app.pipeline)
         schedule_sources(self.scheduler, new, self.app.pipeline)

@@ -10,6 +10,7 @@ from newswatch.alerts.chat import AppriseSink
 from newswatch.alerts.digest import DigestSchedule, digest_messages
 from newswatch.alerts.email import KEY_MAX, EmailSink, Envelope, list_id, sink_key
 from newswatch.alerts.log import LogSink
+from newswatch.alerts.routing import Route
 from newswatch.alerts.sink import Sink
 from newswatch.alerts.smtpsend import SmtpTransport
 from newswatch.alerts.webhook import WebhookSink, endpoint
@@ -77,7 +78,9 @@ def email_sink(entry: EmailAlert, key: str, name: str = "email") -> EmailSink:
     )
     transport = SmtpTransport(entry.smtp)
     if entry.mode == "immediate":
-        return EmailSink(envelope, transport)
+        return EmailSink(
+            envelope, transport, max_per_hour=entry.max_per_hour, overflow=digest_messages
+        )
     schedule = DigestSchedule.from_config(entry.every, entry.at, zone)
     return EmailSink(envelope, transport, digest_messages, schedule.ready)
 
@@ -96,6 +99,16 @@ def _unique_key(entry: EmailAlert, taken: set[str]) -> str:
     while (key := sink_key(entry.to, ordinal)) in taken:
         ordinal += 1
     return key
+
+
+def sink_routes(config: Config, sinks: Sequence[Sink]) -> list[Route]:
+    """Each sink's key with the watches its entry routes (`watches:`; none: every watch).
+
+    `build_sinks` makes one sink per entry, in order, whatever the entry's type.
+    """
+    return [
+        Route(sink.key, entry.watches) for sink, entry in zip(sinks, config.alerts, strict=False)
+    ]
 
 
 def sink_labels(config: Config, sinks: Sequence[Sink]) -> dict[str, str]:

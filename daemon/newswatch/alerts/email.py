@@ -228,12 +228,16 @@ class EmailSink:
         transport: SmtpTransport,
         compose: Compose = immediate_messages,
         ready_when: Readiness | None = None,
+        max_per_hour: int | None = None,
+        overflow: Compose | None = None,
     ) -> None:
         self.key = envelope.key
         self.envelope = envelope
         self.transport = transport
         self.compose = compose
         self.ready_when = ready_when
+        self.max_per_hour = max_per_hour  # the outbox keeps to it (`sink.RateLimited`)
+        self.overflow = overflow or compose  # what is left over an hour: one digest
 
     def ready(self, oldest_pending: datetime, now: datetime) -> bool:
         return self.ready_when is None or self.ready_when(oldest_pending, now)
@@ -253,8 +257,14 @@ class EmailSink:
                 raise SinkError(outcome.error or "the server refused the message")
 
     def deliver(self, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
+        return self._send(self.compose, batch)
+
+    def deliver_digest(self, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
+        return self._send(self.overflow, batch)
+
+    def _send(self, compose: Compose, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
         try:
-            letters = self.compose(self.envelope, batch, datetime.now(UTC))
+            letters = compose(self.envelope, batch, datetime.now(UTC))
         except ValueError as exc:
             raise SinkError(self.transport.describe(exc)) from exc
         sent = 0

@@ -6,22 +6,28 @@ is sent, so a crash repeats at most the message in flight and a stop repeats
 nothing. When the database cannot record an outcome (locked, briefly down),
 the recording is retried, never the sending; past a few minutes the outcome
 waits in memory (a `Ledger`) and is recorded before anything else is sent.
+
+A rate-limited sink (`max_per_hour`) is sent at most that many messages per
+clock hour (UTC), counted in the database with each outcome. The rest waits;
+once an hour that reached the limit is over, every alert still waiting from
+before the current hour goes out as one digest, then the new hour's count
+starts (the digest is its first message).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from newswatch.alerts.render import snippet_for
-from newswatch.alerts.sink import Outcome, Sink, SinkError, is_ready
+from newswatch.alerts.sink import Outcome, RateLimited, Sink, SinkError, hourly_limit, is_ready
 from newswatch.log import get_logger
 from newswatch.model import Alert, Document, Match
 from newswatch.ops import metrics
@@ -30,6 +36,7 @@ from newswatch.store import deliveries as store
 RETRY_AFTER = timedelta(minutes=1)  # doubled after each failure in a row ...
 MAX_RETRY_AFTER = timedelta(hours=1)  # ... up to this
 BATCH = 500
+DIGEST_MAX = 5000  # alerts in one overflow digest (a bigger backlog takes several)
 RECORD_PATIENCE_S = 300.0  # how long to retry recording an outcome before keeping it in memory
 DEFERRED_MAX = 500  # messages deferred (4xx) in one drain before it gives up
 
@@ -62,6 +69,7 @@ class DeliveryReport:
     later: int = 0  # alerts refused for now
     failures: dict[str, str] = field(default_factory=dict)
     busy: set[str] = field(default_factory=set)  # sinks another process was delivering
+    held: set[str] = field(default_factory=set)  # sinks at their max_per_hour (not a failure)
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
@@ -69,6 +77,7 @@ class DeliveryReport:
         self.later += other.later
         self.failures.update(other.failures)
         self.busy.update(other.busy)
+        self.held.update(other.held)
 
     @property
     def failed(self) -> bool:
@@ -133,13 +142,23 @@ class _Drain:
     ledger: Ledger
     report: DeliveryReport
     deferred: set[int] = field(default_factory=set)
+    limit: int | None = field(init=False)  # the sink's max_per_hour (asked once: not free)
+
+    def __post_init__(self) -> None:
+        self.limit = hourly_limit(self.sink)
 
     def run(self, due_only: bool) -> None:
         if not self._catch_up():
             return
         if due_only and self._paused():
             return
+        if not self._overflow(due_only):
+            return
         while not self.stop.is_set() and len(self.deferred) <= DEFERRED_MAX:
+            room = self._room()
+            if room is not None and room <= 0:
+                self.report.held.add(self.sink.key)  # the rest waits for the digest after this hour
+                return
             exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
             with self.engine.connect() as connection:
                 batch = store.pending_deliveries(
@@ -147,8 +166,49 @@ class _Drain:
                 )
             if not batch or not is_ready(self.sink, _oldest(batch, self.now), self.now):
                 return
-            if not self._deliver(batch):
+            if not self._deliver(batch, most=room):
                 return
+
+    @property
+    def hour(self) -> datetime:
+        return hour_of(self.now)
+
+    def _room(self) -> int | None:
+        """How many more messages the hourly limit allows now (None: no limit)."""
+        if self.limit is None:
+            return None
+        with self.engine.connect() as connection:
+            window, sent = store.sent_in_window(connection, self.sink.key)
+        return self.limit - (sent if window == self.hour else 0)
+
+    def _overflow(self, due_only: bool) -> bool:
+        """After an hour that reached the limit: what waits from before this hour, as digests.
+
+        False if delivery cannot go on this round (the sink failed, a stop).
+        """
+        if self.limit is None or not isinstance(self.sink, RateLimited):
+            return True
+        with self.engine.connect() as connection:
+            window, sent = store.sent_in_window(connection, self.sink.key)
+        if window is None or window >= self.hour or sent < self.limit:
+            return True
+        while not self.stop.is_set():
+            exclude = self.deferred | self.ledger.alert_ids(self.sink.key)
+            with self.engine.connect() as connection:
+                batch = store.pending_deliveries(
+                    connection,
+                    self.sink.key,
+                    self.now,
+                    DIGEST_MAX,
+                    due_only=due_only,
+                    exclude=exclude,
+                    created_before=self.hour,
+                )
+            if not batch:
+                return True
+            if not self._deliver(batch, self.sink.deliver_digest(batch)):
+                return False
+        return False
 
     def _paused(self) -> bool:
         with self.engine.connect() as connection:
@@ -166,11 +226,19 @@ class _Drain:
                 return False
         return True
 
-    def _deliver(self, batch: Sequence[Alert]) -> bool:
-        """One batch; True if it made progress (something delivered or refused for good)."""
+    def _deliver(
+        self,
+        batch: Sequence[Alert],
+        outcomes: Generator[Outcome, None, None] | None = None,
+        most: int | None = None,
+    ) -> bool:
+        """One batch (as the sink sends it, or as `outcomes` given), stopping once `most`
+        messages were sent; True if it made progress (something delivered or refused
+        for good). What was not sent stays pending."""
         reported: set[int] = set()
-        progress = sent = False
-        outcomes = self.sink.deliver(batch)
+        progress = False
+        sent = 0
+        outcomes = self.sink.deliver(batch) if outcomes is None else outcomes
         try:
             began = time.perf_counter()
             for outcome in outcomes:
@@ -178,8 +246,8 @@ class _Drain:
                 self._keep(outcome, took)
                 reported.update(outcome.alert_ids)
                 progress = progress or outcome.result != "later"
-                sent = sent or outcome.result == "sent"
-                if self.stop.is_set():
+                sent += outcome.result == "sent"
+                if self.stop.is_set() or (most is not None and sent >= most):
                     break
         except SinkError as exc:
             self._failed(batch, reported, str(exc))
@@ -217,6 +285,8 @@ class _Drain:
         store.without_waiting_for_disk(connection)
         if outcome.result == "sent":
             store.mark_delivered(connection, ids, key, self.now)
+            if self.limit is not None:
+                store.count_sent(connection, key, self.hour)
         elif outcome.result == "dead":
             store.mark_dead(connection, ids, key, error, self.now)
         else:
@@ -258,6 +328,22 @@ def _patiently(engine: Engine, work: Callable[[Connection], None], sink: str) ->
             log.warning("delivery_record_retrying", sink=sink, error=str(exc).splitlines()[0])
             time.sleep(pause)
             pause = min(pause * 2, 2.0)
+
+
+def held_until(connection: Connection, sink: Sink, now: datetime) -> datetime | None:
+    """When a sink at its `max_per_hour` may send again (its digest), or None if it may now."""
+    limit = hourly_limit(sink)
+    if limit is None:
+        return None
+    window, sent = store.sent_in_window(connection, sink.key)
+    if window != hour_of(now) or sent < limit:
+        return None
+    return window + timedelta(hours=1)
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The clock hour (UTC) a moment falls in: what `max_per_hour` counts by."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def retry_delay(failures_before: int) -> timedelta:

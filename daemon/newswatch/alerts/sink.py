@@ -63,6 +63,27 @@ def is_ready(sink: Sink, oldest_pending: datetime, now: datetime) -> bool:
 
 
 @runtime_checkable
+class RateLimited(Protocol):
+    """A sink that may send at most `max_per_hour` messages per clock hour (UTC).
+
+    The outbox sends no more than that; what is left waits, and once an hour
+    that reached the limit is over, goes out as one digest (`deliver_digest`).
+    """
+
+    @property
+    def max_per_hour(self) -> int | None: ...
+
+    def deliver_digest(self, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
+        """Like `deliver`, as one message carrying the whole batch."""
+        ...
+
+
+def hourly_limit(sink: Sink) -> int | None:
+    """The sink's `max_per_hour`, or None when it has none."""
+    return sink.max_per_hour if isinstance(sink, RateLimited) else None
+
+
+@runtime_checkable
 class Announcing(Protocol):
     """A sink that can also carry feed-health notices (log and email do)."""
 

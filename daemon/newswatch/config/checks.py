@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from newswatch.alerts.routing import unmatched
 from newswatch.config.schema import Config, Person, SeedSource, Topic, Watch
 from newswatch.match.nodes import walk_terms
 from newswatch.match.query import QuerySyntaxError, parse_query
@@ -63,6 +64,25 @@ def duplicate_names(config: Config, where: Where) -> Iterator[str]:
             if watch.name in seen:
                 yield f"{location}: {kind} name {watch.name!r} is used twice; names must be unique"
             seen.add(watch.name)
+
+
+def routing_problems(config: Config, where: Where) -> Iterator[str]:
+    """A sink's `watches:` entry that matches no watch: a typo would silently route nothing."""
+    names = [w.name for w in (*config.watch.people, *config.watch.topics)]
+    for index, entry in enumerate(config.alerts):
+        patterns = entry.watches or ()
+        for pattern in unmatched(patterns, names):
+            location = where(("alerts", index, "watches", patterns.index(pattern)))
+            yield (
+                f"{location}: alerts[{index}].watches: {pattern!r} matches no watch; "
+                f"the watches are: {_listed(names)}"
+            )
+
+
+def _listed(names: list[str], shown: int = 20) -> str:
+    """The first names (a watch list from a CSV may hold thousands) and how many more."""
+    more = f", … ({len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more if names else "(none)"
 
 
 def _term_problems(watch: Person | Topic, where: Where, path: PathKey) -> Iterator[str]:

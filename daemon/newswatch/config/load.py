@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from newswatch.config.checks import (
     duplicate_names,
+    routing_problems,
     seed_folder_problems,
     valid_watch_items,
     watch_items,
@@ -75,6 +76,7 @@ def check_config(path: Path) -> tuple[Config, list[str]]:
     config = _merge_watches(config, included)
     config = _add_listed_feeds(config, path, problems)
     problems.extend(duplicate_names(config, located.where))
+    problems.extend(routing_problems(config, located.where))
     if problems:
         raise ConfigError(in_file_order(problems))
     return config, in_file_order(warnings)

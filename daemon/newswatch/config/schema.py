@@ -174,9 +174,31 @@ class Watch(_Model):
         )
 
 
-class LogAlert(_Model):
+def _one_or_many(value: Any) -> Any:
+    """`watches: NATO` is read as `watches: [NATO]`."""
+    return (value,) if isinstance(value, str) else value
+
+
+class SinkBase(_Model):
+    """What every alert sink has, whatever its `type` (a new sink type inherits it)."""
+
+    name: str | None = None  # how /metrics and the logs call it (default: log, email-2, ...)
+    # routing: the watches (names or shell-style globs, any case) this sink hears of; None: all
+    watches: Annotated[tuple[NonEmpty, ...], BeforeValidator(_one_or_many)] | None = None
+
+    @field_validator("watches")
+    @classmethod
+    def _some_watches(cls, watches: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if watches is not None and not watches:
+            raise ValueError(
+                "an empty list sends this sink nothing; list watches, or remove `watches:` "
+                "for every watch"
+            )
+        return watches
+
+
+class LogAlert(SinkBase):
     type: Literal["log"]
-    name: str | None = None  # how /metrics and the logs call it (default: log, log-2, ...)
 
 
 class Smtp(_Model):
@@ -206,9 +228,8 @@ class Smtp(_Model):
         return None
 
 
-class EmailAlert(_Model):
+class EmailAlert(SinkBase):
     type: Literal["email"]
-    name: str | None = None  # how /metrics and the logs call it (default: email, email-2, ...)
     to: tuple[Mailbox, ...] = Field(min_length=1)
     sender: Mailbox = Field(alias="from")
     smtp: Smtp = Smtp()
@@ -216,6 +237,8 @@ class EmailAlert(_Model):
     every: PositiveDuration | None = None
     at: str | None = None
     subject_prefix: str = "[newswatch]"
+    # immediate mode: messages beyond this in a clock hour wait for one digest at the next hour
+    max_per_hour: Annotated[int, Field(ge=1)] | None = None
     # IANA name of the zone `at` and the printed times are in (default: the system's)
     timezone: str | None = None
 
@@ -243,10 +266,12 @@ class EmailAlert(_Model):
             )
         if self.mode == "immediate" and (self.every is not None or self.at is not None):
             raise ValueError(f"email to {to}: `every` and `at` need `mode: digest`")
+        if self.mode == "digest" and self.max_per_hour is not None:
+            raise ValueError(f"email digest to {to}: `max_per_hour` is for `mode: immediate`")
         return self
 
 
-class WebhookAlert(_Model):
+class WebhookAlert(SinkBase):
     """POST each alert's JSON record to `url`, signed when a secret is given."""
 
     type: Literal["webhook"]
@@ -270,12 +295,11 @@ class WebhookAlert(_Model):
         return self
 
 
-class AppriseAlert(_Model):
+class AppriseAlert(SinkBase):
     """Chat and push notifications through Apprise; its URLs hold tokens, so they are
     read from an environment variable or a file, never written in this file."""
 
     type: Literal["apprise"]
-    name: str | None = None
     urls_env: NonEmpty | None = None  # a variable holding URLs, separated by spaces
     urls_file: Path | None = None  # a file with one URL a line (`#` starts a comment)
 

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
+from newswatch.alerts.routing import Route, every_watch
 from newswatch.alerts.sink import Sink
 from newswatch.config import Dedup, Fetch
 from newswatch.dedup.signature import batch_signatures
@@ -160,10 +161,13 @@ class PipelineCore:
         clock: Clock = utc_now,
         feed_settings: FeedSettings | None = None,
         dedup: Dedup | None = None,
+        routes: Sequence[Route] | None = None,
     ) -> None:
         self.engine = engine
         self.matcher = matcher
         self.sinks = list(sinks)
+        # which sinks an alert is queued for (default: every sink hears of every watch)
+        self.routes = list(routes) if routes is not None else every_watch(s.key for s in sinks)
         self.clock = clock
         self.feed_settings = feed_settings or FeedSettings()
         self.dedup = dedup or Dedup()
@@ -190,11 +194,16 @@ class PipelineCore:
         sinks: Sequence[Sink],
         feed_settings: FeedSettings,
         dedup: Dedup | None = None,
+        routes: Sequence[Route] | None = None,
     ) -> None:
-        """Swap in a new matcher, sinks and settings (each one atomic attribute store)."""
+        """Swap in a new matcher, sinks and settings (each one atomic attribute store).
+
+        New routes apply to alerts raised from now on; queued ones keep their sinks.
+        """
         self.dedup = dedup or self.dedup
         self.matcher = matcher
         self.parsers.use(matcher)
+        self.routes = list(routes) if routes is not None else every_watch(s.key for s in sinks)
         self.sinks = list(sinks)
         self.feed_settings = feed_settings
 
@@ -233,7 +242,7 @@ class PipelineCore:
         found = self.salient_matches(connection, fresh, saved.new, matched, matched_with, now)
         alerts = self.alerts_for(fresh, found)
         alerts = story_store.first_per_story(connection, alerts)
-        stored = alert_store.save_alerts(connection, alerts, [s.key for s in self.sinks], now)
+        stored = alert_store.save_alerts(connection, alerts, self.routes, now)
         return IngestCounts(
             new=len(saved.new),
             updated=len(saved.updated),
@@ -408,9 +417,8 @@ class PipelineCore:
                     raised += story_store.with_stories(reader, fresh)
                     continue
                 with self.write_lock, self.engine.begin() as writer:
-                    sinks = [s.key for s in self.sinks]
                     candidates = story_store.first_per_story(writer, candidates)
-                    saved = alert_store.save_alerts(writer, candidates, sinks, self.clock())
+                    saved = alert_store.save_alerts(writer, candidates, self.routes, self.clock())
                     raised += story_store.with_stories(writer, saved)
         if not dry_run:
             self.alerts_stored(len(raised))

@@ -1,6 +1,7 @@
 """The alert outbox: an alert row is stored once per (document, watch), then delivered.
 
-Each alert gets one delivery row per configured sink; a sink that fails
+Each alert gets one delivery row per configured sink that routes its watch
+(`alerts.routing`); a sink that fails
 keeps its rows pending with a retry time, and never holds up the others.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, select
 
+from newswatch.alerts.routing import Route
 from newswatch.model import Alert
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.stories import with_stories
@@ -22,9 +24,10 @@ AlertPair = tuple[int, str, str]  # document_id, kind, watch
 
 
 def save_alerts(
-    connection: Connection, batch: Sequence[Alert], sinks: Sequence[str], now: datetime
+    connection: Connection, batch: Sequence[Alert], sinks: Sequence[Route | str], now: datetime
 ) -> list[Alert]:
-    """Insert alerts never seen before; return those (with ids), each queued for every sink."""
+    """Insert alerts never seen before; return those (with ids), each queued for every sink
+    that routes its watch (a sink given by its key alone routes every watch)."""
     if not batch:
         return []
     statement = insert_ignoring_conflicts(connection, alerts).returning(
@@ -37,11 +40,15 @@ def save_alerts(
         for alert in batch
         if (pair := (alert.document_id, alert.kind, alert.watch)) in ids
     ]
-    if new and sinks:
-        connection.execute(
-            deliveries.insert(),
-            [{"alert_id": a.id, "sink": s, "attempts": 0} for a in new for s in sinks],
-        )
+    routes = [Route(s) if isinstance(s, str) else s for s in sinks]
+    queued = [
+        {"alert_id": a.id, "sink": r.sink, "attempts": 0}
+        for a in new
+        for r in routes
+        if r.takes(a.watch)
+    ]
+    if queued:
+        connection.execute(deliveries.insert(), queued)
     return new
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
+    bindparam,
     case,
     distinct,
     func,
@@ -45,6 +46,7 @@ def pending_deliveries(
     *,
     due_only: bool = True,
     exclude: Collection[int] = (),
+    created_before: datetime | None = None,
 ) -> list[Alert]:
     """Alerts `sink` has neither accepted nor refused for good, oldest first.
 
@@ -63,6 +65,8 @@ def pending_deliveries(
         )
     if exclude:
         query = query.where(deliveries.c.alert_id.not_in(list(exclude)))
+    if created_before is not None:
+        query = query.where(alerts.c.created_at < created_before)
     batch = [alert_from_row(row) for row in connection.execute(query)]
     # with their stories' other outlets: the message names them ("Also in")
     return with_stories(connection, whole_documents(batch, limit))
@@ -97,15 +101,32 @@ def without_waiting_for_disk(connection: Connection) -> None:
         connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
+# Built once: one is executed per message sent, and building the statement each
+# time (expression, cache key, compilation lookup) cost more than executing it.
+def _delivered(alert: Any) -> Any:
+    return (
+        update(deliveries)
+        .where(deliveries.c.sink == bindparam("sink_key"), alert)
+        .values(
+            delivered_at=bindparam("delivered", type_=UtcDateTime()),
+            attempts=deliveries.c.attempts + 1,
+            last_error=None,
+        )
+    )
+
+
+_DELIVERED_ONE = _delivered(deliveries.c.alert_id == bindparam("one_alert"))
+_DELIVERED = _delivered(deliveries.c.alert_id.in_(bindparam("alert_ids", expanding=True)))
+
+
 def mark_delivered(
     connection: Connection, alert_ids: Sequence[int], sink: str, now: datetime
 ) -> None:
-    if alert_ids:
-        connection.execute(
-            _rows(sink, alert_ids).values(
-                delivered_at=now, attempts=deliveries.c.attempts + 1, last_error=None
-            )
-        )
+    values: dict[str, Any] = {"sink_key": sink, "delivered": now}
+    if len(alert_ids) == 1:  # the usual message: one alert
+        connection.execute(_DELIVERED_ONE, {**values, "one_alert": alert_ids[0]})
+    elif alert_ids:
+        connection.execute(_DELIVERED, {**values, "alert_ids": list(alert_ids)})
 
 
 def mark_dead(
@@ -174,6 +195,29 @@ def retry_now(connection: Connection, sinks: Iterable[str], *, dead_too: bool) -
         .values(next_attempt=None, dead_at=None)
     )
     return int(result.rowcount or 0)
+
+
+def sent_in_window(connection: Connection, sink: str) -> tuple[datetime | None, int]:
+    """(the clock hour being counted, messages sent in it) for a rate-limited sink."""
+    query = select(sink_state.c.window_start, sink_state.c.window_sent).where(
+        sink_state.c.sink == sink
+    )
+    row = connection.execute(query).one_or_none()
+    return (row.window_start, int(row.window_sent or 0)) if row is not None else (None, 0)
+
+
+def count_sent(connection: Connection, sink: str, window: datetime, messages: int = 1) -> None:
+    """Count messages sent in the clock hour `window` (a new hour starts from zero)."""
+    _ensure_state(connection, sink)
+    same = sink_state.c.window_start == window
+    connection.execute(
+        update(sink_state)
+        .where(sink_state.c.sink == sink)
+        .values(
+            window_sent=case((same, sink_state.c.window_sent + messages), else_=messages),
+            window_start=window,
+        )
+    )
 
 
 def paused_until(connection: Connection, sink: str) -> datetime | None:

@@ -179,6 +179,8 @@ sink_state = Table(
     Column("last_success", UtcDateTime),
     Column("lease_owner", String(200)),  # the node delivering this sink now (0007)
     Column("lease_until", UtcDateTime),
+    Column("window_start", UtcDateTime),  # the clock hour `window_sent` counts (0010)
+    Column("window_sent", Integer, nullable=False, default=0, server_default="0"),
 )
 
 feeds = Table(
