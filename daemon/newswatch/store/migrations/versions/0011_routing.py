@@ -1,8 +1,8 @@
 """Per-sink hourly send count (`max_per_hour`): the clock hour being counted and the
 messages sent in it, kept in the database so a restart does not reset the count.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from newswatch.store.tables import UtcDateTime
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
