@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
+
 from bench_vs_newsboat import Newsboat, Run, corpus_server, measure, tree_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ def steady(builds: dict[str, str], urls: list[str], reps: int, work: Path) -> di
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
     for label, program in builds.items():
         folder = work / label
-        folder.mkdir()
+        folder.mkdir(parents=True)
         commands[label] = (ingest(program, write_config(folder, urls)), dict(os.environ))
     if shutil.which("newsboat"):
         folder = work / "newsboat"
