@@ -187,7 +187,7 @@ class FeedRefresh:
                     )
                     report.add(counts)
                 stored = _next_record(record, state, parsed, report, pipeline.clock())
-                feed_store.save_records(connection, [stored])
+                feed_store.save_records(connection, [stored], _owner(pipeline))
         except SQLAlchemyError as exc:
             report.status, report.error = "error", database_error(pipeline.engine, exc)
         else:
@@ -222,7 +222,7 @@ class FeedRefresh:
         error = None
         try:
             with pipeline.write_lock, pipeline.engine.begin() as connection:
-                feed_store.save_records(connection, [u.record for u in batch])
+                feed_store.save_records(connection, [u.record for u in batch], _owner(pipeline))
         except SQLAlchemyError as exc:  # the feeds are polled again as if not polled
             error = database_error(pipeline.engine, exc)
         for unsaved in batch:
@@ -233,6 +233,11 @@ class FeedRefresh:
                 watch_health(pipeline, unsaved.due.source, unsaved.record)
             _log_feed_events(unsaved.before, unsaved.state, None, unsaved.name)
             _log_outcome(report, unsaved.state)
+
+
+def _owner(pipeline: PipelineCore) -> str | None:
+    """The node whose leases a save gives back (None: one node, no leases)."""
+    return pipeline.node.id if pipeline.node is not None else None
 
 
 def _log_outcome(report: RefreshReport, state: FeedState) -> None:
