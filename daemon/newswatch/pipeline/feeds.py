@@ -207,6 +207,7 @@ class FeedRefresh:
         return report
 
     def _defer(self, unsaved: _Unsaved) -> None:
+        unsaved.report.ended = time.perf_counter()  # its duration: not the wait for the batch
         if not self._unsaved:
             self._unsaved_since = time.monotonic()
         self._unsaved.append(unsaved)
