@@ -64,6 +64,7 @@ class FeedServer:
     in_flight: Counter[str] = field(default_factory=Counter)
     peak_per_host: Counter[str] = field(default_factory=Counter)
     peak_overall: int = 0
+    connections: int = 0  # TCP connections accepted, all hosts
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
     servers: list[http.server.ThreadingHTTPServer] = field(default_factory=list)
@@ -153,6 +154,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        server: FeedServer = self.server.feed_server  # type: ignore[attr-defined]
+        with server.lock:
+            server.connections += 1
 
     def do_GET(self) -> None:
         server: FeedServer = self.server.feed_server  # type: ignore[attr-defined]

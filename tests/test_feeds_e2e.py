@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, event
 
 import feedserver
 from helpers import WATCHES, alert_records
@@ -182,3 +183,38 @@ def test_opml_lists_feeds_and_import_opml_prints_and_merges(tmp_path: Path, serv
     )
     _, out, _ = run(config, capsys, "ingest")
     assert [(a["watch"], a["source"]) for a in alert_records(out)] == [("NATO", "Outlet")]
+
+
+def test_a_steady_pass_saves_every_feed_state_in_a_few_transactions(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    """All 304s (and a failing feed): each state is saved, not one commit per feed."""
+    urls = [
+        feedserver.set_route(server, f"/f{i}.xml", feedserver.feed(rss((f"g{i}", "T", "Text."))))
+        for i in range(30)
+    ]
+    broken = feedserver.set_route(server, "/broken.xml", feedserver.status(500))
+    config = configure(tmp_path, database_url, [*urls, broken])
+    assert run(config, capsys, "ingest")[0] == 1  # the broken feed fails
+    first = feed_health(config, capsys)
+
+    commits = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(Engine, "commit", count)
+    try:
+        code, _, err = run(config, capsys, "ingest")
+    finally:
+        event.remove(Engine, "commit", count)
+    assert code == 1
+    reports = refreshed(err)
+    assert {reports[url]["status"] for url in urls} == {"not_modified"}
+    assert reports[broken]["status"] == "error" and "HTTP 500" in reports[broken]["error"]
+    assert len(commits) < len(urls) // 2
+    second = feed_health(config, capsys)
+    for url in urls:
+        assert second[url]["last_success"] > first[url]["last_success"]
+        assert second[url]["documents"] == 1
+    assert second[broken]["consecutive_failures"] == 2

@@ -40,6 +40,28 @@ def route(server: FeedServer, path: str, reply: Reply) -> str:
     return feedserver.set_route(server, path, reply)
 
 
+def test_many_feeds_on_one_host_reuse_their_connections() -> None:
+    """Keep-alive: a cycle of 304s and short error pages on one host costs a TCP set-up
+    per connection allowed (2 per host), not one per feed."""
+    running = feedserver.start()
+    try:
+        fresh = [route(running, f"/f{i}", feedserver.feed(BODY)) for i in range(40)]
+        errors = [route(running, f"/e{i}", feedserver.status(500)) for i in range(10)]
+        first = asyncio.run(_fetch_all([FetchRequest(url) for url in fresh]))
+        again = [FetchRequest(r.url, etag=r.etag) for r in first]
+        before = running.connections
+        results = asyncio.run(_fetch_all(again + [FetchRequest(url) for url in errors]))
+        assert [r.outcome for r in results] == ["not_modified"] * 40 + ["error"] * 10
+        assert running.connections - before <= 2
+    finally:
+        feedserver.stop(running)
+
+
+async def _fetch_all(requests: list[FetchRequest]) -> list[FetchResult]:
+    async with Fetcher(Fetch(per_host=2)) as fetcher:
+        return await fetcher.fetch_all(requests)
+
+
 def test_ok_body_with_validators_and_hash(server: FeedServer) -> None:
     url = route(server, "/ok", feedserver.feed(BODY))
     result = fetch(FetchRequest(url))

@@ -149,6 +149,31 @@ def test_two_nodes_claiming_at_once_never_share_a_feed_and_a_dead_ones_feeds_are
         b.stop()
 
 
+def test_a_node_whose_lease_ran_out_mid_poll_leaves_the_new_owners_lease(engine) -> None:
+    """a claims a feed and stalls past its lease; b takes it; a's late save must not
+    clear b's lease (else a third node could poll the feed while b does)."""
+    due = _due_feeds(engine, 1)
+    a, b = (Node(engine, name, "ingest", LEASE) for name in ("node-a", "node-b"))
+    b.start()
+    try:
+        now = datetime.now(UTC)
+        with engine.begin() as connection:  # a's lease, already run out
+            feed_store.save_records(connection, [due[0].record])
+            connection.execute(
+                feed_store.feeds.update().values(lease_owner=a.id, lease_until=now - LEASE)
+            )
+        assert [d.source.url for d in b.claim(due, force=True)] == [due[0].source.url]
+        with engine.begin() as connection:  # a finishes its poll late
+            feed_store.save_records(connection, [due[0].record], owner=a.id)
+        assert b.claim(due, force=True)  # still b's: b may poll it
+        assert a.claim(due, force=True) == []  # and a cannot take it back
+        with engine.begin() as connection:  # b's own save gives the lease back
+            feed_store.save_records(connection, [due[0].record], owner=b.id)
+        assert [d.source.url for d in a.claim(due, force=True)] == [due[0].source.url]
+    finally:
+        b.stop()
+
+
 def test_one_node_at_a_time_delivers_a_sink(engine) -> None:
     a, b = Node(engine, "node-a", "run", LEASE), Node(engine, "node-b", "run", LEASE)
     with a.sink("email:desk@example.org") as mine_a, b.sink("email:desk@example.org") as mine_b:

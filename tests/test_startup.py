@@ -12,7 +12,15 @@ import pytest
 
 from helpers import REPO, write_config
 
-HEAVY = ("sqlalchemy", "alembic", "prometheus_client", "feedparser", "newswatch.pipeline")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "prometheus_client",
+    "feedparser",
+    "newswatch.pipeline",
+    "structlog",  # logging is configured, structlog loaded at the first line logged
+    "asyncio",
+)
 
 PROBE = """
 import json, sys

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,6 +77,22 @@ def test_migrations_create_the_schema_and_are_idempotent(database_url: str) -> N
     again = open_database(database_url)
     assert schema_revision(again) == head_revision()
     again.dispose()
+
+
+def test_a_database_at_the_head_opens_without_loading_alembic(database_url: str) -> None:
+    """Start-up of every command: the head is read off the migration files (issue 11),
+    and it is the head Alembic itself finds."""
+    open_database(database_url).dispose()  # migrated here
+    probe = (
+        "import sys; from newswatch.store.db import open_database, schema_revision\n"
+        f"engine = open_database({database_url!r})\n"
+        "print(schema_revision(engine), 'alembic' in sys.modules)"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert out.split() == [head_revision(), "False"]
 
 
 def test_new_documents_come_back_with_ids_and_a_second_save_adds_nothing(engine: Engine) -> None:

@@ -2,17 +2,32 @@
 
 Diagnostics go to standard error; standard output is kept for what the user
 asked for (alert records, command output), so both can be piped apart.
+
+structlog is imported when something first logs (or asks for a logger), not
+when logging is configured: `check` and `match` log nothing as a rule, and
+structlog with the asyncio it pulls in is a third of their start-up (issue 11).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal, TextIO, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TextIO, cast
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
 
 LogFormat = Literal["json", "console", "auto"]
+
+
+@dataclass(frozen=True)
+class _Settings:
+    use_json: bool
+    level: int
+
+
+_settings: list[_Settings] = []  # the latest configure_logging, until structlog takes it
 
 
 def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
@@ -26,27 +41,59 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    shared: list[structlog.typing.Processor] = [
+    _settings[:] = [_Settings(use_json, numeric)]
+    _install_handler(_DeferredFormatter(_settings[0]), numeric)
+    if "structlog" in sys.modules:  # already in use: apply the settings now
+        _configure_structlog()
+
+
+def _configure_structlog() -> None:
+    """Hand the pending settings to structlog (importing it); a no-op once done."""
+    if not _settings:
+        return
+    settings = _settings.pop()
+    import structlog
+
+    structlog.configure(
+        processors=[*_shared(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(settings.level),
+        logger_factory=lambda *_: logging.getLogger(_OWN),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _shared() -> list[structlog.typing.Processor]:
+    import structlog
+
+    return [
         structlog.contextvars.merge_contextvars,
         _add_node,  # every line, library ones too, names the node that wrote it
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=lambda *_: logging.getLogger(_OWN),
-        cache_logger_on_first_use=False,
-    )
-    _install_handler(_formatter(use_json, shared), numeric)
 
 
 _OWN = "newswatch"
 
 
-def _formatter(
-    use_json: bool, shared: list[structlog.typing.Processor]
-) -> structlog.stdlib.ProcessorFormatter:
+class _DeferredFormatter(logging.Formatter):
+    """structlog's formatter for standard-library records, built at the first record."""
+
+    def __init__(self, settings: _Settings) -> None:
+        super().__init__()
+        self._settings = settings
+        self._real: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._real is None:
+            self._real = _formatter(self._settings.use_json)
+        return self._real.format(record)
+
+
+def _formatter(use_json: bool) -> logging.Formatter:
+    import structlog
+
+    shared = _shared()
     last: list[structlog.typing.Processor] = (
         [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if use_json
@@ -106,5 +153,8 @@ class _CurrentStderr:
 
 
 def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:
+    import structlog
+
+    _configure_structlog()
     logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
     return logger

@@ -80,7 +80,7 @@ Mailbox = Annotated[str, AfterValidator(mailbox)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class SeedSource(_Model):
@@ -232,7 +232,7 @@ class EmailAlert(SinkBase):
     type: Literal["email"]
     to: tuple[Mailbox, ...] = Field(min_length=1)
     sender: Mailbox = Field(alias="from")
-    smtp: Smtp = Smtp()
+    smtp: Smtp = Field(default_factory=Smtp)
     mode: Literal["immediate", "digest"] = "immediate"
     every: PositiveDuration | None = None
     at: str | None = None
@@ -396,16 +396,16 @@ def _at_least(delta: timedelta, seconds: float) -> timedelta:
 
 class Config(_Model):
     database: NonEmpty = "sqlite:///newswatch.db"
-    sources: Sources = Sources()
-    schedule: Schedule = Schedule()
-    watch: Watch = Watch()
-    alerts: tuple[AlertSink, ...] = (LogAlert(type="log"),)
-    health: Health = Health()
-    retention: Retention = Retention()
+    sources: Sources = Field(default_factory=Sources)
+    schedule: Schedule = Field(default_factory=Schedule)
+    watch: Watch = Field(default_factory=Watch)
+    alerts: tuple[AlertSink, ...] = Field(default_factory=lambda: (LogAlert(type="log"),))
+    health: Health = Field(default_factory=Health)
+    retention: Retention = Field(default_factory=Retention)
     http: HttpServer | None = None
-    fetch: Fetch = Fetch()
-    dedup: Dedup = Dedup()
-    node: Node = Node()
+    fetch: Fetch = Field(default_factory=Fetch)
+    dedup: Dedup = Field(default_factory=Dedup)
+    node: Node = Field(default_factory=Node)
     path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

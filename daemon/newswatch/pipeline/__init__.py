@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.config import FeedSource, SeedSource
 from newswatch.log import get_logger
+from newswatch.ops.memory import release_memory
 from newswatch.pipeline.core import (
     FeedSettings,
     IngestCounts,
@@ -56,7 +57,10 @@ class Pipeline(PipelineCore):
     ) -> list[RefreshReport]:
         """Poll the due feeds (all but those told to wait, with `force`) and import them."""
         try:
-            return FeedRefresh(self, force).run(feeds)
+            reports = FeedRefresh(self, force).run(feeds)
         except SQLAlchemyError as exc:
             log.error("feed_cycle_failed", error=database_error(self.engine, exc))
             return []
+        if any("entries" in report.details for report in reports):
+            release_memory()  # bodies were parsed: do not idle at the cycle's peak
+        return reports

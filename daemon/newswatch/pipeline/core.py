@@ -72,6 +72,7 @@ class RefreshReport:
     duplicate_of: list[int] = field(default_factory=list)
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    ended: float | None = None  # set when the line is logged later than the work ended
     details: dict[str, object] = field(default_factory=dict)
 
     def add(self, other: IngestCounts) -> None:
@@ -92,7 +93,7 @@ class RefreshReport:
 
     def log(self, *, quiet: bool = False) -> None:
         """The canonical line; `quiet` logs it at debug level (nothing new to say)."""
-        duration_s = time.perf_counter() - self.started
+        duration_s = (self.ended or time.perf_counter()) - self.started
         duration_ms = round(duration_s * 1000, 1)
         metrics.record_refresh(
             self.label or self.source,

@@ -213,7 +213,22 @@ class Fetcher:
             body = None
             if 200 <= response.status_code < 300:
                 body = await read_capped(response, lowered, self._config.max_bytes)
+            elif _short_answer(response.status_code, lowered):
+                await response.aread()  # read to its end, the connection is kept for the next
             return _Response(response.status_code, response.reason_phrase, lowered, body)
+
+
+# An answer without a body we keep (304, redirect, error page) read to its end if it
+# is this short: httpx reuses a connection only after its answer was read whole, so a
+# cycle of 304s on one host would otherwise open a TCP (and TLS) connection per feed.
+SHORT_ANSWER_BYTES = 64 * 1024
+
+
+def _short_answer(status: int, headers: Mapping[str, str]) -> bool:
+    if status == 304:
+        return True
+    length = headers.get("content-length", "")
+    return length.isdigit() and int(length) <= SHORT_ANSWER_BYTES
 
 
 def _result(attempt: _Attempt, response: _Response) -> FetchResult:

@@ -20,19 +20,26 @@ def insert_ignoring_conflicts(connection: Connection, table: Table) -> Any:
     )
 
 
-def upsert(connection: Connection, table: Table, keys: list[str]) -> Any:
-    """`INSERT ... ON CONFLICT (keys) DO UPDATE` of every other column; run it with rows."""
-    return _upsert(connection.dialect.name, table, tuple(keys))
+def upsert(
+    connection: Connection, table: Table, keys: list[str], keep: tuple[str, ...] = ()
+) -> Any:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` of every other column but those in
+    `keep` (a stored row keeps its own values there); run it with rows."""
+    return _upsert(connection.dialect.name, table, tuple(keys), keep)
 
 
 @functools.cache
-def _upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], keep: tuple[str, ...]) -> Any:
     """Built once per table: constructing it costs more than running it for a few rows."""
     module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
     if module is None:
         raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {dialect}")
     statement = module.insert(table)
-    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    changes = {
+        c.name: statement.excluded[c.name]
+        for c in table.columns
+        if c.name not in keys and c.name not in keep
+    }
     return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
 
 

@@ -53,10 +53,27 @@ def load_records(connection: Connection, urls: Sequence[str]) -> dict[str, FeedR
     return {row.url: _record(row) for row in rows}
 
 
-def save_records(connection: Connection, records: Sequence[FeedRecord]) -> None:
-    """Write these records whole; a lease on them (several nodes) is released."""
-    if records:
-        connection.execute(upsert(connection, feeds, ["url_hash"]), [_row(r) for r in records])
+_LEASE = ("lease_owner", "lease_until")
+
+
+def save_records(
+    connection: Connection, records: Sequence[FeedRecord], owner: str | None = None
+) -> None:
+    """Write these records whole but for their leases; `owner` (several nodes) gives back
+    its lease on them, and only its own: a node whose lease ran out mid-poll must not
+    clear the lease of the node that has taken the feed since."""
+    if not records:
+        return
+    rows = [_row(r) for r in records]
+    connection.execute(upsert(connection, feeds, ["url_hash"], keep=_LEASE), rows)
+    if owner is not None:
+        connection.execute(
+            update(feeds)
+            .where(
+                feeds.c.lease_owner == owner, feeds.c.url_hash.in_([r["url_hash"] for r in rows])
+            )
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 def host_slot(url: str) -> int:
