@@ -38,7 +38,7 @@ _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
 # (feedparser re-decodes any Latin-1-only text that is valid UTF-8 as bytes)
 _MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
 # Several authors of one entry (fastfeedparser keeps the first).
-_AUTHORS = re.compile(rb"(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
+_AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
 _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
 # Elements of other namespaces that feedparser maps onto titles, text, tags or
@@ -49,7 +49,9 @@ _MAPPED_ELSEWHERE = {
     b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"keywords|category|summary|author|subtitle",
 }
 _PREFIX_OF = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
-_UNUSUAL = re.compile(rb"<!DOCTYPE|<!ENTITY|purl\.org/atom/ns#|:(?:item|entry)>", re.IGNORECASE)
+# DOCTYPE and entities, Atom 0.3, prefixed items: searched as plain bytes (a
+# regex alternation without a literal prefix costs more than the parse).
+_UNUSUAL = (b"<!DOCTYPE", b"<!ENTITY", b"purl.org/atom/ns#", b":item>", b":entry>")
 _XML_BASE = b"xml:base"
 # Atom text constructs with no type attribute are plain text (RFC 4287 3.1.1);
 # fastfeedparser reports untyped content as HTML, and gives no type for a summary
@@ -75,13 +77,14 @@ _PLAIN_DATE = re.compile(
 
 
 # RSS titles are plain text unless they look like HTML (feedparser's guess, `_title_type`).
-_RSS_TYPES = {"title": None, "summary": "text/html", "content": None}
+_RSS_TYPES = {"title": None, "feed_title": None, "summary": "text/html", "content": None}
 
 
 def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
-    gates = (_C1_CONTROLS, _MOJIBAKE, _UNUSUAL, _AUTHORS)
-    if any(p.search(data) for p in gates) or _mapped_elsewhere(data):
+    if any(marker in data for marker in _UNUSUAL) or _mapped_elsewhere(data):
+        return None
+    if any(p.search(data) for p in (_C1_CONTROLS, _MOJIBAKE, _AUTHORS)):
         return None
     root = root_element(data)
     if root not in ("rss", "rdf:RDF", "feed"):
@@ -132,6 +135,8 @@ def _feed_author(data: bytes) -> bool:
 
 def _mapped_elsewhere(data: bytes) -> bool:
     """True if `data` holds an element of another namespace that feedparser reads as ours."""
+    if not any(uri in data for uri in _MAPPED_ELSEWHERE):
+        return False
     for prefix, uri in _PREFIX_OF.findall(data):
         names = _MAPPED_ELSEWHERE.get(uri)
         if names and re.search(b"<" + re.escape(prefix) + b":(?:" + names + rb")\b", data):
@@ -159,18 +164,27 @@ def root_element(data: bytes) -> str | None:
 
 
 def _atom_types(data: bytes) -> dict[str, str | None] | None:
-    """The one type each Atom text construct has throughout `data`; None if one varies."""
+    """The one type each Atom text construct of the entries has throughout `data`,
+    and the feed title's; None if one varies from entry to entry."""
+    first = _FIRST_ENTRY.search(data)
+    start = first.start() if first else len(data)
+    head = _ATOM_TYPE.search(data, 0, start)
     found: dict[str, set[bytes]] = {"title": set(), "summary": set(), "content": set()}
-    for match in _ATOM_TYPE.finditer(data):
-        declared = _TYPE_ATTR.search(match.group(2))
-        found[match.group(1).decode()].add(declared.group(1).strip() if declared else b"text")
+    for match in _ATOM_TYPE.finditer(data, start):
+        found[match.group(1).decode()].add(_type_of(match))
     if any(len(kinds) > 1 for kinds in found.values()):
         return None
+    found["feed_title"] = {_type_of(head)} if head and head.group(1) == b"title" else set()
     types: dict[str, str | None] = {}
     for name, kinds in found.items():
         kind = next(iter(kinds), b"text").decode("ascii", "replace")
         types[name] = _ATOM_TYPES.get(kind, kind)
     return types
+
+
+def _type_of(match: re.Match[bytes]) -> bytes:
+    declared = _TYPE_ATTR.search(match.group(2))
+    return declared.group(1).strip() if declared else b"text"
 
 
 def _entries(
@@ -203,7 +217,7 @@ def _is_absolute(href: str) -> bool:
 def _feed(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any]:
     return {
         "title": raw.get("title") or "",
-        "title_detail": {"type": _title_type(raw.get("title"), types)},
+        "title_detail": {"type": _title_type(raw.get("title"), types["feed_title"])},
         "authors": _people(raw),
     }
 
@@ -217,7 +231,7 @@ def _entry(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any] 
     entry: dict[str, Any] = {
         "id": raw.get("id"),
         "title": raw.get("title") or "",
-        "title_detail": {"type": _title_type(raw.get("title"), types)},
+        "title_detail": {"type": _title_type(raw.get("title"), types["title"])},
         "link": link,
         "links": [_link(item) for item in raw.get("links") or ()],
         "content": _contents(raw, types["content"]),
@@ -235,10 +249,10 @@ def _entry(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any] 
     return entry
 
 
-def _title_type(title: Any, types: dict[str, str | None]) -> str:
+def _title_type(title: Any, declared: str | None) -> str:
     """Atom's declared type; for RSS and RDF, feedparser's guess whether the text is HTML."""
-    if types["title"]:
-        return types["title"]
+    if declared:
+        return declared
     looks_like_html = _FeedParserMixin.looks_like_html
     return "text/html" if isinstance(title, str) and looks_like_html(title) else "text/plain"
 
