@@ -18,7 +18,7 @@ shared machine vary from day to day, only ratios measured in one run mean much.
 Then the start-up of `--version`, `--help`, `check` and `match TEXT` (min of 5).
 
     .venv/bin/python bench/bench_vs_newsboat.py [--reps 3] [--hosts 1] [--corpus DIR]
-        [--newswatch OTHER/.venv/bin/newswatch]
+        [--newswatch [NAME=]OTHER/.venv/bin/newswatch ...]  (several: compared in one run)
 """
 
 from __future__ import annotations
@@ -124,7 +124,11 @@ class Newswatch:
     name = "newswatch"
     program = NEWSWATCH
 
-    def __init__(self, folder: Path, urls: list[str]) -> None:
+    def __init__(
+        self, folder: Path, urls: list[str], build: tuple[str, Path] | None = None
+    ) -> None:
+        if build is not None:  # one of several builds compared in the same run
+            self.name, self.program = build
         watch = yaml.safe_load((ROOT / "config" / "newswatch.yaml").read_text())["watch"]
         config = {
             "database": f"sqlite:///{folder / 'newswatch.db'}",
@@ -159,14 +163,19 @@ class Newsboat:
         return ["newsboat", *files, "-x", "reload"]
 
 
-def side_by_side(urls: list[str], reps: int, work: Path) -> dict[str, dict[str, list[Run]]]:
+def side_by_side(
+    urls: list[str], reps: int, work: Path, builds: list[tuple[str, Path]]
+) -> dict[str, dict[str, list[Run]]]:
     results: dict[str, dict[str, list[Run]]] = {}
     for rep in range(reps):
-        programs = []
-        for kind in (Newswatch, Newsboat):
-            folder = work / f"{kind.name}-{rep}"
+        programs: list[Newswatch | Newsboat] = []
+        for name, path in builds:
+            folder = work / f"{name}-{rep}"
             folder.mkdir()
-            programs.append(kind(folder, urls))
+            programs.append(Newswatch(folder, urls, (name, path)))
+        folder = work / f"newsboat-{rep}"
+        folder.mkdir()
+        programs.append(Newsboat(folder, urls))
         if rep % 2:
             programs.reverse()
         for phase in PHASES:
@@ -174,7 +183,7 @@ def side_by_side(urls: list[str], reps: int, work: Path) -> dict[str, dict[str, 
                 run = measure(program.command(), program.env, work / f"{program.name}.log")
                 results.setdefault(program.name, {}).setdefault(phase, []).append(run)
                 print(
-                    f"rep {rep + 1} {phase:<6} {program.name:<9} wall {run.wall:6.2f} s  "
+                    f"rep {rep + 1} {phase:<6} {program.name:<12} wall {run.wall:6.2f} s  "
                     f"cpu {run.cpu:6.2f} s  rss {run.rss_mb:6.0f} MB  exit {run.code}",
                     flush=True,
                 )
@@ -200,21 +209,26 @@ def startup(config: Path) -> list[tuple[str, float]]:
     return timings
 
 
-def report(results: dict[str, dict[str, list[Run]]]) -> None:
-    print("\nmedians; ratio = newswatch / newsboat")
-    print("| phase | newswatch wall / CPU / RSS | newsboat wall / CPU / RSS | wall | CPU | RSS |")
-    print("|---|---|---|---|---|---|")
-    for phase in PHASES:
-        row = {}
-        for name in ("newswatch", "newsboat"):
-            runs = results[name][phase]
-            row[name] = [statistics.median(getattr(r, f) for r in runs) for f in FIELDS]
-        nw, nb = row["newswatch"], row["newsboat"]
-        ratios = " | ".join(f"{a / b:.2f}x" if b else "-" for a, b in zip(nw, nb, strict=True))
-        print(
-            f"| {phase} | {nw[0]:.2f} s / {nw[1]:.2f} s / {nw[2]:.0f} MB "
-            f"| {nb[0]:.2f} s / {nb[1]:.2f} s / {nb[2]:.0f} MB | {ratios} |"
-        )
+def report(results: dict[str, dict[str, list[Run]]], names: list[str]) -> None:
+    for name in names:
+        print(f"\nmedians; ratio = {name} / newsboat")
+        print(f"| phase | {name} wall / CPU / RSS | newsboat wall / CPU / RSS | wall | CPU | RSS |")
+        print("|---|---|---|---|---|---|")
+        for phase in PHASES:
+            nw, nb = (
+                [statistics.median(getattr(r, f) for r in results[who][phase]) for f in FIELDS]
+                for who in (name, "newsboat")
+            )
+            ratios = " | ".join(f"{a / b:.2f}x" if b else "-" for a, b in zip(nw, nb, strict=True))
+            print(
+                f"| {phase} | {nw[0]:.2f} s / {nw[1]:.2f} s / {nw[2]:.0f} MB "
+                f"| {nb[0]:.2f} s / {nb[1]:.2f} s / {nb[2]:.0f} MB | {ratios} |"
+            )
+
+
+def _build(spec: str) -> tuple[str, Path]:
+    name, _, path = spec.rpartition("=")
+    return (name or f"newswatch:{Path(path).parent.parent.parent.name}", Path(path))
 
 
 def main(argv: Sequence[str]) -> None:
@@ -224,10 +238,14 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--no-startup", action="store_true")
     parser.add_argument(
-        "--newswatch", type=Path, default=NEWSWATCH, help="the newswatch to run (another build)"
+        "--newswatch",
+        action="append",
+        metavar="[NAME=]PATH",
+        help="a newswatch build to run (another checkout); repeat to compare builds in one run",
     )
     args = parser.parse_args(argv)
-    Newswatch.program = args.newswatch
+    builds = [_build(spec) for spec in args.newswatch or [f"newswatch={NEWSWATCH}"]]
+    Newswatch.program = builds[0][1]
     if shutil.which("newsboat") is None:
         sys.exit("newsboat is not installed: apt-get install -y newsboat")
     print(f"load average at start: {os.getloadavg()}")
@@ -235,15 +253,16 @@ def main(argv: Sequence[str]) -> None:
         work = Path(tmp)
         with corpus_server(args.corpus, args.hosts) as urls:
             print(f"{len(urls)} feeds on {args.hosts} loopback host(s), {args.reps} reps")
-            results = side_by_side(urls, args.reps, work)
-        report(results)
-        failed = [r for runs in results["newswatch"].values() for r in runs if r.code]
-        if failed:
-            print(f"newswatch exited non-zero {len(failed)} time(s); see {work}/newswatch.log")
+            results = side_by_side(urls, args.reps, work, builds)
+        report(results, [name for name, _ in builds])
+        for name, _ in builds:
+            failed = [r for runs in results[name].values() for r in runs if r.code]
+            if failed:
+                print(f"{name} exited non-zero {len(failed)} time(s); see {work}/{name}.log")
         if not args.no_startup:
             print("\nstart-up, min of 5:")
-            for label, wall in startup(work / "newswatch-0" / "newswatch.yaml"):
-                print(f"  newswatch {label:<11} {wall:.3f} s")
+            for label, wall in startup(work / f"{builds[0][0]}-0" / "newswatch.yaml"):
+                print(f"  {builds[0][0]} {label:<11} {wall:.3f} s")
     print(f"load average at end: {os.getloadavg()}")
 
 
