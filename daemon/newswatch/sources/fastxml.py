@@ -4,20 +4,23 @@ feedparser (`feedxml`) is pure Python and was a third of a cold cycle's CPU
 (issue 11); fastfeedparser (Rust core over lxml) reads the same well-formed
 RSS 2.0 / Atom 1.0 / RDF with a fraction of the CPU. feedparser stays the
 reference: every body the fast path is not sure to read the same way goes to
-it. The gate, before parsing (on the UTF-8 bytes `decode_body` made, so the
-character set is settled for both paths alike):
+it. The gate works on the UTF-8 bytes `decode_body` made (the character set is
+settled for both paths alike). Before parsing, a body goes to feedparser if:
 
-- not well-formed XML (expat, the strict parser feedparser uses first, says
-  so): fastfeedparser repairs differently and cuts text short;
-- a DOCTYPE (entities feedparser's `replace_doctype` handles), `xml:base`
-  (feedparser resolves links against it), Atom 0.3, prefixed item elements
-  (`itemscan`'s case), C1 control characters (feedparser's Windows-1252
-  repair of mojibake);
+- it is not well-formed XML (expat, the strict parser feedparser tries first,
+  says so): fastfeedparser repairs differently and cuts text short;
+- its root is not `rss`, `rdf:RDF` or an unprefixed Atom 1.0 `feed`;
+- it has a DOCTYPE (entities `replace_doctype` handles), prefixed item
+  elements (`itemscan`'s case), C1 control characters or UTF-8 mojibake
+  (feedparser repairs both), several authors on one entry, Media RSS or
+  iTunes elements feedparser maps onto our fields, RSS 1.0 content:encoded,
+  or Atom text constructs whose type varies between entries.
 
-and after parsing: fastfeedparser raised or found no entries (feedparser
-then names why), or an entry lacks what the mapper needs from the reference
-parser's richer output (an id or a usable link; its date where the body
-names one; a title or content type the fast output does not carry).
+After parsing, if fastfeedparser raised or found no entries (feedparser then
+names why), or an entry has no link (fastfeedparser drops one with spaces in
+its fragment), or no date where the body names dates, or a date of unusual
+shape that feedparser reads otherwise, or a relative link under `xml:base`,
+or the feed-level author is needed and unread.
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
