@@ -24,6 +24,7 @@ Then the start-up of `--version`, `--help`, `check` and `match TEXT` (min of 5).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import resource
 import shutil
@@ -89,11 +90,12 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss_mb(root: int) -> float:
-    """RSS of `root` and every descendant, summed."""
+def tree_rss_mb(root: int, seen: set[int]) -> float:
+    """RSS of `root` and every descendant, summed; their PIDs are added to `seen`."""
     tree, total, frontier = _children(), 0, [root]
     while frontier:
         pid = frontier.pop()
+        seen.add(pid)
         frontier += tree.get(pid, [])
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -110,14 +112,44 @@ def measure(command: Sequence[str], env: dict[str, str], log: Path) -> Run:
     started = time.perf_counter()
     with log.open("ab") as sink:
         process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
-        peak = 0.0
+        peak, seen = 0.0, set[int]()
         while process.poll() is None:
-            peak = max(peak, tree_rss_mb(process.pid))
+            peak = max(peak, tree_rss_mb(process.pid, seen))
             time.sleep(SAMPLE_S)
     wall = time.perf_counter() - started
+    reap_orphans(seen - {process.pid})
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Run(wall, cpu, peak, process.returncode)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (newswatch's forkserver, which reaps the parse workers,
+    and its resource tracker) are re-parented to this process instead of init, so
+    reaping them here counts their CPU in RUSAGE_CHILDREN. Without this the
+    workers' CPU, most of a cold pass, was missing from the tree's CPU."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed: the tree's CPU would be undercounted")
+
+
+def reap_orphans(pids: set[int], timeout_s: float = 30.0) -> None:
+    """Wait for the descendants re-parented to us (they exit once their parent has)."""
+    deadline = time.monotonic() + timeout_s
+    waiting = set(pids)
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # not ours: reaped by its own parent, whose CPU has it
+                waiting.discard(pid)
+                continue
+            if done:
+                waiting.discard(pid)
+        time.sleep(0.05)
 
 
 class Newswatch:
@@ -248,6 +280,7 @@ def main(argv: Sequence[str]) -> None:
     Newswatch.program = builds[0][1]
     if shutil.which("newsboat") is None:
         sys.exit("newsboat is not installed: apt-get install -y newsboat")
+    become_subreaper()
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="nw-vs-nb-") as tmp:
         work = Path(tmp)
