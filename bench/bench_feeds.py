@@ -42,6 +42,8 @@ from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
+if not CORPUS.is_dir():  # a git worktree elsewhere: where the project keeps it
+    CORPUS = Path("/work/shared/corpus/feeds")
 CONFIG = Fetch(concurrency=16, per_host=2)
 
 

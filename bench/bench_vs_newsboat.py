@@ -18,12 +18,13 @@ shared machine vary from day to day, only ratios measured in one run mean much.
 Then the start-up of `--version`, `--help`, `check` and `match TEXT` (min of 5).
 
     .venv/bin/python bench/bench_vs_newsboat.py [--reps 3] [--hosts 1] [--corpus DIR]
-        [--newswatch OTHER/.venv/bin/newswatch]
+        [--newswatch [NAME=]OTHER/.venv/bin/newswatch ...]  (several: compared in one run)
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import resource
 import shutil
@@ -89,11 +90,12 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss_mb(root: int) -> float:
-    """RSS of `root` and every descendant, summed."""
+def tree_rss_mb(root: int, seen: set[int]) -> float:
+    """RSS of `root` and every descendant, summed; their PIDs are added to `seen`."""
     tree, total, frontier = _children(), 0, [root]
     while frontier:
         pid = frontier.pop()
+        seen.add(pid)
         frontier += tree.get(pid, [])
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -110,21 +112,55 @@ def measure(command: Sequence[str], env: dict[str, str], log: Path) -> Run:
     started = time.perf_counter()
     with log.open("ab") as sink:
         process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
-        peak = 0.0
+        peak, seen = 0.0, set[int]()
         while process.poll() is None:
-            peak = max(peak, tree_rss_mb(process.pid))
+            peak = max(peak, tree_rss_mb(process.pid, seen))
             time.sleep(SAMPLE_S)
     wall = time.perf_counter() - started
+    reap_orphans(seen - {process.pid})
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Run(wall, cpu, peak, process.returncode)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (newswatch's forkserver, which reaps the parse workers,
+    and its resource tracker) are re-parented to this process instead of init, so
+    reaping them here counts their CPU in RUSAGE_CHILDREN. Without this the
+    workers' CPU, most of a cold pass, was missing from the tree's CPU."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed: the tree's CPU would be undercounted")
+
+
+def reap_orphans(pids: set[int], timeout_s: float = 30.0) -> None:
+    """Wait for the descendants re-parented to us (they exit once their parent has)."""
+    deadline = time.monotonic() + timeout_s
+    waiting = set(pids)
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # not ours: reaped by its own parent, whose CPU has it
+                waiting.discard(pid)
+                continue
+            if done:
+                waiting.discard(pid)
+        time.sleep(0.05)
 
 
 class Newswatch:
     name = "newswatch"
     program = NEWSWATCH
 
-    def __init__(self, folder: Path, urls: list[str]) -> None:
+    def __init__(
+        self, folder: Path, urls: list[str], build: tuple[str, Path] | None = None
+    ) -> None:
+        if build is not None:  # one of several builds compared in the same run
+            self.name, self.program = build
         watch = yaml.safe_load((ROOT / "config" / "newswatch.yaml").read_text())["watch"]
         config = {
             "database": f"sqlite:///{folder / 'newswatch.db'}",
@@ -159,14 +195,19 @@ class Newsboat:
         return ["newsboat", *files, "-x", "reload"]
 
 
-def side_by_side(urls: list[str], reps: int, work: Path) -> dict[str, dict[str, list[Run]]]:
+def side_by_side(
+    urls: list[str], reps: int, work: Path, builds: list[tuple[str, Path]]
+) -> dict[str, dict[str, list[Run]]]:
     results: dict[str, dict[str, list[Run]]] = {}
     for rep in range(reps):
-        programs = []
-        for kind in (Newswatch, Newsboat):
-            folder = work / f"{kind.name}-{rep}"
+        programs: list[Newswatch | Newsboat] = []
+        for name, path in builds:
+            folder = work / f"{name}-{rep}"
             folder.mkdir()
-            programs.append(kind(folder, urls))
+            programs.append(Newswatch(folder, urls, (name, path)))
+        folder = work / f"newsboat-{rep}"
+        folder.mkdir()
+        programs.append(Newsboat(folder, urls))
         if rep % 2:
             programs.reverse()
         for phase in PHASES:
@@ -174,7 +215,7 @@ def side_by_side(urls: list[str], reps: int, work: Path) -> dict[str, dict[str, 
                 run = measure(program.command(), program.env, work / f"{program.name}.log")
                 results.setdefault(program.name, {}).setdefault(phase, []).append(run)
                 print(
-                    f"rep {rep + 1} {phase:<6} {program.name:<9} wall {run.wall:6.2f} s  "
+                    f"rep {rep + 1} {phase:<6} {program.name:<12} wall {run.wall:6.2f} s  "
                     f"cpu {run.cpu:6.2f} s  rss {run.rss_mb:6.0f} MB  exit {run.code}",
                     flush=True,
                 )
@@ -200,21 +241,26 @@ def startup(config: Path) -> list[tuple[str, float]]:
     return timings
 
 
-def report(results: dict[str, dict[str, list[Run]]]) -> None:
-    print("\nmedians; ratio = newswatch / newsboat")
-    print("| phase | newswatch wall / CPU / RSS | newsboat wall / CPU / RSS | wall | CPU | RSS |")
-    print("|---|---|---|---|---|---|")
-    for phase in PHASES:
-        row = {}
-        for name in ("newswatch", "newsboat"):
-            runs = results[name][phase]
-            row[name] = [statistics.median(getattr(r, f) for r in runs) for f in FIELDS]
-        nw, nb = row["newswatch"], row["newsboat"]
-        ratios = " | ".join(f"{a / b:.2f}x" if b else "-" for a, b in zip(nw, nb, strict=True))
-        print(
-            f"| {phase} | {nw[0]:.2f} s / {nw[1]:.2f} s / {nw[2]:.0f} MB "
-            f"| {nb[0]:.2f} s / {nb[1]:.2f} s / {nb[2]:.0f} MB | {ratios} |"
-        )
+def report(results: dict[str, dict[str, list[Run]]], names: list[str]) -> None:
+    for name in names:
+        print(f"\nmedians; ratio = {name} / newsboat")
+        print(f"| phase | {name} wall / CPU / RSS | newsboat wall / CPU / RSS | wall | CPU | RSS |")
+        print("|---|---|---|---|---|---|")
+        for phase in PHASES:
+            nw, nb = (
+                [statistics.median(getattr(r, f) for r in results[who][phase]) for f in FIELDS]
+                for who in (name, "newsboat")
+            )
+            ratios = " | ".join(f"{a / b:.2f}x" if b else "-" for a, b in zip(nw, nb, strict=True))
+            print(
+                f"| {phase} | {nw[0]:.2f} s / {nw[1]:.2f} s / {nw[2]:.0f} MB "
+                f"| {nb[0]:.2f} s / {nb[1]:.2f} s / {nb[2]:.0f} MB | {ratios} |"
+            )
+
+
+def _build(spec: str) -> tuple[str, Path]:
+    name, _, path = spec.rpartition("=")
+    return (name or f"newswatch:{Path(path).parent.parent.parent.name}", Path(path))
 
 
 def main(argv: Sequence[str]) -> None:
@@ -224,26 +270,32 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--no-startup", action="store_true")
     parser.add_argument(
-        "--newswatch", type=Path, default=NEWSWATCH, help="the newswatch to run (another build)"
+        "--newswatch",
+        action="append",
+        metavar="[NAME=]PATH",
+        help="a newswatch build to run (another checkout); repeat to compare builds in one run",
     )
     args = parser.parse_args(argv)
-    Newswatch.program = args.newswatch
+    builds = [_build(spec) for spec in args.newswatch or [f"newswatch={NEWSWATCH}"]]
+    Newswatch.program = builds[0][1]
     if shutil.which("newsboat") is None:
         sys.exit("newsboat is not installed: apt-get install -y newsboat")
+    become_subreaper()
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="nw-vs-nb-") as tmp:
         work = Path(tmp)
         with corpus_server(args.corpus, args.hosts) as urls:
             print(f"{len(urls)} feeds on {args.hosts} loopback host(s), {args.reps} reps")
-            results = side_by_side(urls, args.reps, work)
-        report(results)
-        failed = [r for runs in results["newswatch"].values() for r in runs if r.code]
-        if failed:
-            print(f"newswatch exited non-zero {len(failed)} time(s); see {work}/newswatch.log")
+            results = side_by_side(urls, args.reps, work, builds)
+        report(results, [name for name, _ in builds])
+        for name, _ in builds:
+            failed = [r for runs in results[name].values() for r in runs if r.code]
+            if failed:
+                print(f"{name} exited non-zero {len(failed)} time(s); see {work}/{name}.log")
         if not args.no_startup:
             print("\nstart-up, min of 5:")
-            for label, wall in startup(work / "newswatch-0" / "newswatch.yaml"):
-                print(f"  newswatch {label:<11} {wall:.3f} s")
+            for label, wall in startup(work / f"{builds[0][0]}-0" / "newswatch.yaml"):
+                print(f"  {builds[0][0]} {label:<11} {wall:.3f} s")
     print(f"load average at end: {os.getloadavg()}")
 
 

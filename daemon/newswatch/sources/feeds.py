@@ -27,6 +27,7 @@ from newswatch.model import RawItem
 from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.sources import cp1252
 from newswatch.sources.charset import decode_body
+from newswatch.sources.fastxml import fast_parse
 from newswatch.sources.feedxml import LINK_TEXTS, run_feedparser
 from newswatch.sources.itemscan import lost_items
 
@@ -67,9 +68,19 @@ class FeedParseError(Exception):
 
 
 def parse_feed(
-    body: bytes, *, url: str, headers: Mapping[str, str], source: str, fetched_at: datetime
+    body: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str],
+    source: str,
+    fetched_at: datetime,
+    fast: bool = True,
 ) -> ParsedFeed:
-    """Parse one feed body; raise FeedParseError when it holds no feed at all."""
+    """Parse one feed body; raise FeedParseError when it holds no feed at all.
+
+    `fast` lets well-formed, plain feeds go through `fastxml`; without it (or
+    when the fast path declines a body) feedparser, the reference, reads it.
+    """
     fetched_at = as_utc(fetched_at)
     head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
@@ -80,7 +91,15 @@ def parse_feed(
         return parse_json_feed(body, url=url, source=source, fetched_at=fetched_at)
     if _HTML_ROOT.match(head):
         raise FeedParseError(_html_page_message(body, url))
-    return _parse_xml(body, url=url, headers=headers, source=source, fetched_at=fetched_at)
+    data, warning = decode_body(body, headers.get("content-type", ""))
+    mapper = _EntryMapper(url=url, source=source, fetched_at=fetched_at)
+    quick = fast_parse(data) if fast else None
+    if quick is not None:
+        feed, entries = quick
+        items = mapper.items(feed, entries)
+        return ParsedFeed(title=_title(feed) or None, items=items, bozo=warning)
+    language = headers.get("content-language")
+    return _parse_xml(body, data, warning, url=url, language=language, mapper=mapper)
 
 
 def _is_json(head: bytes, headers: Mapping[str, str]) -> bool:
@@ -102,10 +121,16 @@ def _html_page_message(body: bytes, url: str) -> str:
 
 
 def _parse_xml(
-    body: bytes, *, url: str, headers: Mapping[str, str], source: str, fetched_at: datetime
+    body: bytes,
+    data: bytes,
+    warning: str | None,
+    *,
+    url: str,
+    language: str | None,
+    mapper: _EntryMapper,
 ) -> ParsedFeed:
-    data, warning = decode_body(body, headers.get("content-type", ""))
-    handler, version, problem = run_feedparser(data, headers.get("content-language"))
+    """feedparser's reading of `data` (the body as UTF-8), malformed feeds included."""
+    handler, version, problem = run_feedparser(data, language)
     entries: list[dict[str, Any]] = handler.entries
     feed: dict[str, Any] = handler.feeddata
     lost = lost_items(data, len(entries), problem)
@@ -117,19 +142,22 @@ def _parse_xml(
     unreadable = lost if lost and not entries else None
     notes = (warning, problem, lost if entries else None)
     bozo = "; ".join(note for note in notes if note) or None
-    mapper = _EntryMapper(url=url, source=source, fetched_at=fetched_at, feed=feed)
-    items = [mapper.item(entry) for entry in entries]
+    items = mapper.items(feed, entries)
     return ParsedFeed(title=_title(feed) or None, items=items, bozo=bozo, unreadable=unreadable)
 
 
 class _EntryMapper:
-    """feedparser entries -> RawItem, with the feed's URL and authors as fallbacks."""
+    """Entries in feedparser's shape -> RawItem, with the feed's URL and authors as fallbacks."""
 
-    def __init__(self, *, url: str, source: str, fetched_at: datetime, feed: dict[str, Any]):
+    def __init__(self, *, url: str, source: str, fetched_at: datetime):
         self.url = url
         self.source = source
         self.fetched_at = fetched_at
+        self.feed_authors: tuple[str, ...] = ()
+
+    def items(self, feed: dict[str, Any], entries: list[dict[str, Any]]) -> list[RawItem]:
         self.feed_authors = _authors(feed)
+        return [self.item(entry) for entry in entries]
 
     def item(self, parsed: dict[str, Any]) -> RawItem:
         entry = dict(parsed)  # plain lookups: FeedParserDict maps "updated" to "published"

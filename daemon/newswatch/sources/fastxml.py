@@ -1,0 +1,302 @@
+"""The fast parse path: fastfeedparser for well-formed, plain feeds; feedparser for the rest.
+
+feedparser (`feedxml`) is pure Python and was a third of a cold cycle's CPU
+(issue 11); fastfeedparser (Rust core over lxml) reads the same well-formed
+RSS 2.0 / Atom 1.0 / RDF with a fraction of the CPU. feedparser stays the
+reference: every body the fast path is not sure to read the same way goes to
+it. The gate works on the UTF-8 bytes `decode_body` made (the character set is
+settled for both paths alike). Before parsing, a body goes to feedparser if:
+
+- it is not well-formed XML (expat, the strict parser feedparser tries first,
+  says so): fastfeedparser repairs differently and cuts text short;
+- its root is not `rss`, `rdf:RDF` or an unprefixed Atom 1.0 `feed`;
+- it has a DOCTYPE (entities `replace_doctype` handles), prefixed item
+  elements (`itemscan`'s case), C1 control characters or UTF-8 mojibake
+  (feedparser repairs both), several authors on one entry, Media RSS or
+  iTunes elements feedparser maps onto our fields, RSS 1.0 content:encoded,
+  or Atom text constructs whose type varies between entries.
+
+After parsing, if fastfeedparser raised or found no entries (feedparser then
+names why), or an entry has no link (fastfeedparser drops one with spaces in
+its fragment), or no date where the body names dates, or a date of unusual
+shape that feedparser reads otherwise, or a relative link under `xml:base`,
+or the feed-level author is needed and unread.
+
+The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
+reads), so one mapper makes RawItems of either.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import xml.parsers.expat
+from datetime import UTC, datetime
+from typing import Any
+
+from feedparser.mixin import _FeedParserMixin
+
+_C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
+# UTF-8 read as Latin-1 and encoded again ("Ã©" for "é"): feedparser's reading differs.
+# (feedparser re-decodes any Latin-1-only text that is valid UTF-8 as bytes)
+_MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
+# Several authors of one entry (fastfeedparser keeps the first).
+_AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
+_FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
+_FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
+# Elements of other namespaces that feedparser maps onto titles, text, tags or
+# authors (a photo caption in media:description becomes the entry's content):
+# fastfeedparser reads none of them, so feeds using them go to feedparser.
+_MAPPED_ELSEWHERE = {
+    b"http://search.yahoo.com/mrss/": b"title|description|keywords|category|credit|text",
+    b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"keywords|category|summary|author|subtitle",
+}
+_PREFIX_OF = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
+# DOCTYPE and entities, Atom 0.3, prefixed items: searched as plain bytes (a
+# regex alternation without a literal prefix costs more than the parse).
+_UNUSUAL = (b"<!DOCTYPE", b"<!ENTITY", b"purl.org/atom/ns#", b":item>", b":entry>")
+_XML_BASE = b"xml:base"
+# Atom text constructs with no type attribute are plain text (RFC 4287 3.1.1);
+# fastfeedparser reports untyped content as HTML, and gives no type for a summary
+# or a title: the body says which.
+_ATOM_TYPE = re.compile(rb"<(?:\w+:)?(content|summary|title)\b([^>]*)>")
+_TYPE_ATTR = re.compile(rb"""\btype\s*=\s*["']([^"']*)""")
+_ATOM_TYPES = {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}
+_EMAIL = re.compile(
+    r"[\w.+-]+@(?:\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.|(?:[a-zA-Z0-9-]+\.)+)"
+    r"(?:[a-zA-Z]{2,4}|[0-9]{1,3})\]?(?:\?subject=\S+)?"
+)
+_DATE = re.compile(rb"<(?:\w+:)?(?:pubDate|published|updated|date|issued|modified|created)\b")
+_DATE_TEXT = re.compile(
+    rb"<(?:\w+:)?(?:pubDate|published|updated|date|issued|modified|created)\b[^>]*>([^<]*)<"
+)
+# Date shapes both parsers read alike (the corpus test holds them to it); any
+# other date text is read by feedparser too, and the fast dates must agree.
+_PLAIN_DATE = re.compile(
+    rb"\s*(?:(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} "
+    rb"\d\d:\d\d(?::\d\d)? (?:[+-]\d{4}|GMT|UTC?)"
+    rb"|\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d))\s*"
+)
+
+
+# RSS titles are plain text unless they look like HTML (feedparser's guess, `_title_type`).
+_RSS_TYPES = {"title": None, "feed_title": None, "summary": "text/html", "content": None}
+
+
+def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
+    if any(marker in data for marker in _UNUSUAL) or _mapped_elsewhere(data):
+        return None
+    if any(p.search(data) for p in (_C1_CONTROLS, _MOJIBAKE, _AUTHORS)):
+        return None
+    root = root_element(data)
+    if root not in ("rss", "rdf:RDF", "feed"):
+        return None  # not well-formed, or a root (prefixed Atom, Atom 0.3...) left to feedparser
+    if root == "rdf:RDF" and b":encoded>" in data:
+        return None  # fastfeedparser reads RSS 1.0's description, not its content:encoded
+    types = _atom_types(data) if root == "feed" else _RSS_TYPES
+    if types is None:
+        return None
+    import fastfeedparser  # the parse path only: a worker imports it, the CLI never
+
+    try:
+        parsed = fastfeedparser.parse(data, include_media=False, include_enclosures=False)
+    except Exception:  # any failure here means: let feedparser read it
+        return None
+    entries = _entries(parsed.get("entries") or [], types, dated=_DATE.search(data) is not None)
+    if not entries or (_XML_BASE in data and not _absolute_links(entries)):
+        return None
+    if not _dates_agree(data, entries):
+        return None
+    feed = _feed(parsed.get("feed") or {}, types)
+    if not feed["authors"] and not all(e["authors"] for e in entries) and _feed_author(data):
+        return None  # a feed-level author fastfeedparser did not read, needed as a fallback
+    return feed, entries
+
+
+def _dates_agree(data: bytes, entries: list[dict[str, Any]]) -> bool:
+    """True unless a date text of unusual shape is read differently by feedparser."""
+    odd = [t for t in _DATE_TEXT.findall(data) if t.strip() and not _PLAIN_DATE.fullmatch(t)]
+    if not odd:
+        return True
+    from feedparser.datetimes import _parse_date
+
+    readings = [_parse_date(text.decode("utf-8", "replace").strip()) for text in odd]
+    if any(reading is None for reading in readings):
+        return False
+    known = {tuple(reading[:6]) for reading in readings}
+    return all(
+        tuple(e["published_parsed"][:6]) in known for e in entries if "published_parsed" in e
+    )
+
+
+def _feed_author(data: bytes) -> bool:
+    """True if the feed names an author before its first entry."""
+    first = _FIRST_ENTRY.search(data)
+    return _FEED_AUTHOR.search(data, 0, first.start() if first else len(data)) is not None
+
+
+def _mapped_elsewhere(data: bytes) -> bool:
+    """True if `data` holds an element of another namespace that feedparser reads as ours."""
+    if not any(uri in data for uri in _MAPPED_ELSEWHERE):
+        return False
+    for prefix, uri in _PREFIX_OF.findall(data):
+        names = _MAPPED_ELSEWHERE.get(uri)
+        if names and re.search(b"<" + re.escape(prefix) + b":(?:" + names + rb")\b", data):
+            return True
+    return False
+
+
+def root_element(data: bytes) -> str | None:
+    """The root element's name if expat reads `data` to the end (the strict parser
+    feedparser tries first), else None."""
+    parser = xml.parsers.expat.ParserCreate()
+    parser.buffer_text = True
+    names: list[str] = []
+
+    def first(name: str, _attributes: Any) -> None:
+        names.append(name)
+        parser.StartElementHandler = None
+
+    parser.StartElementHandler = first
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError:
+        return None
+    return names[0] if names else None
+
+
+def _atom_types(data: bytes) -> dict[str, str | None] | None:
+    """The one type each Atom text construct of the entries has throughout `data`,
+    and the feed title's; None if one varies from entry to entry."""
+    first = _FIRST_ENTRY.search(data)
+    start = first.start() if first else len(data)
+    head = _ATOM_TYPE.search(data, 0, start)
+    found: dict[str, set[bytes]] = {"title": set(), "summary": set(), "content": set()}
+    for match in _ATOM_TYPE.finditer(data, start):
+        found[match.group(1).decode()].add(_type_of(match))
+    if any(len(kinds) > 1 for kinds in found.values()):
+        return None
+    found["feed_title"] = {_type_of(head)} if head and head.group(1) == b"title" else set()
+    types: dict[str, str | None] = {}
+    for name, kinds in found.items():
+        kind = next(iter(kinds), b"text").decode("ascii", "replace")
+        types[name] = _ATOM_TYPES.get(kind, kind)
+    return types
+
+
+def _type_of(match: re.Match[bytes]) -> bytes:
+    declared = _TYPE_ATTR.search(match.group(2))
+    return declared.group(1).strip() if declared else b"text"
+
+
+def _entries(
+    raw_entries: list[dict[str, Any]], types: dict[str, str | None], *, dated: bool
+) -> list[dict[str, Any]]:
+    """The entries in feedparser's shape; none at all if one lacks what the mapper needs."""
+    entries = []
+    for raw in raw_entries:
+        entry = _entry(raw, types)
+        if entry is None or (dated and "published_parsed" not in entry):
+            return []
+        entries.append(entry)
+    return entries
+
+
+def _absolute_links(entries: list[dict[str, Any]]) -> bool:
+    """True if no entry link depends on an `xml:base` (which feedparser applies)."""
+    for entry in entries:
+        hrefs = [entry.get("link")] + [link.get("href") for link in entry["links"]]
+        for href in hrefs:
+            if href and not _is_absolute(href):
+                return False
+    return True
+
+
+def _is_absolute(href: str) -> bool:
+    return href.lower().startswith(("http://", "https://"))
+
+
+def _feed(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "title": raw.get("title") or "",
+        "title_detail": {"type": _title_type(raw.get("title"), types["feed_title"])},
+        "authors": _people(raw),
+    }
+
+
+def _entry(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any] | None:
+    link = raw.get("link")
+    if not link:
+        return None  # none, or one fastfeedparser dropped (a fragment with spaces)
+    if raw.get("id") == link and not _is_absolute(link):
+        return None  # an id made of a relative link: feedparser keys the entry otherwise
+    entry: dict[str, Any] = {
+        "id": raw.get("id"),
+        "title": raw.get("title") or "",
+        "title_detail": {"type": _title_type(raw.get("title"), types["title"])},
+        "link": link,
+        "links": [_link(item) for item in raw.get("links") or ()],
+        "content": _contents(raw, types["content"]),
+        "summary": raw.get("description") or "",
+        "summary_detail": {"type": types["summary"]},
+        "authors": _people(raw),
+        "tags": [tag for tag in raw.get("tags") or () if isinstance(tag, dict)],
+    }
+    date = raw.get("published") or raw.get("updated")
+    if date:
+        parsed = _struct_time(date)
+        if parsed is None:
+            return None
+        entry["published_parsed"] = parsed
+    return entry
+
+
+def _title_type(title: Any, declared: str | None) -> str:
+    """Atom's declared type; for RSS and RDF, feedparser's guess whether the text is HTML."""
+    if declared:
+        return declared
+    looks_like_html = _FeedParserMixin.looks_like_html
+    return "text/html" if isinstance(title, str) and looks_like_html(title) else "text/plain"
+
+
+def _link(item: dict[str, Any]) -> dict[str, Any]:
+    return {"rel": item.get("rel") or "alternate", "href": item.get("href")}
+
+
+def _contents(raw: dict[str, Any], kind: str | None) -> list[dict[str, Any]]:
+    """Content with its type: Atom's one type (`kind`), else what fastfeedparser says."""
+    return [
+        {"type": kind or content.get("type") or "text/html", "value": content.get("value") or ""}
+        for content in raw.get("content") or ()
+    ]
+
+
+def _people(node: dict[str, Any]) -> list[dict[str, Any]]:
+    people = [p for p in node.get("authors") or () if isinstance(p, dict)]
+    if not people and isinstance(node.get("author"), str):
+        people = [{"name": node["author"]}]
+    return [_person(p) for p in people]
+
+
+def _person(person: dict[str, Any]) -> dict[str, Any]:
+    """feedparser's reading of an author given as text: "jo@x.org (Jo Bloggs)" is Jo Bloggs."""
+    name = person.get("name")
+    if person.get("email") or not isinstance(name, str):
+        return person
+    email = _EMAIL.search(name)
+    if email is None:
+        return person
+    rest = name.replace(email.group(0), "").replace("()", "").replace("<>", "").strip()
+    rest = rest.removeprefix("(").removesuffix(")").strip()
+    return {"name": rest, "email": email.group(0)}
+
+
+def _struct_time(text: str) -> time.struct_time | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).timetuple()

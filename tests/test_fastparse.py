@@ -1,0 +1,334 @@
+"""The fast parse path (fastfeedparser) gives the documents feedparser gives, or steps aside.
+
+Each body is parsed twice, with `fast=True` (what the daemon does) and
+`fast=False` (feedparser alone, the reference), and the normalised Documents
+are compared field by field: identity key, title, text, link, date, authors,
+categories, content hash. Matching and storing are pure functions of the
+Document, so equal Documents mean the same stored rows and the same alerts.
+
+First over every feed of the shared corpus (skipped where it is absent, like
+tests/test_corpus.py), then over hand-made edge cases, each saying which path
+must read it: the gate in `sources/fastxml.py` is what keeps the two equal,
+so a case the fast path must decline is checked to be declined.
+
+Deliberate differences between the paths: none in the Documents. The feed's
+`bozo` note may differ only in that a body the fast path reads is well-formed,
+so there is no XML problem to report (asserted below: both are then None or
+the same charset warning).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newswatch.model import Document
+from newswatch.normalize import normalize
+from newswatch.sources.charset import decode_body
+from newswatch.sources.fastxml import fast_parse
+from newswatch.sources.feeds import FeedParseError, parse_feed
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+if not CORPUS.is_dir():
+    CORPUS = Path("/work/shared/corpus/feeds")
+FEED_URL = "https://news.example.org/world/feed.xml"
+FETCHED = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+XML = {"content-type": "application/xml"}
+
+
+def both_ways(
+    body: bytes, url: str = FEED_URL
+) -> tuple[tuple[str | None, list[Document]], tuple[str | None, list[Document]]]:
+    """((title, documents) by the daemon's parse, the same by feedparser alone)."""
+    fast, reference = (
+        parse_feed(body, url=url, headers=XML, source="Example", fetched_at=FETCHED, fast=fast)
+        for fast in (True, False)
+    )
+    assert fast.bozo in (reference.bozo, None)  # None: well-formed, so no XML problem to note
+    return tuple(  # type: ignore[return-value]
+        (parsed.title, [normalize(item) for item in parsed.items]) for parsed in (fast, reference)
+    )
+
+
+def fast_path_reads(body: bytes) -> bool:
+    return fast_parse(decode_body(body, XML["content-type"])[0]) is not None
+
+
+def manifest() -> list[dict[str, str]]:
+    with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no feed corpus at {CORPUS}")
+def test_every_corpus_feed_gives_the_same_documents_by_either_path() -> None:
+    fast_feeds = documents = 0
+    differing = []
+    for row in manifest():
+        body = (CORPUS / row["file"]).read_bytes()
+        try:
+            fast, reference = both_ways(body, row["url"])
+        except FeedParseError:
+            with pytest.raises(FeedParseError):
+                parse_feed(body, url=row["url"], headers=XML, source="x", fetched_at=FETCHED)
+            continue
+        if fast != reference:
+            differing.append(row["file"])
+        fast_feeds += fast_path_reads(body)
+        documents += len(fast[1])
+    assert differing == []
+    assert documents > 6000  # the whole corpus was read, not a quiet subset
+    # Most of the corpus takes the fast path (153 of 200 when this was written);
+    # a gate that declined everything would pass the comparison and gain nothing.
+    assert fast_feeds >= 120
+
+
+def rss(items: str, channel: str = "", namespaces: str = "") -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" {namespaces}>
+<channel><title>Example &amp; World</title><link>https://news.example.org/</link>{channel}
+{items}
+</channel></rss>""".encode()
+
+
+def atom(entries: str, attributes: str = "") -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" {attributes}>
+<title type="text">Example Atom</title><id>urn:x:feed</id>
+<updated>2026-02-01T10:00:00Z</updated>
+{entries}
+</feed>""".encode()
+
+
+def item(extra: str, guid: str = "g1", date: str = "Sun, 01 Feb 2026 10:00:00 GMT") -> str:
+    return (
+        f"<item><title>Talks resume</title><link>https://news.example.org/a</link>"
+        f"<guid isPermaLink='false'>{guid}</guid><pubDate>{date}</pubDate>{extra}</item>"
+    )
+
+
+def entry(extra: str, link: str = "https://news.example.org/a", eid: str = "urn:x:1") -> str:
+    return (
+        f"<entry><title>Talks resume</title><id>{eid}</id><link href='{link}'/>"
+        f"<updated>2026-02-01T10:00:00Z</updated>{extra}</entry>"
+    )
+
+
+RDF = b"""<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" %s>
+<channel rdf:about="https://news.example.org/"><title>RDF news</title>
+<link>https://news.example.org/</link><description>d</description></channel>
+<item rdf:about="https://news.example.org/r1"><title>One &amp; two</title>
+<link>https://news.example.org/r1</link><description>First &lt;b&gt;story&lt;/b&gt;</description>
+<dc:date>2026-01-17T08:43:02-05:00</dc:date><dc:creator>Ann Lee</dc:creator>%s</item>
+</rdf:RDF>"""
+
+# (name, body, True if the fast path must read it, False if it must go to feedparser)
+CASES: list[tuple[str, bytes, bool]] = [
+    (
+        "CDATA description and content:encoded",
+        rss(
+            item(
+                "<description><![CDATA[<p>Short <b>lead</b></p>]]></description>"
+                "<content:encoded><![CDATA[<p>Full</p><p>text &amp; more</p>]]>"
+                "</content:encoded>"
+            )
+        ),
+        True,
+    ),
+    (
+        "entities and markup in titles and text",
+        rss(
+            "<item><title>AT&amp;T &#8211; &lt;b&gt;bold&lt;/b&gt; caf&#233;</title>"
+            "<link>https://news.example.org/e</link><guid>e1</guid>"
+            "<pubDate>Sun, 01 Feb 2026 10:00:00 GMT</pubDate>"
+            "<description>a &amp;amp; b &lt;p&gt;para&lt;/p&gt; &#x2014; end</description></item>"
+        ),
+        True,
+    ),
+    (
+        "an RSS title that is not HTML although it has a tag-like part",
+        rss(item("", guid="t1").replace("Talks resume", "#include &lt;/etc/shadow&gt;")),
+        True,
+    ),
+    (
+        "relative link resolved against the feed URL",
+        rss(item("").replace("https://news.example.org/a", "/world/a")),
+        True,
+    ),
+    (
+        "relative links under xml:base (feedparser applies the base)",
+        atom(entry("", link="2026/talks"), attributes='xml:base="https://base.example.net/news/"'),
+        False,
+    ),
+    (
+        "absolute links under xml:base",
+        atom(
+            entry("<content type='html'>&lt;p&gt;x&lt;/p&gt;</content>"),
+            attributes='xml:base="https://base.example.net/news/"',
+        ),
+        True,
+    ),
+    ("date with a numeric offset", rss(item("", date="Sun, 01 Feb 2026 10:00:00 +0530")), True),
+    ("date with a US zone name", rss(item("", date="Tue, 17 Feb 2026 17:29:02 EST")), True),
+    ("date in ISO 8601 in RSS", rss(item("", date="2026-02-01T10:00:00Z")), True),
+    (
+        "date without a zone (feedparser reads none)",
+        rss(item("", date="Sun, 01 Feb 2026 10:00:00")),
+        False,
+    ),
+    ("date in W3C form with a zone name", rss(item("", date="2026-02-01 10:00:00 PST")), False),
+    ("date nobody reads", rss(item("", date="yesterday")), False),
+    (
+        "Atom content type text",
+        atom(entry("<content type='text'>Line one\nLine two &lt;b&gt;</content>")),
+        True,
+    ),
+    (
+        "Atom content type html",
+        atom(entry("<content type='html'>&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;</content>")),
+        True,
+    ),
+    (
+        "Atom content type xhtml",
+        atom(
+            entry(
+                "<content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>"
+                "<p>One <b>bold</b></p><p>Two</p></div></content>"
+            )
+        ),
+        True,
+    ),
+    (
+        "Atom content with no type (plain text)",
+        atom(entry("<content>Plain\n\ntext &lt;not a tag&gt;</content>")),
+        True,
+    ),
+    (
+        "Atom summary only, type html",
+        atom(entry("<summary type='html'>&lt;p&gt;Sum&lt;/p&gt;</summary>")),
+        True,
+    ),
+    (
+        "Atom with content types varying between entries",
+        atom(
+            entry("<content type='html'>&lt;p&gt;a&lt;/p&gt;</content>")
+            + entry("<content type='text'>b</content>", eid="urn:x:2")
+        ),
+        False,
+    ),
+    (
+        "enclosures",
+        rss(
+            item(
+                '<enclosure url="https://cdn.example.org/a.mp3" length="1" type="audio/mpeg"/>'
+                "<description>Episode</description>"
+            )
+        ),
+        True,
+    ),
+    (
+        "missing guid (keyed by link)",
+        rss(item("").replace("<guid isPermaLink='false'>g1</guid>", "")),
+        True,
+    ),
+    (
+        "duplicate guids",
+        rss(
+            item("<description>first</description>", guid="same")
+            + item("<description>second</description>", guid="same")
+        ),
+        True,
+    ),
+    ("RSS 1.0 / RDF", RDF % (b"", b""), True),
+    (
+        "RSS 1.0 with content:encoded (fastfeedparser reads only the description)",
+        RDF
+        % (
+            b'xmlns:content="http://purl.org/rss/1.0/modules/content/"',
+            b"<content:encoded><![CDATA[<p>Full text</p>]]></content:encoded>",
+        ),
+        False,
+    ),
+    (
+        "author given as e-mail (name)",
+        rss(item("<author>jo@example.org (Jo Bloggs)</author>")),
+        True,
+    ),
+    (
+        "several dc:creator",
+        rss(item("<dc:creator>Ann</dc:creator><dc:creator>Bob</dc:creator>")),
+        False,
+    ),
+    (
+        "feed-level author as the fallback",
+        rss(item(""), channel="<dc:creator>Desk Editor</dc:creator>"),
+        False,
+    ),
+    ("categories", rss(item("<category>World</category><category>Europe</category>")), True),
+    (
+        "Media RSS description (feedparser makes it the content)",
+        rss(
+            item(
+                "<description>Lead</description>"
+                "<media:description>Photo caption</media:description>"
+            ),
+            namespaces='xmlns:media="http://search.yahoo.com/mrss/"',
+        ),
+        False,
+    ),
+    ("malformed XML (an unclosed element)", rss(item("<description>cut")), False),
+    ("mojibake feedparser repairs", rss(item("").replace("Talks resume", "Martine Ã©crit")), False),
+    ("C1 control characters", rss(item("<description>it\u0092s</description>")), False),
+    (
+        "an id that is a link whose fragment has spaces (fastfeedparser gives no link)",
+        atom(
+            "<entry><title>Now</title><id>https://news.example.org/now.html#2026 a b</id>"
+            "<updated>2026-02-01T10:00:00Z</updated><content type='html'>x</content></entry>"
+        ),
+        False,
+    ),
+    ("a link with spaces in its fragment", atom(entry("", link="https://x.example/n#a b")), True),
+    ("no entries", rss(""), False),
+]
+
+
+@pytest.mark.parametrize(("body", "fast_reads"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_hand_made_feeds_give_the_same_documents_by_either_path(
+    body: bytes, fast_reads: bool
+) -> None:
+    assert fast_path_reads(body) is fast_reads
+    fast, reference = both_ways(body)
+    assert fast == reference
+
+
+def test_json_feed_never_reaches_the_fast_path() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": '
+        b'[{"id": "1", "url": "https://news.example.org/j", "content_text": "Hello"}]}'
+    )
+    fast, reference = both_ways(body)
+    assert fast == reference and [d.url for d in fast[1]] == ["https://news.example.org/j"]
+
+
+def test_the_fast_path_keeps_what_users_see() -> None:
+    """Spot checks of the fast path's own result, beyond agreeing with feedparser."""
+    body = rss(
+        item(
+            "<description><![CDATA[<p>Short <b>lead</b></p>]]></description>"
+            "<author>jo@example.org (Jo Bloggs)</author><category>World</category>"
+        )
+        + item("", guid="g2").replace("https://news.example.org/a", "/world/b")
+    )
+    assert fast_path_reads(body)
+    title, documents = both_ways(body)[0]
+    assert title == "Example & World"
+    first, second = documents
+    assert (first.key, first.body, first.authors) == ("g1", "Short lead", ("Jo Bloggs",))
+    assert first.published == datetime(2026, 2, 1, 10, 0, tzinfo=UTC)
+    assert second.url == "https://news.example.org/world/b"
