@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from newswatch.dedup.signature import band_keys, similarity
+from newswatch.dedup.signature import band_keys, band_keys_of, similarity
 from newswatch.model import Alert, Outlet, Story
 from newswatch.store.tables import alerts, documents, story_bands
 
@@ -62,7 +62,7 @@ def assign_stories(
     Documents earlier in `placed` are candidates for later ones (one batch can
     hold copies), then the band keys of all of them are stored.
     """
-    keyed = {p.id: sorted(set(band_keys(p.signature))) for p in placed if p.signature}
+    keyed = _band_keys(placed)
     stored = _candidates(connection, {k for keys in keyed.values() for k in keys})
     stories: dict[int, int] = {}
     for item in placed:
@@ -82,6 +82,15 @@ def assign_stories(
         connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
     _insert_bands(connection, [(k, d) for d, keys in keyed.items() for k in keys])
     return stories
+
+
+def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
+    """{document id: its distinct band keys}, computed for the whole batch at once."""
+    signed = [p for p in placed if p.signature]
+    if not signed:
+        return {}
+    keys = band_keys_of([p.signature for p in signed if p.signature]).tolist()
+    return {p.id: sorted(set(row)) for p, row in zip(signed, keys, strict=True)}
 
 
 def replace_bands(connection: Connection, document_id: int, signature: bytes | None) -> None:
