@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from bench_feeds import CORPUS
 from bench_match import news_feeds
-from newswatch.dedup.signature import NUM_PERM, band_keys, batch_signatures, signature_of
+from newswatch.dedup.signature import NUM_PERM, band_keys, batch_signatures, signatures_of
 from newswatch.feedwork import FeedBody, documents_of
 from newswatch.match import compile_watches
 from newswatch.pipeline import Pipeline
@@ -153,9 +153,11 @@ def _place(
     connection = engine.connect()
     started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(placed), BATCH):
+        batch = placed[start : start + BATCH]
+        signatures = signatures_of([body for _, body in batch])  # as the parse workers do
         items = [
-            story_store.Placed(size + document_id, signature_of(body), NOW)
-            for document_id, body in placed[start : start + BATCH]
+            story_store.Placed(size + document_id, signature, NOW)
+            for (document_id, _), signature in zip(batch, signatures, strict=True)
         ]
         story_store.assign_stories(connection, items, 0.4, timedelta(days=7))
         if per_batch:  # a feed's batch, one transaction, as the pipeline stores it

@@ -80,7 +80,7 @@ def assign_stories(
             .values(story_id=bindparam("story"))
         )
         connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
-    _insert_bands(connection, [(k, d) for d, keys in keyed.items() for k in keys])
+    _insert_bands(connection, sorted((k, d) for d, keys in keyed.items() for k in keys))
     return stories
 
 
@@ -101,7 +101,8 @@ def replace_bands(connection: Connection, document_id: int, signature: bytes | N
 
 
 def _insert_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
-    """Straight to the driver: Core's per-row parameter processing cost more than the insert."""
+    """Straight to the driver: Core's per-row parameter processing cost more than the insert.
+    Rows in key order walk the index forwards, each page reached once."""
     if not rows:
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
