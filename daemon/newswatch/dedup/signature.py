@@ -69,9 +69,11 @@ _SHORT_CUT = 2500  # characters: holds MAX_WORDS + 1 words of nearly every lead
 _GROUP = 32  # documents hashed in one matrix (32 x 248 shingles x 128 x 8 bytes: 8 MB)
 
 _WORD = re.compile(r"\w+")
-# ASCII letters, digits and "_" (what \w matches there) lower-cased; every other byte a space
+# ASCII letters, digits and "_" (what \w matches there) lower-cased, other ASCII a
+# space; bytes of other characters kept (a UTF-8 sequence is never split)
+_PUNCTUATION = "\u2019\u2018\u201c\u201d\u2014\u2013\u2026\u00a0\u00ab\u00bb\u2022\u00b7"
 _ASCII_WORDS = bytes(
-    c if chr(c).isascii() and (chr(c).isalnum() or c == ord("_")) else ord(" ") for c in range(256)
+    c if c >= 0x80 or chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(256)
 ).lower()
 
 
@@ -170,11 +172,22 @@ def _lead_words(body: str, boilerplate: frozenset[str]) -> list[bytes]:
 
 
 def _words(text: str) -> list[bytes]:
-    """`\\w+` runs, case-folded, as UTF-8; ASCII text (most news) through a bytes table."""
+    """`\\w+` runs, case-folded, as UTF-8. Most news text is ASCII but for its quotes
+    and dashes: it is split at ASCII non-word bytes through a bytes table, and only
+    the pieces holding other characters go through the regular expression."""
+    if not text.isascii():
+        for mark in _PUNCTUATION:  # not word characters: a space splits as they do
+            text = text.replace(mark, " ")
+    pieces = text.encode().translate(_ASCII_WORDS).split()
     if text.isascii():
-        return text.encode().translate(_ASCII_WORDS).split()
-    joined = " ".join(_WORD.findall(text.casefold()))
-    return joined.encode().split(b" ") if joined else []
+        return pieces
+    words: list[bytes] = []
+    for piece in pieces:
+        if piece.isascii():
+            words.append(piece)
+        else:
+            words += [word.encode() for word in _WORD.findall(piece.decode().casefold())]
+    return words
 
 
 def batch_signatures(documents: Sequence[Document]) -> dict[tuple[str, str], bytes | None]:
