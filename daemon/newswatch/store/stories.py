@@ -105,6 +105,14 @@ def _insert_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
     Rows in key order walk the index forwards, each page reached once."""
     if not rows:
         return
+    if connection.dialect.name == "postgresql":  # one statement: two arrays, not a row each
+        keys, ids = [k for k, _ in rows], [d for _, d in rows]
+        sql = (
+            "INSERT INTO story_bands (band_key, document_id)"
+            " SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+        )
+        connection.exec_driver_sql(sql, (keys, ids))
+        return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO story_bands (band_key, document_id) VALUES ({mark}, {mark})"
     connection.exec_driver_sql(sql, rows)
@@ -123,8 +131,7 @@ def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candi
     found: dict[int, list[_Candidate]] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), 5000):
-        chunk = ",".join(str(int(k)) for k in ordered[start : start + 5000])
-        rows = connection.exec_driver_sql(_CANDIDATES.format(keys=chunk))
+        rows = _candidate_rows(connection, ordered[start : start + 5000])
         for band_key, document_id, story_id, signature, published, created_at in rows:
             if signature is None:
                 continue
@@ -132,6 +139,13 @@ def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candi
             candidate = _Candidate(document_id, story_id or document_id, bytes(signature), moment)
             found.setdefault(band_key, []).append(candidate)
     return found
+
+
+def _candidate_rows(connection: Connection, keys: list[int]) -> Any:
+    if connection.dialect.name == "postgresql":  # one array parameter, not a parsed list
+        sql = _CANDIDATES.format(keys="SELECT unnest(%s::bigint[])")
+        return connection.exec_driver_sql(sql, (keys,))
+    return connection.exec_driver_sql(_CANDIDATES.format(keys=",".join(map(str, keys))))
 
 
 def _utc(value: datetime | str) -> datetime:
