@@ -41,9 +41,10 @@ from newswatch.sources.feeds import FeedParseError, parse_feed
 from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
-if not CORPUS.is_dir():  # a git worktree elsewhere: where the project keeps it
-    CORPUS = Path("/work/shared/corpus/feeds")
+CORPUS = next(
+    (p / "shared" / "corpus" / "feeds" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
+    ROOT.parent / "shared" / "corpus" / "feeds",
+)  # the checkout's sibling shared/, also from a worktree deeper down
 CONFIG = Fetch(concurrency=16, per_host=2)
 
 

@@ -18,8 +18,8 @@ time, a feed's batch), and reports the band table's size per document.
 from __future__ import annotations
 
 import argparse
-import os
 import random
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from bench_feeds import CORPUS
 from bench_match import news_feeds
-from newswatch.dedup.signature import NUM_PERM, band_keys, batch_signatures, signature_of
+from newswatch.dedup.signature import NUM_PERM, band_keys, batch_signatures, signatures_of
 from newswatch.feedwork import FeedBody, documents_of
 from newswatch.match import compile_watches
 from newswatch.pipeline import Pipeline
@@ -119,37 +119,90 @@ def _body(path: Path) -> FeedBody:
     )
 
 
-def scale(sizes: list[int]) -> None:
-    rng = random.Random(1)
+def scale(sizes: list[int], keep: Path | None) -> None:
     placed = _new_documents()
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
-            _scale(Path(folder) / "scale.db", size, placed, rng)
+            _scale(Path(folder) / "scale.db", size, placed, keep)
 
 
-def _scale(path: Path, size: int, placed: list[tuple[int, str]], rng: random.Random) -> None:
+def _scale(path: Path, size: int, placed: list[tuple[int, str]], keep: Path | None) -> None:
+    band_rows = _template(size, keep) if keep else _filled(path, size)
+    for per_batch in (False, True):
+        if keep:
+            shutil.copyfile(keep / _template_name(size), path)
+        elif per_batch:
+            _filled(path, size)
+        wall, cpu = _place(path, size, placed, per_batch)
+        how = "a commit per batch, timed" if per_batch else "one transaction, commit not timed"
+        print(
+            f"{size:>9,} stored: {wall / len(placed) * 1000:.3f} ms wall, "
+            f"{cpu / len(placed) * 1000:.3f} ms CPU per new document "
+            f"(signature + lookup + insert; {how}), "
+            f"band index {band_rows / size:.0f} bytes per document",
+            flush=True,
+        )
+        path.unlink()
+
+
+def _place(
+    path: Path, size: int, placed: list[tuple[int, str]], per_batch: bool
+) -> tuple[float, float]:
+    """Place the new documents, 25 at a time; return wall and CPU seconds."""
+    engine = open_database(f"sqlite:///{path}")
+    connection = engine.connect()
+    started, cpu = time.perf_counter(), time.process_time()
+    for start in range(0, len(placed), BATCH):
+        batch = placed[start : start + BATCH]
+        signatures = signatures_of([body for _, body in batch])  # as the parse workers do
+        items = [
+            story_store.Placed(size + document_id, signature, NOW)
+            for (document_id, _), signature in zip(batch, signatures, strict=True)
+        ]
+        story_store.assign_stories(connection, items, 0.4, timedelta(days=7))
+        if per_batch:  # a feed's batch, one transaction, as the pipeline stores it
+            connection.commit()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    connection.commit()
+    connection.close()
+    engine.dispose()
+    return elapsed, cpu
+
+
+def _template_name(size: int) -> str:
+    keys = band_keys(bytes(NUM_PERM * 4))  # the layout: how many keys, which values
+    return f"stories-{size}-{len(keys)}bands-{keys[0] & 0xFFFFFF:06x}.db"
+
+
+def _template(size: int, keep: Path) -> int:
+    """A filled database kept in `keep` for the next runs; returns the band table's bytes."""
+    path = keep / _template_name(size)
+    if not path.exists():
+        _filled(path.with_suffix(".part"), size)
+        path.with_suffix(".part").rename(path)
+    return _band_bytes(path)
+
+
+def _filled(path: Path, size: int) -> int:
     engine = open_database(f"sqlite:///{path}")
     engine.dispose()
-    before = _fill(path, size, rng)
-    after = os.path.getsize(path)
-    engine = open_database(f"sqlite:///{path}")
-    with engine.begin() as connection:
-        started, cpu = time.perf_counter(), time.process_time()
-        for start in range(0, len(placed), BATCH):
-            items = [
-                story_store.Placed(size + document_id, signature_of(body), NOW)
-                for document_id, body in placed[start : start + BATCH]
-            ]
-            story_store.assign_stories(connection, items, 0.4, timedelta(days=7))
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu
-    engine.dispose()
-    per_doc = (after - before) / size
-    print(
-        f"{size:>9,} stored: {elapsed / len(placed) * 1000:.3f} ms wall, "
-        f"{cpu / len(placed) * 1000:.3f} ms CPU per new document "
-        f"(signature + lookup + insert), band index {per_doc:.0f} bytes per document"
-    )
+    _fill(path, size, random.Random(1))
+    return _band_bytes(path)
+
+
+def _band_bytes(path: Path) -> int:
+    """Pages of the story_bands table (its primary key is the table) times the page size."""
+    connection = sqlite3.connect(path)
+    try:
+        (pages,) = connection.execute(
+            "SELECT count(*) FROM dbstat WHERE name = 'story_bands'"
+        ).fetchone()
+        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+    except sqlite3.OperationalError:  # no dbstat in this SQLite build
+        connection.close()
+        return 0
+    connection.close()
+    return int(pages) * int(page_size)
 
 
 def _new_documents() -> list[tuple[int, str]]:
@@ -161,34 +214,42 @@ def _new_documents() -> list[tuple[int, str]]:
     return list(enumerate(passages[:NEW], 1))
 
 
-def _fill(path: Path, size: int, rng: random.Random) -> int:
-    """`size` documents with random signatures; returns the file size before the band rows."""
+def _fill(path: Path, size: int, rng: random.Random) -> None:
+    """`size` documents with random signatures and their band keys (inserted in key
+    order through a scratch table: filling is not what is timed)."""
     connection = sqlite3.connect(path)
-    connection.execute("PRAGMA cache_size = -400000")  # 400 MB: filling is not what is timed
+    connection.execute("PRAGMA cache_size = -400000")
     now = NOW.replace(tzinfo=None).isoformat(sep=" ")
-    connection.executemany(
-        "INSERT INTO documents (id, source, origin, item_key, identity_hash, content_hash,"
-        " title, body, authors, categories, created_at, updated_at, story_id, signature)"
-        " VALUES (?, 's', 'o', ?, ?, 'h', 't', 'b', '[]', '[]', ?, ?, ?, ?)",
-        (
-            (n, str(n), f"{n:064d}", now, now, n, _random_signature(rng))
-            for n in range(1, size + NEW + 1)
-        ),
+    connection.execute("CREATE TEMP TABLE scratch (band_key INTEGER, document_id INTEGER)")
+    for start in range(1, size + NEW + 1, 50_000):
+        numbers = range(start, min(start + 50_000, size + NEW + 1))
+        signatures = [_random_signature(rng) for _ in numbers]
+        connection.executemany(
+            "INSERT INTO documents (id, source, origin, item_key, identity_hash, content_hash,"
+            " title, body, authors, categories, created_at, updated_at, story_id, signature)"
+            " VALUES (?, 's', 'o', ?, ?, 'h', 't', 'b', '[]', '[]', ?, ?, ?, ?)",
+            (
+                (n, str(n), f"{n:064d}", now, now, n, sig)
+                for n, sig in zip(numbers, signatures, strict=True)
+            ),
+        )
+        connection.executemany(
+            "INSERT INTO scratch VALUES (?, ?)",
+            (
+                (key, n)
+                for n, sig in zip(numbers, signatures, strict=True)
+                if n <= size
+                for key in set(band_keys(sig))
+            ),
+        )
+    connection.execute(
+        "INSERT INTO story_bands (band_key, document_id)"
+        " SELECT band_key, document_id FROM scratch ORDER BY band_key, document_id"
     )
     connection.commit()
-    connection.execute("VACUUM")
-    before = os.path.getsize(path)
-    for start in range(1, size + 1, 50_000):
-        rows = []
-        for n in range(start, min(start + 50_000, size + 1)):
-            rows += [(key, n) for key in band_keys(_random_signature(rng))]
-        connection.executemany(
-            "INSERT OR IGNORE INTO story_bands (band_key, document_id) VALUES (?, ?)", rows
-        )
-    connection.commit()
+    connection.execute("DROP TABLE scratch")
     connection.execute("VACUUM")
     connection.close()
-    return before
 
 
 def _random_signature(rng: random.Random) -> bytes:
@@ -202,6 +263,7 @@ def main() -> None:
     run_corpus.add_argument("--out", type=Path, default=Path("clusters.txt"))
     run_scale = commands.add_parser("scale")
     run_scale.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    run_scale.add_argument("--keep", type=Path, help="keep the filled databases here for reuse")
     commands.add_parser("cost")
     args = parser.parse_args()
     if args.command == "corpus":
@@ -209,7 +271,7 @@ def main() -> None:
     elif args.command == "cost":
         cost()
     else:
-        scale(args.sizes)
+        scale(args.sizes, args.keep)
 
 
 if __name__ == "__main__":

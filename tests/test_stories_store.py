@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from newswatch import normalize
-from newswatch.dedup.signature import signature_of
+from newswatch.dedup.signature import BANDS, band_keys, signature_of
 from newswatch.model import Alert, Document
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
 from newswatch.store import stories as story_store
-from newswatch.store.db import open_database
+from newswatch.store.db import open_database, upgrade_schema
 from newswatch.store.tables import story_bands
 from storypairs import COUNCIL, HARBOUR, changed_words, with_footer
 
@@ -122,7 +122,31 @@ def test_an_edit_keeps_the_story_and_replaces_its_band_keys(engine: Engine) -> N
         story_store.replace_bands(connection, copy.id, signed[(copy.source, copy.key)])
         count = select(func.count()).select_from(story_bands)
         bands = connection.execute(count.where(story_bands.c.document_id == copy.id)).scalar()
-    assert bands == 32
+    assert bands == BANDS
     assert story_of(engine, copy) == first.id
     newcomer = store(engine, doc("Post", "x", HARBOUR))
     assert story_of(engine, newcomer) == first.id
+
+
+def test_an_upgraded_database_keeps_finding_its_old_stories(database_url: str) -> None:
+    """Band keys stored by an older layout are computed again from the stored signatures."""
+    old = open_database(database_url, upgrade=False)
+    upgrade_schema(old, "0009")
+    first = doc("Herald", "1", COUNCIL)
+    signature = signature_of(first.body)
+    with old.begin() as connection:
+        signed = {(first.source, first.key): signature}
+        [stored] = document_store.save_documents(connection, [first], NOW, "Herald", signed).new
+        old_keys = [{"band_key": n, "document_id": stored.id} for n in range(-32, 0)]
+        connection.execute(story_bands.insert(), old_keys)  # what 0009 stored: unknown keys
+    old.dispose()
+    engine = open_database(database_url)
+    try:
+        with engine.connect() as connection:
+            query = select(story_bands.c.band_key).where(story_bands.c.document_id == stored.id)
+            keys = set(connection.execute(query).scalars())
+        assert signature is not None and keys == set(band_keys(signature))
+        copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
+        assert story_of(engine, copy) == stored.id
+    finally:
+        engine.dispose()

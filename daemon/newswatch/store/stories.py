@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from newswatch.dedup.signature import band_keys, similarity
+from newswatch.dedup.signature import band_keys, band_keys_of, similarity
 from newswatch.model import Alert, Outlet, Story
 from newswatch.store.tables import alerts, documents, story_bands
 
@@ -62,7 +62,7 @@ def assign_stories(
     Documents earlier in `placed` are candidates for later ones (one batch can
     hold copies), then the band keys of all of them are stored.
     """
-    keyed = {p.id: sorted(set(band_keys(p.signature))) for p in placed if p.signature}
+    keyed = _band_keys(placed)
     stored = _candidates(connection, {k for keys in keyed.values() for k in keys})
     stories: dict[int, int] = {}
     for item in placed:
@@ -80,8 +80,17 @@ def assign_stories(
             .values(story_id=bindparam("story"))
         )
         connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
-    _insert_bands(connection, [(k, d) for d, keys in keyed.items() for k in keys])
+    _insert_bands(connection, sorted((k, d) for d, keys in keyed.items() for k in keys))
     return stories
+
+
+def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
+    """{document id: its distinct band keys}, computed for the whole batch at once."""
+    signed = [p for p in placed if p.signature]
+    if not signed:
+        return {}
+    keys = band_keys_of([p.signature for p in signed if p.signature]).tolist()
+    return {p.id: sorted(set(row)) for p, row in zip(signed, keys, strict=True)}
 
 
 def replace_bands(connection: Connection, document_id: int, signature: bytes | None) -> None:
@@ -92,8 +101,17 @@ def replace_bands(connection: Connection, document_id: int, signature: bytes | N
 
 
 def _insert_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
-    """Straight to the driver: Core's per-row parameter processing cost more than the insert."""
+    """Straight to the driver: Core's per-row parameter processing cost more than the insert.
+    Rows in key order walk the index forwards, each page reached once."""
     if not rows:
+        return
+    if connection.dialect.name == "postgresql":  # one statement: two arrays, not a row each
+        keys, ids = [k for k, _ in rows], [d for _, d in rows]
+        sql = (
+            "INSERT INTO story_bands (band_key, document_id)"
+            " SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+        )
+        connection.exec_driver_sql(sql, (keys, ids))
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO story_bands (band_key, document_id) VALUES ({mark}, {mark})"
@@ -113,8 +131,7 @@ def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candi
     found: dict[int, list[_Candidate]] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), 5000):
-        chunk = ",".join(str(int(k)) for k in ordered[start : start + 5000])
-        rows = connection.exec_driver_sql(_CANDIDATES.format(keys=chunk))
+        rows = _candidate_rows(connection, ordered[start : start + 5000])
         for band_key, document_id, story_id, signature, published, created_at in rows:
             if signature is None:
                 continue
@@ -122,6 +139,13 @@ def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candi
             candidate = _Candidate(document_id, story_id or document_id, bytes(signature), moment)
             found.setdefault(band_key, []).append(candidate)
     return found
+
+
+def _candidate_rows(connection: Connection, keys: list[int]) -> Any:
+    if connection.dialect.name == "postgresql":  # one array parameter, not a parsed list
+        sql = _CANDIDATES.format(keys="SELECT unnest(%s::bigint[])")
+        return connection.exec_driver_sql(sql, (keys,))
+    return connection.exec_driver_sql(_CANDIDATES.format(keys=",".join(map(str, keys))))
 
 
 def _utc(value: datetime | str) -> datetime:
