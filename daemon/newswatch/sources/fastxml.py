@@ -21,7 +21,9 @@ After parsing, if fastfeedparser raised or found no entries (feedparser then
 names why), or an entry has no link (fastfeedparser drops one with spaces in
 its fragment), or no date where the body names dates, or a date of unusual
 shape that feedparser reads otherwise, or a relative link under `xml:base`,
-or the feed-level author is needed and unread.
+or the feed-level author is needed and unread, or an entry with no text of its
+own whose Media RSS fallback (media:description) fastfeedparser does not give
+as exactly one text (it reads a nested one only with `include_media`).
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
@@ -36,6 +38,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedparser.mixin import _FeedParserMixin
+
+from newswatch.sources.feedxml import MEDIA_TEXT
 
 _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
 # UTF-8 read as Latin-1 and encoded again ("Ã©" for "é"): feedparser's reading differs.
@@ -54,8 +58,8 @@ _MAPPED_ELSEWHERE = {
     b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"keywords|category|author",
 }
 # Texts both paths use only when an entry has none of its own; fastfeedparser
-# finds them only as the item's children, feedparser inside media:group and
-# media:content too: an entry that needs one goes to feedparser.
+# reads them as the item's own only when they are its children, feedparser
+# inside media:group and media:content too (`_nested_media_texts`).
 _FALLBACK_TEXTS = {
     b"http://search.yahoo.com/mrss": b"title|description",
     b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"summary",
@@ -115,8 +119,9 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     entries = _entries(parsed.get("entries") or [], types, dated=_DATE.search(data) is not None)
     if not entries or (_XML_BASE in data and not _absolute_links(entries)):
         return None
-    if not all(map(_has_own_text, entries)) and _uses(data, _FALLBACK_TEXTS):
-        return None  # feedparser finds the media text nested deeper
+    needs_media = not all(map(_has_own_text, entries)) and _uses(data, _FALLBACK_TEXTS)
+    if needs_media and not _nested_media_texts(data, entries):
+        return None  # an entry whose fallback text fastfeedparser does not give
     if not _dates_agree(data, entries):
         return None
     feed = _feed(parsed.get("feed") or {}, types)
@@ -212,6 +217,32 @@ def _entries(
             return []
         entries.append(entry)
     return entries
+
+
+def _nested_media_texts(data: bytes, entries: list[dict[str, Any]]) -> bool:
+    """Give each entry with a title but no text the media:description that
+    fastfeedparser finds only with its media (in media:content or media:group, as
+    in YouTube's feeds), feedparser's fallback text; False if an entry has no
+    title, or not exactly one such text: feedparser then reads the body."""
+    import fastfeedparser
+
+    try:
+        parsed = fastfeedparser.parse(data, include_media=True, include_enclosures=False)
+    except Exception:  # any failure here means: let feedparser read it
+        return False
+    raws = parsed.get("entries") or []
+    if len(raws) != len(entries):
+        return False
+    for entry, raw in zip(entries, raws, strict=True):
+        if _has_own_text(entry):
+            continue
+        media = [m for m in raw.get("media_content") or () if isinstance(m, dict)]
+        texts = {m.get("description") for m in media} - {None, ""}
+        if not entry["title"].strip() or len(texts) != 1 or raw.get("id") != entry["id"]:
+            return False
+        entry[MEDIA_TEXT] = texts.pop()
+        entry[f"{MEDIA_TEXT}_detail"] = {"type": "text/html"}
+    return True
 
 
 def _has_own_text(entry: dict[str, Any]) -> bool:
