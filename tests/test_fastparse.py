@@ -381,6 +381,16 @@ CASES: list[tuple[str, bytes, bool]] = [
         True,
     ),
     (
+        "malformed XML with a caption (feedparser's loose parser keeps it apart too)",
+        media(
+            item(
+                "<description>Lead</description><media:content url='https://x.example/a.jpg'>"
+                "<media:description>Cap</media:description></media:content><b>cut"
+            )
+        ),
+        False,
+    ),
+    (
         "media:keywords (feedparser makes them categories)",
         media(item("<media:keywords>war, talks</media:keywords>")),
         False,
@@ -452,6 +462,12 @@ def test_the_fast_path_keeps_what_users_see() -> None:
         ("<itunes:summary>Notes</itunes:summary><description>Lead</description>", "T", "Lead"),
         ("<media:title>Photo</media:title><media:description>Cap</media:description>", "T", "Cap"),
         ("<itunes:summary>Notes</itunes:summary>", "T", "Notes"),
+        (
+            "<description>Lead</description><media:content url='https://x.example/a.jpg'>"
+            "<media:description>Cap</media:description></media:content><b>unclosed",
+            "T",
+            "Lead",
+        ),
         (
             "<media:group><media:title>Video</media:title>"
             "<media:description>About it</media:description></media:group>",
