@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 import feedserver
 from helpers import alert_records
@@ -124,3 +125,37 @@ def test_unreadable_and_empty_feeds_say_so_everywhere_and_are_polled_again(
     assert json.loads(run(config, capsys, "feeds", "--json")[1].splitlines()[0])["status"] == (
         "unreadable"
     ), "an unchanged body is still unreadable"
+
+
+def test_a_news_entry_keeps_its_description_not_its_photo_caption(
+    tmp_path: Path, server: feedserver.FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the New York Times' feeds are: a description, then a photo with its caption
+    in media:content/media:description (feedparser used to store the caption as the text)."""
+    feed = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"'
+        ' xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Stadt</title>'
+        "<link>https://stadt.example/</link><item><title>Neue Zahlen zur Stadt</title>"
+        "<link>https://stadt.example/s1</link><guid>s1</guid>"
+        "<pubDate>Sun, 01 Feb 2026 10:00:00 GMT</pubDate>"
+        "<description>Die Miete steigt im dritten Jahr in Folge.</description>"
+        '<media:content url="https://stadt.example/p.jpg" medium="image">'
+        "<media:title>Protest</media:title>"
+        "<media:description>Thomas Müller bei einer Kundgebung im Januar.</media:description>"
+        "<media:credit>Foto: Stadt</media:credit></media:content></item></channel></rss>"
+    ).encode()
+    url = feedserver.set_route(server, "/stadt.xml", feedserver.feed(feed))
+    config = configure(tmp_path, [url])
+
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    alerts = alert_records(out)
+    assert [(a["watch"], a["title"]) for a in alerts] == [("Rents", "Neue Zahlen zur Stadt")]
+    assert "Die «Miete» steigt" in str(alerts[0]["snippet"])
+    engine = create_engine(f"sqlite:///{tmp_path}/nw.db")
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT title, body FROM documents")).all()
+    engine.dispose()
+    assert [tuple(row) for row in stored] == [
+        ("Neue Zahlen zur Stadt", "Die Miete steigt im dritten Jahr in Folge.")
+    ]

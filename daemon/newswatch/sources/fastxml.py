@@ -13,14 +13,17 @@ settled for both paths alike). Before parsing, a body goes to feedparser if:
 - it has a DOCTYPE (entities `replace_doctype` handles), prefixed item
   elements (`itemscan`'s case), C1 control characters or UTF-8 mojibake
   (feedparser repairs both), several authors on one entry, Media RSS or
-  iTunes elements feedparser maps onto our fields, RSS 1.0 content:encoded,
+  iTunes keywords, categories or authors (feedparser makes them tags or
+  authors; fastfeedparser reads none), RSS 1.0 content:encoded,
   or Atom text constructs whose type varies between entries.
 
 After parsing, if fastfeedparser raised or found no entries (feedparser then
 names why), or an entry has no link (fastfeedparser drops one with spaces in
 its fragment), or no date where the body names dates, or a date of unusual
 shape that feedparser reads otherwise, or a relative link under `xml:base`,
-or the feed-level author is needed and unread.
+or the feed-level author is needed and unread, or an entry with no text of its
+own whose Media RSS fallback (media:description) fastfeedparser does not give
+as exactly one text (it reads a nested one only with `include_media`).
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
@@ -36,6 +39,8 @@ from typing import Any
 
 from feedparser.mixin import _FeedParserMixin
 
+from newswatch.sources.feedxml import MEDIA_TEXT
+
 _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
 # UTF-8 read as Latin-1 and encoded again ("Ã©" for "é"): feedparser's reading differs.
 # (feedparser re-decodes any Latin-1-only text that is valid UTF-8 as bytes)
@@ -44,12 +49,20 @@ _MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
 _AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
 _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
-# Elements of other namespaces that feedparser maps onto titles, text, tags or
-# authors (a photo caption in media:description becomes the entry's content):
+# Elements of other namespaces that feedparser maps onto tags or authors:
 # fastfeedparser reads none of them, so feeds using them go to feedparser.
+# (media:title, media:description and itunes:summary are fallbacks for an entry
+# with no title or text of its own on both paths: `feedxml._MediaTextApart`.)
 _MAPPED_ELSEWHERE = {
-    b"http://search.yahoo.com/mrss/": b"title|description|keywords|category|credit|text",
-    b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"keywords|category|summary|author|subtitle",
+    b"http://search.yahoo.com/mrss": b"keywords|category",
+    b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"keywords|category|author",
+}
+# Texts both paths use only when an entry has none of its own; fastfeedparser
+# reads them as the item's own only when they are its children, feedparser
+# inside media:group and media:content too (`_nested_media_texts`).
+_FALLBACK_TEXTS = {
+    b"http://search.yahoo.com/mrss": b"title|description",
+    b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"summary",
 }
 _PREFIX_OF = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
 # DOCTYPE and entities, Atom 0.3, prefixed items: searched as plain bytes (a
@@ -85,7 +98,7 @@ _RSS_TYPES = {"title": None, "feed_title": None, "summary": "text/html", "conten
 
 def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
-    if any(marker in data for marker in _UNUSUAL) or _mapped_elsewhere(data):
+    if any(marker in data for marker in _UNUSUAL) or _uses(data, _MAPPED_ELSEWHERE):
         return None
     if any(p.search(data) for p in (_C1_CONTROLS, _MOJIBAKE, _AUTHORS)):
         return None
@@ -106,6 +119,9 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     entries = _entries(parsed.get("entries") or [], types, dated=_DATE.search(data) is not None)
     if not entries or (_XML_BASE in data and not _absolute_links(entries)):
         return None
+    needs_media = not all(map(_has_own_text, entries)) and _uses(data, _FALLBACK_TEXTS)
+    if needs_media and not _nested_media_texts(data, entries):
+        return None  # an entry whose fallback text fastfeedparser does not give
     if not _dates_agree(data, entries):
         return None
     feed = _feed(parsed.get("feed") or {}, types)
@@ -136,12 +152,12 @@ def _feed_author(data: bytes) -> bool:
     return _FEED_AUTHOR.search(data, 0, first.start() if first else len(data)) is not None
 
 
-def _mapped_elsewhere(data: bytes) -> bool:
-    """True if `data` holds an element of another namespace that feedparser reads as ours."""
-    if not any(uri in data for uri in _MAPPED_ELSEWHERE):
+def _uses(data: bytes, elements: dict[bytes, bytes]) -> bool:
+    """True if `data` holds one of `elements` (namespace URI: names) under any prefix."""
+    if not any(uri in data for uri in elements):
         return False
     for prefix, uri in _PREFIX_OF.findall(data):
-        names = _MAPPED_ELSEWHERE.get(uri)
+        names = elements.get(uri.rstrip(b"/"))
         if names and re.search(b"<" + re.escape(prefix) + b":(?:" + names + rb")\b", data):
             return True
     return False
@@ -201,6 +217,38 @@ def _entries(
             return []
         entries.append(entry)
     return entries
+
+
+def _nested_media_texts(data: bytes, entries: list[dict[str, Any]]) -> bool:
+    """Give each entry with a title but no text the media:description that
+    fastfeedparser finds only with its media (in media:content or media:group, as
+    in YouTube's feeds), feedparser's fallback text; False if an entry has no
+    title, or not exactly one such text: feedparser then reads the body."""
+    import fastfeedparser
+
+    try:
+        parsed = fastfeedparser.parse(data, include_media=True, include_enclosures=False)
+    except Exception:  # any failure here means: let feedparser read it
+        return False
+    raws = parsed.get("entries") or []
+    if len(raws) != len(entries):
+        return False
+    for entry, raw in zip(entries, raws, strict=True):
+        if _has_own_text(entry):
+            continue
+        media = [m for m in raw.get("media_content") or () if isinstance(m, dict)]
+        texts = {m.get("description") for m in media} - {None, ""}
+        if not entry["title"].strip() or len(texts) != 1 or raw.get("id") != entry["id"]:
+            return False
+        entry[MEDIA_TEXT] = texts.pop()
+        entry[f"{MEDIA_TEXT}_detail"] = {"type": "text/html"}
+    return True
+
+
+def _has_own_text(entry: dict[str, Any]) -> bool:
+    """True if the entry has a title and some text (else the mapper takes a fallback)."""
+    texts = [entry["summary"]] + [content["value"] for content in entry["content"]]
+    return bool(entry["title"].strip()) and any(text.strip() for text in texts)
 
 
 def _absolute_links(entries: list[dict[str, Any]]) -> bool:

@@ -28,7 +28,7 @@ from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.sources import cp1252
 from newswatch.sources.charset import decode_body
 from newswatch.sources.fastxml import fast_parse
-from newswatch.sources.feedxml import LINK_TEXTS, run_feedparser
+from newswatch.sources.feedxml import LINK_TEXTS, MEDIA_TEXT, MEDIA_TITLE, run_feedparser
 from newswatch.sources.itemscan import lost_items
 
 MAX_KEY_LENGTH = 500
@@ -161,8 +161,8 @@ class _EntryMapper:
 
     def item(self, parsed: dict[str, Any]) -> RawItem:
         entry = dict(parsed)  # plain lookups: FeedParserDict maps "updated" to "published"
-        title = _title(entry)
-        body = _body(entry)
+        title = _title(entry) or _title(entry, MEDIA_TITLE)
+        body = _body(entry) or _media_text(entry)
         link = entry_link(self.url, entry)
         published = _entry_date(entry)
         date_text = entry.get("published") or entry.get("updated") or ""
@@ -217,22 +217,31 @@ def resolve_link(base: str, link: Any) -> str | None:
     return absolute if absolute.lower().startswith(("http://", "https://")) else None
 
 
-def _title(node: dict[str, Any]) -> str:
-    title = (node.get("title") or "")[:MAX_MARKUP_CHARS]
-    detail = node.get("title_detail") or {}
+def _title(node: dict[str, Any], key: str = "title") -> str:
+    title = (node.get(key) or "")[:MAX_MARKUP_CHARS]
+    detail = node.get(f"{key}_detail") or {}
     if "html" in (detail.get("type") or "") and ("<" in title or "&" in title):
         title = html_to_text(title)
     return " ".join(title.split())
 
 
 def _body(entry: dict[str, Any]) -> str:
-    """Full content when there is some, else the summary, as plain text."""
+    """Full content when it has some text, else the summary, as plain text."""
     contents = [c for c in entry.get("content") or () if (c.get("value") or "").strip()]
     if contents:
         best = max(contents, key=lambda c: len(c.get("value") or ""))
-        return _text(best.get("value") or "", best.get("type"))
+        text = _text(best.get("value") or "", best.get("type"))
+        if text.strip():
+            return text  # else markup of no text ("<p></p>"): the summary has the words
     detail = entry.get("summary_detail") or {}
     return _text(entry.get("summary") or "", detail.get("type"))
+
+
+def _media_text(entry: dict[str, Any]) -> str:
+    """The text of the entry's Media RSS description or iTunes summary: a fallback only
+    (in a news feed it is a photo's caption, not the article)."""
+    detail = entry.get(f"{MEDIA_TEXT}_detail") or {}
+    return _text(entry.get(MEDIA_TEXT) or "", detail.get("type"))
 
 
 def _text(value: str, content_type: str | None) -> str:

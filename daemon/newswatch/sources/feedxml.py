@@ -10,6 +10,14 @@ One addition to feedparser: the text of a `<link>` that also carries a URL
 attribute (`href`, `uri`, `url`). feedparser keeps only the attribute, so
 `<link uri="javascript:...">https://site/a</link>` lost the only usable link;
 we keep the text in the entry's `link_texts`, a fallback for the mapper.
+
+And one correction: feedparser reads Media RSS `media:title`/`media:description`
+and iTunes `itunes:summary` as if they were the entry's own `title` and
+`description`/`summary`. In a news feed they describe an attached photo or
+video: an NYT entry's `media:description` is a photo caption, and feedparser
+made it the entry's content, in place of the article's description. We keep
+their text under keys of our own (`media_title`, `media_text`): the mapper uses
+them only when the entry has no title or text of its own.
 """
 
 from __future__ import annotations
@@ -20,12 +28,15 @@ import xml.sax
 import xml.sax.expatreader
 import xml.sax.handler
 import xml.sax.xmlreader
+from collections.abc import Callable
 from typing import Any
 
 from feedparser.api import LooseFeedParser, StrictFeedParser
 from feedparser.sanitizer import replace_doctype
 
 LINK_TEXTS = "link_texts"
+MEDIA_TITLE = "newswatch_media_title"
+MEDIA_TEXT = "newswatch_media_text"
 _LINK_TEXT = "newswatch_link_text"
 _URL_ATTRIBUTES = ("href", "uri", "url")
 
@@ -54,11 +65,39 @@ class _LinkTextKept:
             self._get_context().setdefault(LINK_TEXTS, []).append(text)  # type: ignore[attr-defined]
 
 
-class _Strict(_LinkTextKept, StrictFeedParser):  # type: ignore[misc]
+class _MediaTextApart:
+    """Mixin for feedparser's parsers: media and iTunes texts kept apart from the entry's own.
+
+    Read as feedparser reads a `description` (HTML by default, entities and
+    CDATA alike), but stored under MEDIA_TITLE / MEDIA_TEXT; where an entry has
+    several, the one nearest the item wins (feedparser's depth rule), then the last.
+    """
+
+    inentry: bool
+    push_content: Callable[[str, dict[str, str], str, Any], None]  # feedparser's
+    pop_content: Callable[[str], Any]
+
+    def _start_media_title(self, attrs_d: dict[str, str]) -> None:
+        self.push_content(MEDIA_TITLE, attrs_d, "text/plain", self.inentry)
+
+    def _end_media_title(self) -> None:
+        self.pop_content(MEDIA_TITLE)
+
+    def _start_media_description(self, attrs_d: dict[str, str]) -> None:
+        self.push_content(MEDIA_TEXT, attrs_d, "text/html", self.inentry)
+
+    def _end_media_description(self) -> None:
+        self.pop_content(MEDIA_TEXT)
+
+    _start_itunes_summary = _start_media_description
+    _end_itunes_summary = _end_media_description
+
+
+class _Strict(_MediaTextApart, _LinkTextKept, StrictFeedParser):  # type: ignore[misc]
     pass
 
 
-class _Loose(_LinkTextKept, LooseFeedParser):  # type: ignore[misc]
+class _Loose(_MediaTextApart, _LinkTextKept, LooseFeedParser):  # type: ignore[misc]
     pass
 
 
