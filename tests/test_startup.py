@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, write_config
+from helpers import REPO, run_cli, write_config
 
 HEAVY = (
     "sqlalchemy",
@@ -34,10 +34,10 @@ print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
 """
 
 
-def imports_of(*args: str) -> tuple[int, list[str], str]:
+def imports_of(*args: str, heavy: tuple[str, ...] = HEAVY) -> tuple[int, list[str], str]:
     """Run `newswatch ARGS` in a fresh interpreter: its exit code, the heavy modules it
     loaded, and its standard output."""
-    probe = PROBE.replace("HEAVY", repr(json.dumps(HEAVY)))
+    probe = PROBE.replace("HEAVY", repr(json.dumps(heavy)))
     result = subprocess.run(
         [sys.executable, "-c", probe, *args],
         capture_output=True,
@@ -66,6 +66,50 @@ def test_check_and_match_load_no_database_nor_pipeline(tmp_path: Path) -> None:
     assert code == 0 and "Konstantin Kosachev" in out
     assert loaded == []
     assert not (tmp_path / "nw.db").exists()
+
+
+VALIDATION = (*HEAVY, "pydantic", "yaml", "newswatch.config.schema", "newswatch.config.load")
+
+
+def test_match_reuses_the_watch_list_compiled_before(tmp_path: Path) -> None:
+    """The second `match` on an unchanged config reads the rules the first compiled and
+    does not validate again: no pydantic, no YAML; the same answer."""
+    config = str(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path))
+    code, loaded, first = imports_of(
+        "--config", config, "match", "Kosachev spoke.", heavy=VALIDATION
+    )
+    assert code == 0 and "pydantic" in loaded  # validated, then kept
+    code, loaded, again = imports_of(
+        "--config", config, "match", "Kosachev spoke.", heavy=VALIDATION
+    )
+    assert code == 0 and loaded == []
+    assert again == first and "Konstantin Kosachev" in again
+
+
+def test_a_changed_config_or_watch_list_is_validated_again(tmp_path: Path) -> None:
+    """Whatever changed since the rules were kept (the config, a file it includes, a
+    seed folder) counts: `match` answers and fails exactly as a full validation does."""
+    seeds = tmp_path / "volume" / "seeds"
+    seeds.mkdir(parents=True)
+    listed = tmp_path / "more.yaml"
+    listed.write_text("people:\n  - name: Ada Lovelace\n", encoding="utf-8")
+    config = write_config(tmp_path, "sqlite:///nw.db", seeds)
+    config.write_text(config.read_text().replace("watch:\n", "watch:\n  include: [more.yaml]\n"))
+    args = ("--config", str(config), "match")
+    assert "Ada Lovelace" in run_cli(*args, "Ada Lovelace spoke.").stdout
+    listed.write_text("people:\n  - name: Augusta Ada King\n    aliases: [Lovelace]\n")
+    assert "Augusta Ada King" in run_cli(*args, "Lovelace spoke.").stdout
+    config.write_text(config.read_text().replace("Joe Biden", "Jill Biden"))
+    assert "Jill Biden" in run_cli(*args, "Biden spoke.").stdout
+    config.write_text(config.read_text() + "bogus_key: 1\n")
+    failed = run_cli(*args, "Biden spoke.")
+    assert failed.returncode == 2 and "bogus_key" in failed.stderr
+    config.write_text(config.read_text().replace("bogus_key: 1\n", ""))
+    assert run_cli(*args, "Biden spoke.").returncode == 0
+    seeds.rmdir()
+    seeds.parent.rmdir()  # the volume is gone: an error, the config file unchanged
+    failed = run_cli(*args, "Biden spoke.")
+    assert failed.returncode == 2 and f"seed folder {seeds} does not exist" in failed.stderr
 
 
 WORKER_PROBE = """

@@ -129,17 +129,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_import_opml(args)
         except UsageError as exc:
             return _fail(str(exc), EXIT_USAGE)
-    from newswatch.config import ConfigError, check_config, find_config_path
+    from newswatch.config import ConfigError, find_config_path
     from newswatch.store.dbinfo import DatabaseError
 
     handler = COMMANDS[args.command]
     try:
-        config, warnings = check_config(find_config_path(args.config))
+        path = find_config_path(args.config)
+        if args.command == "match":  # rules compiled before from the same files: no validation
+            from newswatch.config.cache import cached_matcher
+
+            cached = cached_matcher(path)
+            if cached is not None:
+                return print_matches(cached, args)
+        from newswatch.config import check_config
+
+        config, warnings = check_config(path)
         if args.command == "check":  # other commands log such things in their own format
             for warning in warnings:
                 print(warning, file=sys.stderr)
         return handler(config, args)
-    except ConfigError as exc:
+    except ConfigError as exc:  # check_config is imported late: pydantic, the schema, YAML
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"newswatch: {len(exc.problems)} configuration error(s)", file=sys.stderr)
@@ -161,12 +170,14 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     from newswatch.alerts.preflight import sink_problems
     from newswatch.app import compile_config
     from newswatch.config import ConfigError
+    from newswatch.config.cache import save_matcher
     from newswatch.store.dbinfo import shown_url
 
-    compile_config(config)
+    matcher = compile_config(config)
     problems = sink_problems(config)
     if problems:
         raise ConfigError(problems)
+    save_matcher(config, matcher)
     watch = config.watch
     aliases = sum(len(p.aliases) for p in watch.people)
     print(f"config {config.path}: OK")
@@ -284,10 +295,19 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
     from newswatch.app import compile_config
+    from newswatch.config.cache import save_matcher
+
+    matcher = compile_config(config)
+    save_matcher(config, matcher)
+    return print_matches(matcher, args)
+
+
+def print_matches(matcher: Matcher, args: argparse.Namespace) -> int:
+    """`match`: the watches the text matches, and why."""
     from newswatch.match import explain
 
     title, body = _match_input(args)
-    matches, refused = compile_config(config).examine(title, body, args.source, args.explain)
+    matches, refused = matcher.examine(title, body, args.source, args.explain)
     for match in matches:
         if args.json:
             record = _match_record(match, title, body)

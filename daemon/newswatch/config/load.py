@@ -7,7 +7,6 @@ reported together, each with `file:line`, so a user mends them in one go.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,30 +22,11 @@ from newswatch.config.checks import (
     watch_items,
     watch_problems,
 )
-from newswatch.config.messages import ConfigError, describe, forbidden_secrets, in_file_order
+from newswatch.config.errors import ConfigError
+from newswatch.config.messages import describe, forbidden_secrets, in_file_order
 from newswatch.config.schema import Config, FeedList, FeedSource, Person, Sources, Watch
 from newswatch.sources.opml import OpmlError, parse_opml
 from newswatch.yamlsource import LocatedYaml, YamlError, load_located, paused_gc
-
-CONFIG_ENV = "NEWSWATCH_CONFIG"
-DEFAULT_CONFIG_PATHS = (Path("config/newswatch.yaml"), Path("/etc/newswatch/newswatch.yaml"))
-
-
-def find_config_path(explicit: str | None) -> Path:
-    if explicit:
-        return Path(explicit)
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        return Path(from_env)
-    for candidate in DEFAULT_CONFIG_PATHS:
-        if candidate.exists():
-            return candidate
-    raise ConfigError(
-        [
-            "no configuration found: pass --config PATH, set $NEWSWATCH_CONFIG, or create "
-            + " or ".join(str(p) for p in DEFAULT_CONFIG_PATHS)
-        ]
-    )
 
 
 def load_config(path: Path) -> Config:

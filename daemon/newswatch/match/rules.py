@@ -86,6 +86,25 @@ class Rules:
     def lookup(self, term: Term, smart: bool = True) -> int:
         return self.query_terms.get((term, smart), NO_TERM)
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickles with its read-only mappings as plain dicts (a mappingproxy does not
+        pickle): `match` keeps compiled rules on disk (config/cache.py)."""
+        mappings = (dict(self.query_terms), dict(self.shared))
+        return (_unpickle_rules, (self.people, self.topics, self.index, self.watchers, *mappings))
+
+
+def _unpickle_rules(
+    people: tuple[PersonRule, ...],
+    topics: tuple[TopicRule, ...],
+    index: TermIndex,
+    watchers: tuple[Watchers, ...],
+    query_terms: dict[tuple[Term, bool], int],
+    shared: dict[int, tuple[int, ...]],
+) -> Rules:
+    return Rules(
+        people, topics, index, MappingProxyType(query_terms), watchers, MappingProxyType(shared)
+    )
+
 
 class _Compiler:
     """Assigns ids to distinct terms and records who uses them."""
