@@ -23,6 +23,7 @@ import os
 import pickle
 import sys
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,17 +65,17 @@ def save_matcher(config: Config, matcher: Matcher) -> None:
         return
     seeds = tuple(str(s.path) for s in config.sources.seeds)
     header = _header(path, (tuple(_dependencies(config, path)), seeds))
-    import tempfile  # only when saving: it costs `match` start-up
-
-    folder = cache_dir()
+    entry = _entry(path)
+    partial = entry.with_suffix(f".{os.getpid()}.tmp")  # complete or absent, never half
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as handle:
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with partial.open("wb") as handle:
             pickle.dump(header, handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(matcher.rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, _entry(path))
+        os.replace(partial, entry)
     except OSError:
-        return
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
 
 
 def _entry(path: Path) -> Path:
