@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -273,6 +272,7 @@ def _deliver_all(app: App, sink: str | None) -> bool:
 def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
     """SIGTERM and SIGINT abandon the parses under way, finish the message in flight,
     record it and stop (nothing stored after the signal, nothing sent twice)."""
+    import signal  # its enums cost `check` and `match` start-up
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         # not in the handler itself: it may have interrupted a thread holding the parsers' lock

@@ -45,6 +45,8 @@ class WatchScope:
 
 @dataclass(frozen=True, slots=True)
 class PersonRule:
+    """A person watch over term ids."""
+
     index: int
     name: str
     terms: tuple[int, ...]  # ids of the name and the aliases, without repeats
@@ -62,6 +64,8 @@ class PersonRule:
 
 @dataclass(frozen=True, slots=True)
 class TopicRule:
+    """A topic watch over term ids."""
+
     index: int
     name: str
     any: tuple[tuple[int, str], ...]  # (term id, as written in the config)
@@ -76,6 +80,8 @@ class TopicRule:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
+    """The compiled watch list: every rule and the term index they share."""
+
     people: tuple[PersonRule, ...]
     topics: tuple[TopicRule, ...]
     index: TermIndex
