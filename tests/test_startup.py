@@ -51,7 +51,8 @@ def imports_of(*args: str, heavy: tuple[str, ...] = HEAVY) -> tuple[int, list[st
 
 @pytest.mark.parametrize("flag", ["--version", "--help"])
 def test_version_and_help_load_no_database_nor_pipeline(flag: str) -> None:
-    code, loaded, out = imports_of(flag, heavy=(*HEAVY, "importlib.metadata", "pydantic", "yaml"))
+    heavy = (*HEAVY, "importlib.metadata", "pydantic", "yaml", "shutil")
+    code, loaded, out = imports_of(flag, heavy=heavy)
     assert code == 0
     assert out == "newswatch 0.1.0\n" if flag == "--version" else "COMMAND" in out
     assert loaded == []

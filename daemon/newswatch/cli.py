@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Each command imports what it uses, inside its function: `--help`, `check` and `match`
 # must not pay for SQLAlchemy, Alembic and the pipeline (issue 11).
@@ -42,10 +42,37 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's own, told the width: asking shutil for it imports shutil, bz2 and lzma
+    into every command's start-up."""
+    return argparse.HelpFormatter(prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """As shutil.get_terminal_size: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """With _formatter, and so are its subcommands' parsers (argparse makes them of the
+    same class), which each ask for a formatter as arguments are added."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="newswatch", description="News ingestion and monitoring daemon."
-    )
+    parser = _Parser(prog="newswatch", description="News ingestion and monitoring daemon.")
     parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     parser.add_argument(
         "--config",
