@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -161,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = COMMANDS[args.command]
     try:
         path = find_config_path(args.config)
+        args.read_at = time.time()  # for the cache of the compiled watch list
         if args.command == "match":  # rules compiled before from the same files: no validation
             from newswatch.config.cache import cached_matcher
 
@@ -203,7 +205,7 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     problems = sink_problems(config)
     if problems:
         raise ConfigError(problems)
-    save_matcher(config, matcher)
+    save_matcher(config, matcher, args.read_at)
     watch = config.watch
     aliases = sum(len(p.aliases) for p in watch.people)
     print(f"config {config.path}: OK")
@@ -325,7 +327,7 @@ def cmd_match(config: Config, args: argparse.Namespace) -> int:
     from newswatch.config.cache import save_matcher
 
     matcher = compile_config(config)
-    save_matcher(config, matcher)
+    save_matcher(config, matcher, args.read_at)
     return print_matches(matcher, args)
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from newswatch.match import Matcher
 
 FORMAT = 1
+_COARSE_TIMES = 2.0  # seconds: the coarsest file times in use (FAT); most are ns
 _SOURCES = ("config", "match")  # the packages whose code decides validity and the rules
 _OWN_FILES = ("model.py", "yamlsource.py")
 
@@ -57,14 +58,23 @@ def cached_matcher(path: Path) -> Matcher | None:
     return Matcher.from_rules(rules)
 
 
-def save_matcher(config: Config, matcher: Matcher) -> None:
-    """Keep the compiled rules of this valid config; silently nothing when the cache
-    folder cannot be written (a read-only home, a service user without one)."""
+def save_matcher(config: Config, matcher: Matcher, read_at: float) -> None:
+    """Keep the compiled rules of this valid config, read from `read_at` (time.time())
+    on; silently nothing when the cache folder cannot be written (a read-only home, a
+    service user without one).
+
+    The files are hashed now, after they were read: a file written since (or just
+    before: file times may be coarse) could hold other text than the rules were made
+    from, so such a config is not kept this time.
+    """
     path = config.path
     if path is None:  # not loaded from a file
         return
+    files = tuple(_dependencies(config, path))
+    if any(_modified(Path(name)) >= read_at - _COARSE_TIMES for name in files):
+        return
     seeds = tuple(str(s.path) for s in config.sources.seeds)
-    header = _header(path, (tuple(_dependencies(config, path)), seeds))
+    header = _header(path, (files, seeds))
     entry = _entry(path)
     partial = entry.with_suffix(f".{os.getpid()}.tmp")  # complete or absent, never half
     try:
@@ -106,6 +116,13 @@ def _dependencies(config: Config, path: Path) -> Iterable[str]:
     for name in (*config.watch.include, *config.sources.include):
         yield str(name if name.is_absolute() else path.parent / name)
     yield from (str(name) for name in config.sources.opml)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0  # a missing file: its digest says so
 
 
 def _digest(path: Path) -> str:
