@@ -25,6 +25,16 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("thorough", max_examples=2_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+
+@pytest.fixture(autouse=True)
+def _own_cache_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test's commands keep their cache (compiled watch lists) to themselves, never
+    in the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 PG_ENV = "NEWSWATCH_TEST_DATABASE_URL"
 SEED_FILE = REPO / "seeds" / "000_4aedde6dc7f46a07.txt"
 

@@ -4,13 +4,14 @@ answer at once instead of after SQLAlchemy, Alembic and the pipeline (issue 11).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO, write_config
+from helpers import REPO, run_cli, write_config
 
 HEAVY = (
     "sqlalchemy",
@@ -34,10 +35,10 @@ print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
 """
 
 
-def imports_of(*args: str) -> tuple[int, list[str], str]:
+def imports_of(*args: str, heavy: tuple[str, ...] = HEAVY) -> tuple[int, list[str], str]:
     """Run `newswatch ARGS` in a fresh interpreter: its exit code, the heavy modules it
     loaded, and its standard output."""
-    probe = PROBE.replace("HEAVY", repr(json.dumps(HEAVY)))
+    probe = PROBE.replace("HEAVY", repr(json.dumps(heavy)))
     result = subprocess.run(
         [sys.executable, "-c", probe, *args],
         capture_output=True,
@@ -51,21 +52,81 @@ def imports_of(*args: str) -> tuple[int, list[str], str]:
 
 @pytest.mark.parametrize("flag", ["--version", "--help"])
 def test_version_and_help_load_no_database_nor_pipeline(flag: str) -> None:
-    code, loaded, out = imports_of(flag)
+    heavy = (*HEAVY, "importlib.metadata", "pydantic", "yaml", "shutil")
+    code, loaded, out = imports_of(flag, heavy=heavy)
     assert code == 0
-    assert out.startswith("newswatch ") if flag == "--version" else "COMMAND" in out
+    assert out == "newswatch 0.1.0\n" if flag == "--version" else "COMMAND" in out
     assert loaded == []
 
 
 def test_check_and_match_load_no_database_nor_pipeline(tmp_path: Path) -> None:
     config = str(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path))
-    code, loaded, out = imports_of("--config", config, "check")
+    # nor pydantic's plugin scan (importlib.metadata, email) nor XML without an OPML list
+    heavy = (*HEAVY, "importlib.metadata", "email", "xml")
+    code, loaded, out = imports_of("--config", config, "check", heavy=heavy)
     assert code == 0 and "OK" in out
     assert loaded == []
     code, loaded, out = imports_of("--config", config, "match", "Kosachev spoke.")
     assert code == 0 and "Konstantin Kosachev" in out
     assert loaded == []
     assert not (tmp_path / "nw.db").exists()
+
+
+def settled(*files: Path) -> None:
+    """Written a minute ago: a config written in the last seconds is not kept (its file
+    times could not tell a later edit from the text the rules were made from)."""
+    for file in files:
+        when = file.stat().st_mtime - 60
+        os.utime(file, (when, when))
+
+
+VALIDATION = (*HEAVY, "pydantic", "yaml", "newswatch.config.schema", "newswatch.config.load")
+
+
+def test_match_reuses_the_watch_list_compiled_before(tmp_path: Path) -> None:
+    """The second `match` on an unchanged config reads the rules the first compiled and
+    does not validate again: no pydantic, no YAML; the same answer."""
+    written = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path)
+    settled(written)
+    config = str(written)
+    code, loaded, first = imports_of(
+        "--config", config, "match", "Kosachev spoke.", heavy=VALIDATION
+    )
+    assert code == 0 and "pydantic" in loaded  # validated, then kept
+    code, loaded, again = imports_of(
+        "--config", config, "match", "Kosachev spoke.", heavy=VALIDATION
+    )
+    assert code == 0 and loaded == []
+    assert again == first and "Konstantin Kosachev" in again
+
+
+def test_a_changed_config_or_watch_list_is_validated_again(tmp_path: Path) -> None:
+    """Whatever changed since the rules were kept (the config, a file it includes, a
+    seed folder) counts: `match` answers and fails exactly as a full validation does."""
+    seeds = tmp_path / "volume" / "seeds"
+    seeds.mkdir(parents=True)
+    listed = tmp_path / "more.yaml"
+    listed.write_text("people:\n  - name: Ada Lovelace\n", encoding="utf-8")
+    config = write_config(tmp_path, "sqlite:///nw.db", seeds)
+    config.write_text(config.read_text().replace("watch:\n", "watch:\n  include: [more.yaml]\n"))
+    settled(config, listed)
+    args = ("--config", str(config), "match")
+    assert "Ada Lovelace" in run_cli(*args, "Ada Lovelace spoke.").stdout
+    listed.write_text("people:\n  - name: Augusta Ada King\n    aliases: [Lovelace]\n")
+    settled(listed)  # as if edited long after: only its text tells the change
+    assert "Augusta Ada King" in run_cli(*args, "Lovelace spoke.").stdout
+    config.write_text(config.read_text().replace("Joe Biden", "Jill Biden"))
+    assert "Jill Biden" in run_cli(*args, "Biden spoke.").stdout
+    config.write_text(config.read_text() + "bogus_key: 1\n")
+    failed = run_cli(*args, "Biden spoke.")
+    assert failed.returncode == 2 and "bogus_key" in failed.stderr
+    config.write_text(config.read_text().replace("bogus_key: 1\n", ""))
+    settled(config)
+    assert run_cli(*args, "Biden spoke.").returncode == 0  # kept, with the seed folder
+    seeds.rmdir()
+    seeds.parent.rmdir()  # the volume is gone: an error, the config file unchanged
+    failed = run_cli(*args, "Biden spoke.")
+    assert failed.returncode == 2 and f"seed folder {seeds} does not exist" in failed.stderr
 
 
 WORKER_PROBE = """

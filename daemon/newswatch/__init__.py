@@ -1,17 +1,7 @@
 """newswatch: news ingestion and monitoring daemon."""
 
+# The one place the version is written (pyproject.toml reads it from here): asking
+# importlib.metadata instead cost most of `--version`'s start-up (issue 11).
+__version__ = "0.1.0"
+
 PROJECT_URL = "https://github.com/newswatch/newswatch"
-
-
-def __getattr__(name: str) -> str:
-    """`__version__` on first use: importlib.metadata costs most of `--help`'s start-up."""
-    if name != "__version__":
-        raise AttributeError(f"module 'newswatch' has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        found = version("newswatch")
-    except PackageNotFoundError:  # running from a source tree that was not installed
-        found = "0.0.0"
-    globals()["__version__"] = found
-    return found

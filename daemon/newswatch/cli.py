@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Each command imports what it uses, inside its function: `--help`, `check` and `match`
 # must not pay for SQLAlchemy, Alembic and the pipeline (issue 11).
@@ -43,10 +43,37 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's own, told the width: asking shutil for it imports shutil, bz2 and lzma
+    into every command's start-up."""
+    return argparse.HelpFormatter(prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """As shutil.get_terminal_size: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """With _formatter, and so are its subcommands' parsers (argparse makes them of the
+    same class), which each ask for a formatter as arguments are added."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="newswatch", description="News ingestion and monitoring daemon."
-    )
+    parser = _Parser(prog="newswatch", description="News ingestion and monitoring daemon.")
     parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     parser.add_argument(
         "--config",
@@ -129,17 +156,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_import_opml(args)
         except UsageError as exc:
             return _fail(str(exc), EXIT_USAGE)
-    from newswatch.config import ConfigError, check_config, find_config_path
+    from newswatch.config import ConfigError, find_config_path
     from newswatch.store.dbinfo import DatabaseError
 
     handler = COMMANDS[args.command]
     try:
-        config, warnings = check_config(find_config_path(args.config))
+        path = find_config_path(args.config)
+        args.read_at = time.time()  # for the cache of the compiled watch list
+        if args.command == "match":  # rules compiled before from the same files: no validation
+            from newswatch.config.cache import cached_matcher
+
+            cached = cached_matcher(path)
+            if cached is not None:
+                return print_matches(cached, args)
+        from newswatch.config import check_config
+
+        config, warnings = check_config(path)
         if args.command == "check":  # other commands log such things in their own format
             for warning in warnings:
                 print(warning, file=sys.stderr)
         return handler(config, args)
-    except ConfigError as exc:
+    except ConfigError as exc:  # check_config is imported late: pydantic, the schema, YAML
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"newswatch: {len(exc.problems)} configuration error(s)", file=sys.stderr)
@@ -161,12 +198,14 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     from newswatch.alerts.preflight import sink_problems
     from newswatch.app import compile_config
     from newswatch.config import ConfigError
+    from newswatch.config.cache import save_matcher
     from newswatch.store.dbinfo import shown_url
 
-    compile_config(config)
+    matcher = compile_config(config)
     problems = sink_problems(config)
     if problems:
         raise ConfigError(problems)
+    save_matcher(config, matcher, args.read_at)
     watch = config.watch
     aliases = sum(len(p.aliases) for p in watch.people)
     print(f"config {config.path}: OK")
@@ -262,6 +301,7 @@ def _deliver_all(app: App, sink: str | None) -> bool:
 def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
     """SIGTERM and SIGINT abandon the parses under way, finish the message in flight,
     record it and stop (nothing stored after the signal, nothing sent twice)."""
+    import signal  # its enums cost `check` and `match` start-up
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         # not in the handler itself: it may have interrupted a thread holding the parsers' lock
@@ -284,10 +324,19 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
     from newswatch.app import compile_config
+    from newswatch.config.cache import save_matcher
+
+    matcher = compile_config(config)
+    save_matcher(config, matcher, args.read_at)
+    return print_matches(matcher, args)
+
+
+def print_matches(matcher: Matcher, args: argparse.Namespace) -> int:
+    """`match`: the watches the text matches, and why."""
     from newswatch.match import explain
 
     title, body = _match_input(args)
-    matches, refused = compile_config(config).examine(title, body, args.source, args.explain)
+    matches, refused = matcher.examine(title, body, args.source, args.explain)
     for match in matches:
         if args.json:
             record = _match_record(match, title, body)

@@ -23,6 +23,8 @@ LogFormat = Literal["json", "console", "auto"]
 
 @dataclass(frozen=True)
 class _Settings:
+    """The settings structlog is given at the first line logged."""
+
     use_json: bool
     level: int
 

@@ -10,7 +10,6 @@ import hashlib
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from newswatch import model
@@ -291,6 +290,8 @@ def _parse_date(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # the email package costs `match` start-up
+
     try:
         return parsedate_to_datetime(text)
     except (ValueError, TypeError, IndexError, OverflowError):

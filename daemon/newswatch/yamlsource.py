@@ -33,6 +33,8 @@ _SELF_ALIAS = "an alias refers to the list or mapping that contains it; remove t
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """A file and a line in it, printed as `file:line`."""
+
     file: str
     line: int
 

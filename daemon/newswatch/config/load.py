@@ -7,7 +7,6 @@ reported together, each with `file:line`, so a user mends them in one go.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,30 +22,10 @@ from newswatch.config.checks import (
     watch_items,
     watch_problems,
 )
-from newswatch.config.messages import ConfigError, describe, forbidden_secrets, in_file_order
+from newswatch.config.errors import ConfigError
+from newswatch.config.messages import describe, forbidden_secrets, in_file_order
 from newswatch.config.schema import Config, FeedList, FeedSource, Person, Sources, Watch
-from newswatch.sources.opml import OpmlError, parse_opml
 from newswatch.yamlsource import LocatedYaml, YamlError, load_located, paused_gc
-
-CONFIG_ENV = "NEWSWATCH_CONFIG"
-DEFAULT_CONFIG_PATHS = (Path("config/newswatch.yaml"), Path("/etc/newswatch/newswatch.yaml"))
-
-
-def find_config_path(explicit: str | None) -> Path:
-    if explicit:
-        return Path(explicit)
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        return Path(from_env)
-    for candidate in DEFAULT_CONFIG_PATHS:
-        if candidate.exists():
-            return candidate
-    raise ConfigError(
-        [
-            "no configuration found: pass --config PATH, set $NEWSWATCH_CONFIG, or create "
-            + " or ".join(str(p) for p in DEFAULT_CONFIG_PATHS)
-        ]
-    )
 
 
 def load_config(path: Path) -> Config:
@@ -171,16 +150,7 @@ def _add_listed_feeds(config: Config, path: Path, problems: list[str]) -> Config
             listed += _load_feed_list(target)
         except ConfigError as exc:
             problems.extend(exc.problems)
-    for opml_path in config.sources.opml:
-        try:
-            feeds = parse_opml(opml_path.read_bytes(), str(opml_path))
-        except OSError as exc:
-            problems.append(f"{opml_path}:1: cannot read the OPML file: {exc.strerror}")
-            continue
-        except OpmlError as exc:
-            problems.append(str(exc))
-            continue
-        listed += [FeedSource(url=f.url, name=f.title) for f in feeds]
+    listed += _opml_feeds(config.sources.opml, problems)
     if not listed:
         return config
     by_url = {feed.url: feed for feed in listed}
@@ -190,6 +160,25 @@ def _add_listed_feeds(config: Config, path: Path, problems: list[str]) -> Config
         update={"feeds": config.sources.feeds + tuple(by_url.values())}
     )
     return config.model_copy(update={"sources": sources})
+
+
+def _opml_feeds(files: tuple[Path, ...], problems: list[str]) -> list[FeedSource]:
+    if not files:
+        return []
+    from newswatch.sources.opml import OpmlError, parse_opml  # XML: only for OPML lists
+
+    listed: list[FeedSource] = []
+    for opml_path in files:
+        try:
+            feeds = parse_opml(opml_path.read_bytes(), str(opml_path))
+        except OSError as exc:
+            problems.append(f"{opml_path}:1: cannot read the OPML file: {exc.strerror}")
+            continue
+        except OpmlError as exc:
+            problems.append(str(exc))
+            continue
+        listed += [FeedSource(url=f.url, name=f.title) for f in feeds]
+    return listed
 
 
 def _load_feed_list(path: Path) -> list[FeedSource]:

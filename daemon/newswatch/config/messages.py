@@ -12,14 +12,6 @@ from newswatch.config.schema import Config
 from newswatch.yamlsource import LocatedYaml, PathKey
 
 
-class ConfigError(Exception):
-    """Every problem found in a configuration, each with its `file:line`."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
 def in_file_order(problems: list[str]) -> list[str]:
     """Sorted by file and line; a secret written in the file is reported once."""
 

@@ -19,7 +19,7 @@ Ordinary words are those that news text writes mostly in lower case
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -53,7 +53,8 @@ _SMALL = _word_set(
 @cache
 def ordinary_words() -> frozenset[str]:
     """Lower-case words that news text writes mostly in lower case."""
-    text = files("newswatch.match").joinpath("ordinary.txt").read_text(encoding="utf-8")
+    # next to this module (package data); importlib.resources would cost start-up
+    text = Path(__file__).with_name("ordinary.txt").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line and line[0] != "#")
 
 

@@ -48,12 +48,26 @@ class Matcher:
         source: Source = ((), (), DEFAULT_AMBIGUOUS),
     ) -> None:
         self._rules = rules
-        self._source = source
+        self._source: Source | None = source
         people = rules.people
         groups = {tuple(people[p].name for p in owners) for owners in rules.shared.values()}
         self._shared_names = tuple(sorted(groups))
 
+    @classmethod
+    def from_rules(cls, rules: Rules) -> Matcher:
+        """A matcher of rules compiled earlier (config/cache.py); it does not pickle, as
+        the watch list it came from is not at hand."""
+        matcher = cls(rules)
+        matcher._source = None
+        return matcher
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        if self._source is None:
+            raise TypeError("a matcher made from cached rules does not pickle")
         return (compile_watches, self._source)
 
     def __len__(self) -> int:

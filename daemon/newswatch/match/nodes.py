@@ -28,16 +28,22 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """The operand does not occur."""
+
     operand: Node
 
 
 @dataclass(frozen=True, slots=True)
 class And:
+    """Every operand occurs."""
+
     operands: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
+    """At least one operand occurs."""
+
     operands: tuple[Node, ...]
 
 

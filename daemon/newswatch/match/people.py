@@ -52,6 +52,8 @@ Reason = Literal["case", "hyphen", "name", "ambiguous"]
 
 @dataclass(frozen=True, slots=True)
 class Mention:
+    """An occurrence of one of a person's terms."""
+
     person: int
     term: int
     occurrence: Occurrence
@@ -72,6 +74,8 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class PersonResult:
+    """A person that matched: the occurrences that counted and how they read."""
+
     rule: PersonRule
     occurrences: list[Occurrence]
     labels: list[str]

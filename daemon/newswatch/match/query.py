@@ -53,6 +53,8 @@ class QuerySyntaxError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """A lexical unit of a query, with its column for error messages."""
+
     kind: Kind
     column: int
     text: str = ""

@@ -45,6 +45,8 @@ class WatchScope:
 
 @dataclass(frozen=True, slots=True)
 class PersonRule:
+    """A person watch over term ids."""
+
     index: int
     name: str
     terms: tuple[int, ...]  # ids of the name and the aliases, without repeats
@@ -62,6 +64,8 @@ class PersonRule:
 
 @dataclass(frozen=True, slots=True)
 class TopicRule:
+    """A topic watch over term ids."""
+
     index: int
     name: str
     any: tuple[tuple[int, str], ...]  # (term id, as written in the config)
@@ -76,6 +80,8 @@ class TopicRule:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
+    """The compiled watch list: every rule and the term index they share."""
+
     people: tuple[PersonRule, ...]
     topics: tuple[TopicRule, ...]
     index: TermIndex
@@ -85,6 +91,25 @@ class Rules:
 
     def lookup(self, term: Term, smart: bool = True) -> int:
         return self.query_terms.get((term, smart), NO_TERM)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickles with its read-only mappings as plain dicts (a mappingproxy does not
+        pickle): `match` keeps compiled rules on disk (config/cache.py)."""
+        mappings = (dict(self.query_terms), dict(self.shared))
+        return (_unpickle_rules, (self.people, self.topics, self.index, self.watchers, *mappings))
+
+
+def _unpickle_rules(
+    people: tuple[PersonRule, ...],
+    topics: tuple[TopicRule, ...],
+    index: TermIndex,
+    watchers: tuple[Watchers, ...],
+    query_terms: dict[tuple[Term, bool], int],
+    shared: dict[int, tuple[int, ...]],
+) -> Rules:
+    return Rules(
+        people, topics, index, MappingProxyType(query_terms), watchers, MappingProxyType(shared)
+    )
 
 
 class _Compiler:

@@ -248,6 +248,8 @@ class TermIndex:
 
 @dataclass(frozen=True, slots=True)
 class _Field:
+    """One field being scanned, and where its finds go."""
+
     name: Field
     text: str
     folded: Compacted

@@ -24,6 +24,8 @@ Lookup = Callable[[Term, bool], int]
 
 @dataclass(frozen=True, slots=True)
 class TopicResult:
+    """A topic that matched: the occurrences that counted and how it is described."""
+
     rule: TopicRule
     occurrences: list[Occurrence]
     description: str
