@@ -23,11 +23,8 @@ from pydantic import (
 )
 
 from newswatch.config.mailbox import mailbox
-from newswatch.config.noplugins import skip_plugin_scan
 from newswatch.config.zones import zone_named
 from newswatch.listen import StatusServerError, parse_listen
-
-skip_plugin_scan()  # before the first validator is built (the models build at first use)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
