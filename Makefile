@@ -20,8 +20,9 @@ lint: $(BIN)/newswatch
 	$(BIN)/ruff format --check daemon tests bench
 	$(BIN)/mypy
 
+# Two test processes: most tests wait on a daemon, a server or a subprocess.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 bench: $(BIN)/newswatch
 	$(BIN)/python bench/bench_ingest.py
