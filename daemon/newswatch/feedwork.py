@@ -25,18 +25,22 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from newswatch.dedup.signature import batch_signatures
-from newswatch.match import Matcher
 from newswatch.model import Document, Match
-from newswatch.normalize import MAX_TEXT_CHARS, normalize
 from newswatch.ops.procs import pid_alive
-from newswatch.sources.feeds import FeedParseError, parse_feed
+
+if TYPE_CHECKING:
+    from newswatch.match import Matcher
 
 # Bodies below this parse in-process: shipping them to a worker costs more than it saves.
 POOL_THRESHOLD_BYTES = 8 * 2**10
+# What the forkserver imports once for every worker: the parse path.
+_PRELOAD = [
+    *("newswatch.feedwork", "newswatch.sources.feeds", "newswatch.normalize"),
+    *("newswatch.match", "newswatch.dedup.signature"),
+]
 # Without pidfd (Linux < 5.3), how often a worker checks that the main process lives.
 PARENT_POLL_S = 1.0
 
@@ -80,7 +84,13 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
 
     Matching here, in the worker, spares the main thread; the store later
     keeps only the matches of documents that turn out to be new or edited.
+    The parse path is imported on first use (workers preload it): a cycle of
+    304s never loads feedparser, lxml, selectolax or the signatures.
     """
+    from newswatch.dedup.signature import batch_signatures
+    from newswatch.normalize import MAX_TEXT_CHARS, normalize
+    from newswatch.sources.feeds import FeedParseError, parse_feed
+
     placeholder = work.source or "feed"
     try:
         parsed = parse_feed(
@@ -273,7 +283,7 @@ class FeedParsers:
                 # Only the parse path. Each worker also re-runs the `newswatch` console
                 # script as __mp_main__ (multiprocessing does so for any script), which
                 # must stay cheap: cli.py imports nothing heavy at its top (issue 11).
-                context.set_forkserver_preload(["newswatch.feedwork"])
+                context.set_forkserver_preload(_PRELOAD)
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
