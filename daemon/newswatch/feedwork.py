@@ -25,18 +25,26 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from newswatch.dedup.signature import batch_signatures
-from newswatch.match import Matcher
 from newswatch.model import Document, Match
-from newswatch.normalize import MAX_TEXT_CHARS, normalize
 from newswatch.ops.procs import pid_alive
-from newswatch.sources.feeds import FeedParseError, parse_feed
+
+if TYPE_CHECKING:
+    from newswatch.match import Matcher
 
 # Bodies below this parse in-process: shipping them to a worker costs more than it saves.
 POOL_THRESHOLD_BYTES = 8 * 2**10
+# A cycle's first few large bodies parse in-process too: starting the forkserver
+# and two workers costs more CPU than parsing a handful of bodies (a steady cycle
+# where a few feeds changed); the pool starts with the next one.
+POOL_AFTER_BODIES = 4
+# What the forkserver imports once for every worker: the parse path.
+_PRELOAD = [
+    *("newswatch.feedwork", "newswatch.sources.feeds", "newswatch.normalize"),
+    *("newswatch.match", "newswatch.dedup.signature"),
+]
 # Without pidfd (Linux < 5.3), how often a worker checks that the main process lives.
 PARENT_POLL_S = 1.0
 
@@ -80,7 +88,13 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
 
     Matching here, in the worker, spares the main thread; the store later
     keeps only the matches of documents that turn out to be new or edited.
+    The parse path is imported on first use (workers preload it): a cycle of
+    304s never loads feedparser, lxml, selectolax or the signatures.
     """
+    from newswatch.dedup.signature import batch_signatures
+    from newswatch.normalize import MAX_TEXT_CHARS, normalize
+    from newswatch.sources.feeds import FeedParseError, parse_feed
+
     placeholder = work.source or "feed"
     try:
         parsed = parse_feed(
@@ -228,6 +242,11 @@ class FeedParsers:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._last_used = time.monotonic()
+        self._large_bodies = 0  # large bodies parsed in-process in this cycle
+
+    def new_cycle(self) -> None:
+        """A cycle starts: its first POOL_AFTER_BODIES large bodies may stay in-process."""
+        self._large_bodies = 0
 
     def use(self, matcher: Matcher) -> None:
         """A new watch list: workers started from now on compile it."""
@@ -245,7 +264,7 @@ class FeedParsers:
         matcher = self.matcher
         if self.abandoned:
             return _Abandoned()
-        if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES:
+        if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES or not self._pool_pays():
             return _InProcess(work, matcher)
         try:
             future = self._ensure_pool().submit(_documents_in_worker, work)
@@ -255,6 +274,15 @@ class FeedParsers:
         except RuntimeError:  # shut down by `abandon` between the check and here
             return _Abandoned()
         return _Pooled(future, work, self)
+
+    def _pool_pays(self) -> bool:
+        """Whether this large body goes to the workers: yes once they run (warmed up
+        or started earlier), else only after the cycle's first few large bodies."""
+        with self._lock:
+            if self._pool is not None:
+                return True
+            self._large_bodies += 1
+            return self._large_bodies > POOL_AFTER_BODIES
 
     def close_if_idle(self, idle_s: float) -> bool:
         """Stop the workers if nothing was parsed for `idle_s`: a daemon whose feeds are
@@ -273,7 +301,7 @@ class FeedParsers:
                 # Only the parse path. Each worker also re-runs the `newswatch` console
                 # script as __mp_main__ (multiprocessing does so for any script), which
                 # must stay cheap: cli.py imports nothing heavy at its top (issue 11).
-                context.set_forkserver_preload(["newswatch.feedwork"])
+                context.set_forkserver_preload(_PRELOAD)
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,

@@ -16,7 +16,7 @@ from newswatch import model
 
 # --- text -----------------------------------------------------------------
 
-_LINE_BREAK_CHARS = "\r\x0b\x0c\x85\u2028\u2029"
+_ANY_LINE_BREAK = re.compile("[\r\x0b\x0c\x85\u2028\u2029]")
 _LINE_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028]")
 _PARAGRAPH_BREAK = "\u2029"
 # C0/C1 controls (tab and newline kept) and invisible characters that split words
@@ -37,6 +37,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _OPENING_QUOTES = "“‘«"
 _CLOSING_QUOTES = '”"’»)'
 _CANDIDATE = re.compile("[.…!?“](?=[^ \n])")
+_ODD_SPACE = re.compile(r"[^\S \n]")  # whitespace other than space and newline
 _GLUED = re.compile(
     rf"(?P<stop>\.\.\.|…|(?<![!?])[!?]++|\.)[{_CLOSING_QUOTES}]*+(?=[{_OPENING_QUOTES}\w])"
     r"|“(?<=[\w,;:]“)(?=\w)"
@@ -64,11 +65,12 @@ def normalize_text(text: str) -> str:
     sentences split again ("he said.What" -> "he said. What"); at most MAX_TEXT_CHARS."""
     if len(text) > MAX_TEXT_CHARS:
         text = _cut(text)
-    if any(char in text for char in _LINE_BREAK_CHARS):
+    if _ANY_LINE_BREAK.search(text):
         text = _LINE_BREAKS.sub("\n", text).replace(_PARAGRAPH_BREAK, "\n\n")
     text = unicodedata.normalize("NFC", _DROPPED.sub("", text))
-    paragraphs = (_fold_lines(chunk) for chunk in _paragraph_chunks(text))
-    return _split_until_stable("\n\n".join(p for p in paragraphs if p))
+    if _untidy(text):  # most text (what htmltext makes) is tidy already
+        text = _fold_whitespace(text)
+    return _split_until_stable(text)
 
 
 def _split_until_stable(text: str) -> str:
@@ -82,33 +84,44 @@ def _split_until_stable(text: str) -> str:
     return text
 
 
-def _fold_lines(paragraph: str) -> str:
-    """Whitespace folded inside each line; the line breaks themselves are kept (an
-    HTML `<br>`, a poem, an address). Sources whose lines are soft-wrapped (seed
-    files) join them before this."""
-    lines = (" ".join(line.split()) for line in paragraph.split("\n"))
-    return "\n".join(line for line in lines if line)
+def _untidy(text: str) -> bool:
+    """Whether `_fold_whitespace` would change the text: whitespace at either end,
+    a space run, a space at a line's edge, more than one blank line, or whitespace
+    other than space and newline. Substring tests: each is one fast scan in C."""
+    if not text:
+        return False
+    if text[0] in " \n" or text[-1] in " \n":
+        return True
+    if "  " in text or " \n" in text or "\n " in text or "\n\n\n" in text:
+        return True
+    if text.isascii():  # the other ASCII whitespace: only tab survives _DROPPED
+        return "\t" in text
+    return _ODD_SPACE.search(text) is not None
+
+
+def _fold_whitespace(text: str) -> str:
+    """Whitespace folded inside each line, blank lines (or lines of only whitespace)
+    between paragraphs made one; the line breaks themselves are kept (an HTML `<br>`,
+    a poem, an address). Sources whose lines are soft-wrapped (seed files) join them
+    before this."""
+    paragraphs: list[str] = []
+    lines: list[str] = []
+    for line in text.split("\n"):
+        folded = " ".join(line.split())
+        if folded:
+            lines.append(folded)
+        elif lines:
+            paragraphs.append("\n".join(lines))
+            lines = []
+    if lines:
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 def _cut(text: str) -> str:
     """The first MAX_TEXT_CHARS characters, ending at a space when one is near the end."""
     space = text.rfind(" ", MAX_TEXT_CHARS - _LONGEST_WORD, MAX_TEXT_CHARS)
     return text[: space if space > 0 else MAX_TEXT_CHARS]
-
-
-def _paragraph_chunks(text: str) -> list[str]:
-    """Split on blank lines (lines holding only whitespace count as blank)."""
-    chunks: list[str] = []
-    current: list[str] = []
-    for line in text.split("\n"):
-        if line and not line.isspace():
-            current.append(line)
-        elif current:
-            chunks.append("\n".join(current))
-            current = []
-    if current:
-        chunks.append("\n".join(current))
-    return chunks
 
 
 def _split_glued(text: str) -> str:

@@ -23,7 +23,6 @@ from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver
 from newswatch.alerts.routing import Route, every_watch
 from newswatch.alerts.sink import Sink
 from newswatch.config import Dedup, Fetch
-from newswatch.dedup.signature import batch_signatures
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match import Matcher
@@ -236,6 +235,8 @@ class PipelineCore:
         """
         now = self.clock()
         if signatures is None:
+            from newswatch.dedup.signature import batch_signatures  # not for 304 cycles
+
             signatures = batch_signatures(documents)
         saved = document_store.save_documents(connection, documents, now, origin, signatures)
         self.place_in_stories(connection, saved, signatures, now)
