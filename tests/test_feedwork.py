@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 
 from newswatch.config import Person
-from newswatch.feedwork import (
-    POOL_AFTER_BODIES,
-    POOL_THRESHOLD_BYTES,
-    FeedBody,
-    FeedParsers,
-    ParseAbandoned,
-)
+from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, ParseAbandoned
 from newswatch.match import compile_watches
 from newswatch.normalize import MAX_TEXT_CHARS
 from procs import descendants, peak_rss_mb, survivors, workers_of
@@ -38,7 +32,6 @@ def test_workers_parse_and_match_then_stop_when_idle() -> None:
     assert len(body) > POOL_THRESHOLD_BYTES
     parsers = FeedParsers(compile_watches([Person(name="Joe Biden", aliases=("Biden",))], []))
     try:
-        parsers.warm_up()  # a cycle of many bodies
         work = FeedBody(body, "http://127.0.0.1/wire", {}, None, datetime.now(UTC))
         parsed = parsers.submit(work).result()
         assert parsed.title == "Wire" and len(parsed.documents) == 40
@@ -51,25 +44,6 @@ def test_workers_parse_and_match_then_stop_when_idle() -> None:
         assert not parsers.close_if_idle(0), "already stopped"
         again = parsers.submit(work).result()  # starts afresh
         assert len(again.documents) == 40
-    finally:
-        parsers.close()
-
-
-def test_a_cycle_of_a_few_bodies_starts_no_workers_and_a_larger_one_does() -> None:
-    """Starting the forkserver and two workers costs more than parsing a few bodies."""
-    body = big_feed()
-    parsers = FeedParsers(compile_watches([Person(name="Joe Biden", aliases=("Biden",))], []))
-    work = FeedBody(body, "http://127.0.0.1/wire", {}, None, datetime.now(UTC))
-    try:
-        for _ in range(2):  # two cycles of a few changed feeds each
-            parsers.new_cycle()
-            parsed = [parsers.submit(work).result() for _ in range(POOL_AFTER_BODIES)]
-            assert all(len(p.documents) == 40 for p in parsed)
-            assert workers_of(os.getpid()) == []
-        parsers.new_cycle()
-        results = [parsers.submit(work) for _ in range(POOL_AFTER_BODIES + 1)]
-        assert all(len(r.result().documents) == 40 for r in results)
-        assert _wait_for_workers(), "the cycle's fifth large body started the workers"
     finally:
         parsers.close()
 
@@ -107,7 +81,6 @@ def test_abandon_kills_a_parse_in_flight_and_nothing_is_parsed_after() -> None:
     body = single_item_feed(8 * 2**20)
     parsers = FeedParsers(compile_watches([Person(name="Joe Biden", aliases=("Biden",))], []))
     try:
-        parsers.warm_up()
         work = FeedBody(body, "http://127.0.0.1/one", {}, None, datetime.now(UTC))
         parsing = parsers.submit(work)
         workers = _wait_for_workers()

@@ -36,10 +36,6 @@ if TYPE_CHECKING:
 
 # Bodies below this parse in-process: shipping them to a worker costs more than it saves.
 POOL_THRESHOLD_BYTES = 8 * 2**10
-# A cycle's first few large bodies parse in-process too: starting the forkserver
-# and two workers costs more CPU than parsing a handful of bodies (a steady cycle
-# where a few feeds changed); the pool starts with the next one.
-POOL_AFTER_BODIES = 4
 # What the forkserver imports once for every worker: the parse path.
 _PRELOAD = [
     *("newswatch.feedwork", "newswatch.sources.feeds", "newswatch.normalize"),
@@ -242,11 +238,6 @@ class FeedParsers:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._last_used = time.monotonic()
-        self._large_bodies = 0  # large bodies parsed in-process in this cycle
-
-    def new_cycle(self) -> None:
-        """A cycle starts: its first POOL_AFTER_BODIES large bodies may stay in-process."""
-        self._large_bodies = 0
 
     def use(self, matcher: Matcher) -> None:
         """A new watch list: workers started from now on compile it."""
@@ -264,7 +255,7 @@ class FeedParsers:
         matcher = self.matcher
         if self.abandoned:
             return _Abandoned()
-        if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES or not self._pool_pays():
+        if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES:
             return _InProcess(work, matcher)
         try:
             future = self._ensure_pool().submit(_documents_in_worker, work)
@@ -274,15 +265,6 @@ class FeedParsers:
         except RuntimeError:  # shut down by `abandon` between the check and here
             return _Abandoned()
         return _Pooled(future, work, self)
-
-    def _pool_pays(self) -> bool:
-        """Whether this large body goes to the workers: yes once they run (warmed up
-        or started earlier), else only after the cycle's first few large bodies."""
-        with self._lock:
-            if self._pool is not None:
-                return True
-            self._large_bodies += 1
-            return self._large_bodies > POOL_AFTER_BODIES
 
     def close_if_idle(self, idle_s: float) -> bool:
         """Stop the workers if nothing was parsed for `idle_s`: a daemon whose feeds are

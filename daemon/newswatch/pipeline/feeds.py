@@ -77,7 +77,6 @@ class FeedRefresh:
         reports = []
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
-        self.pipeline.parsers.new_cycle()
         if sum(1 for feed in due if _sends_a_body(feed)) >= WARM_UP_AT:
             self.pipeline.parsers.warm_up()
 
