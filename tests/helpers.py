@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from newswatch.model import Alert
+from newswatch.model import Alert, Document, WatchKind
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -115,3 +115,19 @@ def alert(number: int, watch: str = "NATO", kind: str = "topic", **fields: Any) 
         "id": number,
     }
     return Alert(**{**values, **fields})
+
+
+def alert_of(document: Document, watch: str, kind: WatchKind = "person") -> Alert:
+    """The alert `watch` raises on a stored `document`."""
+    assert document.id is not None
+    return Alert(
+        document_id=document.id,
+        watch=watch,
+        kind=kind,
+        title=document.title,
+        url=document.url,
+        source=document.source,
+        published=document.published,
+        matched=(watch,),
+        snippet="…",
+    )

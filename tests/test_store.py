@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from helpers import alert_of
 from newswatch import normalize
 from newswatch.dedup import sha256_hex
-from newswatch.model import Alert, Document
+from newswatch.model import Document
 from newswatch.store import alerts as alert_store
 from newswatch.store import deliveries as delivery_store
 from newswatch.store import documents as document_store
@@ -208,27 +209,12 @@ def test_dates_come_back_timezone_aware_utc(engine: Engine) -> None:
     assert batch[0].authors == ("A. Writer",)
 
 
-def alert_for(document: Document, watch: str) -> Alert:
-    assert document.id is not None
-    return Alert(
-        document_id=document.id,
-        watch=watch,
-        kind="person",
-        title=document.title,
-        url=document.url,
-        source=document.source,
-        published=document.published,
-        matched=(watch,),
-        snippet="…",
-    )
-
-
 def test_a_document_watch_pair_alerts_once_ever(engine: Engine) -> None:
     (stored,) = save(engine, doc("a", "text")).new
     with engine.begin() as connection:
-        first = alert_store.save_alerts(connection, [alert_for(stored, "Trump")], ["log"], NOW)
+        first = alert_store.save_alerts(connection, [alert_of(stored, "Trump")], ["log"], NOW)
         again = alert_store.save_alerts(
-            connection, [alert_for(stored, "Trump"), alert_for(stored, "Biden")], ["log"], NOW
+            connection, [alert_of(stored, "Trump"), alert_of(stored, "Biden")], ["log"], NOW
         )
     assert [a.watch for a in first] == ["Trump"]
     assert [a.watch for a in again] == ["Biden"]
@@ -238,7 +224,7 @@ def test_outbox_delivers_pending_alerts_once_and_retries_failures(engine: Engine
     (stored,) = save(engine, doc("a", "text")).new
     with engine.begin() as connection:
         new = alert_store.save_alerts(
-            connection, [alert_for(stored, "Trump")], ["log", "email:x"], NOW
+            connection, [alert_of(stored, "Trump")], ["log", "email:x"], NOW
         )
         ids = [a.id for a in new if a.id is not None]
         pending = delivery_store.pending_deliveries(connection, "log", NOW)
@@ -257,10 +243,8 @@ def test_outbox_delivers_pending_alerts_once_and_retries_failures(engine: Engine
 def test_alerts_list_newest_first(engine: Engine) -> None:
     (stored,) = save(engine, doc("a", "text")).new
     with engine.begin() as connection:
-        alert_store.save_alerts(connection, [alert_for(stored, "Old")], [], NOW)
-        alert_store.save_alerts(
-            connection, [alert_for(stored, "New")], [], NOW + timedelta(hours=1)
-        )
+        alert_store.save_alerts(connection, [alert_of(stored, "Old")], [], NOW)
+        alert_store.save_alerts(connection, [alert_of(stored, "New")], [], NOW + timedelta(hours=1))
         listed = alert_store.list_alerts(connection, None, None)
         recent = alert_store.list_alerts(connection, NOW + timedelta(minutes=30), None)
     assert [a.watch for a in listed] == ["New", "Old"]
@@ -284,7 +268,7 @@ def test_failed_deliveries_back_off_and_count_their_attempts(engine: Engine) -> 
 
     (stored,) = save(engine, doc("a", "text")).new
     with engine.begin() as connection:
-        (alert,) = alert_store.save_alerts(connection, [alert_for(stored, "X")], ["email:x"], NOW)
+        (alert,) = alert_store.save_alerts(connection, [alert_of(stored, "X")], ["email:x"], NOW)
         assert alert.id is not None
         assert delivery_store.failed_attempts(connection, [alert.id], "email:x") == 0
         for _ in range(3):

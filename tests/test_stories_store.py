@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
+from helpers import alert_of
 from newswatch import normalize
 from newswatch.dedup.signature import BANDS, band_keys, signature_of
-from newswatch.model import Alert, Document
+from newswatch.model import Document
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
 from newswatch.store import stories as story_store
@@ -62,21 +63,6 @@ def story_of(engine: Engine, document: Document) -> int:
         return story_store.story_ids(connection, [document.id])[document.id]
 
 
-def alert(document: Document, watch: str = "Elena Varga") -> Alert:
-    assert document.id is not None
-    return Alert(
-        document_id=document.id,
-        watch=watch,
-        kind="person",
-        title=document.title,
-        url=document.url,
-        source=document.source,
-        published=document.published,
-        matched=("Varga",),
-        snippet="...",
-    )
-
-
 def test_a_copy_from_another_outlet_joins_the_story_an_unrelated_one_does_not(
     engine: Engine,
 ) -> None:
@@ -99,11 +85,13 @@ def test_a_watch_alerts_once_per_story_and_the_alert_names_the_other_outlet(
 ) -> None:
     first = store(engine, doc("Herald", "1", COUNCIL))
     with engine.begin() as connection:
-        kept = story_store.first_per_story(connection, [alert(first)])
+        kept = story_store.first_per_story(connection, [alert_of(first, "Elena Varga")])
         alert_store.save_alerts(connection, kept, ["log"], NOW)
     copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
     with engine.begin() as connection:
-        again = story_store.first_per_story(connection, [alert(copy), alert(copy, "Harbours")])
+        again = story_store.first_per_story(
+            connection, [alert_of(copy, "Elena Varga"), alert_of(copy, "Harbours")]
+        )
         [listed] = alert_store.list_alerts(connection, None, None)
     assert [a.watch for a in again] == ["Harbours"]
     assert listed.story is not None and listed.story.id == first.id
