@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 import feedserver
+from helpers import run_cli
 from newswatch.store.tables import alerts, deliveries, documents, feeds, sink_state
 from smtpserver import SmtpServer
 from test_daemon import Daemon
@@ -260,8 +261,7 @@ def _path(url: str) -> str:
 
 def _deliver(config: Path) -> list[str]:
     """`newswatch deliver`: what the stopped nodes left pending; its stdout lines."""
-    command = [sys.executable, "-m", "newswatch", "--config", str(config), "deliver"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = run_cli("--config", str(config), "deliver")
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 
