@@ -127,6 +127,12 @@ def entry(extra: str, link: str = "https://news.example.org/a", eid: str = "urn:
     )
 
 
+def doctype(body: bytes, declaration: str) -> bytes:
+    """The body with `declaration` between its XML declaration and its root."""
+    prolog, root = body.split(b"\n", 1)
+    return prolog + b"\n" + declaration.encode() + b"\n" + root
+
+
 RDF = b"""<?xml version="1.0" encoding="utf-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
  xmlns:dc="http://purl.org/dc/elements/1.1/" %s>
@@ -397,6 +403,39 @@ CASES: list[tuple[str, bytes, bool]] = [
     ),
     ("malformed XML (an unclosed element)", rss(item("<description>cut")), False),
     ("mojibake feedparser repairs", rss(item("").replace("Talks resume", "Martine Ã©crit")), False),
+    (
+        "mojibake in an author's name (feedparser repairs the whole element text)",
+        rss(item("<dc:creator>Ã©ric Roux</dc:creator>")),
+        False,
+    ),
+    (
+        "mojibake in the content, not in the title",
+        rss(item("<content:encoded><![CDATA[<p>Ã©t&eacute;</p>]]></content:encoded>")),
+        False,
+    ),
+    (
+        "é and a no-break space: mojibake's bytes, but not UTF-8 once Latin-1",
+        rss(item("<description>Até\u00a0a seção</description>")),
+        True,
+    ),
+    (
+        "mojibake's bytes in one text, other scripts in it (feedparser leaves it alone)",
+        rss(item("<description>Ã© — Привет</description>")),
+        True,
+    ),
+    ("a bare DOCTYPE", doctype(rss(item("")), "<!DOCTYPE rss>"), True),
+    ("a bare HTML DOCTYPE over Atom", doctype(atom(entry("")), "<!DOCTYPE html>"), True),
+    (
+        "a DOCTYPE with a system identifier",
+        doctype(rss(item("")), '<!DOCTYPE rss SYSTEM "http://my.netscape.com/rss-0.91.dtd">'),
+        False,
+    ),
+    ("Netscape's DOCTYPE", doctype(rss(item("")), "<!DOCTYPE netscape>"), False),
+    (
+        "a DOCTYPE with an internal subset",
+        doctype(rss(item("<description>&x;</description>")), '<!DOCTYPE rss [<!ENTITY x "y">]>'),
+        False,
+    ),
     ("C1 control characters", rss(item("<description>it\u0092s</description>")), False),
     (
         "an id that is a link whose fragment has spaces (fastfeedparser gives no link)",

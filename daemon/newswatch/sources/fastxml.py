@@ -10,10 +10,10 @@ settled for both paths alike). Before parsing, a body goes to feedparser if:
 - it is not well-formed XML (expat, the strict parser feedparser tries first,
   says so): fastfeedparser repairs differently and cuts text short;
 - its root is not `rss`, `rdf:RDF` or an unprefixed Atom 1.0 `feed`;
-- it has a DOCTYPE (entities `replace_doctype` handles), prefixed item
-  elements (`itemscan`'s case), C1 control characters or UTF-8 mojibake
-  (feedparser repairs both), several authors on one entry, Media RSS or
-  iTunes keywords, categories or authors (feedparser makes them tags or
+- it has a DOCTYPE other than a bare `<!DOCTYPE name>` (entities
+  `replace_doctype` handles), prefixed item elements (`itemscan`'s case), C1
+  control characters (feedparser repairs them), several authors on one entry,
+  Media RSS or iTunes keywords, categories or authors (feedparser makes them tags or
   authors; fastfeedparser reads none), RSS 1.0 content:encoded,
   or Atom text constructs whose type varies between entries.
 
@@ -23,7 +23,8 @@ its fragment), or no date where the body names dates, or a date of unusual
 shape that feedparser reads otherwise, or a relative link under `xml:base`,
 or the feed-level author is needed and unread, or an entry with no text of its
 own whose Media RSS fallback (media:description) fastfeedparser does not give
-as exactly one text (it reads a nested one only with `include_media`).
+as exactly one text (it reads a nested one only with `include_media`), or a
+text read is UTF-8 mojibake feedparser repairs.
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
@@ -42,8 +43,10 @@ from feedparser.mixin import _FeedParserMixin
 from newswatch.sources.feedxml import MEDIA_TEXT
 
 _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
-# UTF-8 read as Latin-1 and encoded again ("Ã©" for "é"): feedparser's reading differs.
-# (feedparser re-decodes any Latin-1-only text that is valid UTF-8 as bytes)
+# UTF-8 read as Latin-1 and encoded again ("Ã©" for "é"): feedparser re-decodes
+# each element text made of Latin-1 characters only that is valid UTF-8 as bytes.
+# A body holding this byte pattern may hold such a text (or only "é" and a
+# no-break space): the texts read are checked (`_redecoded`).
 _MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
 # Several authors of one entry (fastfeedparser keeps the first).
 _AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
@@ -65,9 +68,13 @@ _FALLBACK_TEXTS = {
     b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"summary",
 }
 _PREFIX_OF = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
-# DOCTYPE and entities, Atom 0.3, prefixed items: searched as plain bytes (a
+# Entities, Atom 0.3, prefixed items: searched as plain bytes (a
 # regex alternation without a literal prefix costs more than the parse).
-_UNUSUAL = (b"<!DOCTYPE", b"<!ENTITY", b"purl.org/atom/ns#", b":item>", b":entry>")
+_UNUSUAL = (b"<!ENTITY", b"purl.org/atom/ns#", b":item>", b":entry>")
+# A DOCTYPE with neither identifiers nor internal subset (`<!DOCTYPE html>`):
+# `replace_doctype` drops it and there is nothing to expand. Any other goes to feedparser.
+_DOCTYPE = b"<!DOCTYPE"
+_BARE_DOCTYPE = re.compile(rb"<!DOCTYPE\s+[A-Za-z_][\w:.-]*\s*>")
 _XML_BASE = b"xml:base"
 # Atom text constructs with no type attribute are plain text (RFC 4287 3.1.1);
 # fastfeedparser reports untyped content as HTML, and gives no type for a summary
@@ -100,7 +107,7 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
     if any(marker in data for marker in _UNUSUAL) or _uses(data, _MAPPED_ELSEWHERE):
         return None
-    if any(p.search(data) for p in (_C1_CONTROLS, _MOJIBAKE, _AUTHORS)):
+    if any(p.search(data) for p in (_C1_CONTROLS, _AUTHORS)) or _odd_doctype(data):
         return None
     root = root_element(data)
     if root not in ("rss", "rdf:RDF", "feed"):
@@ -127,7 +134,34 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     feed = _feed(parsed.get("feed") or {}, types)
     if not feed["authors"] and not all(e["authors"] for e in entries) and _feed_author(data):
         return None  # a feed-level author fastfeedparser did not read, needed as a fallback
+    if _MOJIBAKE.search(data) and _redecoded((feed, entries)):
+        return None
     return feed, entries
+
+
+def _odd_doctype(data: bytes) -> bool:
+    """True if `data` has a DOCTYPE other than one bare `<!DOCTYPE name>` (not Netscape's)."""
+    if _DOCTYPE not in data:
+        return False
+    found = _BARE_DOCTYPE.search(data)
+    return found is None or data.count(_DOCTYPE) != 1 or b"netscape" in found.group().lower()
+
+
+def _redecoded(value: Any) -> bool:
+    """True if a text in `value` is one feedparser re-decodes: Latin-1 characters only,
+    valid UTF-8 as bytes. The fast path's texts are the element texts, or parts of
+    them split at ASCII characters (an author's name and address): a part of a text
+    re-decoded is re-decoded too."""
+    if isinstance(value, str):
+        try:
+            return value.encode("iso-8859-1").decode("utf-8") != value
+        except UnicodeError:
+            return False
+    if isinstance(value, dict):
+        return any(map(_redecoded, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_redecoded, value))
+    return False
 
 
 def _dates_agree(data: bytes, entries: list[dict[str, Any]]) -> bool:
