@@ -127,6 +127,14 @@ def entry(extra: str, link: str = "https://news.example.org/a", eid: str = "urn:
     )
 
 
+def anonymous(date: str, extra: str = "") -> str:
+    """An item of neither link nor guid: its key is a hash of its title and date text."""
+    return (
+        f"<item><title>Status: all good</title><pubDate>{date}</pubDate>"
+        f"<description>Nothing to report</description>{extra}</item>"
+    )
+
+
 def doctype(body: bytes, declaration: str) -> bytes:
     """The body with `declaration` between its XML declaration and its root."""
     prolog, root = body.split(b"\n", 1)
@@ -447,6 +455,36 @@ CASES: list[tuple[str, bytes, bool]] = [
     ),
     ("a link with spaces in its fragment", atom(entry("", link="https://x.example/n#a b")), True),
     ("no entries", rss(""), False),
+    (
+        "items of neither link nor guid (keyed by title and date text)",
+        rss(anonymous("Wed, 01 Mar 2023 16:18:35 GMT") + anonymous(" 2023-03-02T10:00:00Z ")),
+        True,
+    ),
+    (
+        "an item of neither link nor guid among others",
+        rss(item("<description>x</description>") + anonymous("Wed, 01 Mar 2023 16:18:35 GMT")),
+        True,
+    ),
+    (
+        "an item of no link but a guid (feedparser takes the guid as its link)",
+        rss(anonymous("Wed, 01 Mar 2023 16:18:35 GMT", "<guid>post-1</guid>")),
+        False,
+    ),
+    (
+        "an item of no link and two dates",
+        rss(anonymous("Wed, 01 Mar 2023 16:18:35 GMT", "<dc:date>2023-03-01</dc:date>")),
+        False,
+    ),
+    (
+        "an item of no link, its date in a CDATA section",
+        rss(anonymous("<![CDATA[Wed, 01 Mar 2023 16:18:35 GMT]]>")),
+        False,
+    ),
+    (
+        "an item of no link and a date of another shape",
+        rss(anonymous("2023-03-01 16:18")),
+        True,
+    ),
 ]
 
 

@@ -52,6 +52,9 @@ _MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
 _AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
 _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
+# What gives an entry a link or an id (feedparser takes a guid as the link too).
+_IDENTIFIED = re.compile(rb"<(?:\w+:)?(?:link|guid|id)\b")
+_ENTRY_DATE = re.compile(rb"<(?:pubDate|published|updated)>([^<]*)</")
 # Elements of other namespaces that feedparser maps onto tags or authors:
 # fastfeedparser reads none of them, so feeds using them go to feedparser.
 # (media:title, media:description and itunes:summary are fallbacks for an entry
@@ -123,7 +126,7 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
         parsed = fastfeedparser.parse(data, include_media=False, include_enclosures=False)
     except Exception:  # any failure here means: let feedparser read it
         return None
-    entries = _entries(parsed.get("entries") or [], types, dated=_DATE.search(data) is not None)
+    entries = _entries(parsed.get("entries") or [], types, data)
     if not entries or (_XML_BASE in data and not _absolute_links(entries)):
         return None
     needs_media = not all(map(_has_own_text, entries)) and _uses(data, _FALLBACK_TEXTS)
@@ -241,16 +244,53 @@ def _type_of(match: re.Match[bytes]) -> bytes:
 
 
 def _entries(
-    raw_entries: list[dict[str, Any]], types: dict[str, str | None], *, dated: bool
+    raw_entries: list[dict[str, Any]], types: dict[str, str | None], data: bytes
 ) -> list[dict[str, Any]]:
     """The entries in feedparser's shape; none at all if one lacks what the mapper needs."""
+    dated = _DATE.search(data) is not None
     entries = []
-    for raw in raw_entries:
+    anonymous: list[bytes | None] | None = None
+    for index, raw in enumerate(raw_entries):
         entry = _entry(raw, types)
+        if entry is None and not raw.get("link"):
+            if anonymous is None:
+                anonymous = _anonymous_dates(data, len(raw_entries))
+            entry = _anonymous(raw, types, anonymous[index])
         if entry is None or (dated and "published_parsed" not in entry):
             return []
         entries.append(entry)
     return entries
+
+
+def _anonymous_dates(data: bytes, count: int) -> list[bytes | None]:
+    """For each of the `count` entries of `data`: its one date text if it is an
+    entry of neither link nor id (`<item>` or `<entry>` with no attributes, no
+    link, guid or id element inside), else None."""
+    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
+    if len(starts) != count:
+        return [None] * count  # an item start tag in a CDATA section, say: not sure which is which
+    dates: list[bytes | None] = []
+    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
+        item = data[start:end]
+        if not item.startswith((b"<item>", b"<entry>")) or _IDENTIFIED.search(item):
+            dates.append(None)
+            continue
+        found = _ENTRY_DATE.findall(item)
+        dates.append(found[0] if len(found) == 1 and len(_DATE.findall(item)) == 1 else None)
+    return dates
+
+
+def _anonymous(
+    raw: dict[str, Any], types: dict[str, str | None], date: bytes | None
+) -> dict[str, Any] | None:
+    """An entry of neither link nor id, keyed by its title and date text (`feeds.item_key`):
+    the date text as feedparser gives it, `date`, is needed, in plain ASCII."""
+    if date is None or not date.isascii() or b"&" in date:
+        return None
+    entry = _shaped(raw, types, None, None, [])
+    if entry is not None:
+        entry["published"] = date.decode("ascii").strip()
+    return entry
 
 
 def _nested_media_texts(data: bytes, entries: list[dict[str, Any]]) -> bool:
@@ -313,12 +353,25 @@ def _entry(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any] 
         return None  # none, or one fastfeedparser dropped (a fragment with spaces)
     if raw.get("id") == link and not _is_absolute(link):
         return None  # an id made of a relative link: feedparser keys the entry otherwise
+    return _shaped(
+        raw, types, raw.get("id"), link, [_link(item) for item in raw.get("links") or ()]
+    )
+
+
+def _shaped(
+    raw: dict[str, Any],
+    types: dict[str, str | None],
+    key: Any,
+    link: str | None,
+    links: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The entry in feedparser's shape; None if its date is not one feedparser reads alike."""
     entry: dict[str, Any] = {
-        "id": raw.get("id"),
+        "id": key,
         "title": raw.get("title") or "",
         "title_detail": {"type": _title_type(raw.get("title"), types["title"])},
         "link": link,
-        "links": [_link(item) for item in raw.get("links") or ()],
+        "links": links,
         "content": _contents(raw, types["content"]),
         "summary": raw.get("description") or "",
         "summary_detail": {"type": types["summary"]},
