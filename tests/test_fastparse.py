@@ -456,6 +456,26 @@ CASES: list[tuple[str, bytes, bool]] = [
     ("a link with spaces in its fragment", atom(entry("", link="https://x.example/n#a b")), True),
     ("no entries", rss(""), False),
     (
+        "an SVG <title> in an Atom entry's CDATA content (text, not a title element)",
+        atom(
+            entry(
+                "<content type='html'><![CDATA[<svg><title>Chart</title></svg>"
+                "<p>Body &amp; more</p>]]></content>"
+            ).replace(
+                "<title>Talks resume</title>", "<title type='html'>Talks &amp;amp; deals</title>"
+            )
+        ),
+        True,
+    ),
+    (
+        "Atom titles of two types",
+        atom(
+            entry("").replace("<title>", "<title type='html'>")
+            + entry("", link="https://news.example.org/b", eid="urn:x:2")
+        ),
+        False,
+    ),
+    (
         "items of neither link nor guid (keyed by title and date text)",
         rss(anonymous("Wed, 01 Mar 2023 16:18:35 GMT") + anonymous(" 2023-03-02T10:00:00Z ")),
         True,

@@ -83,6 +83,9 @@ _XML_BASE = b"xml:base"
 # fastfeedparser reports untyped content as HTML, and gives no type for a summary
 # or a title: the body says which.
 _ATOM_TYPE = re.compile(rb"<(?:\w+:)?(content|summary|title)\b([^>]*)>")
+# CDATA sections, comments, processing instructions: what holds no element (in a
+# well-formed body, read from the start, no one of them begins inside another).
+_NOT_ELEMENTS = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
 _TYPE_ATTR = re.compile(rb"""\btype\s*=\s*["']([^"']*)""")
 _ATOM_TYPES = {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}
 _EMAIL = re.compile(
@@ -221,7 +224,15 @@ def root_element(data: bytes) -> str | None:
 
 def _atom_types(data: bytes) -> dict[str, str | None] | None:
     """The one type each Atom text construct of the entries has throughout `data`,
-    and the feed title's; None if one varies from entry to entry."""
+    and the feed title's; None if one varies from entry to entry. An element
+    named so in a CDATA section (an SVG `<title>` in HTML content) is text, not one."""
+    types = _types_found(data)
+    if types is None and b"<![CDATA[" in data:
+        types = _types_found(_NOT_ELEMENTS.sub(b"", data))
+    return types
+
+
+def _types_found(data: bytes) -> dict[str, str | None] | None:
     first = _FIRST_ENTRY.search(data)
     start = first.start() if first else len(data)
     head = _ATOM_TYPE.search(data, 0, start)
