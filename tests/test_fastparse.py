@@ -417,6 +417,11 @@ CASES: list[tuple[str, bytes, bool]] = [
         False,
     ),
     (
+        "mojibake then a no-break space (feedparser strips it, then re-decodes)",
+        rss(item("<content:encoded>Martine Ã©crit\u00a0</content:encoded>")),
+        False,
+    ),
+    (
         "mojibake in the content, not in the title",
         rss(item("<content:encoded><![CDATA[<p>Ã©t&eacute;</p>]]></content:encoded>")),
         False,

@@ -155,19 +155,24 @@ def _odd_doctype(data: bytes) -> bool:
 
 def _redecoded(value: Any) -> bool:
     """True if a text in `value` is one feedparser re-decodes: Latin-1 characters only,
-    valid UTF-8 as bytes. The fast path's texts are the element texts, or parts of
-    them split at ASCII characters (an author's name and address): a part of a text
-    re-decoded is re-decoded too."""
+    valid UTF-8 as bytes, once stripped (a no-break space is Latin-1 but not UTF-8).
+    The fast path's texts are the element texts, or parts of them split at ASCII
+    characters (an author's name and address): a part of a text re-decoded is
+    re-decoded too."""
     if isinstance(value, str):
-        try:
-            return value.encode("iso-8859-1").decode("utf-8") != value
-        except UnicodeError:
-            return False
+        return _mended(value) or _mended(value.strip())
     if isinstance(value, dict):
         return any(map(_redecoded, value.values()))
     if isinstance(value, list | tuple):
         return any(map(_redecoded, value))
     return False
+
+
+def _mended(text: str) -> bool:
+    try:
+        return text.encode("iso-8859-1").decode("utf-8") != text
+    except UnicodeError:
+        return False
 
 
 def _dates_agree(data: bytes, entries: list[dict[str, Any]]) -> bool:
