@@ -10,10 +10,10 @@ settled for both paths alike). Before parsing, a body goes to feedparser if:
 - it is not well-formed XML (expat, the strict parser feedparser tries first,
   says so): fastfeedparser repairs differently and cuts text short;
 - its root is not `rss`, `rdf:RDF` or an unprefixed Atom 1.0 `feed`;
-- it has a DOCTYPE (entities `replace_doctype` handles), prefixed item
-  elements (`itemscan`'s case), C1 control characters or UTF-8 mojibake
-  (feedparser repairs both), several authors on one entry, Media RSS or
-  iTunes keywords, categories or authors (feedparser makes them tags or
+- it has a DOCTYPE other than a bare `<!DOCTYPE name>` (entities
+  `replace_doctype` handles), prefixed item elements (`itemscan`'s case), C1
+  control characters (feedparser repairs them), several authors on one entry,
+  Media RSS or iTunes keywords, categories or authors (feedparser makes them tags or
   authors; fastfeedparser reads none), RSS 1.0 content:encoded,
   or Atom text constructs whose type varies between entries.
 
@@ -23,7 +23,8 @@ its fragment), or no date where the body names dates, or a date of unusual
 shape that feedparser reads otherwise, or a relative link under `xml:base`,
 or the feed-level author is needed and unread, or an entry with no text of its
 own whose Media RSS fallback (media:description) fastfeedparser does not give
-as exactly one text (it reads a nested one only with `include_media`).
+as exactly one text (it reads a nested one only with `include_media`), or a
+text read is UTF-8 mojibake feedparser repairs.
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
@@ -42,13 +43,18 @@ from feedparser.mixin import _FeedParserMixin
 from newswatch.sources.feedxml import MEDIA_TEXT
 
 _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
-# UTF-8 read as Latin-1 and encoded again ("Ã©" for "é"): feedparser's reading differs.
-# (feedparser re-decodes any Latin-1-only text that is valid UTF-8 as bytes)
+# UTF-8 read as Latin-1 and encoded again ("Ã©" for "é"): feedparser re-decodes
+# each element text made of Latin-1 characters only that is valid UTF-8 as bytes.
+# A body holding this byte pattern may hold such a text (or only "é" and a
+# no-break space): the texts read are checked (`_redecoded`).
 _MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
 # Several authors of one entry (fastfeedparser keeps the first).
 _AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
 _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
+# What gives an entry a link or an id (feedparser takes a guid as the link too).
+_IDENTIFIED = re.compile(rb"<(?:\w+:)?(?:link|guid|id)\b")
+_ENTRY_DATE = re.compile(rb"<(?:pubDate|published|updated)>([^<]*)</")
 # Elements of other namespaces that feedparser maps onto tags or authors:
 # fastfeedparser reads none of them, so feeds using them go to feedparser.
 # (media:title, media:description and itunes:summary are fallbacks for an entry
@@ -65,14 +71,21 @@ _FALLBACK_TEXTS = {
     b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"summary",
 }
 _PREFIX_OF = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
-# DOCTYPE and entities, Atom 0.3, prefixed items: searched as plain bytes (a
+# Entities, Atom 0.3, prefixed items: searched as plain bytes (a
 # regex alternation without a literal prefix costs more than the parse).
-_UNUSUAL = (b"<!DOCTYPE", b"<!ENTITY", b"purl.org/atom/ns#", b":item>", b":entry>")
+_UNUSUAL = (b"<!ENTITY", b"purl.org/atom/ns#", b":item>", b":entry>")
+# A DOCTYPE with neither identifiers nor internal subset (`<!DOCTYPE html>`):
+# `replace_doctype` drops it and there is nothing to expand. Any other goes to feedparser.
+_DOCTYPE = b"<!DOCTYPE"
+_BARE_DOCTYPE = re.compile(rb"<!DOCTYPE\s+[A-Za-z_][\w:.-]*\s*>")
 _XML_BASE = b"xml:base"
 # Atom text constructs with no type attribute are plain text (RFC 4287 3.1.1);
 # fastfeedparser reports untyped content as HTML, and gives no type for a summary
 # or a title: the body says which.
 _ATOM_TYPE = re.compile(rb"<(?:\w+:)?(content|summary|title)\b([^>]*)>")
+# CDATA sections, comments, processing instructions: what holds no element (in a
+# well-formed body, read from the start, no one of them begins inside another).
+_NOT_ELEMENTS = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
 _TYPE_ATTR = re.compile(rb"""\btype\s*=\s*["']([^"']*)""")
 _ATOM_TYPES = {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}
 _EMAIL = re.compile(
@@ -100,7 +113,7 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
     if any(marker in data for marker in _UNUSUAL) or _uses(data, _MAPPED_ELSEWHERE):
         return None
-    if any(p.search(data) for p in (_C1_CONTROLS, _MOJIBAKE, _AUTHORS)):
+    if any(p.search(data) for p in (_C1_CONTROLS, _AUTHORS)) or _odd_doctype(data):
         return None
     root = root_element(data)
     if root not in ("rss", "rdf:RDF", "feed"):
@@ -116,7 +129,7 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
         parsed = fastfeedparser.parse(data, include_media=False, include_enclosures=False)
     except Exception:  # any failure here means: let feedparser read it
         return None
-    entries = _entries(parsed.get("entries") or [], types, dated=_DATE.search(data) is not None)
+    entries = _entries(parsed.get("entries") or [], types, data)
     if not entries or (_XML_BASE in data and not _absolute_links(entries)):
         return None
     needs_media = not all(map(_has_own_text, entries)) and _uses(data, _FALLBACK_TEXTS)
@@ -127,7 +140,39 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     feed = _feed(parsed.get("feed") or {}, types)
     if not feed["authors"] and not all(e["authors"] for e in entries) and _feed_author(data):
         return None  # a feed-level author fastfeedparser did not read, needed as a fallback
+    if _MOJIBAKE.search(data) and _redecoded((feed, entries)):
+        return None
     return feed, entries
+
+
+def _odd_doctype(data: bytes) -> bool:
+    """True if `data` has a DOCTYPE other than one bare `<!DOCTYPE name>` (not Netscape's)."""
+    if _DOCTYPE not in data:
+        return False
+    found = _BARE_DOCTYPE.search(data)
+    return found is None or data.count(_DOCTYPE) != 1 or b"netscape" in found.group().lower()
+
+
+def _redecoded(value: Any) -> bool:
+    """True if a text in `value` is one feedparser re-decodes: Latin-1 characters only,
+    valid UTF-8 as bytes, once stripped (a no-break space is Latin-1 but not UTF-8).
+    The fast path's texts are the element texts, or parts of them split at ASCII
+    characters (an author's name and address): a part of a text re-decoded is
+    re-decoded too."""
+    if isinstance(value, str):
+        return _mended(value) or _mended(value.strip())
+    if isinstance(value, dict):
+        return any(map(_redecoded, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_redecoded, value))
+    return False
+
+
+def _mended(text: str) -> bool:
+    try:
+        return text.encode("iso-8859-1").decode("utf-8") != text
+    except UnicodeError:
+        return False
 
 
 def _dates_agree(data: bytes, entries: list[dict[str, Any]]) -> bool:
@@ -184,7 +229,15 @@ def root_element(data: bytes) -> str | None:
 
 def _atom_types(data: bytes) -> dict[str, str | None] | None:
     """The one type each Atom text construct of the entries has throughout `data`,
-    and the feed title's; None if one varies from entry to entry."""
+    and the feed title's; None if one varies from entry to entry. An element
+    named so in a CDATA section (an SVG `<title>` in HTML content) is text, not one."""
+    types = _types_found(data)
+    if types is None and b"<![CDATA[" in data:
+        types = _types_found(_NOT_ELEMENTS.sub(b"", data))
+    return types
+
+
+def _types_found(data: bytes) -> dict[str, str | None] | None:
     first = _FIRST_ENTRY.search(data)
     start = first.start() if first else len(data)
     head = _ATOM_TYPE.search(data, 0, start)
@@ -207,16 +260,53 @@ def _type_of(match: re.Match[bytes]) -> bytes:
 
 
 def _entries(
-    raw_entries: list[dict[str, Any]], types: dict[str, str | None], *, dated: bool
+    raw_entries: list[dict[str, Any]], types: dict[str, str | None], data: bytes
 ) -> list[dict[str, Any]]:
     """The entries in feedparser's shape; none at all if one lacks what the mapper needs."""
+    dated = _DATE.search(data) is not None
     entries = []
-    for raw in raw_entries:
+    anonymous: list[bytes | None] | None = None
+    for index, raw in enumerate(raw_entries):
         entry = _entry(raw, types)
+        if entry is None and not raw.get("link"):
+            if anonymous is None:
+                anonymous = _anonymous_dates(data, len(raw_entries))
+            entry = _anonymous(raw, types, anonymous[index])
         if entry is None or (dated and "published_parsed" not in entry):
             return []
         entries.append(entry)
     return entries
+
+
+def _anonymous_dates(data: bytes, count: int) -> list[bytes | None]:
+    """For each of the `count` entries of `data`: its one date text if it is an
+    entry of neither link nor id (`<item>` or `<entry>` with no attributes, no
+    link, guid or id element inside), else None."""
+    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
+    if len(starts) != count:
+        return [None] * count  # an item start tag in a CDATA section, say: not sure which is which
+    dates: list[bytes | None] = []
+    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
+        item = data[start:end]
+        if not item.startswith((b"<item>", b"<entry>")) or _IDENTIFIED.search(item):
+            dates.append(None)
+            continue
+        found = _ENTRY_DATE.findall(item)
+        dates.append(found[0] if len(found) == 1 and len(_DATE.findall(item)) == 1 else None)
+    return dates
+
+
+def _anonymous(
+    raw: dict[str, Any], types: dict[str, str | None], date: bytes | None
+) -> dict[str, Any] | None:
+    """An entry of neither link nor id, keyed by its title and date text (`feeds.item_key`):
+    the date text as feedparser gives it, `date`, is needed, in plain ASCII."""
+    if date is None or not date.isascii() or b"&" in date:
+        return None
+    entry = _shaped(raw, types, None, None, [])
+    if entry is not None:
+        entry["published"] = date.decode("ascii").strip()
+    return entry
 
 
 def _nested_media_texts(data: bytes, entries: list[dict[str, Any]]) -> bool:
@@ -279,12 +369,25 @@ def _entry(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any] 
         return None  # none, or one fastfeedparser dropped (a fragment with spaces)
     if raw.get("id") == link and not _is_absolute(link):
         return None  # an id made of a relative link: feedparser keys the entry otherwise
+    return _shaped(
+        raw, types, raw.get("id"), link, [_link(item) for item in raw.get("links") or ()]
+    )
+
+
+def _shaped(
+    raw: dict[str, Any],
+    types: dict[str, str | None],
+    key: Any,
+    link: str | None,
+    links: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The entry in feedparser's shape; None if its date is not one feedparser reads alike."""
     entry: dict[str, Any] = {
-        "id": raw.get("id"),
+        "id": key,
         "title": raw.get("title") or "",
         "title_detail": {"type": _title_type(raw.get("title"), types["title"])},
         "link": link,
-        "links": [_link(item) for item in raw.get("links") or ()],
+        "links": links,
         "content": _contents(raw, types["content"]),
         "summary": raw.get("description") or "",
         "summary_detail": {"type": types["summary"]},

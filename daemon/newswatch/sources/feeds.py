@@ -227,14 +227,19 @@ def _title(node: dict[str, Any], key: str = "title") -> str:
 
 def _body(entry: dict[str, Any]) -> str:
     """Full content when it has some text, else the summary, as plain text."""
-    contents = [c for c in entry.get("content") or () if (c.get("value") or "").strip()]
+    contents = [c for c in entry.get("content") or () if _has_text(c.get("value"))]
     if contents:
         best = max(contents, key=lambda c: len(c.get("value") or ""))
         text = _text(best.get("value") or "", best.get("type"))
-        if text.strip():
+        if _has_text(text):
             return text  # else markup of no text ("<p></p>"): the summary has the words
     detail = entry.get("summary_detail") or {}
     return _text(entry.get("summary") or "", detail.get("type"))
+
+
+def _has_text(value: str | None) -> bool:
+    """`bool(value.strip())` without copying a long content to strip it."""
+    return value is not None and value != "" and not value.isspace()
 
 
 def _media_text(entry: dict[str, Any]) -> str:

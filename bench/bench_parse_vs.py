@@ -1,0 +1,97 @@
+"""`parse_feed` CPU of two source trees in one process, body by body (issue 11).
+
+On a shared, loaded machine two runs of `bench_parse.py` minutes apart differ
+by more than a change saves; here the other tree's `newswatch` package is
+copied under another name (`newswatch_other`) and both parse each corpus body
+in turn, order alternating, so the load falls on both alike. CPU seconds
+(`time.process_time`) summed per tree and rep; medians reported.
+
+    git archive main daemon | tar -x -C /tmp/main_src
+    .venv/bin/python bench/bench_parse_vs.py --other /tmp/main_src/daemon [--reps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+if not CORPUS.is_dir():
+    CORPUS = Path("/work/shared/corpus/feeds")
+HEADERS = {"content-type": "application/xml"}
+NOW = datetime(2026, 2, 1, tzinfo=UTC)
+_IMPORTS = re.compile(r"\bnewswatch(?=[.\s])")
+
+
+def other_feeds(daemon: Path, into: Path) -> ModuleType:
+    """`sources.feeds` of the tree at `daemon`, imported as `newswatch_other`."""
+    package = into / "newswatch_other"
+    shutil.copytree(daemon / "newswatch", package)
+    for path in package.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        path.write_text(_IMPORTS.sub("newswatch_other", source), encoding="utf-8")
+    sys.path.insert(0, str(into))
+    import feedparser.mixin
+
+    from newswatch.sources import cp1252
+
+    # Both trees swap feedparser's cp1252 table at import; the other reads the dict.
+    feedparser.mixin._cp1252 = dict(cp1252.ORIGINAL)
+    import newswatch_other.sources.feeds as feeds
+
+    return feeds
+
+
+def cpu(feeds: ModuleType, body: bytes) -> float:
+    started = time.process_time()
+    with contextlib.suppress(feeds.FeedParseError):
+        feeds.parse_feed(body, url="http://x/", headers=HEADERS, source="s", fetched_at=NOW)
+    return time.process_time() - started
+
+
+def main(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--other", type=Path, required=True, help="the other tree's daemon/")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    args = parser.parse_args(argv)
+    from newswatch.sources import feeds as this
+
+    files = sorted(p for p in args.corpus.iterdir() if p.is_file() and not p.suffix)
+    bodies = [p.read_bytes() for p in files if p.name != "MANIFEST.tsv"]
+    with tempfile.TemporaryDirectory() as scratch:
+        other = other_feeds(args.other, Path(scratch))
+        for feeds in (other, this):  # first use imports the parsers
+            cpu(feeds, bodies[0])
+        print(f"load average at start: {os.getloadavg()}")
+        totals: dict[str, list[float]] = {"other": [], "this": []}
+        for rep in range(args.reps):
+            spent = {"other": 0.0, "this": 0.0}
+            for index, body in enumerate(bodies):
+                pair = [("other", other), ("this", this)]
+                for label, feeds in pair if (index + rep) % 2 == 0 else reversed(pair):
+                    spent[label] += cpu(feeds, body)
+            for label, seconds in spent.items():
+                totals[label].append(seconds)
+            print(f"rep {rep + 1}: other {spent['other']:.2f} s, this {spent['this']:.2f} s CPU")
+    before, after = (statistics.median(totals[k]) for k in ("other", "this"))
+    print(
+        f"parse_feed over {len(bodies)} bodies: other {before:.2f} s, this {after:.2f} s CPU "
+        f"(this / other {after / before:.2f}; medians of {args.reps})"
+    )
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
