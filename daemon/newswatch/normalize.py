@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from newswatch import model
@@ -391,5 +392,12 @@ def normalize(item: model.RawItem) -> model.Document:
 
 
 def _clean_names(names: tuple[str, ...]) -> tuple[str, ...]:
-    cleaned = (_one_line(name) for name in names)
+    cleaned = (_one_name(name) for name in names)
     return tuple(dict.fromkeys(name for name in cleaned if name))
+
+
+@lru_cache(maxsize=4096)
+def _one_name(name: str) -> str:
+    """An author or category, cleaned once: a feed repeats them from entry to entry
+    (the corpus: 11,959 names, 3,685 distinct)."""
+    return _one_line(name)
