@@ -21,7 +21,8 @@ _ANY_TEXT = st.one_of(st.text(max_size=80), _TEXTY)
 # every candidate and no early refusal: the splitter as it was before its shortcuts
 _EVERY_STOP = re.compile("[.…!?“](?=[^ \n])")
 _RUN_PIECES = ["said", "What", "NATO", "x", "I", "3", "5", "com", "js", "Trump’s", "’s", "_"]
-_RUN_PIECES += [".", ".", "...", ",", " ", " ", "\n", "”", "’", "»", ")", "\"", "‘", "«", "www.", "@"]
+_RUN_PIECES += [".", ".", "...", ",", " ", " ", "\n", "”", "’", "»", ")", '"', "‘", "«"]
+_RUN_PIECES += ["www.", "@"]
 _RARE = ["!", "?", "…", "“", "?!", "!!", "said.“What", "a!«B", "x?‘Y", "y.“3", "said“What", "a,“b"]
 _RUNS = st.one_of(
     st.builds("".join, st.lists(st.sampled_from(_RUN_PIECES), max_size=14)),
@@ -33,7 +34,8 @@ _RUNS = st.one_of(
 def test_hashes_of_stored_documents_stay_what_they_were() -> None:
     """Hashes computed before the shortcuts (main at e554af9) are computed again."""
     title = "  Kosachev said.What NEXT?  "
-    body = "Line one \u00a0 two\n\n\nPara\u00adgraph “quoted”.Then STRASSE Straße ΣΟΦΟΣ\r\nend\u2029x"
+    body = "Line one \u00a0 two\n\n\nPara\u00adgraph “quoted”.Then STRASSE Straße ΣΟΦΟΣ"
+    body += "\r\nend\u2029x"
     assert content_hash(title, body) == (
         "1e6664f3d3b59dd0ade42539f39a4d8ea86dac96eaf7d25e86df741af5a62407"
     )
