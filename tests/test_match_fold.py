@@ -46,6 +46,23 @@ def test_the_ascii_shortcut_folds_like_the_table(text: str) -> None:
     assert search_fold(text) == "".join(search_char(ord(char)) for char in text)
 
 
+# Windows-1252 text (its bytes table), with characters beyond it that fold into it
+# (its error handler) or not (the str table), and anything else
+_BEYOND = "″→─😉\u200e\u200fμ−′ćİẞ\ufb01\ud800ΣДж日\u0301\u00ad\x00"
+_CP1252 = bytes(range(256)).decode("cp1252", "ignore")
+
+
+@given(st.text(st.one_of(st.sampled_from(_CP1252), st.sampled_from(_BEYOND), st.characters())))
+def test_the_windows_1252_shortcut_folds_like_the_table(text: str) -> None:
+    assert search_fold(text) == "".join(search_char(ord(char)) for char in text)
+
+
+@pytest.mark.parametrize("char", _CP1252 + _BEYOND)
+def test_each_character_folds_like_the_table_in_windows_1252_text(char: str) -> None:
+    text = f"é“{char}”{char}"
+    assert search_fold(text) == "".join(search_char(ord(c)) for c in text)
+
+
 @given(st.text(st.sampled_from(f"ab {DROPPED}"), max_size=40))
 def test_compacted_characters_map_back_to_the_same_characters(folded: str) -> None:
     compacted = compact(folded)
@@ -56,6 +73,21 @@ def test_compacted_characters_map_back_to_the_same_characters(folded: str) -> No
         assert folded[compacted.original(position)] == char
     originals = [compacted.original(p) for p in range(len(compacted.text))]
     assert originals == sorted(set(originals))
+
+
+@given(st.text(st.sampled_from(f"ab {DROPPED}"), max_size=40))
+def test_a_compacted_character_maps_back_to_the_character_it_was(folded: str) -> None:
+    """Removed are placeholders and spaces after a space: the n-th character kept is
+    the n-th of the compacted text."""
+    kept = [
+        i
+        for i, char in enumerate(folded)
+        if char != DROPPED and not (char == " " and i and folded[i - 1] == " ")
+    ]
+    compacted = compact(folded)
+    assert [compacted.original(p) for p in range(len(compacted.text))] == kept
+    if kept:
+        assert compacted.original_span(0, len(kept)) == (kept[0], kept[-1] + 1)
 
 
 @given(st.text(st.sampled_from("ab "), max_size=40))
