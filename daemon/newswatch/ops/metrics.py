@@ -40,7 +40,6 @@ REFRESH_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 DELIVERY_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
 
 
-
 @dataclass(frozen=True, slots=True)
 class SourceHealth:
     """How the last refresh of one source went (for /healthz)."""
