@@ -10,6 +10,9 @@ $(BIN)/newswatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# bytecode of our own modules: an editable install has none, and with
+	# PYTHONDONTWRITEBYTECODE set every command would compile them all at its start
+	$(BIN)/python -m compileall -q daemon/newswatch
 	touch $@
 
 run: $(BIN)/newswatch

@@ -16,7 +16,7 @@ from newswatch.config import Person
 from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, ParseAbandoned
 from newswatch.match import compile_watches
 from newswatch.normalize import MAX_TEXT_CHARS
-from procs import descendants, peak_rss_mb, survivors, workers_of
+from procs import command_line, descendants, peak_rss_mb, survivors, workers_of
 
 
 def big_feed() -> bytes:
@@ -40,12 +40,18 @@ def test_workers_parse_and_match_then_stop_when_idle() -> None:
             for d in parsed.documents
         )
         assert not parsers.close_if_idle(60), "used a moment ago"
+        assert any(forkservers())
         assert parsers.close_if_idle(0)
+        assert forkservers() == [], "an idle daemon keeps no forkserver (~30 MB) resident"
         assert not parsers.close_if_idle(0), "already stopped"
         again = parsers.submit(work).result()  # starts afresh
         assert len(again.documents) == 40
     finally:
         parsers.close()
+
+
+def forkservers() -> list[int]:
+    return [p for p in descendants(os.getpid()) if "forkserver" in command_line(p)]
 
 
 def single_item_feed(text_bytes: int) -> bytes:

@@ -161,3 +161,20 @@ def test_a_parse_worker_loads_the_parse_path_only(tmp_path: Path) -> None:
     unwanted = ("sqlalchemy", "alembic", "prometheus_client", "pydantic", "structlog")
     unwanted += ("newswatch.config", "newswatch.store", "newswatch.pipeline", "newswatch.app")
     assert [name for name in loaded if name.startswith(unwanted)] == []
+
+
+def test_ingest_loads_no_metrics_nor_httpx_command_line(tmp_path: Path) -> None:
+    """A one-off `ingest` on an up-to-date database has no /metrics to serve, never runs
+    httpx's command line nor a migration: it does not pay for prometheus_client, click,
+    pygments or Alembic (issue 11)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "one.txt").write_text(
+        " date 2024-11-14 https://example.org/one\n\nTitle\n\nKosachev spoke.\n", encoding="utf-8"
+    )
+    config = str(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds))
+    assert run_cli("--config", config, "ingest").returncode == 0  # creates the database
+    heavy = ("prometheus_client", "click", "pygments", "alembic", "sqlalchemy.dialects.postgresql")
+    code, loaded, _ = imports_of("--config", config, "ingest", heavy=heavy)
+    assert code == 0
+    assert loaded == []

@@ -21,24 +21,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, cast
-
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    GCCollector,
-    Histogram,
-    Info,
-    PlatformCollector,
-    ProcessCollector,
-    disable_created_metrics,
-)
-from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 from newswatch import __version__
+
+if TYPE_CHECKING:  # imported with the registry: a one-off command never needs them
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+    from prometheus_client.metrics_core import Metric
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DeliveryResult = Literal["ok", "failed", "dead"]
@@ -49,8 +38,6 @@ DELIVERY_RESULTS: tuple[DeliveryResult, ...] = ("ok", "failed", "dead")
 # seconds: a 304 answers in milliseconds, a cold large feed in seconds, a hung one in 30 s
 REFRESH_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 DELIVERY_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
-
-disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series double the output and help no query here
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +69,21 @@ class Registry:
         self._monotonic_start = time.monotonic()
         self.labels = Labels()
         self._sources: dict[str, SourceHealth] = {}
-        self.prometheus = CollectorRegistry()
-        self._declare()
+        self.prometheus = self._declare()
 
-    def _declare(self) -> None:
-        registry = self.prometheus
+    def _declare(self) -> CollectorRegistry:
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            GCCollector,
+            Histogram,
+            Info,
+            PlatformCollector,
+            ProcessCollector,
+        )
+
+        registry = CollectorRegistry()
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)
@@ -144,14 +141,14 @@ class Registry:
             buckets=DELIVERY_BUCKETS,
             registry=registry,
         )
+        return registry
 
     def clear(self) -> None:
         """Forget every sample and source, as at a fresh start."""
         with self._lock:
             self._sources.clear()
             self.labels = Labels()
-            self.prometheus = CollectorRegistry()
-            self._declare()
+            self.prometheus = self._declare()
 
     def configure(
         self,
@@ -212,19 +209,28 @@ class Registry:
         return self.exposition(accept)[1].decode()
 
     def exposition(
-        self, accept: str | None = None, extra: Collector | None = None
+        self, accept: str | None = None, extra: Collecting | None = None
     ) -> tuple[str, bytes]:
         """(content type, body): OpenMetrics when the scraper asks for it, else text 0.0.4.
         `extra` adds series collected for this scrape only (the database's)."""
+        from prometheus_client import CollectorRegistry
+        from prometheus_client.exposition import choose_encoder
+
         encoder, content_type = choose_encoder(accept or "")
         scrape = _Scrape((self.prometheus, extra) if extra else (self.prometheus,))
         return content_type, encoder(cast(CollectorRegistry, scrape))
 
 
+class Collecting(Protocol):
+    """What prometheus_client's registry asks of a collector."""
+
+    def collect(self) -> Iterator[Metric]: ...
+
+
 class _Scrape:
     """The registry's series and a scrape's own, as one registry to the encoders."""
 
-    def __init__(self, parts: Sequence[Collector]) -> None:
+    def __init__(self, parts: Sequence[CollectorRegistry | Collecting]) -> None:
         self._parts = parts
 
     def collect(self) -> Iterator[Metric]:
@@ -243,7 +249,32 @@ def _forget(family: Counter | Gauge | Histogram, *labels: str) -> None:
         family.remove(*labels)
 
 
-REGISTRY = Registry()
+_registry: Registry | None = None
+_registry_lock = threading.Lock()
+
+
+def registry() -> Registry:
+    """The process's metrics, made on first use (importing prometheus_client then).
+
+    Until something asks for them (the daemon at its start, the status endpoint) nothing
+    is recorded: a one-off command like `ingest` has no /metrics to show them on, and
+    would pay the import for nothing (issue 11).
+    """
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            from prometheus_client import disable_created_metrics
+
+            # `_created` series double the output and help no query here
+            disable_created_metrics()  # type: ignore[no-untyped-call]
+            _registry = Registry()
+        return _registry
+
+
+def __getattr__(name: str) -> Registry:
+    if name == "REGISTRY":  # `metrics.REGISTRY`: the registry, made on first use
+        return registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def record_refresh(
@@ -256,9 +287,12 @@ def record_refresh(
     duration_s: float,
     error: str | None,
     kind: str = "feed",
-    registry: Registry = REGISTRY,
+    registry: Registry | None = None,
 ) -> None:
     """Count one refresh of the source labelled `source` and remember how it went (/healthz)."""
+    registry = registry or _registry
+    if registry is None:  # nothing asked for metrics in this process
+        return
     ended = datetime.now(UTC)
     label = source
     registry.refreshes.labels(label, status).inc()
@@ -275,9 +309,12 @@ def record_delivery(
     result: DeliveryResult,
     alerts: int,
     seconds: float | None = None,
-    registry: Registry = REGISTRY,
+    registry: Registry | None = None,
 ) -> None:
     """Count alerts handed to a sink (by its key); `seconds` it took, per message sent."""
+    registry = registry or _registry
+    if registry is None:  # nothing asked for metrics in this process
+        return
     label = registry.labels.sink(sink)
     registry.deliveries.labels(label, result).inc(alerts)
     if seconds is not None:
@@ -292,13 +329,15 @@ class Backlog:
     feeds: Mapping[str, int]  # status -> feeds
 
 
-class DatabaseCollector(Collector):
+class DatabaseCollector:
     """Outbox backlog per sink and feeds by status, read from the database per scrape."""
 
     def __init__(self, read: Callable[[], Backlog]) -> None:
         self._read = read
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.metrics_core import GaugeMetricFamily
+
         try:
             backlog = self._read()
         except Exception:  # a scrape must never fail because the database did

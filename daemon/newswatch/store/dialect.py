@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import functools
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
+
+SUPPORTED = frozenset({"postgresql", "sqlite"})
+
+
+def _dialect(name: str) -> Any:
+    """The dialect module of `name`, imported when first used: a SQLite database never
+    needs SQLAlchemy's PostgreSQL dialect, its largest module (issue 11)."""
+    if name not in SUPPORTED:
+        raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {name}")
+    return import_module(f"sqlalchemy.dialects.{name}")
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table) -> Any:
     """`INSERT ... ON CONFLICT DO NOTHING` for the connection's backend."""
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(
-        f"newswatch supports SQLite and PostgreSQL, not {connection.dialect.name}"
-    )
+    return _dialect(connection.dialect.name).insert(table).on_conflict_do_nothing()
 
 
 def upsert(
@@ -31,10 +35,7 @@ def upsert(
 @functools.cache
 def _upsert(dialect: str, table: Table, keys: tuple[str, ...], keep: tuple[str, ...]) -> Any:
     """Built once per table: constructing it costs more than running it for a few rows."""
-    module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
-    if module is None:
-        raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {dialect}")
-    statement = module.insert(table)
+    statement = _dialect(dialect).insert(table)
     changes = {
         c.name: statement.excluded[c.name]
         for c in table.columns
@@ -45,10 +46,6 @@ def _upsert(dialect: str, table: Table, keys: tuple[str, ...], keep: tuple[str, 
 
 def upsert_adding(connection: Connection, table: Table, keys: list[str], column: str) -> Any:
     """`INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + the new row's`."""
-    name = connection.dialect.name
-    module: Any = postgresql if name == "postgresql" else sqlite if name == "sqlite" else None
-    if module is None:
-        raise NotImplementedError(f"newswatch supports SQLite and PostgreSQL, not {name}")
-    statement = module.insert(table)
+    statement = _dialect(connection.dialect.name).insert(table)
     total = table.c[column] + statement.excluded[column]
     return statement.on_conflict_do_update(index_elements=keys, set_={column: total})
