@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 import feedserver
 from helpers import WATCHES, alert_records
 from newswatch.cli import main
+from newswatch.store.db import open_database
 
 
 def rss(*items: tuple[str, str, str]) -> bytes:
@@ -136,6 +137,41 @@ def test_faulty_feeds_are_reported_and_the_others_still_import(
     assert "/gone.xml" not in paths, "a 410 feed is not polled again"
     assert "/busy.xml" not in paths, "an unexpired Retry-After is honoured by ingest"
     assert "/missing.xml" in paths
+
+
+def test_a_feed_the_database_refuses_costs_only_itself(tmp_path: Path, server, capsys) -> None:
+    """Parsed feeds are stored several to a transaction; one that fails is not stored
+    and is polled again, the others stored with it are kept, each with its alerts."""
+    first = feedserver.set_route(server, "/a.xml", feedserver.feed(rss(("a", "T", "Putin."))))
+    refused = feedserver.set_route(
+        server, "/b.xml", feedserver.feed(rss(("b", "Refused", "Biden.")))
+    )
+    last = feedserver.set_route(server, "/c.xml", feedserver.feed(rss(("c", "T2", "NATO."))))
+    database = f"sqlite:///{tmp_path}/nw.db"
+    config = configure(tmp_path, database, [first, refused, last])
+    engine = open_database(database)
+    with engine.begin() as connection:  # the database refuses one document, as a full disk might
+        connection.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.title = 'Refused' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        )
+
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 1
+    assert sorted(a["watch"] for a in alert_records(out)) == ["NATO", "Vladimir Putin"]
+    lines = refreshed(err)
+    assert lines[first]["status"] == "ok" and lines[last]["status"] == "ok"
+    assert lines[refused]["status"] == "error" and "refused" in lines[refused]["error"]
+
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER refuse"))
+    engine.dispose()
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    assert [a["watch"] for a in alert_records(out)] == ["Joe Biden"], "polled again, not lost"
+    assert refreshed(err)[refused]["new"] == 1
 
 
 def test_a_permanent_redirect_is_remembered(tmp_path: Path, server, capsys) -> None:

@@ -91,6 +91,7 @@ def fetch_streamed(
     stop: threading.Event,
     on_fetched: Callable[[int, FetchResult], T],
     max_unfinished: int = 32,
+    idle: Callable[[], float | None] | None = None,
 ) -> Iterator[Fetched[T]]:
     """Fetch every due feed concurrently; yield each one as it finishes.
 
@@ -100,6 +101,10 @@ def fetch_streamed(
     most `max_unfinished` feeds are fetched ahead of the consumer, so memory
     stays bounded however many feeds are due. A stop request cancels what is
     still in flight; those feeds keep their state and are polled later.
+
+    `idle` is called (on the consumer's thread) whenever no feed is ready: it
+    returns how long to wait for one before calling it again (None: as long
+    as it takes), so the consumer can store what it holds while it waits.
     """
     stream = _Stream(on_fetched, max_unfinished)
     requests = [d.record.state.request() for d in due]
@@ -107,10 +112,24 @@ def fetch_streamed(
         target=stream.run, args=(requests, settings, stop), name="newswatch-fetch", daemon=True
     )
     worker.start()
-    while (item := stream.finished.get()) is not None:
+    while (item := _next(stream.finished, idle)) is not None:
         yield item
         stream.release()
     worker.join()
+
+
+def _next(
+    finished: queue.Queue[Fetched[T] | None], idle: Callable[[], float | None] | None
+) -> Fetched[T] | None:
+    while True:
+        try:
+            return finished.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            return finished.get(timeout=idle() if idle is not None else None)
+        except queue.Empty:
+            continue
 
 
 class _Stream(Generic[T]):

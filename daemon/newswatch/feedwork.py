@@ -22,7 +22,7 @@ import select
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -187,6 +187,10 @@ class Parsing(Protocol):
 
     def result(self) -> ParsedBody: ...
 
+    def wait(self, timeout: float | None) -> bool:
+        """Wait at most `timeout` seconds for a worker's parse; False if it is not done."""
+        ...
+
 
 class _InProcess:
     """A small body: parsed when its result is asked for, on the asking thread."""
@@ -197,6 +201,9 @@ class _InProcess:
 
     def result(self) -> ParsedBody:
         return documents_of(self._work, self._matcher)
+
+    def wait(self, timeout: float | None) -> bool:
+        return True  # nothing to wait for: `result` does the work
 
 
 class _Pooled:
@@ -217,12 +224,19 @@ class _Pooled:
                 raise ParseAbandoned from None
             return documents_of(self._work, self._matcher)
 
+    def wait(self, timeout: float | None) -> bool:
+        done, _ = wait([self._future], timeout)
+        return bool(done)
+
 
 class _Abandoned:
     """A body that came in after the parsers were abandoned."""
 
     def result(self) -> ParsedBody:
         raise ParseAbandoned
+
+    def wait(self, timeout: float | None) -> bool:
+        return True
 
 
 def _stop_forkserver() -> None:

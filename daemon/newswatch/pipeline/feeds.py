@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newswatch import feedcycle
 from newswatch.alerts.sink import Announcing, SinkError
@@ -17,7 +18,7 @@ from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
-from newswatch.pipeline.core import PipelineCore, RefreshReport
+from newswatch.pipeline.core import IngestCounts, PipelineCore, RefreshReport
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import database_error
@@ -33,6 +34,12 @@ WARM_UP_AT = 8
 # (a commit per feed was most of a steady cycle's store time).
 STATE_BATCH = 100
 STATE_BATCH_S = 1.0
+# Parsed feeds are stored together too, in one transaction of at most this many
+# feeds or documents, held at most this long (a commit per feed was most of a
+# cold pass's store time); a crash repeats them, as they are not marked polled.
+STORE_BATCH = 50
+STORE_BATCH_DOCUMENTS = 2000
+STORE_BATCH_S = 1.0
 
 
 @dataclass
@@ -47,6 +54,21 @@ class _Unsaved:
     name: str
 
 
+@dataclass
+class _Held:
+    """A parsed feed waiting to be stored with others."""
+
+    due: feedcycle.DueFeed
+    state: FeedState
+    parsed: ParsedBody
+    report: RefreshReport
+    name: str
+
+
+_Outcome = tuple[IngestCounts, feed_store.FeedRecord]
+_Done = tuple[_Held, _Outcome | None, str | None]  # what storing did, or why it failed
+
+
 class FeedRefresh:
     """One feed cycle: due feeds -> fetch -> parse -> store and match -> next state."""
 
@@ -56,6 +78,10 @@ class FeedRefresh:
         self.settings = pipeline.feed_settings
         self._unsaved: list[_Unsaved] = []
         self._unsaved_since = 0.0
+        self._held: list[_Held] = []
+        self._held_since = 0.0
+        self._held_documents = 0
+        self._reports: list[RefreshReport] = []
 
     def run(self, feeds: Sequence[FeedSource]) -> list[RefreshReport]:
         due = self._due(feeds, self.pipeline.clock())
@@ -74,7 +100,6 @@ class FeedRefresh:
                 node.release([d for i, d in enumerate(due) if i not in finished])
 
     def _poll(self, due: list[feedcycle.DueFeed], finished: set[int]) -> list[RefreshReport]:
-        reports = []
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
         if sum(1 for feed in due if _sends_a_body(feed)) >= WARM_UP_AT:
@@ -83,32 +108,51 @@ class FeedRefresh:
         def start_parsing(index: int, result: FetchResult) -> Parsing | None:
             return self._start_parsing(due[index], result, fetched_at)
 
-        stream = feedcycle.fetch_streamed(due, self.settings.fetch, stop, start_parsing)
+        stream = feedcycle.fetch_streamed(
+            due, self.settings.fetch, stop, start_parsing, idle=self._idle
+        )
         try:
             for index, result, parsing in stream:
                 try:
-                    parsed = parsing.result() if parsing is not None else None
+                    parsed = self._parsed(parsing)
                 except ParseAbandoned:
                     break
                 if stop.is_set():
                     break  # stopping: store nothing more
-                report = self._finish(due[index], result, parsed)
+                self._finish(due[index], result, parsed)
                 finished.add(index)
-                # at once: a slow feed later in the cycle must not hold them back
-                self.pipeline.alerts_stored(report.alerts)
-                reports.append(report)
                 if self._unsaved and time.monotonic() - self._unsaved_since > STATE_BATCH_S:
                     self._save_unsaved()
         finally:
-            self._save_unsaved()  # what was polled is saved, stopping or not
-        if stop.is_set() and len(reports) < len(due):
+            self._store_parsed()  # what was polled is saved, stopping or not
+            self._save_unsaved()
+        if stop.is_set() and len(self._reports) < len(due):
             log.info(
                 "feed_cycle_abandoned",
-                finished=len(reports),
-                left=len(due) - len(reports),
+                finished=len(self._reports),
+                left=len(due) - len(self._reports),
                 hint="stopping; the feeds left are polled again at the next start",
             )
-        return reports
+        return self._reports
+
+    def _parsed(self, parsing: Parsing | None) -> ParsedBody | None:
+        """The parse's result; the feeds parsed already are stored while it runs on."""
+        if parsing is None:
+            return None
+        while not parsing.wait(self._idle()):
+            pass
+        return parsing.result()
+
+    def _idle(self) -> float | None:
+        """Nothing to do but wait: store the parsed feeds held if they waited long enough;
+        else how long they may still wait (None: none held)."""
+        if not self._held:
+            return None
+        left = self._held_since + STORE_BATCH_S - time.monotonic()
+        if left > 0:
+            return left
+        self._store_parsed()
+        return None
 
     def _due(self, feeds: Sequence[FeedSource], now: datetime) -> list[feedcycle.DueFeed]:
         pipeline = self.pipeline
@@ -147,7 +191,8 @@ class FeedRefresh:
 
     def _finish(
         self, due: feedcycle.DueFeed, result: FetchResult, parsed: ParsedBody | None
-    ) -> RefreshReport:
+    ) -> None:
+        """Judge the fetch; what it brought waits to be stored with other feeds' (see _Held)."""
         pipeline = self.pipeline
         record = due.record
         name = due.source.name or (parsed and parsed.title) or record.title or due.source.url
@@ -172,41 +217,101 @@ class FeedRefresh:
             entries=len(parsed.documents) if parsed else None,
             unreadable=parsed.unreadable if parsed else None,
         )
+        self._reports.append(report)
         if parsed is None:  # nothing to store but the state: saved with others
             stored = _next_record(record, state, parsed, report, pipeline.clock())
             self._defer(_Unsaved(due, record.state, state, stored, report, name))
-            return report
+            return
+        if not self._held:
+            self._held_since = time.monotonic()
+        self._held.append(_Held(due, state, parsed, report, name))
+        self._held_documents += len(parsed.documents)
+        if len(self._held) >= STORE_BATCH or self._held_documents >= STORE_BATCH_DOCUMENTS:
+            self._store_parsed()
+
+    def _store_parsed(self) -> None:
+        """Store the parsed feeds held, with the states waiting, in one transaction.
+
+        A feed's documents, alerts and next state are stored together or not at
+        all: a crash before the commit repeats the feeds held (their state says
+        they were not polled), never loses one. When the batch fails, each feed
+        is tried alone, so one that cannot be stored costs only itself.
+        """
+        held, self._held, self._held_documents = self._held, [], 0
+        if not held:
+            return
+        unsaved, self._unsaved = self._unsaved, []
+        pipeline = self.pipeline
         try:
             with pipeline.write_lock, pipeline.engine.begin() as connection:
-                if parsed and parsed.documents:
-                    counts = pipeline.store_and_match(
-                        connection,
-                        parsed.documents,
-                        feed_origin(due.source),
-                        parsed.matched,
-                        parsed.signatures,
-                        dict(parsed.salience),
-                    )
-                    report.add(counts)
-                stored = _next_record(record, state, parsed, report, pipeline.clock())
-                feed_store.save_records(connection, [stored], _owner(pipeline))
+                done: list[_Done] = [self._store(connection, h) for h in held]
+                records = [outcome[1] for _, outcome, _ in done if outcome is not None]
+                records += [u.record for u in unsaved]
+                feed_store.save_records(connection, records, _owner(pipeline))
         except SQLAlchemyError as exc:
-            report.status, report.error = "error", database_error(pipeline.engine, exc)
+            self._unsaved = unsaved + self._unsaved
+            self._save_unsaved()  # on their own
+            if len(held) > 1 and not isinstance(exc, OperationalError):
+                done = [self._store_alone(h) for h in held]
+            else:
+                done = [(h, None, database_error(pipeline.engine, exc)) for h in held]
         else:
-            watch_health(pipeline, due.source, stored)
-        _log_feed_events(record.state, state, parsed, name)
+            self._states_saved(unsaved, None)
+        for h, outcome, error in done:
+            self._stored(h, outcome, error)
+        pipeline.alerts_stored(sum(h.report.alerts for h in held))
+
+    def _store(self, connection: Connection, held: _Held) -> _Done:
+        """One feed's documents, in the caller's transaction, and its next state to save."""
+        pipeline, parsed = self.pipeline, held.parsed
+        counts = IngestCounts()
+        if parsed.documents:
+            counts = pipeline.store_and_match(
+                connection,
+                parsed.documents,
+                feed_origin(held.due.source),
+                parsed.matched,
+                parsed.signatures,
+                dict(parsed.salience),
+            )
+        report = replace(held.report, duplicate_of=list(held.report.duplicate_of))
+        report.add(counts)
+        stored = _next_record(held.due.record, held.state, parsed, report, pipeline.clock())
+        held.report.ended = time.perf_counter()  # its duration: not the wait for the others
+        return held, (counts, stored), None
+
+    def _store_alone(self, held: _Held) -> _Done:
+        pipeline = self.pipeline
+        try:
+            with pipeline.write_lock, pipeline.engine.begin() as connection:
+                done = self._store(connection, held)
+                if done[1] is not None:
+                    feed_store.save_records(connection, [done[1][1]], _owner(pipeline))
+                return done
+        except SQLAlchemyError as exc:
+            return held, None, database_error(pipeline.engine, exc)
+
+    def _stored(self, held: _Held, outcome: _Outcome | None, error: str | None) -> None:
+        """After the commit (or the failure): count, judge the feed's health and log it."""
+        report, parsed = held.report, held.parsed
+        if outcome is None:
+            report.status, report.error = "error", error
+        else:
+            counts, stored = outcome
+            report.add(counts)
+            watch_health(self.pipeline, held.due.source, stored)
+        _log_feed_events(held.due.record.state, held.state, parsed, held.name)
         if parsed.truncated:
             report.details["truncated"] = parsed.truncated
             log.warning(
                 "feed_entries_truncated",
-                source=name,
-                url=record.state.fetch_url,
+                source=held.name,
+                url=held.due.record.state.fetch_url,
                 entries=parsed.truncated,
                 max_chars=MAX_TEXT_CHARS,
                 hint="entries this long are cut; the rest of their text is not stored",
             )
-        _log_outcome(report, state)
-        return report
+        _log_outcome(report, held.state)
 
     def _defer(self, unsaved: _Unsaved) -> None:
         unsaved.report.ended = time.perf_counter()  # its duration: not the wait for the batch
@@ -228,6 +333,11 @@ class FeedRefresh:
                 feed_store.save_records(connection, [u.record for u in batch], _owner(pipeline))
         except SQLAlchemyError as exc:  # the feeds are polled again as if not polled
             error = database_error(pipeline.engine, exc)
+        self._states_saved(batch, error)
+
+    def _states_saved(self, batch: list[_Unsaved], error: str | None) -> None:
+        """After saving states (or failing to): judge and log each feed."""
+        pipeline = self.pipeline
         for unsaved in batch:
             report = unsaved.report
             if error is not None:

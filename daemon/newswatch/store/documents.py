@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newswatch.dedup import DedupKeys, keys_of
@@ -131,21 +131,33 @@ def _known(connection: Connection, keys: Sequence[DedupKeys]) -> Known:
     identities = {k.identity_hash for k in keys} | {k.legacy_identity_hash for k in keys}
     contents = {k.content_key for k in keys if k.content_key}
     urls = {k.url_key for k in keys if k.url_key}
-    c = documents.c
-    conditions = [c.identity_hash.in_(identities)]
-    if contents:
-        conditions.append(c.content_key.in_(contents))
-    if urls:
-        conditions.append(c.url_key.in_(urls))
-    query = select(c.id, c.origin, c.identity_hash, c.content_hash, c.content_key, c.url_key).where(
-        or_(*conditions)
+    found = connection.execute(
+        _KNOWN, {"identities": list(identities), "contents": list(contents), "urls": list(urls)}
     )
     known = Known()
-    for row in connection.execute(query):
+    for row in found:
         _index_row(row, known, identities, contents, urls)
     unseen = {k.identity_hash for k in keys} - set(known.by_identity)
     known.purged = retention.tombstoned(connection, unseen)
     return known
+
+
+# Built once, with the keys bound at execution: building `IN (...)` from each batch's
+# values cost more than the query (SQLAlchemy coerces every value of a literal list).
+_KNOWN = select(
+    documents.c.id,
+    documents.c.origin,
+    documents.c.identity_hash,
+    documents.c.content_hash,
+    documents.c.content_key,
+    documents.c.url_key,
+).where(
+    or_(
+        documents.c.identity_hash.in_(bindparam("identities", expanding=True)),
+        documents.c.content_key.in_(bindparam("contents", expanding=True)),
+        documents.c.url_key.in_(bindparam("urls", expanding=True)),
+    )
+)
 
 
 def _index_row(
