@@ -1,12 +1,10 @@
 """The `log` sink: one JSON object per alert, one per line, on standard output.
 
-Records go out a group at a time (up to GROUP_BYTES, one `os.write`, continued
-if the kernel took only part of it) and are reported on together as soon as
-the group is written: a commit per alert was most of the delivery's cost, and
-a crash repeats at most the group in flight. A group is written whole or not
-at all: when the disk fills up half-way through one written to a regular
-file, the part that made it is cut off again and its records are written one
-by one, so as many whole records as fit are written, once.
+Each record is written whole or not at all: one `os.write` of the full line
+(continued if the kernel took only part of it); when the disk fills up
+half-way through a line written to a regular file, the part that made it is
+cut off again. Each record is reported on as soon as it is written, so a
+failure repeats nothing already written.
 """
 
 from __future__ import annotations
@@ -18,15 +16,13 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from newswatch.alerts.sink import Outcome, SinkError
 from newswatch.model import Alert, iso_utc
 from newswatch.ops.feedhealth import Notice
-
-GROUP_BYTES = 64 * 2**10
 
 
 class LogSink:
@@ -38,19 +34,13 @@ class LogSink:
     def deliver(self, batch: Sequence[Alert]) -> Generator[Outcome, None, None]:
         stream = self._stream or sys.stdout
         now = iso_utc(datetime.now(UTC))
-        lines = [
-            (alert.id, json.dumps(alert_record(alert, now), ensure_ascii=False) + "\n")
-            for alert in batch
-        ]
-        for group in _groups(lines):
+        for alert in batch:
+            line = json.dumps(alert_record(alert, now), ensure_ascii=False) + "\n"
             try:
-                write_line(stream, "".join(line for _, line in group))
+                write_line(stream, line)
             except (OSError, ValueError) as exc:
-                if len(group) == 1:
-                    raise SinkError(_describe(exc)) from exc
-                yield from _one_by_one(stream, group)  # as many whole records as fit
-                continue
-            yield Outcome(tuple(i for i, _ in group if i is not None))
+                raise SinkError(_describe(exc)) from exc
+            yield Outcome((alert.id,) if alert.id is not None else ())
 
     def announce(self, notice: Notice) -> None:
         """A feed-health notice as one JSON line beside the alerts."""
@@ -60,31 +50,6 @@ class LogSink:
             write_line(stream, json.dumps(record, ensure_ascii=False) + "\n")
         except (OSError, ValueError) as exc:
             raise SinkError(_describe(exc)) from exc
-
-
-_Line = tuple[int | None, str]  # an alert's id and its record
-
-
-def _groups(lines: list[_Line]) -> Iterator[list[_Line]]:
-    group: list[_Line] = []
-    size = 0
-    for line in lines:
-        if group and size + len(line[1]) > GROUP_BYTES:
-            yield group
-            group, size = [], 0
-        group.append(line)
-        size += len(line[1])
-    if group:
-        yield group
-
-
-def _one_by_one(stream: TextIO, group: list[_Line]) -> Generator[Outcome, None, None]:
-    for alert_id, line in group:
-        try:
-            write_line(stream, line)
-        except (OSError, ValueError) as exc:
-            raise SinkError(_describe(exc)) from exc
-        yield Outcome((alert_id,) if alert_id is not None else ())
 
 
 def alert_record(alert: Alert, timestamp: str | None) -> dict[str, Any]:
