@@ -83,7 +83,7 @@ class Signature(bytes):
 
 def paragraphs(body: str) -> list[str]:
     """The body's paragraphs; normalize_text already collapsed the spaces inside them."""
-    return [p for p in (part.strip() for part in body.split("\n\n")) if p]
+    return list(filter(None, map(str.strip, body.split("\n\n"))))
 
 
 def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
@@ -95,9 +95,14 @@ def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
     of the shorter one; a paragraph shared only by copies is kept.
     """
     texts = [set(paragraphs(body)) for body in set(bodies) if "\n\n" in body]
+    seen: set[str] = set()
+    repeated: set[str] = set()  # found under two entries: set operations, most are not
+    for text in texts:
+        repeated |= seen & text
+        seen |= text
     holders: dict[str, list[int]] = {}
     for index, text in enumerate(texts):
-        for paragraph in text:
+        for paragraph in text & repeated if repeated else ():
             holders.setdefault(paragraph, []).append(index)
     copies = _Copies(texts)
     found = set()
@@ -133,7 +138,7 @@ class _Copies:
 
 
 def _word_count(text: Iterable[str]) -> int:
-    return sum(len(p.split()) for p in text)
+    return len(" ".join(text).split())
 
 
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
@@ -163,7 +168,14 @@ def _lead_words(body: str, boilerplate: frozenset[str]) -> list[bytes]:
     """The first MAX_WORDS case-folded words of the body without its boilerplate, UTF-8."""
     text = body
     if boilerplate and "\n\n" in body:
-        text = " ".join(p for p in paragraphs(body) if p not in boilerplate)
+        kept, size = [], 0
+        for paragraph in paragraphs(body):  # up to MAX_WORDS * 20 characters: all it reads
+            if paragraph not in boilerplate:
+                kept.append(paragraph)
+                size += len(paragraph) + 1
+                if size > MAX_WORDS * 20:
+                    break
+        text = " ".join(kept)
     # most leads fit in the short cut; MAX_WORDS + 1 words there prove no word was cut
     words = _words(text[:_SHORT_CUT])
     if len(words) <= MAX_WORDS and len(text) > _SHORT_CUT:

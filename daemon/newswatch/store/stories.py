@@ -78,13 +78,12 @@ def assign_stories(
 ) -> dict[int, int]:
     """Give each new document (stored at `now`) a story; return {document id: story id}.
 
-    Documents earlier in `placed` are candidates for later ones (one batch can
-    hold copies), then the band keys of all of them are stored, and band rows
-    of days that left the window are pruned.
+    Band rows of days that left the window are pruned first. Documents earlier
+    in `placed` are candidates for later ones (one batch can hold copies), then
+    the band keys of all of them are stored.
     """
     keyed = _band_keys(placed)
-    days = range(_day(now - window), _day(now) + 1)
-    stored = _candidates(connection, {k for keys in keyed.values() for k in keys}, days)
+    stored = _candidates(connection, {k for keys in keyed.values() for k in keys}, now, window)
     stories: dict[int, int] = {}
     for item in placed:
         story = _best_story(item, keyed.get(item.id, []), stored, threshold, window)
@@ -103,7 +102,6 @@ def assign_stories(
         connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
     today = _day(now) << 32
     _insert_bands(connection, sorted((today | k, d) for d, keys in keyed.items() for k in keys))
-    prune_bands(connection, days.start)
     return stories
 
 
@@ -175,13 +173,30 @@ FROM story_bands b JOIN documents d ON d.id = b.document_id
 WHERE b.band_key IN ({keys})"""
 
 
-def _candidates(connection: Connection, keys: set[int], days: range) -> dict[int, list[_Candidate]]:
-    """Stored documents sharing a band key on one of `days`, by band key. The keys are
-    ints, written into the SQL as such and run by the driver: rendering an expanding
-    bind parameter (or parsing a text() clause) of hundreds of keys cost more than
-    the lookup."""
+def _filed_days(connection: Connection, now: datetime, window: timedelta) -> range:
+    """The days of the window that hold band rows, once the days before it are pruned.
+    Only those are probed: a young database (a first pass) holds today's alone."""
+    first, today = _day(now - window), _day(now)
+    prune_bands(connection, first)
+    oldest = connection.execute(select(func.min(story_bands.c.band_key))).scalar()
+    newest = connection.execute(select(func.max(story_bands.c.band_key))).scalar()
+    if oldest is None or newest is None:
+        return range(0)
+    return range(max(first, oldest >> 32), min(today, newest >> 32) + 1)
+
+
+def _candidates(
+    connection: Connection, keys: set[int], now: datetime, window: timedelta
+) -> dict[int, list[_Candidate]]:
+    """Stored documents sharing a band key on a day of the window, by band key. The
+    keys are ints, written into the SQL as such and run by the driver: rendering an
+    expanding bind parameter (or parsing a text() clause) of hundreds of keys cost
+    more than the lookup."""
     found: dict[int, list[_Candidate]] = {}
-    ordered = [day << 32 | key for day in days for key in sorted(keys)]
+    if not keys:
+        return found
+    ordered = sorted(keys)
+    ordered = [day << 32 | key for day in _filed_days(connection, now, window) for key in ordered]
     for start in range(0, len(ordered), 5000):
         rows = _candidate_rows(connection, ordered[start : start + 5000])
         for band_key, document_id, story_id, signature, published, created_at in rows:
