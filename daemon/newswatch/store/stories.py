@@ -117,13 +117,21 @@ def prune_bands(connection: Connection, first_day: int, budget: int = 50_000) ->
     went: the first batch of a new day does not delete a whole day's rows in its
     transaction, and a backlog of sparse old days still goes quickly."""
     floor, gone = first_day << 32, 0
-    oldest = connection.execute(select(func.min(story_bands.c.band_key))).scalar()
+    oldest, _ = _filed_range(connection)
     while oldest is not None and oldest < floor and gone < budget:
         bound = min(floor, (oldest | (_PRUNE_STEP - 1)) + 1)
         deleted = connection.execute(delete(story_bands).where(story_bands.c.band_key < bound))
         gone += int(deleted.rowcount or 0)
-        oldest = connection.execute(select(func.min(story_bands.c.band_key))).scalar()
+        oldest, _ = _filed_range(connection)
     return gone
+
+
+def _filed_range(connection: Connection) -> tuple[int | None, int | None]:
+    """The lowest and highest band key stored: two index ends, one statement by the
+    driver (through Core the two lookups cost more than a batch's probes)."""
+    sql = "SELECT (SELECT min(band_key) FROM story_bands), (SELECT max(band_key) FROM story_bands)"
+    row = connection.exec_driver_sql(sql).one()
+    return row[0], row[1]
 
 
 def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
@@ -177,9 +185,10 @@ def _filed_days(connection: Connection, now: datetime, window: timedelta) -> ran
     """The days of the window that hold band rows, once the days before it are pruned.
     Only those are probed: a young database (a first pass) holds today's alone."""
     first, today = _day(now - window), _day(now)
-    prune_bands(connection, first)
-    oldest = connection.execute(select(func.min(story_bands.c.band_key))).scalar()
-    newest = connection.execute(select(func.max(story_bands.c.band_key))).scalar()
+    oldest, newest = _filed_range(connection)
+    if oldest is not None and oldest < first << 32:
+        prune_bands(connection, first)
+        oldest, newest = _filed_range(connection)
     if oldest is None or newest is None:
         return range(0)
     return range(max(first, oldest >> 32), min(today, newest >> 32) + 1)
