@@ -248,25 +248,26 @@ def _minhash(documents: list[list[bytes]]) -> list[Signature]:
     lengths = [len(words) for words in documents]
     flat = [word for words in documents for word in words]
     hashed = np.fromiter(map(zlib.crc32, flat), np.uint64, len(flat))
-    # shingle i of a document starts at its word i; the last SHINGLE - 1 words start none
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
+    # shingle i of a document starts at its word i; the last SHINGLE - 1 words start
+    # none: shingles at every position of the joined words, then those dropped
     counts = np.array(lengths, dtype=np.intp) - SHINGLE + 1
-    first = (
-        np.repeat(starts, counts)
-        + np.arange(int(counts.sum()))
-        - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    shingles = np.zeros(len(first), dtype=np.uint64)
+    span = len(flat) - SHINGLE + 1
     with np.errstate(over="ignore"):
-        for offset, factor in enumerate(_shingle_factors()):
-            shingles += hashed[first + offset] * factor
+        factors = _shingle_factors()
+        shingles = hashed[:span] * factors[0]
+        for offset in range(1, SHINGLE):
+            shingles += hashed[offset : offset + span] * factors[offset]
+        ends = np.cumsum(lengths)[:-1]
+        if len(ends):  # positions whose shingle runs into the next document
+            shingles = np.delete(shingles, (ends[:, None] - np.arange(1, SHINGLE)).ravel())
         shingles ^= shingles >> np.uint64(31)
         multipliers, increments = _permutations()
         # a row per permutation: in place, and the minima run along contiguous memory
         permuted = np.multiply.outer(multipliers, shingles)
         permuted += increments[:, None]
-        permuted >>= np.uint64(32)
+    # the hash is the top 32 bits; a shift keeps the order, so it comes after the minimum
     minima = np.minimum.reduceat(permuted, np.cumsum(counts) - counts, axis=1)
+    minima >>= np.uint64(32)
     return [Signature(row.tobytes()) for row in minima.T.astype("<u4")]
 
 

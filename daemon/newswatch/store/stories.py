@@ -15,11 +15,11 @@ a story (the next copy joins one of them).
 document was stored (or last edited) above the 32-bit band key. A lookup
 probes the days from `now - window` to today; rows of earlier days are pruned
 as the days pass (a range at the start of the index: cheap to delete). So the
-table holds a window's worth of documents, however long the stored history:
-a new document's rows go into today's part of the index, which stays in the
-page cache, instead of random pages of an index over every document ever
-stored (what made the cost grow with the history; bench/README.md). The
-cost: a copy stored more than `window` after the original (rounded up to
+table holds a window's worth of documents, however long the stored history,
+and a new document's rows go into today's part of the index, not random
+pages of an index over every document ever stored (what made the cost grow
+with the history; bench/README.md). Only the days that hold rows are probed.
+The cost: a copy stored more than `window` after the original (rounded up to
 whole days) starts a story of its own, even when both carry the same old
 publication date.
 """
