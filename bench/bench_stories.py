@@ -3,10 +3,15 @@
     cd bench && ../.venv/bin/python bench_stories.py corpus [--out clusters.txt]
     cd bench && ../.venv/bin/python bench_stories.py scale [--sizes 10000 100000 1000000]
     cd bench && ../.venv/bin/python bench_stories.py cost
+    cd bench && ../.venv/bin/python bench_stories.py overhead
 
 `cost` times, in CPU seconds of one process, what a cold pass over all 200
 corpus feeds spends in parsing + normalising (where the workers also sign)
 and in the store step (SQLite), with near-duplicate stories and without.
+
+`overhead` parses the 200 feeds once, then times three rounds of signing, of
+the store step without and of the store step with stories; the medians give
+what stories add to the cold pass, free of the parse's own noise.
 
 `corpus` stores the news feeds of ../shared/corpus (bench_match.news_feeds) as
 `newswatch ingest` would, one feed after another, and lists every story that
@@ -24,11 +29,13 @@ import argparse
 import random
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -111,6 +118,43 @@ def cost() -> None:
             engine.dispose()
         label = "with stories   " if stories else "without stories"
         print(f"{label}: parse+normalise {parse_cpu:.2f} s CPU, store {store_cpu:.2f} s CPU")
+
+
+def overhead() -> None:
+    paths = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
+    started = time.process_time()
+    parsed = [(path, documents_of(_body(path))) for path in paths]
+    parse = time.process_time() - started
+    sign, without, with_stories = [], [], []
+    for _ in range(3):
+        started = time.process_time()
+        signatures = {path: batch_signatures(body.documents) for path, body in parsed}
+        sign.append(time.process_time() - started)
+        without.append(_store(parsed, {}))
+        with_stories.append(_store(parsed, signatures))
+    s, off, on = (statistics.median(times) for times in (sign, without, with_stories))
+    print(
+        f"parse {parse:.2f} s, sign {s:.2f} s, store without stories {off:.2f} s, "
+        f"with {on:.2f} s CPU: stories add {s + on - off:.2f} s, "
+        f"{100 * (s + on - off) / (parse + off):.0f}% of the pass without them"
+    )
+
+
+def _store(parsed: list[tuple[Path, Any]], signatures: dict[Path, Any]) -> float:
+    """CPU seconds of storing the parsed feeds in a fresh SQLite database."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = open_database(f"sqlite:///{Path(folder) / 'cost.db'}")
+        pipeline = Pipeline(engine, compile_watches([], []), [])
+        started = time.process_time()
+        for path, body in parsed:
+            matched = {(d.source, d.key): [] for d in body.documents}
+            with engine.begin() as connection:
+                pipeline.store_and_match(
+                    connection, body.documents, path.name, matched, signatures.get(path, {})
+                )
+        spent = time.process_time() - started
+        engine.dispose()
+    return spent
 
 
 def _body(path: Path) -> FeedBody:
@@ -293,11 +337,14 @@ def main() -> None:
         "--per-day", type=int, help="stored this many a day up to now (default: all today)"
     )
     commands.add_parser("cost")
+    commands.add_parser("overhead")
     args = parser.parse_args()
     if args.command == "corpus":
         corpus(args.out)
     elif args.command == "cost":
         cost()
+    elif args.command == "overhead":
+        overhead()
     else:
         scale(args.sizes, args.keep, args.per_day)
 
