@@ -226,6 +226,7 @@ def _place(
 def _template_name(size: int, per_day: int | None) -> str:
     keys = story_store.filed_keys(bytes(NUM_PERM * 4), 1)  # the layout: keys, which values
     spread = f"-{per_day}a-day" if per_day else ""
+    spread += f"-{story_store.PERIOD // 3600}h"
     return f"stories-{size}{spread}-{len(keys)}bands-{keys[0] & 0xFFFFFFFFFF:010x}.db"
 
 
@@ -276,7 +277,7 @@ def _fill(path: Path, size: int, rng: random.Random, per_day: int | None) -> Non
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA cache_size = -400000")
     connection.execute("CREATE TEMP TABLE scratch (band_key INTEGER, document_id INTEGER)")
-    first_day = int((NOW - WINDOW).timestamp()) // story_store.DAY
+    first_day = int((NOW - WINDOW).timestamp()) // story_store.PERIOD
     for start in range(1, size + NEW + 1, 50_000):
         numbers = range(start, min(start + 50_000, size + NEW + 1))
         signatures = [_random_signature(rng) for _ in numbers]
@@ -291,7 +292,7 @@ def _fill(path: Path, size: int, rng: random.Random, per_day: int | None) -> Non
             ),
         )
         filed = [
-            (n, sig, int(datetime.fromisoformat(at).timestamp()) // story_store.DAY)
+            (n, sig, _period(at))
             for n, sig, at in zip(numbers, signatures, stored, strict=True)
             if n <= size
         ]
@@ -313,6 +314,11 @@ def _fill(path: Path, size: int, rng: random.Random, per_day: int | None) -> Non
     connection.execute("DROP TABLE scratch")
     connection.execute("VACUUM")
     connection.close()
+
+
+def _period(stored_at: str) -> int:
+    moment = datetime.fromisoformat(stored_at).replace(tzinfo=UTC)
+    return int(moment.timestamp()) // story_store.PERIOD
 
 
 def _stored_at(number: int, size: int, per_day: int | None) -> str:

@@ -93,7 +93,7 @@ def test_only_the_window_is_indexed_copies_stored_later_start_their_own_story(
     with engine.connect() as connection:
         query = select(story_bands.c.document_id).distinct()
         indexed = set(connection.execute(query).scalars())
-    assert indexed == {late.id}  # the earlier copies' days left the window: pruned
+    assert indexed == {late.id}  # the earlier copies' periods left the window: pruned
 
 
 def test_a_watch_alerts_once_per_story_and_the_alert_names_the_other_outlet(
@@ -149,7 +149,7 @@ def test_an_upgraded_database_keeps_finding_its_old_stories(database_url: str) -
         with engine.connect() as connection:
             query = select(story_bands.c.band_key).where(story_bands.c.document_id == stored.id)
             keys = set(connection.execute(query).scalars())
-        day = int(NOW.timestamp()) // story_store.DAY  # filed on the day it was stored
+        day = int(NOW.timestamp()) // story_store.PERIOD  # filed when it was stored
         assert signature is not None and keys == set(story_store.filed_keys(signature, day))
         copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
         assert story_of(engine, copy) == stored.id

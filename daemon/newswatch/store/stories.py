@@ -11,17 +11,19 @@ table lives in the database, so it survives restarts and several processes
 share it; two processes storing two copies at the same instant may each start
 a story (the next copy joins one of them).
 
-**Only the window is indexed.** A band row's key carries the UTC day its
-document was stored (or last edited) above the 32-bit band key. A lookup
-probes the days from `now - window` to today; rows of earlier days are pruned
-as the days pass (a range at the start of the index: cheap to delete). So the
-table holds a window's worth of documents, however long the stored history,
-and a new document's rows go into today's part of the index, not random
-pages of an index over every document ever stored (what made the cost grow
-with the history; bench/README.md). Only the days that hold rows are probed.
-The cost: a copy stored more than `window` after the original (rounded up to
-whole days) starts a story of its own, even when both carry the same old
-publication date.
+**Only the window is indexed.** A band row's key carries the `PERIOD` (two
+UTC days) in which its document was stored (or last edited) above the 32-bit
+band key. A lookup probes the periods from `now - window` to now; rows of
+earlier periods are pruned as time passes (a range at the start of the index:
+cheap to delete). So the table holds a window's worth of documents, however
+long the stored history, and a new document's rows go into the current
+period's part of the index, not random pages of an index over every document
+ever stored (what made the cost grow with the history; bench/README.md). Only
+the periods that hold rows are probed. Two days, not one: each period is one
+more probe of every key, and a week in 2-day periods probed 0.64-0.70 ms a
+document where 1-day ones took 0.79-0.83 (1M stored, bench/README.md). The
+cost: a copy stored more than `window` after the original (up to one period
+more) starts a story of its own, even when both carry the same old date.
 """
 
 from __future__ import annotations
@@ -47,9 +49,9 @@ from newswatch.store.tables import alerts, documents, story_bands
 
 # How many other outlets an alert or a story lists at most.
 MAX_OUTLETS = 20
-DAY = 86_400  # seconds: band rows are filed by the UTC day their document was stored
-_LOW = 0xFFFFFFFF  # the band key proper, below the day
-_PRUNE_STEP = 1 << 28  # band keys a prune deletes at most per batch: 1/16 of a day
+PERIOD = 2 * 86_400  # seconds: band rows are filed by the period their document was stored
+_LOW = 0xFFFFFFFF  # the band key proper, below the period
+_PRUNE_STEP = 1 << 28  # band keys a prune deletes at most per step: 1/16 of a period
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,7 @@ def assign_stories(
 ) -> dict[int, int]:
     """Give each new document (stored at `now`) a story; return {document id: story id}.
 
-    Band rows of days that left the window are pruned first. Documents earlier
+    Band rows of periods that left the window are pruned first. Documents earlier
     in `placed` are candidates for later ones (one batch can hold copies), then
     the band keys of all of them are stored.
     """
@@ -106,16 +108,16 @@ def assign_stories(
 
 
 def _day(moment: datetime) -> int:
-    """The UTC day number of a moment (days since 1970-01-01)."""
-    return int(moment.timestamp()) // DAY
+    """The number of the PERIOD holding a moment (periods since 1970-01-01 UTC)."""
+    return int(moment.timestamp()) // PERIOD
 
 
 def prune_bands(connection: Connection, first_day: int, budget: int = 50_000) -> int:
     """Delete band rows filed before `first_day`; return how many went.
 
-    A slice of the key space (1/16 of a day) at a time, until about `budget` rows
-    went: the first batch of a new day does not delete a whole day's rows in its
-    transaction, and a backlog of sparse old days still goes quickly."""
+    A slice of the key space (1/16 of a period) at a time, until about `budget`
+    rows went: the first batch of a new period does not delete a whole period's
+    rows in its transaction, and a backlog of sparse old ones still goes quickly."""
     floor, gone = first_day << 32, 0
     oldest, _ = _filed_range(connection)
     while oldest is not None and oldest < floor and gone < budget:
@@ -144,14 +146,14 @@ def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
 
 
 def filed_keys(signature: bytes, day: int) -> list[int]:
-    """The band rows' keys of a signature filed on `day`: the day above the band key."""
+    """The band rows' keys of a signature filed in period `day`, above the band key."""
     return sorted({day << 32 | (key & _LOW) for key in band_keys(signature)})
 
 
 def replace_bands(
     connection: Connection, document_id: int, signature: bytes | None, now: datetime
 ) -> None:
-    """An edited document keeps its story; its band keys follow its new text, filed today."""
+    """An edited document keeps its story; its band keys follow its new text, filed now."""
     connection.execute(delete(story_bands).where(story_bands.c.document_id == document_id))
     if signature is not None:
         _insert_bands(connection, [(k, document_id) for k in filed_keys(signature, _day(now))])
@@ -182,8 +184,8 @@ WHERE b.band_key IN ({keys})"""
 
 
 def _filed_days(connection: Connection, now: datetime, window: timedelta) -> range:
-    """The days of the window that hold band rows, once the days before it are pruned.
-    Only those are probed: a young database (a first pass) holds today's alone."""
+    """The periods of the window that hold band rows, once earlier ones are pruned.
+    Only those are probed: a young database (a first pass) holds the current one."""
     first, today = _day(now - window), _day(now)
     oldest, newest = _filed_range(connection)
     if oldest is not None and oldest < first << 32:
@@ -197,7 +199,7 @@ def _filed_days(connection: Connection, now: datetime, window: timedelta) -> ran
 def _candidates(
     connection: Connection, keys: set[int], now: datetime, window: timedelta
 ) -> dict[int, list[_Candidate]]:
-    """Stored documents sharing a band key on a day of the window, by band key. The
+    """Stored documents sharing a band key in a period of the window, by band key. The
     keys are ints, written into the SQL as such and run by the driver: rendering an
     expanding bind parameter (or parsing a text() clause) of hundreds of keys cost
     more than the lookup."""

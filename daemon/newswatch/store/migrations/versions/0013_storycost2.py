@@ -1,10 +1,10 @@
-"""Story band rows filed by day: the UTC day a document was stored above its band key.
+"""Story band rows filed by period: when a document was stored, above its band key.
 
-newswatch.store.stories looks band keys up only on the days of `dedup.window`
-and prunes the rest, so the index holds the window, not the whole history.
-Every stored signature's band rows are filed again on the day its document
-was last stored or edited (`updated_at`); the first batches stored after the
-upgrade prune the days outside the window.
+newswatch.store.stories looks band keys up only in the periods (2 days) of
+`dedup.window` and prunes the rest, so the index holds the window, not the
+whole history. Every stored signature's band rows are filed again in the
+period its document was last stored or edited (`updated_at`); the first
+batches stored after the upgrade prune the periods outside the window.
 
 Revision ID: 0013_storycost2
 Revises: 0012
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from newswatch.dedup.signature import NUM_PERM, band_keys_of
+from newswatch.store.stories import PERIOD
 
 revision = "0013_storycost2"
 down_revision = "0012"
@@ -24,7 +25,6 @@ branch_labels = None
 depends_on = None
 
 CHUNK = 5000
-DAY = 86_400
 
 
 def upgrade() -> None:
@@ -52,10 +52,10 @@ def upgrade() -> None:
 
 
 def _day(value: datetime | str) -> int:
-    """The UTC day number of a stored time (SQLite returns naive UTC text)."""
+    """The period number of a stored time (SQLite returns naive UTC text)."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-    return int(moment.timestamp()) // DAY
+    return int(moment.timestamp()) // PERIOD
 
 
 def downgrade() -> None:
