@@ -3,16 +3,24 @@
     cd bench && ../.venv/bin/python bench_stories.py corpus [--out clusters.txt]
     cd bench && ../.venv/bin/python bench_stories.py scale [--sizes 10000 100000 1000000]
     cd bench && ../.venv/bin/python bench_stories.py cost
+    cd bench && ../.venv/bin/python bench_stories.py overhead
 
 `cost` times, in CPU seconds of one process, what a cold pass over all 200
 corpus feeds spends in parsing + normalising (where the workers also sign)
 and in the store step (SQLite), with near-duplicate stories and without.
 
+`overhead` parses the 200 feeds once, then times three rounds of signing, of
+the store step without and of the store step with stories; the medians give
+what stories add to the cold pass, free of the parse's own noise.
+
 `corpus` stores the news feeds of ../shared/corpus (bench_match.news_feeds) as
 `newswatch ingest` would, one feed after another, and lists every story that
 more than one outlet carries. `scale` fills story_bands with N synthetic
 signatures (SQLite) and times placing 500 new documents among them (25 at a
-time, a feed's batch), and reports the band table's size per document.
+time, a feed's batch), and reports the band table's size per document. By
+default all N were stored today, inside `dedup.window` (the worst case); with
+`--per-day R` they were stored R a day up to now, and the band rows are those
+the daemon's pruning leaves (the days of the window).
 """
 
 from __future__ import annotations
@@ -21,17 +29,19 @@ import argparse
 import random
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from bench_feeds import CORPUS
 from bench_match import news_feeds
-from newswatch.dedup.signature import NUM_PERM, band_keys, batch_signatures, signatures_of
+from newswatch.dedup.signature import NUM_PERM, band_keys_of, batch_signatures, signatures_of
 from newswatch.feedwork import FeedBody, documents_of
 from newswatch.match import compile_watches
 from newswatch.pipeline import Pipeline
@@ -39,7 +49,8 @@ from newswatch.store import stories as story_store
 from newswatch.store.db import open_database
 from newswatch.store.tables import documents
 
-NOW = datetime(2026, 11, 30, tzinfo=UTC)
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+WINDOW = timedelta(days=7)
 NEW = 500  # documents placed among the stored ones ...
 BATCH = 25  # ... a feed's batch at a time, as the pipeline does
 
@@ -109,6 +120,43 @@ def cost() -> None:
         print(f"{label}: parse+normalise {parse_cpu:.2f} s CPU, store {store_cpu:.2f} s CPU")
 
 
+def overhead() -> None:
+    paths = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
+    started = time.process_time()
+    parsed = [(path, documents_of(_body(path))) for path in paths]
+    parse = time.process_time() - started
+    sign, without, with_stories = [], [], []
+    for _ in range(3):
+        started = time.process_time()
+        signatures = {path: batch_signatures(body.documents) for path, body in parsed}
+        sign.append(time.process_time() - started)
+        without.append(_store(parsed, {}))
+        with_stories.append(_store(parsed, signatures))
+    s, off, on = (statistics.median(times) for times in (sign, without, with_stories))
+    print(
+        f"parse {parse:.2f} s, sign {s:.2f} s, store without stories {off:.2f} s, "
+        f"with {on:.2f} s CPU: stories add {s + on - off:.2f} s, "
+        f"{100 * (s + on - off) / (parse + off):.0f}% of the pass without them"
+    )
+
+
+def _store(parsed: list[tuple[Path, Any]], signatures: dict[Path, Any]) -> float:
+    """CPU seconds of storing the parsed feeds in a fresh SQLite database."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = open_database(f"sqlite:///{Path(folder) / 'cost.db'}")
+        pipeline = Pipeline(engine, compile_watches([], []), [])
+        started = time.process_time()
+        for path, body in parsed:
+            matched = {(d.source, d.key): [] for d in body.documents}
+            with engine.begin() as connection:
+                pipeline.store_and_match(
+                    connection, body.documents, path.name, matched, signatures.get(path, {})
+                )
+        spent = time.process_time() - started
+        engine.dispose()
+    return spent
+
+
 def _body(path: Path) -> FeedBody:
     return FeedBody(
         url=f"https://{path.name}.example/",
@@ -119,20 +167,26 @@ def _body(path: Path) -> FeedBody:
     )
 
 
-def scale(sizes: list[int], keep: Path | None) -> None:
+def scale(sizes: list[int], keep: Path | None, per_day: int | None) -> None:
     placed = _new_documents()
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
-            _scale(Path(folder) / "scale.db", size, placed, keep)
+            _scale(Path(folder) / "scale.db", size, placed, keep, per_day)
 
 
-def _scale(path: Path, size: int, placed: list[tuple[int, str]], keep: Path | None) -> None:
-    band_rows = _template(size, keep) if keep else _filled(path, size)
+def _scale(
+    path: Path,
+    size: int,
+    placed: list[tuple[int, str]],
+    keep: Path | None,
+    per_day: int | None,
+) -> None:
+    band_rows = _template(size, keep, per_day) if keep else _filled(path, size, per_day)
     for per_batch in (False, True):
         if keep:
-            shutil.copyfile(keep / _template_name(size), path)
+            shutil.copyfile(keep / _template_name(size, per_day), path)
         elif per_batch:
-            _filled(path, size)
+            _filled(path, size, per_day)
         wall, cpu = _place(path, size, placed, per_batch)
         how = "a commit per batch, timed" if per_batch else "one transaction, commit not timed"
         print(
@@ -159,7 +213,7 @@ def _place(
             story_store.Placed(size + document_id, signature, NOW)
             for (document_id, _), signature in zip(batch, signatures, strict=True)
         ]
-        story_store.assign_stories(connection, items, 0.4, timedelta(days=7))
+        story_store.assign_stories(connection, items, 0.4, WINDOW, NOW)
         if per_batch:  # a feed's batch, one transaction, as the pipeline stores it
             connection.commit()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -169,24 +223,26 @@ def _place(
     return elapsed, cpu
 
 
-def _template_name(size: int) -> str:
-    keys = band_keys(bytes(NUM_PERM * 4))  # the layout: how many keys, which values
-    return f"stories-{size}-{len(keys)}bands-{keys[0] & 0xFFFFFF:06x}.db"
+def _template_name(size: int, per_day: int | None) -> str:
+    keys = story_store.filed_keys(bytes(NUM_PERM * 4), 1)  # the layout: keys, which values
+    spread = f"-{per_day}a-day" if per_day else ""
+    spread += f"-{story_store.PERIOD // 3600}h"
+    return f"stories-{size}{spread}-{len(keys)}bands-{keys[0] & 0xFFFFFFFFFF:010x}.db"
 
 
-def _template(size: int, keep: Path) -> int:
+def _template(size: int, keep: Path, per_day: int | None) -> int:
     """A filled database kept in `keep` for the next runs; returns the band table's bytes."""
-    path = keep / _template_name(size)
+    path = keep / _template_name(size, per_day)
     if not path.exists():
-        _filled(path.with_suffix(".part"), size)
+        _filled(path.with_suffix(".part"), size, per_day)
         path.with_suffix(".part").rename(path)
     return _band_bytes(path)
 
 
-def _filled(path: Path, size: int) -> int:
+def _filled(path: Path, size: int, per_day: int | None) -> int:
     engine = open_database(f"sqlite:///{path}")
     engine.dispose()
-    _fill(path, size, random.Random(1))
+    _fill(path, size, random.Random(1), per_day)
     return _band_bytes(path)
 
 
@@ -214,32 +270,40 @@ def _new_documents() -> list[tuple[int, str]]:
     return list(enumerate(passages[:NEW], 1))
 
 
-def _fill(path: Path, size: int, rng: random.Random) -> None:
-    """`size` documents with random signatures and their band keys (inserted in key
-    order through a scratch table: filling is not what is timed)."""
+def _fill(path: Path, size: int, rng: random.Random, per_day: int | None) -> None:
+    """`size` documents with random signatures and the band rows of those stored
+    inside the window (inserted in key order through a scratch table: filling is
+    not what is timed). Stored all at NOW, or `per_day` a day up to NOW."""
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA cache_size = -400000")
-    now = NOW.replace(tzinfo=None).isoformat(sep=" ")
     connection.execute("CREATE TEMP TABLE scratch (band_key INTEGER, document_id INTEGER)")
+    first_day = int((NOW - WINDOW).timestamp()) // story_store.PERIOD
     for start in range(1, size + NEW + 1, 50_000):
         numbers = range(start, min(start + 50_000, size + NEW + 1))
         signatures = [_random_signature(rng) for _ in numbers]
+        stored = [_stored_at(n, size, per_day) for n in numbers]
         connection.executemany(
             "INSERT INTO documents (id, source, origin, item_key, identity_hash, content_hash,"
             " title, body, authors, categories, created_at, updated_at, story_id, signature)"
             " VALUES (?, 's', 'o', ?, ?, 'h', 't', 'b', '[]', '[]', ?, ?, ?, ?)",
             (
-                (n, str(n), f"{n:064d}", now, now, n, sig)
-                for n, sig in zip(numbers, signatures, strict=True)
+                (n, str(n), f"{n:064d}", at, at, n, sig)
+                for n, sig, at in zip(numbers, signatures, stored, strict=True)
             ),
         )
+        filed = [
+            (n, sig, _period(at))
+            for n, sig, at in zip(numbers, signatures, stored, strict=True)
+            if n <= size
+        ]
+        filed = [(n, sig, day) for n, sig, day in filed if day >= first_day]
+        keys = (band_keys_of([sig for _, sig, _ in filed]) & 0xFFFFFFFF).tolist() if filed else []
         connection.executemany(
             "INSERT INTO scratch VALUES (?, ?)",
             (
-                (key, n)
-                for n, sig in zip(numbers, signatures, strict=True)
-                if n <= size
-                for key in set(band_keys(sig))
+                (day << 32 | key, n)
+                for (n, _, day), row in zip(filed, keys, strict=True)
+                for key in set(row)
             ),
         )
     connection.execute(
@@ -250,6 +314,17 @@ def _fill(path: Path, size: int, rng: random.Random) -> None:
     connection.execute("DROP TABLE scratch")
     connection.execute("VACUUM")
     connection.close()
+
+
+def _period(stored_at: str) -> int:
+    moment = datetime.fromisoformat(stored_at).replace(tzinfo=UTC)
+    return int(moment.timestamp()) // story_store.PERIOD
+
+
+def _stored_at(number: int, size: int, per_day: int | None) -> str:
+    """When document `number` of `size` was stored (naive UTC text, as SQLite keeps it)."""
+    age = timedelta(days=(size - number) / per_day) if per_day and number <= size else timedelta()
+    return (NOW - age).replace(tzinfo=None).isoformat(sep=" ")
 
 
 def _random_signature(rng: random.Random) -> bytes:
@@ -264,14 +339,20 @@ def main() -> None:
     run_scale = commands.add_parser("scale")
     run_scale.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     run_scale.add_argument("--keep", type=Path, help="keep the filled databases here for reuse")
+    run_scale.add_argument(
+        "--per-day", type=int, help="stored this many a day up to now (default: all today)"
+    )
     commands.add_parser("cost")
+    commands.add_parser("overhead")
     args = parser.parse_args()
     if args.command == "corpus":
         corpus(args.out)
     elif args.command == "cost":
         cost()
+    elif args.command == "overhead":
+        overhead()
     else:
-        scale(args.sizes, args.keep)
+        scale(args.sizes, args.keep, args.per_day)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from helpers import alert_of
 from newswatch import normalize
-from newswatch.dedup.signature import BANDS, band_keys, signature_of
+from newswatch.dedup.signature import BANDS, signature_of
 from newswatch.model import Document
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
@@ -44,16 +44,17 @@ def doc(source: str, key: str, body: str, day: int = 24) -> Document:
     )
 
 
-def store(engine: Engine, document: Document) -> Document:
-    """Save one document from its own outlet and place it in a story; return it with its id."""
+def store(engine: Engine, document: Document, at: datetime = NOW) -> Document:
+    """Save one document from its own outlet at `at` and place it in a story; return it
+    with its id."""
     with engine.begin() as connection:
         signature = signature_of(document.body)
         signed = {(document.source, document.key): signature}
-        saved = document_store.save_documents(connection, [document], NOW, document.source, signed)
+        saved = document_store.save_documents(connection, [document], at, document.source, signed)
         [new] = saved.new
         assert new.id is not None
-        placed = story_store.Placed(new.id, signature, new.published or NOW)
-        story_store.assign_stories(connection, [placed], 0.5, WEEK)
+        placed = story_store.Placed(new.id, signature, new.published or at)
+        story_store.assign_stories(connection, [placed], 0.5, WEEK, at)
     return new
 
 
@@ -78,6 +79,21 @@ def test_copies_further_apart_than_the_window_are_separate_stories(engine: Engin
     first = store(engine, doc("Herald", "1", COUNCIL, day=1))
     late = store(engine, doc("Gazette", "a", COUNCIL + " Updated.", day=20))
     assert story_of(engine, late) == late.id != first.id
+
+
+def test_only_the_window_is_indexed_copies_stored_later_start_their_own_story(
+    engine: Engine,
+) -> None:
+    """Both copies carry the same date; what separates them is when they were stored."""
+    first = store(engine, doc("Herald", "1", COUNCIL))
+    soon = store(engine, doc("Gazette", "a", with_footer(COUNCIL)), at=NOW + timedelta(days=6))
+    late = store(engine, doc("Post", "x", COUNCIL + " Updated."), at=NOW + timedelta(days=14))
+    assert story_of(engine, soon) == first.id
+    assert story_of(engine, late) == late.id
+    with engine.connect() as connection:
+        query = select(story_bands.c.document_id).distinct()
+        indexed = set(connection.execute(query).scalars())
+    assert indexed == {late.id}  # the earlier copies' periods left the window: pruned
 
 
 def test_a_watch_alerts_once_per_story_and_the_alert_names_the_other_outlet(
@@ -107,7 +123,7 @@ def test_an_edit_keeps_the_story_and_replaces_its_band_keys(engine: Engine) -> N
         signed = {(copy.source, copy.key): signature_of(edited.body)}
         saved = document_store.save_documents(connection, [edited], NOW, copy.source, signed)
         assert [d.id for d in saved.updated] == [copy.id]
-        story_store.replace_bands(connection, copy.id, signed[(copy.source, copy.key)])
+        story_store.replace_bands(connection, copy.id, signed[(copy.source, copy.key)], NOW)
         count = select(func.count()).select_from(story_bands)
         bands = connection.execute(count.where(story_bands.c.document_id == copy.id)).scalar()
     assert bands == BANDS
@@ -133,7 +149,8 @@ def test_an_upgraded_database_keeps_finding_its_old_stories(database_url: str) -
         with engine.connect() as connection:
             query = select(story_bands.c.band_key).where(story_bands.c.document_id == stored.id)
             keys = set(connection.execute(query).scalars())
-        assert signature is not None and keys == set(band_keys(signature))
+        day = int(NOW.timestamp()) // story_store.PERIOD  # filed when it was stored
+        assert signature is not None and keys == set(story_store.filed_keys(signature, day))
         copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
         assert story_of(engine, copy) == stored.id
     finally:

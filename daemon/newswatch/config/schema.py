@@ -365,7 +365,8 @@ def sink_names(alerts: tuple[AlertSink, ...]) -> list[str]:
 
 class Dedup(_Model):
     """Near-duplicates: copies at least `threshold` similar (estimated Jaccard of
-    3-word shingles), published within `window` of each other, are one story."""
+    3-word shingles), published and stored within `window` of each other, are one
+    story (the band index keeps only the window's days: store.stories)."""
 
     threshold: Annotated[float, Field(gt=0, le=1)] = 0.4
     window: PositiveDuration = timedelta(days=7)

@@ -83,7 +83,7 @@ class Signature(bytes):
 
 def paragraphs(body: str) -> list[str]:
     """The body's paragraphs; normalize_text already collapsed the spaces inside them."""
-    return [p for p in (part.strip() for part in body.split("\n\n")) if p]
+    return list(filter(None, map(str.strip, body.split("\n\n"))))
 
 
 def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
@@ -95,9 +95,14 @@ def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
     of the shorter one; a paragraph shared only by copies is kept.
     """
     texts = [set(paragraphs(body)) for body in set(bodies) if "\n\n" in body]
+    seen: set[str] = set()
+    repeated: set[str] = set()  # found under two entries: set operations, most are not
+    for text in texts:
+        repeated |= seen & text
+        seen |= text
     holders: dict[str, list[int]] = {}
     for index, text in enumerate(texts):
-        for paragraph in text:
+        for paragraph in text & repeated if repeated else ():
             holders.setdefault(paragraph, []).append(index)
     copies = _Copies(texts)
     found = set()
@@ -133,7 +138,7 @@ class _Copies:
 
 
 def _word_count(text: Iterable[str]) -> int:
-    return sum(len(p.split()) for p in text)
+    return len(" ".join(text).split())
 
 
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
@@ -163,7 +168,14 @@ def _lead_words(body: str, boilerplate: frozenset[str]) -> list[bytes]:
     """The first MAX_WORDS case-folded words of the body without its boilerplate, UTF-8."""
     text = body
     if boilerplate and "\n\n" in body:
-        text = " ".join(p for p in paragraphs(body) if p not in boilerplate)
+        kept, size = [], 0
+        for paragraph in paragraphs(body):  # up to MAX_WORDS * 20 characters: all it reads
+            if paragraph not in boilerplate:
+                kept.append(paragraph)
+                size += len(paragraph) + 1
+                if size > MAX_WORDS * 20:
+                    break
+        text = " ".join(kept)
     # most leads fit in the short cut; MAX_WORDS + 1 words there prove no word was cut
     words = _words(text[:_SHORT_CUT])
     if len(words) <= MAX_WORDS and len(text) > _SHORT_CUT:
@@ -236,25 +248,26 @@ def _minhash(documents: list[list[bytes]]) -> list[Signature]:
     lengths = [len(words) for words in documents]
     flat = [word for words in documents for word in words]
     hashed = np.fromiter(map(zlib.crc32, flat), np.uint64, len(flat))
-    # shingle i of a document starts at its word i; the last SHINGLE - 1 words start none
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
+    # shingle i of a document starts at its word i; the last SHINGLE - 1 words start
+    # none: shingles at every position of the joined words, then those dropped
     counts = np.array(lengths, dtype=np.intp) - SHINGLE + 1
-    first = (
-        np.repeat(starts, counts)
-        + np.arange(int(counts.sum()))
-        - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    shingles = np.zeros(len(first), dtype=np.uint64)
+    span = len(flat) - SHINGLE + 1
     with np.errstate(over="ignore"):
-        for offset, factor in enumerate(_shingle_factors()):
-            shingles += hashed[first + offset] * factor
+        factors = _shingle_factors()
+        shingles = hashed[:span] * factors[0]
+        for offset in range(1, SHINGLE):
+            shingles += hashed[offset : offset + span] * factors[offset]
+        ends = np.cumsum(lengths)[:-1]
+        if len(ends):  # positions whose shingle runs into the next document
+            shingles = np.delete(shingles, (ends[:, None] - np.arange(1, SHINGLE)).ravel())
         shingles ^= shingles >> np.uint64(31)
         multipliers, increments = _permutations()
         # a row per permutation: in place, and the minima run along contiguous memory
         permuted = np.multiply.outer(multipliers, shingles)
         permuted += increments[:, None]
-        permuted >>= np.uint64(32)
+    # the hash is the top 32 bits; a shift keeps the order, so it comes after the minimum
     minima = np.minimum.reduceat(permuted, np.cumsum(counts) - counts, axis=1)
+    minima >>= np.uint64(32)
     return [Signature(row.tobytes()) for row in minima.T.astype("<u4")]
 
 

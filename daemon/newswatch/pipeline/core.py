@@ -268,11 +268,11 @@ class PipelineCore:
             if d.id is not None
         ]
         settings = self.dedup
-        story_store.assign_stories(connection, placed, settings.threshold, settings.window)
+        story_store.assign_stories(connection, placed, settings.threshold, settings.window, now)
         for document in saved.updated:
             if document.id is not None:
                 signature = signatures.get((document.source, document.key))
-                story_store.replace_bands(connection, document.id, signature)
+                story_store.replace_bands(connection, document.id, signature, now)
 
     def alerts_for(
         self,

@@ -10,6 +10,20 @@ story of the most similar one. Otherwise it starts a story of its own. The
 table lives in the database, so it survives restarts and several processes
 share it; two processes storing two copies at the same instant may each start
 a story (the next copy joins one of them).
+
+**Only the window is indexed.** A band row's key carries the `PERIOD` (two
+UTC days) in which its document was stored (or last edited) above the 32-bit
+band key. A lookup probes the periods from `now - window` to now; rows of
+earlier periods are pruned as time passes (a range at the start of the index:
+cheap to delete). So the table holds a window's worth of documents, however
+long the stored history, and a new document's rows go into the current
+period's part of the index, not random pages of an index over every document
+ever stored (what made the cost grow with the history; bench/README.md). Only
+the periods that hold rows are probed. Two days, not one: each period is one
+more probe of every key, and a week in 2-day periods probed 0.64-0.70 ms a
+document where 1-day ones took 0.79-0.83 (1M stored, bench/README.md). The
+cost: a copy stored more than `window` after the original (up to one period
+more) starts a story of its own, even when both carry the same old date.
 """
 
 from __future__ import annotations
@@ -35,6 +49,9 @@ from newswatch.store.tables import alerts, documents, story_bands
 
 # How many other outlets an alert or a story lists at most.
 MAX_OUTLETS = 20
+PERIOD = 2 * 86_400  # seconds: band rows are filed by the period their document was stored
+_LOW = 0xFFFFFFFF  # the band key proper, below the period
+_PRUNE_STEP = 1 << 28  # band keys a prune deletes at most per step: 1/16 of a period
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +72,20 @@ class _Candidate:
 
 
 def assign_stories(
-    connection: Connection, placed: Sequence[Placed], threshold: float, window: timedelta
+    connection: Connection,
+    placed: Sequence[Placed],
+    threshold: float,
+    window: timedelta,
+    now: datetime,
 ) -> dict[int, int]:
-    """Give each new document a story; return {document id: story id}.
+    """Give each new document (stored at `now`) a story; return {document id: story id}.
 
-    Documents earlier in `placed` are candidates for later ones (one batch can
-    hold copies), then the band keys of all of them are stored.
+    Band rows of periods that left the window are pruned first. Documents earlier
+    in `placed` are candidates for later ones (one batch can hold copies), then
+    the band keys of all of them are stored.
     """
     keyed = _band_keys(placed)
-    stored = _candidates(connection, {k for keys in keyed.values() for k in keys})
+    stored = _candidates(connection, {k for keys in keyed.values() for k in keys}, now, window)
     stories: dict[int, int] = {}
     for item in placed:
         story = _best_story(item, keyed.get(item.id, []), stored, threshold, window)
@@ -80,24 +102,61 @@ def assign_stories(
             .values(story_id=bindparam("story"))
         )
         connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
-    _insert_bands(connection, sorted((k, d) for d, keys in keyed.items() for k in keys))
+    today = _day(now) << 32
+    _insert_bands(connection, sorted((today | k, d) for d, keys in keyed.items() for k in keys))
     return stories
 
 
+def _day(moment: datetime) -> int:
+    """The number of the PERIOD holding a moment (periods since 1970-01-01 UTC)."""
+    return int(moment.timestamp()) // PERIOD
+
+
+def prune_bands(connection: Connection, first_day: int, budget: int = 50_000) -> int:
+    """Delete band rows filed before `first_day`; return how many went.
+
+    A slice of the key space (1/16 of a period) at a time, until about `budget`
+    rows went: the first batch of a new period does not delete a whole period's
+    rows in its transaction, and a backlog of sparse old ones still goes quickly."""
+    floor, gone = first_day << 32, 0
+    oldest, _ = _filed_range(connection)
+    while oldest is not None and oldest < floor and gone < budget:
+        bound = min(floor, (oldest | (_PRUNE_STEP - 1)) + 1)
+        deleted = connection.execute(delete(story_bands).where(story_bands.c.band_key < bound))
+        gone += int(deleted.rowcount or 0)
+        oldest, _ = _filed_range(connection)
+    return gone
+
+
+def _filed_range(connection: Connection) -> tuple[int | None, int | None]:
+    """The lowest and highest band key stored: two index ends, one statement by the
+    driver (through Core the two lookups cost more than a batch's probes)."""
+    sql = "SELECT (SELECT min(band_key) FROM story_bands), (SELECT max(band_key) FROM story_bands)"
+    row = connection.exec_driver_sql(sql).one()
+    return row[0], row[1]
+
+
 def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
-    """{document id: its distinct band keys}, computed for the whole batch at once."""
+    """{document id: its distinct band keys (unsigned 32-bit)}, for the whole batch at once."""
     signed = [p for p in placed if p.signature]
     if not signed:
         return {}
-    keys = band_keys_of([p.signature for p in signed if p.signature]).tolist()
+    keys = (band_keys_of([p.signature for p in signed if p.signature]) & _LOW).tolist()
     return {p.id: sorted(set(row)) for p, row in zip(signed, keys, strict=True)}
 
 
-def replace_bands(connection: Connection, document_id: int, signature: bytes | None) -> None:
-    """An edited document keeps its story; its band keys follow its new text."""
+def filed_keys(signature: bytes, day: int) -> list[int]:
+    """The band rows' keys of a signature filed in period `day`, above the band key."""
+    return sorted({day << 32 | (key & _LOW) for key in band_keys(signature)})
+
+
+def replace_bands(
+    connection: Connection, document_id: int, signature: bytes | None, now: datetime
+) -> None:
+    """An edited document keeps its story; its band keys follow its new text, filed now."""
     connection.execute(delete(story_bands).where(story_bands.c.document_id == document_id))
     if signature is not None:
-        _insert_bands(connection, [(k, document_id) for k in set(band_keys(signature))])
+        _insert_bands(connection, [(k, document_id) for k in filed_keys(signature, _day(now))])
 
 
 def _insert_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
@@ -124,12 +183,31 @@ FROM story_bands b JOIN documents d ON d.id = b.document_id
 WHERE b.band_key IN ({keys})"""
 
 
-def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candidate]]:
-    """Stored documents sharing a band key. The keys are ints, written into the SQL as
-    such and run by the driver: rendering an expanding bind parameter (or parsing a
-    text() clause) of hundreds of keys cost more than the lookup."""
+def _filed_days(connection: Connection, now: datetime, window: timedelta) -> range:
+    """The periods of the window that hold band rows, once earlier ones are pruned.
+    Only those are probed: a young database (a first pass) holds the current one."""
+    first, today = _day(now - window), _day(now)
+    oldest, newest = _filed_range(connection)
+    if oldest is not None and oldest < first << 32:
+        prune_bands(connection, first)
+        oldest, newest = _filed_range(connection)
+    if oldest is None or newest is None:
+        return range(0)
+    return range(max(first, oldest >> 32), min(today, newest >> 32) + 1)
+
+
+def _candidates(
+    connection: Connection, keys: set[int], now: datetime, window: timedelta
+) -> dict[int, list[_Candidate]]:
+    """Stored documents sharing a band key in a period of the window, by band key. The
+    keys are ints, written into the SQL as such and run by the driver: rendering an
+    expanding bind parameter (or parsing a text() clause) of hundreds of keys cost
+    more than the lookup."""
     found: dict[int, list[_Candidate]] = {}
+    if not keys:
+        return found
     ordered = sorted(keys)
+    ordered = [day << 32 | key for day in _filed_days(connection, now, window) for key in ordered]
     for start in range(0, len(ordered), 5000):
         rows = _candidate_rows(connection, ordered[start : start + 5000])
         for band_key, document_id, story_id, signature, published, created_at in rows:
@@ -137,7 +215,7 @@ def _candidates(connection: Connection, keys: set[int]) -> dict[int, list[_Candi
                 continue
             moment = _utc(published or created_at)
             candidate = _Candidate(document_id, story_id or document_id, bytes(signature), moment)
-            found.setdefault(band_key, []).append(candidate)
+            found.setdefault(band_key & _LOW, []).append(candidate)
     return found
 
 
