@@ -6,7 +6,7 @@ whole history. Every stored signature's band rows are filed again in the
 period its document was last stored or edited (`updated_at`); the first
 batches stored after the upgrade prune the periods outside the window.
 
-Revision ID: 0013_storycost2
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30
 """
@@ -19,7 +19,7 @@ from alembic import op
 from newswatch.dedup.signature import NUM_PERM, band_keys_of
 from newswatch.store.stories import PERIOD
 
-revision = "0013_storycost2"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
