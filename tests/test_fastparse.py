@@ -79,7 +79,7 @@ def manifest() -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=30)
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no feed corpus at {CORPUS}")
 def test_every_corpus_feed_gives_the_same_documents_by_either_path() -> None:
     fast_feeds = documents = 0

@@ -127,6 +127,7 @@ def _wait(condition, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow(seconds=50)
 def test_three_nodes_poll_each_feed_once_and_survive_a_kill(
     tmp_path: Path, postgres_url: str, traffic
 ) -> None:

@@ -250,6 +250,7 @@ def finish(process: subprocess.Popen[str], seconds: float = 60) -> tuple[int, st
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
+@pytest.mark.slow
 def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:
@@ -269,6 +270,7 @@ def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
+@pytest.mark.slow
 def test_sigterm_mid_delivery_stops_soon_and_sends_nothing_twice(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:
