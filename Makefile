@@ -23,9 +23,10 @@ lint: $(BIN)/newswatch
 	$(BIN)/ruff format --check daemon tests bench
 	$(BIN)/mypy
 
-# Two test processes: most tests wait on a daemon, a server or a subprocess.
+# Four test processes on two cores: most tests wait on a daemon, a server or a subprocess.
+# One test at a time to each, slow ones first (tests/conftest.py), so all end together.
 test: lint
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 4 --maxschedchunk 1
 
 bench: $(BIN)/newswatch
 	$(BIN)/python bench/bench_ingest.py

@@ -72,6 +72,7 @@ def parse_one(name: str, result: FetchResult) -> tuple[str, int, str | None, str
     return name, len(parsed.items), parsed.bozo, None
 
 
+@pytest.mark.slow
 def test_every_corpus_feed_imports(tmp_path: Path) -> None:
     fetched = fetch_corpus()
     assert len(fetched) == 200
@@ -112,6 +113,7 @@ def corpus_config(tmp_path: Path, urls: list[str]) -> tuple[Path, Path]:
     return config, database
 
 
+@pytest.mark.slow(seconds=25)
 def test_the_whole_corpus_goes_through_ingest(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

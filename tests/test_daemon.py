@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from helpers import WATCHES, seed_text, write_config
 
 
@@ -107,6 +109,7 @@ def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(tmp_path: Pa
     assert code == 0
 
 
+@pytest.mark.slow
 def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: Path) -> None:
     import feedserver
 

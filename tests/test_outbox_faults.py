@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO, seed_text, write_config
+from newswatch.alerts import outbox
 from newswatch.alerts.status import failing_sinks
 from newswatch.cli import main
 from newswatch.store import deliveries
@@ -249,6 +250,7 @@ def finish(process: subprocess.Popen[str], seconds: float = 60) -> tuple[int, st
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
+@pytest.mark.slow
 def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:
@@ -268,6 +270,7 @@ def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
+@pytest.mark.slow
 def test_sigterm_mid_delivery_stops_soon_and_sends_nothing_twice(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:
@@ -291,12 +294,18 @@ def test_sigterm_mid_delivery_stops_soon_and_sends_nothing_twice(
 
 
 def test_ingest_delivers_a_backlog_beyond_one_batch(
-    tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    smtp: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """It used to stop after 1,000 alerts per sink and exit 0."""
-    config = newsroom(tmp_path, smtp.port, 1100)
+    """It used to stop after 1,000 alerts per sink and exit 0. Batches of 40 (500 in
+    production) make a backlog of two batches and a part a tenth of the size."""
+    monkeypatch.setattr(outbox, "BATCH", 40)
+    stories = 2 * outbox.BATCH + 30
+    config = newsroom(tmp_path, smtp.port, stories)
     code, _out, err = cli(config, "ingest", capsys=capsys)
     assert code == 0, err[-2000:]
-    assert_once_each(smtp, 1100)
+    assert_once_each(smtp, stories)
     code, out, _err = cli(config, "outbox", capsys=capsys)
     assert f"{SINK}: 0 pending (0 retrying), 0 dead-lettered" in out

@@ -125,6 +125,7 @@ def _without_root_reads() -> tuple[str, ...]:
     return ("setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}")
 
 
+@pytest.mark.slow
 def test_an_unreadable_file_is_imported_once_it_becomes_readable(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
