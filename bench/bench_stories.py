@@ -104,18 +104,7 @@ def cost() -> None:
             path: batch_signatures(body.documents) if stories else {} for path, body in parsed
         }
         parse_cpu = time.process_time() - started
-        with tempfile.TemporaryDirectory() as folder:
-            engine = open_database(f"sqlite:///{Path(folder) / 'cost.db'}")
-            pipeline = Pipeline(engine, compile_watches([], []), [])
-            started = time.process_time()
-            for path, body in parsed:
-                matched = {(d.source, d.key): [] for d in body.documents}
-                with engine.begin() as connection:
-                    pipeline.store_and_match(
-                        connection, body.documents, path.name, matched, signatures[path]
-                    )
-            store_cpu = time.process_time() - started
-            engine.dispose()
+        store_cpu = _store(parsed, signatures)
         label = "with stories   " if stories else "without stories"
         print(f"{label}: parse+normalise {parse_cpu:.2f} s CPU, store {store_cpu:.2f} s CPU")
 
