@@ -23,8 +23,6 @@ import asyncio
 import html.parser
 import io
 import resource
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +37,7 @@ from newswatch.htmltext import html_to_text
 from newswatch.model import RawItem
 from newswatch.sources.feeds import FeedParseError, parse_feed
 from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
+from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = next(
@@ -51,22 +50,8 @@ CONFIG = Fetch(concurrency=16, per_host=2)
 @contextmanager
 def corpus_server(latency: float = 0.0, hosts: int = 20) -> Iterator[list[str]]:
     """The corpus served from another process; yields the feed URLs."""
-    command = [sys.executable, str(ROOT / "tests" / "feedserver.py"), str(CORPUS)]
-    command += ["--hosts", str(hosts), "--latency", str(latency)]
-    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    urls = []
-    for line in server.stdout:
-        if line.strip() == "ready":
-            break
-        name, url = line.rstrip("\n").split("\t")
-        if name != "MANIFEST.tsv":
-            urls.append(url)
-    try:
+    with served_feeds(CORPUS, hosts, latency) as urls:
         yield urls
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def fetch_all(requests: list[FetchRequest]) -> list[FetchResult]:

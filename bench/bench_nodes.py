@@ -40,6 +40,7 @@ from newswatch.app import open_app
 from newswatch.config import load_config
 from newswatch.log import configure_logging
 from newswatch.ops.node import Node
+from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTS = 100
@@ -59,25 +60,6 @@ def write_feeds(folder: Path, count: int) -> None:
             f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {i}</title>'
             f"<link>https://news.example/{i}</link>{items}</channel></rss>"
         )
-
-
-@contextmanager
-def feed_server(folder: Path) -> Iterator[list[str]]:
-    command = [sys.executable, str(ROOT / "tests" / "feedserver.py"), str(folder)]
-    server = subprocess.Popen(
-        [*command, "--hosts", str(HOSTS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert server.stdout is not None
-    urls = []
-    for line in server.stdout:
-        if line.strip() == "ready":
-            break
-        urls.append(line.rstrip("\n").split("\t")[1])
-    try:
-        yield urls
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @contextmanager
@@ -208,7 +190,7 @@ def main() -> None:
         work = Path(tmp)
         (work / "feeds").mkdir()
         write_feeds(work / "feeds", args.feeds)
-        with feed_server(work / "feeds") as urls:
+        with served_feeds(work / "feeds", HOSTS) as urls:
             cold_rt, steady_rt = round_trips(base, urls, work)
             print(f"round trips per feed (one node): cold {cold_rt:.1f}, 304 {steady_rt:.1f}")
             for nodes in args.nodes:

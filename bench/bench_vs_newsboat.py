@@ -33,12 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path("/work/shared/corpus/feeds")
@@ -56,25 +57,7 @@ class Run:
     code: int
 
 
-@contextmanager
-def corpus_server(corpus: Path, hosts: int) -> Iterator[list[str]]:
-    """The corpus served from another process; yields the feed URLs."""
-    command = [sys.executable, str(ROOT / "tests" / "feedserver.py"), str(corpus)]
-    command += ["--hosts", str(hosts)]
-    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    urls = []
-    for line in server.stdout:
-        if line.strip() == "ready":
-            break
-        name, url = line.rstrip("\n").split("\t")
-        if not name.endswith((".tsv", ".md")):
-            urls.append(url)
-    try:
-        yield urls
-    finally:
-        server.terminate()
-        server.wait(10)
+corpus_server = served_feeds  # (folder, hosts): bench_steady imports it from here
 
 
 def _children() -> dict[int, list[int]]:
