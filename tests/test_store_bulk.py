@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DataError
 
 from newswatch.store import bulk
 from newswatch.store.db import open_database
@@ -118,3 +119,13 @@ def test_a_naive_date_is_refused_as_through_core(engine: Engine) -> None:
         bulk.insert_returning(connection, documents, COLUMNS, [row], ("id",))
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM documents")).scalar_one() == 0
+
+
+def test_a_value_longer_than_its_column_is_refused_on_postgresql(postgres_url: str) -> None:
+    """As through Core: PostgreSQL refuses it (the arrays are not cast to the column's
+    length, which would cut the value short without a word)."""
+    engine = open_database(postgres_url)
+    row = ("s" * 301, *_document(1, "long")[1:])
+    with pytest.raises(DataError, match="too long"), engine.begin() as connection:
+        bulk.insert_returning(connection, documents, COLUMNS, [row], ("id",))
+    engine.dispose()

@@ -18,8 +18,9 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, String, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 
 # SQLite's bound-parameter limit has been 32,766 since 3.32 (RETURNING needs 3.35).
 _SQLITE_PARAMETERS = 32_766
@@ -111,7 +112,7 @@ def _plan(
     into = f"INSERT INTO {quote(table.name)} ({names})"
     tail = f"ON CONFLICT DO NOTHING RETURNING {back}"
     if dialect.name == "postgresql":
-        arrays = ", ".join(f"%s::{t.compile(dialect=dialect)}[]" for t in types)
+        arrays = ", ".join(f"%s::{_array_of(t, dialect)}[]" for t in types)
         return _Plan(f"{into} SELECT * FROM unnest({arrays}) {tail}", processors, "", 0)
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     row_mark = "(" + ", ".join([mark] * len(columns)) + ")"
@@ -131,3 +132,9 @@ def select_in(connection: Connection, sql: str, *lists: Sequence[str]) -> Any:
     members = [",".join([mark] * len(values)) for values in lists]
     parameters = tuple(chain.from_iterable(lists))
     return connection.exec_driver_sql(sql.format(*members), parameters)
+
+
+def _array_of(column_type: TypeEngine[Any], dialect: Dialect) -> str:
+    """The element type of a column's array: text for strings, whose length the insert
+    itself checks (a cast to `varchar(n)` would cut an over-long value silently)."""
+    return "text" if isinstance(column_type, String) else column_type.compile(dialect=dialect)
