@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, Select, select
 
 from newswatch.alerts.routing import Route
 from newswatch.model import Alert
-from newswatch.store.dialect import insert_ignoring_conflicts
+from newswatch.store import bulk
 from newswatch.store.stories import with_stories
 from newswatch.store.tables import alerts, deliveries, documents
 
@@ -30,11 +30,9 @@ def save_alerts(
     that routes its watch (a sink given by its key alone routes every watch)."""
     if not batch:
         return []
-    statement = insert_ignoring_conflicts(connection, alerts).returning(
-        alerts.c.id, alerts.c.document_id, alerts.c.kind, alerts.c.watch
-    )
-    rows = connection.execute(statement, [_row(alert, now) for alert in batch])
-    ids = {(row.document_id, row.kind, row.watch): row.id for row in rows}
+    rows = [(a.document_id, a.kind, a.watch, list(a.matched), a.snippet, now) for a in batch]
+    inserted = bulk.insert_returning(connection, alerts, _COLUMNS, rows, _RETURNING)
+    ids = {(document_id, kind, watch): alert_id for alert_id, document_id, kind, watch in inserted}
     new = [
         _with_id(alert, ids[pair], now)
         for alert in batch
@@ -52,15 +50,8 @@ def save_alerts(
     return new
 
 
-def _row(alert: Alert, now: datetime) -> dict[str, Any]:
-    return {
-        "document_id": alert.document_id,
-        "kind": alert.kind,
-        "watch": alert.watch,
-        "matched": list(alert.matched),
-        "snippet": alert.snippet,
-        "created_at": now,
-    }
+_COLUMNS = ("document_id", "kind", "watch", "matched", "snippet", "created_at")
+_RETURNING = ("id", "document_id", "kind", "watch")
 
 
 def _with_id(alert: Alert, alert_id: int, now: datetime) -> Alert:

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newswatch.dedup import DedupKeys, keys_of
 from newswatch.dedup.decide import Known, StoredDocument, Verdict, decide
 from newswatch.model import Document
-from newswatch.store import retention
-from newswatch.store.dialect import insert_ignoring_conflicts
+from newswatch.store import bulk, retention
 from newswatch.store.tables import documents
 
 CHUNK = 500
@@ -131,9 +130,7 @@ def _known(connection: Connection, keys: Sequence[DedupKeys]) -> Known:
     identities = {k.identity_hash for k in keys} | {k.legacy_identity_hash for k in keys}
     contents = {k.content_key for k in keys if k.content_key}
     urls = {k.url_key for k in keys if k.url_key}
-    found = connection.execute(
-        _KNOWN, {"identities": list(identities), "contents": list(contents), "urls": list(urls)}
-    )
+    found = bulk.select_in(connection, _KNOWN, list(identities), list(contents), list(urls))
     known = Known()
     for row in found:
         _index_row(row, known, identities, contents, urls)
@@ -142,34 +139,24 @@ def _known(connection: Connection, keys: Sequence[DedupKeys]) -> Known:
     return known
 
 
-# Built once, with the keys bound at execution: building `IN (...)` from each batch's
-# values cost more than the query (SQLAlchemy coerces every value of a literal list).
-_KNOWN = select(
-    documents.c.id,
-    documents.c.origin,
-    documents.c.identity_hash,
-    documents.c.content_hash,
-    documents.c.content_key,
-    documents.c.url_key,
-).where(
-    or_(
-        documents.c.identity_hash.in_(bindparam("identities", expanding=True)),
-        documents.c.content_key.in_(bindparam("contents", expanding=True)),
-        documents.c.url_key.in_(bindparam("urls", expanding=True)),
-    )
-)
+# Run by the driver (bulk.select_in): through Core, the expanding parameters of a
+# batch's keys cost more than the query.
+_KNOWN = """\
+SELECT id, origin, identity_hash, content_hash, content_key, url_key FROM documents
+WHERE identity_hash IN ({}) OR content_key IN ({}) OR url_key IN ({})"""
 
 
 def _index_row(
     row: Any, known: Known, identities: set[str], contents: set[str], urls: set[str]
 ) -> None:
-    stored = StoredDocument(id=row.id, origin=row.origin, content_hash=row.content_hash)
-    if row.identity_hash in identities:
-        known.by_identity[row.identity_hash] = stored
-    if row.content_key in contents:
-        known.by_content_key[row.content_key] = stored
-    if row.url_key in urls:
-        known.by_url_key.setdefault(row.url_key, []).append(stored)
+    document_id, origin, identity_hash, content_hash, content_key, url_key = row
+    stored = StoredDocument(id=document_id, origin=origin, content_hash=content_hash)
+    if identity_hash in identities:
+        known.by_identity[identity_hash] = stored
+    if content_key in contents:
+        known.by_content_key[content_key] = stored
+    if url_key in urls:
+        known.by_url_key.setdefault(url_key, []).append(stored)
 
 
 def _adopt(connection: Connection, document_id: int, keys: DedupKeys, origin: str) -> None:
@@ -210,11 +197,9 @@ def _insert(
     """Insert; an entry that lost a race to another writer is a duplicate (id None)."""
     if not fresh:
         return []
-    statement = insert_ignoring_conflicts(connection, documents).returning(
-        documents.c.id, documents.c.identity_hash
-    )
-    rows = connection.execute(statement, [_row(d, k, context) for d, k in fresh])
-    ids = {row.identity_hash: row.id for row in rows}
+    rows = [_values(d, k, context) for d, k in fresh]
+    inserted = bulk.insert_returning(connection, documents, _COLUMNS, rows, _RETURNING)
+    ids = {identity_hash: new_id for new_id, identity_hash in inserted}
     stored: list[int | None] = []
     for document, keys in fresh:
         new_id = ids.get(keys.identity_hash)
@@ -226,26 +211,27 @@ def _insert(
     return stored
 
 
+_COLUMNS = (
+    *("source", "origin", "item_key", "identity_hash", "url", "url_key", "content_hash"),
+    *("content_key", "title", "body", "published", "authors", "categories", "created_at"),
+    *("updated_at", "signature"),
+)
+_RETURNING = ("id", "identity_hash")
+
+
+def _values(document: Document, keys: DedupKeys, context: _Context) -> tuple[Any, ...]:
+    """A row's values in `_COLUMNS` order."""
+    now = context.now
+    return (
+        *(document.source, context.origin, document.key, keys.identity_hash, document.url),
+        *(keys.url_key, keys.content_hash, keys.content_key, document.title, document.body),
+        *(document.published, list(document.authors), list(document.categories), now, now),
+        context.signatures.get((document.source, document.key)),
+    )
+
+
 def _row(document: Document, keys: DedupKeys, context: _Context) -> dict[str, Any]:
-    origin, now = context.origin, context.now
-    return {
-        "source": document.source,
-        "origin": origin,
-        "item_key": document.key,
-        "identity_hash": keys.identity_hash,
-        "url": document.url,
-        "url_key": keys.url_key,
-        "content_hash": keys.content_hash,
-        "content_key": keys.content_key,
-        "title": document.title,
-        "body": document.body,
-        "published": document.published,
-        "authors": list(document.authors),
-        "categories": list(document.categories),
-        "created_at": now,
-        "updated_at": now,
-        "signature": context.signatures.get((document.source, document.key)),
-    }
+    return dict(zip(_COLUMNS, _values(document, keys, context), strict=True))
 
 
 def document_from_row(row: Row[Any]) -> Document:

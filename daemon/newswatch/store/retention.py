@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, select
+from sqlalchemy import Connection, delete, exists, func, select
 
+from newswatch.store import bulk
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import alerts, documents, purged_documents, story_bands
 
@@ -77,10 +78,5 @@ def tombstoned(connection: Connection, identity_hashes: set[str]) -> set[str]:
     """Which of these identities belong to purged documents."""
     if not identity_hashes:
         return set()
-    return set(connection.execute(_TOMBSTONED, {"hashes": list(identity_hashes)}).scalars())
-
-
-# built once: building `IN (...)` from a batch's values cost more than running it
-_TOMBSTONED = select(purged_documents.c.identity_hash).where(
-    purged_documents.c.identity_hash.in_(bindparam("hashes", expanding=True))
-)
+    sql = "SELECT identity_hash FROM purged_documents WHERE identity_hash IN ({})"
+    return {row[0] for row in bulk.select_in(connection, sql, list(identity_hashes))}
