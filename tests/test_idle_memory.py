@@ -79,12 +79,12 @@ def test_the_daemon_migrates_a_new_database_without_loading_alembic(database_url
     probe = (
         "import sys; from newswatch.ops.schema import upgrade_aside\n"
         "from newswatch.store.db import open_database, schema_revision\n"
-        f"upgrade_aside({database_url!r})\n"
+        f"migrated = upgrade_aside({database_url!r})\n"
         f"engine = open_database({database_url!r})\n"
-        "print(schema_revision(engine), 'alembic' in sys.modules)"
+        "print(migrated, schema_revision(engine), 'alembic' in sys.modules)"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
     ).stdout
-    assert out.split()[-2:] == [head_revision(), "False"]
+    assert out.split() == ["True", head_revision(), "False"]

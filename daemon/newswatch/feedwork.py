@@ -3,8 +3,9 @@
 Parsing (feedparser, HTML to text), normalising and matching are pure and
 CPU-bound, so bodies go to worker processes as they arrive, while the main
 thread stores what is already parsed; small bodies are parsed in-process
-when no worker is running, where starting one would cost more than it saves. Workers start through
-the forkserver, never by forking a process that runs scheduler threads.
+when no worker is running, where starting one would cost more than it saves.
+Workers start through the forkserver, never by forking a process that runs
+scheduler threads.
 
 Stopping: `abandon` kills the workers mid-parse (a feed whose parse is
 abandoned keeps its state and is polled again next time), and every worker
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 # Bodies below this parse in-process while no worker is running: starting the workers
 # for them would cost more than it saves. Once they run (a large body, or a cycle's
 # warm-up), every body goes to them, so the main process never loads the parse path
-# (feedparser, lxml, selectolax, numpy: ~25 MB it would keep for life, issue 11).
+# (feedparser, fastfeedparser, lxml, selectolax: ~12 MB it would keep for life, issue 11).
 POOL_THRESHOLD_BYTES = 8 * 2**10
 # A worker trims its heap after parsing a body this large (see _documents_in_worker).
 TRIM_AFTER_BYTES = 256 * 2**10
