@@ -27,7 +27,7 @@ def big_feed() -> bytes:
     return (body + "</channel></rss>").encode()
 
 
-def test_workers_parse_and_match_then_stop_when_idle() -> None:
+def test_workers_parse_and_match_then_stop_when_idle(capfd: pytest.CaptureFixture[str]) -> None:
     body = big_feed()
     assert len(body) > POOL_THRESHOLD_BYTES
     parsers = FeedParsers(compile_watches([Person(name="Joe Biden", aliases=("Biden",))], []))
@@ -40,18 +40,26 @@ def test_workers_parse_and_match_then_stop_when_idle() -> None:
             for d in parsed.documents
         )
         assert not parsers.close_if_idle(60), "used a moment ago"
-        assert any(forkservers())
+        assert any(forkservers()) and any(trackers())
         assert parsers.close_if_idle(0)
         assert forkservers() == [], "an idle daemon keeps no forkserver (~30 MB) resident"
+        assert trackers() == [], "nor a resource tracker (~12 MB)"
         assert not parsers.close_if_idle(0), "already stopped"
+        assert trackers() == [], "no late finalizer started the tracker again"
         again = parsers.submit(work).result()  # starts afresh
         assert len(again.documents) == 40
+        assert parsers.close_if_idle(0) and forkservers() == trackers() == []
     finally:
         parsers.close()
+    assert "leaked" not in capfd.readouterr().err, "the tracker stopped with nothing registered"
 
 
 def forkservers() -> list[int]:
     return [p for p in descendants(os.getpid()) if "forkserver" in command_line(p)]
+
+
+def trackers() -> list[int]:
+    return [p for p in descendants(os.getpid()) if "resource_tracker" in command_line(p)]
 
 
 def single_item_feed(text_bytes: int) -> bytes:

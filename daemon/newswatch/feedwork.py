@@ -2,9 +2,10 @@
 
 Parsing (feedparser, HTML to text), normalising and matching are pure and
 CPU-bound, so bodies go to worker processes as they arrive, while the main
-thread stores what is already parsed; small bodies are parsed
-in-process, where IPC would cost more than it saves. Workers start through
-the forkserver, never by forking a process that runs scheduler threads.
+thread stores what is already parsed; small bodies are parsed in-process
+when no worker is running, where starting one would cost more than it saves.
+Workers start through the forkserver, never by forking a process that runs
+scheduler threads.
 
 Stopping: `abandon` kills the workers mid-parse (a feed whose parse is
 abandoned keeps its state and is polled again next time), and every worker
@@ -30,13 +31,19 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from newswatch.model import Document, Match
+from newswatch.ops.memory import trim_heap
 from newswatch.ops.procs import pid_alive
 
 if TYPE_CHECKING:
     from newswatch.match import Matcher
 
-# Bodies below this parse in-process: shipping them to a worker costs more than it saves.
+# Bodies below this parse in-process while no worker is running: starting the workers
+# for them would cost more than it saves. Once they run (a large body, or a cycle's
+# warm-up), every body goes to them, so the main process never loads the parse path
+# (feedparser, fastfeedparser, lxml, selectolax: ~12 MB it would keep for life, issue 11).
 POOL_THRESHOLD_BYTES = 8 * 2**10
+# A worker trims its heap after parsing a body this large (see _documents_in_worker).
+TRIM_AFTER_BYTES = 256 * 2**10
 # What the forkserver imports once for every worker: the parse path.
 _PRELOAD = [
     *("newswatch.feedwork", "newswatch.sources.feeds", "newswatch.normalize"),
@@ -171,7 +178,16 @@ def _wait_for_exit(pid: int, pidfd: int | None) -> None:
 
 
 def _documents_in_worker(work: FeedBody) -> ParsedBody:
-    return documents_of(work, _worker_matcher)
+    """Parse in a worker; after a large body, give its parse's heap back to the system.
+
+    A worker's heap would otherwise stay at the peak of the largest body it ever
+    parsed (several MB of feed make tens of MB of trees and dictionaries), and
+    the peak of the process tree is the sum of every process at one moment.
+    """
+    parsed = documents_of(work, _worker_matcher)
+    if len(work.body) >= TRIM_AFTER_BYTES:
+        trim_heap()
+    return parsed
 
 
 def _with_source(document: Document, source: str) -> Document:
@@ -239,19 +255,25 @@ class _Abandoned:
         return True
 
 
-def _stop_forkserver() -> None:
-    """Stop the forkserver, whose preloaded parse path (~30 MB) would otherwise stay
-    resident for the life of the daemon; the next pool starts it again.
+def _stop_helpers() -> None:
+    """Stop the forkserver and then the resource tracker, which would otherwise stay
+    resident for the life of the daemon (~30 MB with its preloaded parse path, and
+    ~12 MB: a Python process of its own); the next pool starts them again.
 
-    multiprocessing has no public call for it: `_stop` is what CPython's own tests
-    use (3.8 to 3.14). Without it, the forkserver simply stays.
+    multiprocessing has no public call for either: `_stop` is what CPython's own
+    tests use (3.8 to 3.14). Without it, they simply stay. The tracker goes last,
+    once the pool's semaphores are collected: a late finalizer unregistering one
+    would start it again, and it would warn of "leaked" ones at its exit.
     """
-    from multiprocessing import forkserver
+    import gc
+    from multiprocessing import forkserver, resource_tracker
 
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
-    if stop is not None:
-        with contextlib.suppress(OSError, ChildProcessError):
-            stop()
+    gc.collect()
+    for module, name in ((forkserver, "_forkserver"), (resource_tracker, "_resource_tracker")):
+        stop = getattr(getattr(module, name, None), "_stop", None)
+        if stop is not None:
+            with contextlib.suppress(OSError, ChildProcessError):
+                stop()
 
 
 class FeedParsers:
@@ -285,7 +307,7 @@ class FeedParsers:
         matcher = self.matcher
         if self.abandoned:
             return _Abandoned()
-        if self.workers < 2 or len(work.body) < POOL_THRESHOLD_BYTES:
+        if self.workers < 2 or (len(work.body) < POOL_THRESHOLD_BYTES and self._pool is None):
             return _InProcess(work, matcher)
         try:
             future = self._ensure_pool().submit(_documents_in_worker, work)
@@ -298,12 +320,13 @@ class FeedParsers:
 
     def close_if_idle(self, idle_s: float) -> bool:
         """Stop the workers if nothing was parsed for `idle_s`: a daemon whose feeds are
-        quiet should not keep two parser processes resident. True if it stopped them."""
+        quiet should not keep two parser processes (and their forkserver and resource
+        tracker) resident. True if it stopped them."""
         with self._lock:
             idle = self._pool is not None and time.monotonic() - self._last_used > idle_s
         if idle:
             self.close()
-            _stop_forkserver()
+            _stop_helpers()
         return idle
 
     def _ensure_pool(self) -> ProcessPoolExecutor:

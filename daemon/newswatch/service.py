@@ -20,6 +20,7 @@ from newswatch.listen import is_loopback
 from newswatch.log import get_logger, set_node
 from newswatch.ops import metrics
 from newswatch.ops.node import Node
+from newswatch.ops.schema import upgrade_aside
 from newswatch.ops.status import status_line
 from newswatch.ops.systemd import notify, under_systemd, watchdog_interval
 from newswatch.pipeline.feeds import feed_label
@@ -50,6 +51,7 @@ class Service:
         self._load = reload
         self.sqlite_lock = lock_database(config.database)  # SQLite is single-node
         try:
+            upgrade_aside(config.database)  # Alembic stays out of the daemon's memory
             self.app = open_app(config)
             self.node = Node(self.app.engine, config.node.id, DAEMON, config.node.lease)
             _start_node(self.node)

@@ -113,7 +113,7 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     A database already at the head is seen without importing Alembic (with its
     Mako and autogenerate parts, a third of `ingest`'s start-up and ~15 MB of a
     daemon): the head is read off the migration files' `revision` lines."""
-    if revision == "head" and _is_at_head(engine):
+    if revision == "head" and is_at_head(engine):
         return
     from alembic import command
 
@@ -136,7 +136,7 @@ def head_revision() -> str:
     return head
 
 
-def _is_at_head(engine: Engine) -> bool:
+def is_at_head(engine: Engine) -> bool:
     newest = _newest_revision()
     return newest is not None and schema_revision(engine) == newest
 

@@ -1,0 +1,90 @@
+"""What an idle daemon keeps (issue 11): no helper process once its feeds are quiet,
+and no Alembic after migrating a new database. RSS itself is measured in
+bench/bench_idle_memory.py: it varies too much from run to run to assert."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import feedserver
+from helpers import WATCHES
+from newswatch.app import open_app
+from newswatch.config import load_config
+from newswatch.scheduler import rest_if_idle
+from newswatch.store.db import head_revision
+from procs import command_line, descendants
+
+
+@pytest.fixture
+def server() -> Iterator[feedserver.FeedServer]:
+    running = feedserver.start()
+    yield running
+    feedserver.stop(running)
+
+
+def wire(items: int, tag: str) -> bytes:
+    """A feed large enough for the parse workers; `tag` makes its stories new."""
+    entry = (
+        "<item><guid>{0}{1}</guid><title>Story {0}{1}</title><description>{2}</description></item>"
+    )
+    text = "Biden on {0}{1}: " + "he spoke at length about the budget. " * 30
+    body = "".join(entry.format(tag, n, text.format(tag, n)) for n in range(items))
+    channel = f"<channel><title>Wire</title>{body}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+def test_a_quiet_daemon_keeps_no_helper_process_and_works_after(tmp_path: Path, server) -> None:
+    url = feedserver.set_route(server, "/wire.xml", feedserver.feed(wire(40, "a")))
+    config_path = tmp_path / "newswatch.yaml"
+    config_path.write_text(
+        f"database: sqlite:///{tmp_path / 'nw.db'}\nsources:\n  feeds:\n    - url: {url}\n"
+        + WATCHES
+    )
+    config = load_config(config_path)
+    app = open_app(config)
+    try:
+        [report] = app.pipeline.refresh_feeds(config.sources.feeds, force=True)
+        assert report.new == 40
+        assert helpers(), "the large body went to a worker"
+        assert not rest_if_idle(app.pipeline, 60), "parsed a moment ago: nothing stops"
+        assert helpers()
+
+        assert rest_if_idle(app.pipeline, 0)
+        assert helpers() == [], "no worker, forkserver or resource tracker is left"
+        assert not rest_if_idle(app.pipeline, 0), "nothing left to stop"
+
+        # the pooled connections were closed: the next cycle opens one and stores
+        feedserver.set_route(server, "/wire.xml", feedserver.feed(wire(41, "b")))
+        [again] = app.pipeline.refresh_feeds(config.sources.feeds, force=True)
+        assert again.new == 41 and again.error is None
+        assert rest_if_idle(app.pipeline, 0) and helpers() == []
+    finally:
+        app.close()
+
+
+def helpers() -> list[str]:
+    found = [command_line(pid) for pid in descendants(os.getpid())]
+    return [c for c in found if "forkserver" in c or "resource_tracker" in c]
+
+
+def test_the_daemon_migrates_a_new_database_without_loading_alembic(database_url: str) -> None:
+    """A child process migrates; the daemon's own open finds the head and imports no
+    Alembic, whose modules it would otherwise keep for life (~15 MB)."""
+    probe = (
+        "import sys; from newswatch.ops.schema import upgrade_aside\n"
+        "from newswatch.store.db import open_database, schema_revision\n"
+        f"migrated = upgrade_aside({database_url!r})\n"
+        f"engine = open_database({database_url!r})\n"
+        "print(migrated, schema_revision(engine), 'alembic' in sys.modules)"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert out.split() == ["True", head_revision(), "False"]
