@@ -3,6 +3,7 @@ answer at once instead of after SQLAlchemy, Alembic and the pipeline (issue 11).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO, run_cli, write_config
+from newswatch.cli import main
 
 HEAVY = (
     "sqlalchemy",
@@ -70,6 +72,19 @@ def test_check_and_match_load_no_database_nor_pipeline(tmp_path: Path) -> None:
     assert code == 0 and "Konstantin Kosachev" in out
     assert loaded == []
     assert not (tmp_path / "nw.db").exists()
+
+
+def test_main_in_the_same_process_leaves_the_collector_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`main` runs start-up without the cyclic garbage collector; a caller in the same
+    process (as these tests) gets it back on, with nothing frozen, whatever happened."""
+    config = str(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path))
+    assert main(["--config", config, "check"]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert main(["--config", str(tmp_path / "missing.yaml"), "check"]) == 2
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert "OK" in capsys.readouterr().out
 
 
 def settled(*files: Path) -> None:
