@@ -195,6 +195,9 @@ def _main(argv: Sequence[str] | None, resume_gc: Callable[[], None]) -> int:
                 resume_gc()
                 return print_matches(cached, args)
         from newswatch.config import check_config
+        from newswatch.config.plugins import stand_in
+
+        stand_in()  # nor import importlib.metadata for the plugins (config/plugins.py)
         config, warnings = check_config(path)
         if args.command == "check":  # other commands log such things in their own format
             for warning in warnings:
