@@ -84,3 +84,25 @@ def test_same_name_twice_in_one_person_is_one_term() -> None:
     )
     assert len(found) == 1
     assert [h.text for h in found[0].hits] == ["Trump"]
+
+
+def test_ordinary_words_answer_the_same_searched_or_from_the_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first few `is_ordinary` answers search ordinary.txt's text (check's handful of
+    one-word aliases), later ones use a set: both answer alike, word or not."""
+    from itertools import count
+
+    from newswatch.match import context
+
+    words = sorted(context.ordinary_words())
+    probes = [*words[::97], *(w.capitalize() for w in words[::211])]
+    probes += [w.upper() for w in words[:3]]
+    probes += ["Kosachev", "Trump", "", " law", "law ", "la w", "#", "# Words", "aan\nab", "\n"]
+    searched = []
+    for probe in probes:
+        monkeypatch.setattr(context, "_lookups", count())  # always among the first few
+        searched.append(context.is_ordinary(probe))
+    monkeypatch.setattr(context, "_lookups", count(context._SEARCHED))
+    assert searched == [context.is_ordinary(probe) for probe in probes]
+    assert searched.count(True) == len(words[::97]) + len(words[::211]) + 3

@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from newswatch.alerts.routing import unmatched
 from newswatch.config.schema import Config, Person, SeedSource, Topic, Watch
 from newswatch.match.nodes import walk_terms
 from newswatch.match.query import QuerySyntaxError, parse_query
@@ -68,9 +67,13 @@ def duplicate_names(config: Config, where: Where) -> Iterator[str]:
 
 def routing_problems(config: Config, where: Where) -> Iterator[str]:
     """A sink's `watches:` entry that matches no watch: a typo would silently route nothing."""
+    routed = [(index, entry.watches) for index, entry in enumerate(config.alerts) if entry.watches]
+    if not routed:
+        return
+    from newswatch.alerts.routing import unmatched  # only for sinks with `watches:`
+
     names = [w.name for w in (*config.watch.people, *config.watch.topics)]
-    for index, entry in enumerate(config.alerts):
-        patterns = entry.watches or ()
+    for index, patterns in routed:
         for pattern in unmatched(patterns, names):
             location = where(("alerts", index, "watches", patterns.index(pattern)))
             yield (

@@ -6,7 +6,6 @@ reported together, each with `file:line`, so a user mends them in one go.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -122,6 +121,8 @@ def _load_include(path: Path) -> Watch:
 
 def _read_people_csv(path: Path) -> Iterable[Person]:
     """Rows of `name, alias, alias...`; aliases may also be joined with `;` or `|`."""
+    import csv  # only for such a list
+
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle))

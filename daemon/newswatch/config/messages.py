@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -93,6 +92,8 @@ def _parent(loc: PathKey) -> str:
 
 def _did_you_mean(loc: PathKey, root: type[BaseModel]) -> str:
     candidates = _keys_at(root, loc[:-1])
+    import difflib  # only for a key that is wrong
+
     close = difflib.get_close_matches(str(loc[-1]), candidates, n=1, cutoff=0.6)
     if close:
         return f" (did you mean {close[0]!r}?)"

@@ -3,9 +3,28 @@
 matcher = compile_watches(config.watch.people, config.watch.topics)
 for match in matcher.match(document.title, document.body, document.source):
     print(match.watch, explain(match), snippet(document.body, match.first_hit))
+
+The names load on first use: `check` compiles a watch list (rules.py) and the config
+checks parse queries (query.py) without loading what matching needs (issue 11).
 """
 
-from newswatch.match.explain import Rejection, explain, explain_rejection, snippet
-from newswatch.match.matcher import Matcher, compile_watches
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newswatch.match.explain import Rejection, explain, explain_rejection, snippet
+    from newswatch.match.matcher import Matcher, compile_watches
+
+_HOME = {"Matcher": "matcher", "compile_watches": "matcher"}
 
 __all__ = ["Matcher", "Rejection", "compile_watches", "explain", "explain_rejection", "snippet"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"newswatch.match.{_HOME.get(name, 'explain')}"), name)
+    globals()[name] = value
+    return value

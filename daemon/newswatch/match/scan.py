@@ -17,7 +17,7 @@ import re
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import ahocorasick
 
@@ -31,7 +31,9 @@ from newswatch.match.fold import (
     verify_fold,
     word_bounds,
 )
-from newswatch.model import Field
+
+if TYPE_CHECKING:
+    from newswatch.model import Field
 
 PLAIN = ""  # verify: the hit must be written without punctuation ("Donald, Trump" is not)
 _SIMPLE = re.compile(r"[^\W_]+(?:[ -][^\W_]+)*")
