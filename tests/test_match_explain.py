@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from newswatch.config import Person
 from newswatch.match import compile_watches, explain, snippet
 from newswatch.model import Hit
@@ -44,3 +47,15 @@ def test_explain_names_the_rule_and_the_mentions() -> None:
     text = explain(match)
     assert text.startswith('alias "Kosachev": 7 mentions: "Kosachev" body 0-8')
     assert text.endswith("and 2 more")
+
+
+def test_the_package_exports_the_functions_whatever_was_imported_first() -> None:
+    """`newswatch.match` exports its names lazily: a submodule of the same name as a
+    function (imported first by anyone) would shadow it."""
+    code = (
+        "import newswatch.match.matcher, newswatch.match.reasons\n"
+        "from newswatch.match import compile_watches, explain, snippet\n"
+        "assert all(callable(f) for f in (compile_watches, explain, snippet))\n"
+        "assert all(not isinstance(f, type(newswatch)) for f in (explain, snippet))\n"
+    )
+    subprocess.run([sys.executable, "-c", "import newswatch\n" + code], check=True)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from newswatch.alerts.safetext import clean_line, safe_link
-from newswatch.match.explain import CLOSE, ELLIPSIS, OPEN, snippet
+from newswatch.match.reasons import CLOSE, ELLIPSIS, OPEN, snippet
 from newswatch.model import Alert, Hit, Outlet, WatchKind
 
 SNIPPET_WIDTH = 240

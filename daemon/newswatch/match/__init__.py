@@ -14,8 +14,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from newswatch.match.explain import Rejection, explain, explain_rejection, snippet
     from newswatch.match.matcher import Matcher, compile_watches
+    from newswatch.match.reasons import Rejection, explain, explain_rejection, snippet
 
 _HOME = {"Matcher": "matcher", "compile_watches": "matcher"}
 
@@ -25,6 +25,6 @@ __all__ = ["Matcher", "Rejection", "compile_watches", "explain", "explain_reject
 def __getattr__(name: str) -> object:
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"newswatch.match.{_HOME.get(name, 'explain')}"), name)
+    value = getattr(import_module(f"newswatch.match.{_HOME.get(name, 'reasons')}"), name)
     globals()[name] = value
     return value

@@ -1,15 +1,15 @@
 """Stage two: the watches a document matches, and why (`Matcher.examine`).
 
 Apart from matcher.py so that compiling a watch list (`check`) does not load what only
-matching needs: people.py, topics.py, explain.py, salience.py and the value types.
+matching needs: people.py, topics.py, reasons.py, salience.py and the value types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from newswatch.match.explain import Rejection
 from newswatch.match.people import PersonResult, Refusal, match_people
+from newswatch.match.reasons import Rejection
 from newswatch.match.rules import PersonRule, Rules, TopicRule
 from newswatch.match.salience import NO_SALIENCE, Salience
 from newswatch.match.scan import Occurrence, Scan

@@ -15,7 +15,7 @@ from newswatch.match.rules import DEFAULT_AMBIGUOUS, Ambiguous, Rules, compile_r
 
 if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
     from newswatch.config import Person, Topic
-    from newswatch.match.explain import Rejection
+    from newswatch.match.reasons import Rejection
     from newswatch.match.salience import Salience
     from newswatch.model import Match
 
