@@ -41,7 +41,12 @@ from sqlalchemy import select
 
 from bench_feeds import CORPUS
 from bench_match import news_feeds
-from newswatch.dedup.signature import NUM_PERM, band_keys_of, batch_signatures, signatures_of
+from newswatch.dedup.signature import (
+    SIGNATURE_BYTES,
+    band_keys_of,
+    batch_signatures,
+    signatures_of,
+)
 from newswatch.feedwork import FeedBody, documents_of
 from newswatch.match import compile_watches
 from newswatch.pipeline import Pipeline
@@ -213,7 +218,7 @@ def _place(
 
 
 def _template_name(size: int, per_day: int | None) -> str:
-    keys = story_store.filed_keys(bytes(NUM_PERM * 4), 1)  # the layout: keys, which values
+    keys = story_store.filed_keys(bytes(SIGNATURE_BYTES), 1)  # the layout: keys, which values
     spread = f"-{per_day}a-day" if per_day else ""
     spread += f"-{story_store.PERIOD // 3600}h"
     return f"stories-{size}{spread}-{len(keys)}bands-{keys[0] & 0xFFFFFFFFFF:010x}.db"
@@ -317,7 +322,7 @@ def _stored_at(number: int, size: int, per_day: int | None) -> str:
 
 
 def _random_signature(rng: random.Random) -> bytes:
-    return rng.randbytes(NUM_PERM * 4)
+    return rng.randbytes(SIGNATURE_BYTES)
 
 
 def main() -> None:
