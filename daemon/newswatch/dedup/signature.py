@@ -100,7 +100,12 @@ def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
     are copies when the paragraphs they share make up at least half the words
     of the shorter one; a paragraph shared only by copies is kept.
     """
-    texts = [set(paragraphs(body[:_READ_CUT])) for body in set(bodies) if "\n\n" in body]
+    split = {body: paragraphs(body[:_READ_CUT]) for body in bodies if "\n\n" in body}
+    return _recurring([set(found) for found in split.values()])
+
+
+def _recurring(texts: list[set[str]]) -> frozenset[str]:
+    """recurring_paragraphs of the entries' distinct texts, each a set of paragraphs."""
     seen: set[str] = set()
     repeated: set[str] = set()  # found under two entries: set operations, most are not
     for text in texts:
@@ -161,11 +166,13 @@ def signatures_of(
     (or without `boilerplate` when given). A batch's words are found and hashed in a
     few numpy calls over its joined text, its shingles in one matrix per group: per
     document, the calls cost more than the arithmetic."""
+    split = {body: paragraphs(body[:_READ_CUT]) for body in bodies if "\n\n" in body}
     if boilerplate is None:
-        boilerplate = recurring_paragraphs(bodies)
+        boilerplate = _recurring([set(found) for found in split.values()])
     found: list[Signature | None] = [None] * len(bodies)
     for first in range(0, len(bodies), _CHUNK):
-        texts = [_lead_text(body, boilerplate) for body in bodies[first : first + _CHUNK]]
+        chunk = bodies[first : first + _CHUNK]
+        texts = [_lead_text(body, split.get(body), boilerplate) for body in chunk]
         words = _lead_hashes(texts)
         signed = [index for index, hashes in enumerate(words) if len(hashes) >= MIN_WORDS]
         for start in range(0, len(signed), _GROUP):
@@ -175,12 +182,13 @@ def signatures_of(
     return found
 
 
-def _lead_text(body: str, boilerplate: frozenset[str]) -> str:
-    """The body without its boilerplate paragraphs, as far as the lead can reach."""
-    if not boilerplate or "\n\n" not in body:
+def _lead_text(body: str, split: list[str] | None, boilerplate: frozenset[str]) -> str:
+    """The body without its boilerplate paragraphs (`split`: the paragraphs of its first
+    _READ_CUT characters, None for one paragraph), as far as the lead can reach."""
+    if not boilerplate or split is None:
         return body
     kept, size = [], 0
-    for paragraph in paragraphs(body[:_READ_CUT]):
+    for paragraph in split:
         if paragraph not in boilerplate:
             kept.append(paragraph)
             size += len(paragraph) + 1
@@ -241,10 +249,12 @@ def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], ndarray[Any, An
     text = b" " + b" ".join(leads) + b" "
     codes = np.frombuffer(text, dtype=np.uint8)
     word = codes != _SPACE
-    edges = np.flatnonzero(word[1:] != word[:-1]) + 1  # a word's start, its end, ...
+    edges = np.nonzero(word[1:] != word[:-1])[0] + 1  # a word's start, its end, ...
     starts, ends = edges[0::2], edges[1::2]
     powers, inverses = _powers(len(text))
-    sums = np.cumsum(codes * powers[: len(text)])
+    sums = codes.astype(np.uint64)
+    np.multiply(sums, powers[: len(text)], out=sums)
+    np.cumsum(sums, out=sums)
     hashes = (sums[ends - 1] - sums[starts - 1]) * inverses[starts]
     offsets = np.cumsum([len(lead) + 1 for lead in leads]) - 1  # the space after each lead
     counts = np.bincount(np.searchsorted(offsets, starts), minlength=len(leads))
@@ -282,11 +292,12 @@ def band_keys_of(signatures: Sequence[bytes]) -> np.ndarray[Any, Any]:
     mixed with its band's offset; 32 bits keep the index small (SQLite stores them
     in 4 bytes); a chance match of two keys only costs one similarity check."""
     np = _numpy()
-    values = np.frombuffer(b"".join(signatures), dtype="<u2").reshape(len(signatures), NUM_PERM)
-    banded = values[:, : BANDS * ROWS].astype(np.uint64).reshape(len(signatures), BANDS, ROWS)
-    offsets = _band_offsets()
+    # a band's ROWS 16-bit values side by side: one little-endian number of 2 * ROWS bytes
+    size = f"<u{2 * ROWS}"
+    values = np.frombuffer(b"".join(signatures), dtype=size).reshape(len(signatures), -1)
+    keys = values[:, :BANDS].astype(np.uint64)
     with np.errstate(over="ignore"):
-        keys = (banded << _band_shifts()).sum(axis=2, dtype=np.uint64) + offsets
+        keys += _band_offsets()
         keys ^= keys >> np.uint64(29)
         keys *= np.uint64(0xBF58476D1CE4E5B9)
         keys ^= keys >> np.uint64(32)
@@ -379,9 +390,3 @@ def _band_offsets() -> np.ndarray[Any, Any]:
     generator = np.random.Generator(np.random.PCG64(SEED + 1))
     top = np.iinfo(np.uint64).max
     return generator.integers(0, top, size=BANDS, dtype=np.uint64, endpoint=True)
-
-
-@cache
-def _band_shifts() -> np.ndarray[Any, Any]:
-    np = _numpy()
-    return np.arange(ROWS, dtype=np.uint64) * np.uint64(16)

@@ -142,7 +142,7 @@ def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
     if not signed:
         return {}
     keys = (band_keys_of([p.signature for p in signed if p.signature]) & _LOW).tolist()
-    return {p.id: sorted(set(row)) for p, row in zip(signed, keys, strict=True)}
+    return {p.id: list(dict.fromkeys(row)) for p, row in zip(signed, keys, strict=True)}
 
 
 def filed_keys(signature: bytes, day: int) -> list[int]:
