@@ -108,3 +108,18 @@ def test_a_long_article_is_signed_by_its_lead_however_long() -> None:
     assert signature_of(lead + " " + tail) == signature
     assert signature_of(padded + " " + tail) == signature
     assert signature_of(padded) == signature
+
+
+def test_a_batch_signs_each_entry_as_it_would_be_signed_alone() -> None:
+    """Words are found a chunk of entries at a time over their joined text: entries of
+    any script and length sign the same in a batch of any size as alone."""
+    greek = "Η κυβέρνηση ανακοίνωσε σήμερα νέα μέτρα για τη στέγαση των νέων οικογενειών"
+    english = [changed_words(COUNCIL, 0.1, seed=n) for n in range(20)]
+    other = [
+        f"{n} " + " ".join([greek.upper() if n % 2 else greek] * (5 + 9 * n)) for n in range(30)
+    ]
+    bodies = english + other
+    alone = [signature_of(body) for body in bodies]
+    assert all(alone) and len(set(alone)) == len(bodies)
+    assert signatures_of(bodies, frozenset()) == alone
+    assert signatures_of(bodies[::-1], frozenset()) == alone[::-1]

@@ -378,7 +378,7 @@ def _powers(size: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Powers 0.. of the word hash's odd constant and of its inverse, modulo 2**64, for
     a joined text of `size` bytes: one table for a chunk's leads, kept (2.6 MB); a
     longer text (non-Latin words take several bytes a character) gets its own."""
-    return _power_table(max(size, _POWERS))
+    return _power_table(max(1 << (size - 1).bit_length(), _POWERS))
 
 
 @lru_cache(maxsize=2)
