@@ -9,7 +9,7 @@
 corpus feeds spends in parsing + normalising (where the workers also sign)
 and in the store step (SQLite), with near-duplicate stories and without.
 
-`overhead` parses the 200 feeds once, then times three rounds of signing, of
+`overhead` parses the 200 feeds once, then times `--rounds` (3) rounds of signing, of
 the store step without and of the store step with stories; the medians give
 what stories add to the cold pass, free of the parse's own noise. The parse
 signs as the workers do; the pass without stories is the parse less one
@@ -116,13 +116,13 @@ def cost() -> None:
         print(f"{label}: parse+normalise {parse_cpu:.2f} s CPU, store {store_cpu:.2f} s CPU")
 
 
-def overhead() -> None:
+def overhead(rounds: int = 3) -> None:
     paths = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
     started = time.process_time()
     parsed = [(path, documents_of(_body(path))) for path in paths]
     parse = time.process_time() - started
     sign, without, with_stories = [], [], []
-    for _ in range(3):
+    for _ in range(rounds):
         started = time.process_time()
         signatures = {path: batch_signatures(body.documents) for path, body in parsed}
         sign.append(time.process_time() - started)
@@ -341,14 +341,15 @@ def main() -> None:
         "--per-day", type=int, help="stored this many a day up to now (default: all today)"
     )
     commands.add_parser("cost")
-    commands.add_parser("overhead")
+    run_overhead = commands.add_parser("overhead")
+    run_overhead.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.command == "corpus":
         corpus(args.out)
     elif args.command == "cost":
         cost()
     elif args.command == "overhead":
-        overhead()
+        overhead(args.rounds)
     else:
         scale(args.sizes, args.keep, args.per_day)
 
