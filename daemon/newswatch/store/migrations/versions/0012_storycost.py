@@ -2,7 +2,8 @@
 
 The band keys of every stored signature are computed again with the current
 newswatch.dedup.signature, so an upgraded database keeps finding its old
-stories. Signatures themselves are unchanged. A later change of the layout
+stories (signatures of the current format: 0014 dropped format 1's). Signatures
+themselves are unchanged. A later change of the layout
 adds its own migration doing the same.
 
 Revision ID: 0012

@@ -2,7 +2,8 @@
 
 newswatch.store.stories looks band keys up only in the periods (2 days) of
 `dedup.window` and prunes the rest, so the index holds the window, not the
-whole history. Every stored signature's band rows are filed again in the
+whole history. Every stored signature's band rows (of the current format: 0014
+dropped format 1's) are filed again in the
 period its document was last stored or edited (`updated_at`); the first
 batches stored after the upgrade prune the periods outside the window.
 
