@@ -7,13 +7,24 @@ import pytest
 from newswatch.config import Dedup
 from newswatch.dedup.signature import (
     BANDS,
+    MAX_WORDS,
+    SIGNATURE_BYTES,
     band_keys,
     recurring_paragraphs,
     signature_of,
     signatures_of,
     similarity,
 )
-from storypairs import COUNCIL, FOOTER, HARBOUR, PAIRS, VARGA_TRIAL, Pair, with_footer
+from storypairs import (
+    COUNCIL,
+    FOOTER,
+    HARBOUR,
+    PAIRS,
+    VARGA_TRIAL,
+    Pair,
+    changed_words,
+    with_footer,
+)
 
 THRESHOLD = Dedup().threshold
 
@@ -45,7 +56,7 @@ def test_titles_and_one_line_texts_get_no_signature() -> None:
 
 def test_signatures_and_band_keys_are_stable_values_a_database_can_keep() -> None:
     signature = signature_of(COUNCIL)
-    assert signature is not None and len(signature) == 512
+    assert signature is not None and len(signature) == SIGNATURE_BYTES == 256
     assert signature == signature_of(COUNCIL.upper())
     keys = band_keys(signature)
     assert len(keys) == BANDS
@@ -66,8 +77,49 @@ def test_a_batch_holding_an_article_and_its_copy_keeps_their_shared_text() -> No
 
 def test_band_keys_do_not_change_between_versions() -> None:
     """Stored band keys must still be found after an upgrade: a change of these values
-    needs a migration that computes the stored ones again (as 0010 does)."""
+    needs a migration (0012 computed the stored ones again; 0014 drops those of an
+    older format) and a format of its own."""
     signature = signature_of(COUNCIL)
     assert signature is not None
-    assert signature[:8].hex() == "2d68060013344905"
-    assert band_keys(signature)[:2] == [508946640, 1460584719]
+    assert signature[:8].hex() == "2c00f403e2001502"
+    assert band_keys(signature)[:2] == [1007835007, -1146163739]
+
+
+def test_a_signature_of_an_earlier_format_is_never_like_a_new_one() -> None:
+    """Format 1 stored 128 32-bit values (512 bytes): compared with this format's, even
+    the same bytes twice over, it is no copy."""
+    signature = signature_of(COUNCIL)
+    assert signature is not None
+    older = signature + signature
+    assert similarity(older, signature) == similarity(signature, older) == 0.0
+    assert similarity(signature, signature) == 1.0
+
+
+def test_a_long_article_is_signed_by_its_lead_however_long() -> None:
+    """Words past the short cut are read when the lead needs them; what follows the
+    first MAX_WORDS words never changes the signature."""
+    words = changed_words(COUNCIL * 8, 0.0).split()
+    lead = " ".join(words[:MAX_WORDS])
+    padded = " ".join(f"{word} {'-' * 8}" for word in words[:MAX_WORDS])  # past 2,500 chars
+    tail = " ".join(words[MAX_WORDS:])
+    assert 2500 < len(padded) < MAX_WORDS * 20
+    signature = signature_of(lead)
+    assert signature is not None
+    assert signature_of(lead + " " + tail) == signature
+    assert signature_of(padded + " " + tail) == signature
+    assert signature_of(padded) == signature
+
+
+def test_a_batch_signs_each_entry_as_it_would_be_signed_alone() -> None:
+    """Words are found a chunk of entries at a time over their joined text: entries of
+    any script and length sign the same in a batch of any size as alone."""
+    greek = "Η κυβέρνηση ανακοίνωσε σήμερα νέα μέτρα για τη στέγαση των νέων οικογενειών"
+    english = [changed_words(COUNCIL, 0.1, seed=n) for n in range(20)]
+    other = [
+        f"{n} " + " ".join([greek.upper() if n % 2 else greek] * (5 + 9 * n)) for n in range(30)
+    ]
+    bodies = english + other
+    alone = [signature_of(body) for body in bodies]
+    assert all(alone) and len(set(alone)) == len(bodies)
+    assert signatures_of(bodies, frozenset()) == alone
+    assert signatures_of(bodies[::-1], frozenset()) == alone[::-1]

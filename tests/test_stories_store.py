@@ -15,12 +15,14 @@ from newswatch.dedup.signature import BANDS, signature_of
 from newswatch.model import Document
 from newswatch.store import alerts as alert_store
 from newswatch.store import documents as document_store
+from newswatch.store import retention
 from newswatch.store import stories as story_store
 from newswatch.store.db import open_database, upgrade_schema
 from newswatch.store.tables import story_bands
 from storypairs import COUNCIL, HARBOUR, changed_words, with_footer
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+NOW_PERIOD = int(NOW.timestamp()) // story_store.PERIOD
 WEEK = timedelta(days=7)
 
 
@@ -123,10 +125,12 @@ def test_an_edit_keeps_the_story_and_replaces_its_band_keys(engine: Engine) -> N
         signed = {(copy.source, copy.key): signature_of(edited.body)}
         saved = document_store.save_documents(connection, [edited], NOW, copy.source, signed)
         assert [d.id for d in saved.updated] == [copy.id]
-        story_store.replace_bands(connection, copy.id, signed[(copy.source, copy.key)], NOW)
-        count = select(func.count()).select_from(story_bands)
-        bands = connection.execute(count.where(story_bands.c.document_id == copy.id)).scalar()
-    assert bands == BANDS
+        story_store.replace_bands(connection, [(copy.id, signed[(copy.source, copy.key)])], NOW)
+        story_store.replace_bands(connection, [(copy.id, signed[(copy.source, copy.key)])], NOW)
+        query = select(story_bands.c.band_key).where(story_bands.c.document_id == copy.id)
+        bands = set(connection.execute(query).scalars())
+    new_keys = story_store.filed_keys(signature_of(edited.body) or b"", NOW_PERIOD)
+    assert len(new_keys) == BANDS and bands >= set(new_keys)  # the same edit twice: no conflict
     assert story_of(engine, copy) == first.id
     newcomer = store(engine, doc("Post", "x", HARBOUR))
     assert story_of(engine, newcomer) == first.id
@@ -155,3 +159,44 @@ def test_an_upgraded_database_keeps_finding_its_old_stories(database_url: str) -
         assert story_of(engine, copy) == stored.id
     finally:
         engine.dispose()
+
+
+def test_documents_stored_before_the_signature_format_changed_start_new_stories(
+    database_url: str,
+) -> None:
+    """0014: a signature of the earlier format (512 bytes of 32-bit values) loses its
+    band rows and is never compared with a new one; a copy stored after the upgrade
+    starts its own story, and copies of it join that one."""
+    old = open_database(database_url, upgrade=False)
+    upgrade_schema(old, "0013")
+    first = doc("Herald", "1", COUNCIL)
+    older = bytes(range(256)) * 2  # what format 1 stored: 128 32-bit values
+    with old.begin() as connection:
+        signed = {(first.source, first.key): older}
+        [stored] = document_store.save_documents(connection, [first], NOW, "Herald", signed).new
+        rows = [{"band_key": NOW_PERIOD << 32 | n, "document_id": stored.id} for n in range(16)]
+        connection.execute(story_bands.insert(), rows)
+    old.dispose()
+    engine = open_database(database_url)
+    try:
+        with engine.connect() as connection:
+            left = connection.execute(select(func.count()).select_from(story_bands)).scalar()
+        assert left == 0
+        copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
+        assert story_of(engine, copy) == copy.id
+        again = store(engine, doc("Post", "b", COUNCIL))
+        assert story_of(engine, again) == copy.id
+    finally:
+        engine.dispose()
+
+
+def test_purging_documents_takes_their_band_rows_and_their_stories_end(engine: Engine) -> None:
+    """Band rows have no foreign key (each deleted document read the whole table):
+    retention deletes them itself, and a copy of a purged document starts a story."""
+    store(engine, doc("Herald", "1", COUNCIL, day=1), at=NOW - timedelta(days=100))
+    with engine.begin() as connection:
+        purged = retention.purge(connection, NOW - timedelta(days=90), NOW)
+        left = connection.execute(select(func.count()).select_from(story_bands)).scalar()
+    assert purged.documents == 1 and purged.bands == BANDS and left == 0
+    copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL), day=1), at=NOW - WEEK)
+    assert story_of(engine, copy) == copy.id

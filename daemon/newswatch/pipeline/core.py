@@ -269,10 +269,10 @@ class PipelineCore:
         ]
         settings = self.dedup
         story_store.assign_stories(connection, placed, settings.threshold, settings.window, now)
-        for document in saved.updated:
-            if document.id is not None:
-                signature = signatures.get((document.source, document.key))
-                story_store.replace_bands(connection, document.id, signature, now)
+        edited = [
+            (d.id, signatures.get((d.source, d.key))) for d in saved.updated if d.id is not None
+        ]
+        story_store.replace_bands(connection, edited, now)
 
     def alerts_for(
         self,

@@ -142,7 +142,7 @@ def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
     if not signed:
         return {}
     keys = (band_keys_of([p.signature for p in signed if p.signature]) & _LOW).tolist()
-    return {p.id: sorted(set(row)) for p, row in zip(signed, keys, strict=True)}
+    return {p.id: list(dict.fromkeys(row)) for p, row in zip(signed, keys, strict=True)}
 
 
 def filed_keys(signature: bytes, day: int) -> list[int]:
@@ -151,30 +151,41 @@ def filed_keys(signature: bytes, day: int) -> list[int]:
 
 
 def replace_bands(
-    connection: Connection, document_id: int, signature: bytes | None, now: datetime
+    connection: Connection, edited: Sequence[tuple[int, bytes | None]], now: datetime
 ) -> None:
-    """An edited document keeps its story; its band keys follow its new text, filed now."""
-    connection.execute(delete(story_bands).where(story_bands.c.document_id == document_id))
-    if signature is not None:
-        _insert_bands(connection, [(k, document_id) for k in filed_keys(signature, _day(now))])
+    """Edited documents keep their stories; their band keys follow their new texts, filed
+    now. Their old band rows stay until their period is pruned: a lookup through one
+    compares the document's new signature, so it finds nothing the new text does not
+    (deleting them by document id read the whole table: no index there)."""
+    day = _day(now)
+    rows = {(k, d) for d, signature in edited if signature for k in filed_keys(signature, day)}
+    _insert_bands(connection, sorted(rows), ignore_stored=True)
 
 
-def _insert_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
+def _insert_bands(
+    connection: Connection, rows: list[tuple[int, int]], *, ignore_stored: bool = False
+) -> None:
     """Straight to the driver: Core's per-row parameter processing cost more than the insert.
-    Rows in key order walk the index forwards, each page reached once."""
+    Rows in key order walk the index forwards, each page reached once. `ignore_stored`:
+    a row already there (an edit that left a band as it was) is kept."""
     if not rows:
         return
+    conflict = " ON CONFLICT DO NOTHING" if ignore_stored else ""
     if connection.dialect.name == "postgresql":  # one statement: two arrays, not a row each
         keys, ids = [k for k, _ in rows], [d for _, d in rows]
         sql = (
             "INSERT INTO story_bands (band_key, document_id)"
-            " SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+            f" SELECT * FROM unnest(%s::bigint[], %s::bigint[]){conflict}"
         )
         connection.exec_driver_sql(sql, (keys, ids))
         return
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO story_bands (band_key, document_id) VALUES ({mark}, {mark})"
+    mark = _mark(connection)
+    sql = f"INSERT INTO story_bands (band_key, document_id) VALUES ({mark}, {mark}){conflict}"
     connection.exec_driver_sql(sql, rows)
+
+
+def _mark(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
 _CANDIDATES = """\
@@ -220,10 +231,13 @@ def _candidates(
 
 
 def _candidate_rows(connection: Connection, keys: list[int]) -> Any:
-    if connection.dialect.name == "postgresql":  # one array parameter, not a parsed list
+    """PostgreSQL: one array parameter. SQLite: one JSON array read by json_each (the
+    list written into the SQL took longer to parse than the lookup)."""
+    if connection.dialect.name == "postgresql":
         sql = _CANDIDATES.format(keys="SELECT unnest(%s::bigint[])")
         return connection.exec_driver_sql(sql, (keys,))
-    return connection.exec_driver_sql(_CANDIDATES.format(keys=",".join(map(str, keys))))
+    sql = _CANDIDATES.format(keys=f"SELECT value FROM json_each({_mark(connection)})")
+    return connection.exec_driver_sql(sql, ("[" + ",".join(map(str, keys)) + "]",))
 
 
 def _utc(value: datetime | str) -> datetime:

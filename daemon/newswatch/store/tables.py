@@ -99,17 +99,14 @@ documents = Table(
 )
 
 # LSH band keys of each document's signature: candidates for near-duplicates.
-# WITHOUT ROWID on SQLite: the primary key is the table, ~20 bytes a row.
+# WITHOUT ROWID on SQLite: the primary key is the table, ~20 bytes a row. No foreign
+# key: without an index on document_id each deleted document read the whole table
+# (migration 0014); retention deletes the rows itself, a lookup joins documents.
 story_bands = Table(
     "story_bands",
     metadata,
     Column("band_key", BigInteger, primary_key=True),
-    Column(
-        "document_id",
-        Id,
-        ForeignKey("documents.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    Column("document_id", Id, primary_key=True),
     sqlite_with_rowid=False,
 )
 

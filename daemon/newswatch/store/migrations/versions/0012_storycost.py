@@ -2,7 +2,8 @@
 
 The band keys of every stored signature are computed again with the current
 newswatch.dedup.signature, so an upgraded database keeps finding its old
-stories. Signatures themselves are unchanged. A later change of the layout
+stories (signatures of the current format: 0014 dropped format 1's). Signatures
+themselves are unchanged. A later change of the layout
 adds its own migration doing the same.
 
 Revision ID: 0012
@@ -13,7 +14,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-from newswatch.dedup.signature import NUM_PERM, band_keys_of
+from newswatch.dedup.signature import SIGNATURE_BYTES, band_keys_of
 
 revision = "0012"
 down_revision = "0011"
@@ -35,7 +36,7 @@ def upgrade() -> None:
     while rows := connection.execute(select, {"after": after, "chunk": CHUNK}).all():
         after = rows[-1].id
         signed = [(row.id, bytes(row.signature)) for row in rows]
-        signed = [(id_, sig) for id_, sig in signed if len(sig) == NUM_PERM * 4]
+        signed = [(id_, sig) for id_, sig in signed if len(sig) == SIGNATURE_BYTES]
         if not signed:
             continue
         keys = band_keys_of([sig for _, sig in signed]).tolist()

@@ -2,7 +2,8 @@
 
 newswatch.store.stories looks band keys up only in the periods (2 days) of
 `dedup.window` and prunes the rest, so the index holds the window, not the
-whole history. Every stored signature's band rows are filed again in the
+whole history. Every stored signature's band rows (of the current format: 0014
+dropped format 1's) are filed again in the
 period its document was last stored or edited (`updated_at`); the first
 batches stored after the upgrade prune the periods outside the window.
 
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from newswatch.dedup.signature import NUM_PERM, band_keys_of
+from newswatch.dedup.signature import SIGNATURE_BYTES, band_keys_of
 from newswatch.store.stories import PERIOD
 
 revision = "0013"
@@ -39,7 +40,7 @@ def upgrade() -> None:
     while rows := connection.execute(select, {"after": after, "chunk": CHUNK}).all():
         after = rows[-1].id
         signed = [(row.id, bytes(row.signature), _day(row.updated_at)) for row in rows]
-        signed = [row for row in signed if len(row[1]) == NUM_PERM * 4]
+        signed = [row for row in signed if len(row[1]) == SIGNATURE_BYTES]
         if not signed:
             continue
         keys = (band_keys_of([sig for _, sig, _ in signed]) & 0xFFFFFFFF).tolist()
