@@ -169,6 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             cached = cached_matcher(path)
             if cached is not None:
                 return print_matches(cached, args)
+        if args.command == "ingest":  # and the config's values: no validation either
+            from newswatch.config.cache import cached_config
+
+            kept = cached_config(path)
+            if kept is not None:
+                return run_ingest(*kept, args)
         from newswatch.config import check_config
 
         config, warnings = check_config(path)
@@ -224,13 +230,25 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
+    """`ingest` after a full validation: keep the compiled watch list and the config's
+    plain copy for the next run (config/cache.py), and run on that copy as it will."""
+    from newswatch.app import compile_config
+    from newswatch.config.cache import save_matcher
+    from newswatch.config.plain import plain_config
+
+    matcher = compile_config(config)
+    save_matcher(config, matcher, args.read_at)
+    return run_ingest(plain_config(config), matcher, args)
+
+
+def run_ingest(config: Config, matcher: Matcher, args: argparse.Namespace) -> int:
     seeds = [s for s in config.sources.seeds if args.source in (None, s.source_name)]
     feeds = [f for f in config.sources.feeds if args.source in (None, f.name, f.url)]
     if args.source and not seeds and not feeds:
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    with _app(config) as app, _node(app, config), _stop_on_signals(app.pipeline):
+    with _app(config, matcher) as app, _node(app, config), _stop_on_signals(app.pipeline):
         app.pipeline.wake_delivery = _later  # everything is delivered once, at the end
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
@@ -672,10 +690,10 @@ def _node(app: App, config: Config) -> Iterator[None]:
 
 
 @contextmanager
-def _app(config: Config) -> Iterator[App]:
+def _app(config: Config, matcher: Matcher | None = None) -> Iterator[App]:
     from newswatch.app import open_app
 
-    app = open_app(config)
+    app = open_app(config, matcher)
     try:
         yield app
     except KeyboardInterrupt:

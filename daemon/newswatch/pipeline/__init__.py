@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from newswatch.config import FeedSource, SeedSource
 from newswatch.log import get_logger
 from newswatch.ops.memory import release_memory
 from newswatch.pipeline.core import (
@@ -24,6 +23,9 @@ from newswatch.pipeline.feeds import FeedRefresh
 from newswatch.pipeline.seeds import SeedFolderState, refresh_seed_folder
 from newswatch.sources.seedfolder import SeedFolder
 from newswatch.store.db import database_error
+
+if TYPE_CHECKING:
+    from newswatch.config import FeedSource, SeedSource
 
 __all__ = ["FeedSettings", "IngestCounts", "Pipeline", "RefreshReport", "utc_now"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,7 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
 from newswatch.alerts.routing import Route, every_watch
 from newswatch.alerts.sink import Sink
-from newswatch.config import Dedup, Fetch
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match import Matcher
@@ -38,6 +37,7 @@ from newswatch.store.db import database_error
 from newswatch.store.documents import DUPLICATE_SAMPLE
 
 if TYPE_CHECKING:
+    from newswatch.config import Dedup, Fetch
     from newswatch.ops.node import Node
 
 Clock = Callable[[], datetime]
@@ -128,11 +128,19 @@ class RefreshReport:
             log.info("source_refreshed", **fields)
 
 
+def _schema_default(name: str) -> Any:
+    """The schema's defaults, for a pipeline built without a config (tests, tools): the
+    config's own values come from the commands (issue 11: no pydantic on that path)."""
+    from newswatch.config import schema
+
+    return getattr(schema, name)()
+
+
 @dataclass(frozen=True)
 class FeedSettings:
     """How feeds are fetched and how often, and who hears of their health, from the config."""
 
-    fetch: Fetch = field(default_factory=Fetch)
+    fetch: Fetch = field(default_factory=lambda: _schema_default("Fetch"))
     interval: timedelta = timedelta(minutes=15)
     failing_after: timedelta = timedelta(hours=24)
     sink_names: tuple[str, ...] = ()  # the name of each sink, in the pipeline's order
@@ -170,7 +178,7 @@ class PipelineCore:
         self.routes = list(routes) if routes is not None else every_watch(s.key for s in sinks)
         self.clock = clock
         self.feed_settings = feed_settings or FeedSettings()
-        self.dedup = dedup or Dedup()
+        self.dedup = dedup or _schema_default("Dedup")
         self.parsers = FeedParsers(matcher)
         self.rng = random.Random()
         # SQLite allows one writer; serialising our own writers avoids lock waits.

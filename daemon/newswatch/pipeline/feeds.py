@@ -6,13 +6,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newswatch import feedcycle
 from newswatch.alerts.sink import Announcing, SinkError
-from newswatch.config import FeedSource
 from newswatch.feedpolicy import FeedState, after_fetch
 from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
@@ -22,6 +22,9 @@ from newswatch.pipeline.core import IngestCounts, PipelineCore, RefreshReport
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import database_error
+
+if TYPE_CHECKING:
+    from newswatch.config import FeedSource
 
 log = get_logger(__name__)
 
