@@ -117,7 +117,6 @@ def test_a_kept_config_equals_a_fresh_validation(tmp_path: Path) -> None:
     kept = cached_config(path)
     assert kept is not None
     assert kept[0] == plain_config(check_config(path)[0])
-    assert isinstance(kept[1], Matcher)
     text = "Kosachev and Biden on the NATO peace plan for Ukraine."
     found = [m.watch for m in kept[1].examine("", text, None, False)[0]]
     assert found == [m.watch for m in matcher.examine("", text, None, False)[0]]
@@ -183,3 +182,36 @@ def test_an_ingest_after_a_change_validates_again(tmp_path: Path) -> None:
     config.write_text(config.read_text() + "bogus_key: 1\n")
     failed = run_cli(*args)
     assert failed.returncode == 2 and "bogus_key" in failed.stderr
+
+
+def test_a_kept_watch_list_loads_when_first_used_and_travels_to_parse_workers() -> None:
+    """The rules read from the cache stay bytes until a text is matched; a parse worker
+    gets the same bytes and matches as a freshly compiled watch list does."""
+    from datetime import UTC, datetime
+
+    from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers
+    from newswatch.match import compile_watches
+    from newswatch.match.kept import KeptMatcher, kept_matcher
+    from test_feedwork import big_feed
+
+    compiled = compile_watches([schema.Person(name="Joe Biden", aliases=("Biden",))], [])
+    kept = kept_matcher(pickle.dumps(compiled.rules))
+    assert isinstance(kept, KeptMatcher) and kept._matcher is None
+    public = {n for n in dir(Matcher) if not n.startswith("_")} - {"from_rules"} | {"__len__"}
+    assert public <= set(dir(KeptMatcher)), public - set(dir(KeptMatcher))
+    body = big_feed()
+    assert len(body) > POOL_THRESHOLD_BYTES
+    parsers = FeedParsers(kept, workers=2)
+    try:
+        work = FeedBody(body, "http://127.0.0.1/wire", {}, None, datetime.now(UTC))
+        parsed = parsers.submit(work).result()
+    finally:
+        parsers.close()
+    assert len(parsed.documents) == 40
+    assert all(
+        [m.watch for m in parsed.matched[(d.source, d.key)]] == ["Joe Biden"]
+        for d in parsed.documents
+    )
+    assert kept._matcher is None  # matched in the workers only
+    assert kept.shared_names() == compiled.shared_names() and len(kept) == len(compiled)
+    assert kept.match("", "Biden spoke.") == compiled.match("", "Biden spoke.")

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from newswatch.config.schema import Config
     from newswatch.match import Matcher
 
-FORMAT = 2  # 2: the plain config after the rules
+FORMAT = 2  # 2: the rules pickled as bytes (unpickled when used), then the plain config
 _COARSE_TIMES = 2.0  # seconds: the coarsest file times in use (FAT); most are ns
 _SOURCES = ("config", "match")  # the packages whose code decides validity and the rules
 _OWN_FILES = ("model.py", "yamlsource.py", "listen.py", "sources/opml.py")
@@ -49,19 +49,30 @@ def cached_matcher(path: Path) -> Matcher | None:
     """The matcher compiled from the config at `path` when nothing it was made from
     changed since; None otherwise."""
     kept = _load(path, with_config=False)
-    return None if kept is None else kept[1]
+    if kept is None:
+        return None
+    from newswatch.match import Matcher
+
+    try:
+        return Matcher.from_rules(pickle.loads(kept[1]))
+    except Exception:  # as in _load
+        return None
 
 
 def cached_config(path: Path) -> tuple[Config, Matcher] | None:
-    """The plain copy of the config at `path` (see config/plain.py) and its matcher,
-    when nothing they were made from changed since; None otherwise."""
+    """The plain copy of the config at `path` (see config/plain.py) and its matcher
+    (unpickled at its first use: match/kept.py), when nothing they were made from
+    changed since; None otherwise."""
     kept = _load(path, with_config=True)
     if kept is None or kept[0] is None:
         return None
-    return kept[0], kept[1]
+    from newswatch.match.kept import kept_matcher
+
+    return kept[0], kept_matcher(kept[1])
 
 
-def _load(path: Path, *, with_config: bool) -> tuple[Config | None, Matcher] | None:
+def _load(path: Path, *, with_config: bool) -> tuple[Config | None, bytes] | None:
+    """The plain config (when asked for) and the pickled rules, as bytes."""
     try:
         with _entry(path).open("rb") as handle:
             header = pickle.load(handle)
@@ -71,9 +82,9 @@ def _load(path: Path, *, with_config: bool) -> tuple[Config | None, Matcher] | N
             config = pickle.load(handle) if with_config else None
     except Exception:  # a cache never fails a command: validate instead
         return None
-    from newswatch.match import Matcher
-
-    return config, Matcher.from_rules(rules)
+    if not isinstance(rules, bytes):
+        return None
+    return config, rules
 
 
 def save_matcher(config: Config, matcher: Matcher, read_at: float) -> None:
@@ -101,7 +112,8 @@ def save_matcher(config: Config, matcher: Matcher, read_at: float) -> None:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with partial.open("wb") as handle:
             pickle.dump(header, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(matcher.rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            rules = pickle.dumps(matcher.rules, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(plain_config(config), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, entry)
     except OSError:
