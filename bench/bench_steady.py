@@ -105,7 +105,7 @@ def idle_rss(program: str, urls: list[str], work: Path) -> float:
             time.sleep(IDLE_WAIT_S)
             samples = []
             for _ in range(10):
-                samples.append(tree_rss_mb(daemon.pid))
+                samples.append(tree_rss_mb(daemon.pid, set()))
                 time.sleep(0.5)
         finally:
             daemon.terminate()
