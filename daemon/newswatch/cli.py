@@ -146,12 +146,12 @@ def entry() -> int:
     collector kept off the objects that live as long as the process (issue 11).
 
     Start-up (SQLAlchemy, httpx, asyncio, the app) makes a heap that stays: the
-    collector, on, would scan it over and over while it grows, ~140 passes before an
-    `ingest` of 304s fetched anything. It is off until the command has started
+    collector, on, would scan it over and over while it grows (~110 passes before an
+    `ingest` of 304s fetched anything). It is off until the command has started
     (`_started`), then those objects are frozen out of its scans. The interpreter's
-    exit also runs full collections over everything still alive, which cost more
-    than the whole steady pass imports of newswatch's own code: what lives at the
-    end is frozen too (atexit handlers, flushing and closing still run).
+    exit also runs full collections over everything still alive (0.15-0.45 s at
+    load 12 with the pipeline imported, 0.02 s frozen): what lives at the end is
+    frozen too (atexit handlers, flushing and closing still run).
     """
     gc.disable()
     try:
