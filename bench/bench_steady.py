@@ -105,7 +105,7 @@ def idle_rss(program: str, urls: list[str], work: Path) -> float:
             time.sleep(IDLE_WAIT_S)
             samples = []
             for _ in range(10):
-                samples.append(tree_rss_mb(daemon.pid))
+                samples.append(tree_rss_mb(daemon.pid, set()))
                 time.sleep(0.5)
         finally:
             daemon.terminate()
@@ -119,14 +119,20 @@ def startup(builds: dict[str, str], runs: int = 10) -> dict[str, dict[str, float
         "match TEXT": ["--config", str(EXAMPLE), "match", "Kosachev met NATO envoys."],
     }
     walls: dict[str, dict[str, list[float]]] = {}
-    for _ in range(runs):
-        for label, program in builds.items():
-            for name, args in commands.items():
-                started = time.perf_counter()
-                subprocess.run([program, *args], capture_output=True, check=True, cwd=ROOT)
-                walls.setdefault(label, {}).setdefault(name, []).append(
-                    time.perf_counter() - started
-                )
+    # each build its own cache folder: they share the config, and a build that keeps its
+    # compiled watch list in another format would overwrite the other's at every run
+    with tempfile.TemporaryDirectory(prefix="nw-steady-cache-") as caches:
+        envs = {label: dict(os.environ, XDG_CACHE_HOME=f"{caches}/{label}") for label in builds}
+        for _ in range(runs):
+            for label, program in builds.items():
+                for name, args in commands.items():
+                    started = time.perf_counter()
+                    subprocess.run(
+                        [program, *args], capture_output=True, check=True, cwd=ROOT, env=envs[label]
+                    )
+                    walls.setdefault(label, {}).setdefault(name, []).append(
+                        time.perf_counter() - started
+                    )
     return {
         label: {name: statistics.median(times) for name, times in by_name.items()}
         for label, by_name in walls.items()

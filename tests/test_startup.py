@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, run_cli, write_config
+import feedserver
+from helpers import REPO, WATCHES, run_cli, write_config
 from newswatch.cli import main
 
 HEAVY = (
@@ -191,8 +192,10 @@ def test_ingest_loads_no_metrics_nor_httpx_command_line(tmp_path: Path) -> None:
     )
     config = str(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds))
     assert run_cli("--config", config, "ingest").returncode == 0  # creates the database
+    settled(Path(config))
+    assert run_cli("--config", config, "ingest").returncode == 0  # validated, kept
     heavy = ("prometheus_client", "click", "pygments", "alembic", "sqlalchemy.dialects.postgresql")
-    code, loaded, _ = imports_of("--config", config, "ingest", heavy=heavy)
+    code, loaded, _ = imports_of("--config", config, "ingest", heavy=heavy + NOT_STEADY)
     assert code == 0
     assert loaded == []
 
@@ -283,3 +286,48 @@ def test_check_reports_every_error_as_before(tmp_path: Path) -> None:
         "position 33: invalid start byte",
         "newswatch: 5 configuration error(s)",
     ]
+
+
+# What a pass that parses, matches and stores nothing does without (issue 11): the
+# config's validation, the matcher, the parse path, documents, stories, alert texts
+# and every sink but the log.
+NOT_STEADY = (
+    "pydantic",
+    "yaml",
+    "newswatch.config.schema",
+    "newswatch.config.load",
+    "newswatch.match.matcher",
+    "newswatch.match.rules",
+    "newswatch.match.scan",
+    "ahocorasick",
+    "newswatch.sources.feeds",
+    "feedparser",
+    "newswatch.store.documents",
+    "newswatch.store.stories",
+    "newswatch.dedup.signature",
+    "numpy",
+    "newswatch.alerts.render",
+    "newswatch.alerts.email",
+    "newswatch.alerts.smtpsend",
+    "newswatch.alerts.webhook",
+    "newswatch.alerts.chat",
+)
+
+
+def test_a_steady_feed_pass_loads_neither_parsing_nor_matching(tmp_path: Path, server) -> None:
+    """Every feed answers 304: nothing to parse, match, store or alert, and the config
+    unchanged since the last pass: none of that code is loaded."""
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+    body += b"<item><guid>1</guid><title>Kosachev spoke</title></item></channel></rss>"
+    url = feedserver.set_route(server, "/steady.xml", feedserver.feed(body))
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path}/nw.db\nsources:\n  feeds:\n    - url: {url}\n" + WATCHES
+    )
+    settled(config)
+    assert run_cli("--config", str(config), "ingest").returncode == 0  # cold; config kept
+    args = ("--config", str(config), "--log-format", "json", "ingest")
+    code, loaded, _ = imports_of(*args, heavy=(*NOT_STEADY, "newswatch.pipeline.seeds"))
+    assert code == 0
+    assert loaded == []
+    assert server.seen[-1].headers.get("if-none-match")  # it was a conditional GET

@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from newswatch.config import Config
-from newswatch.config.schema import sink_names
-from newswatch.match import Matcher, compile_watches
-from newswatch.yamlsource import paused_gc
+from newswatch.config.plain import sink_names
 
 if TYPE_CHECKING:  # `check` and `match` compile a config without loading the store (issue 11)
     from sqlalchemy import Engine
 
+    from newswatch.config import Config
+    from newswatch.match import Matcher
     from newswatch.pipeline import FeedSettings, Pipeline
 
 
 def compile_config(config: Config) -> Matcher:
+    from newswatch.match import compile_watches
+    from newswatch.yamlsource import paused_gc
+
     watch = config.watch
     with paused_gc():  # a large watch list is a burst of objects that stay
         if watch.ambiguous is None:
@@ -47,8 +49,11 @@ class App:
         self.engine.dispose()
 
 
-def open_app(config: Config) -> App:
-    """Open the database (migrating it) and build the pipeline; raises DatabaseError."""
+def open_app(config: Config, matcher: Matcher | None = None) -> App:
+    """Open the database (migrating it) and build the pipeline; raises DatabaseError.
+
+    `matcher`: the config's watch list compiled before (config/cache.py); without it,
+    compiled now."""
     from newswatch.pipeline import Pipeline
     from newswatch.sinks import build_sinks, sink_routes
     from newswatch.store.db import open_database
@@ -57,7 +62,7 @@ def open_app(config: Config) -> App:
     sinks = build_sinks(config)
     pipeline = Pipeline(
         engine,
-        compile_config(config),
+        matcher if matcher is not None else compile_config(config),
         sinks,
         feed_settings=feed_settings(config),
         dedup=config.dedup,

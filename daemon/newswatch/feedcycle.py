@@ -14,13 +14,15 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from newswatch.config import FeedSource, Fetch
 from newswatch.dedup.keys import sha256_hex
 from newswatch.feedpolicy import FeedState, first_poll, is_due, may_poll_now
 from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 from newswatch.store.feeds import FeedRecord
+
+if TYPE_CHECKING:
+    from newswatch.config import FeedSource, Fetch
 
 STOP_POLL_S = 0.2
 # New feeds are first polled within this window (or their interval, if shorter):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newswatch.config import FeedSource
 from newswatch.feedpolicy import FeedState
 from newswatch.model import iso_utc
 from newswatch.store.feeds import FeedRecord
+
+if TYPE_CHECKING:
+    from newswatch.config import FeedSource
 
 STATUS_WORDS = {
     "new": "new",

@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
-from newswatch.alerts.chat import AppriseSink
-from newswatch.alerts.digest import DigestSchedule, digest_messages
-from newswatch.alerts.email import KEY_MAX, EmailSink, Envelope, list_id, sink_key
-from newswatch.alerts.log import LogSink
 from newswatch.alerts.routing import Route
-from newswatch.alerts.sink import Sink
-from newswatch.alerts.smtpsend import SmtpTransport
-from newswatch.alerts.webhook import WebhookSink, endpoint
-from newswatch.config import Config, EmailAlert, LogAlert
-from newswatch.config.schema import AppriseAlert, WebhookAlert, sink_names
-from newswatch.config.zones import system_zone, zone_named
+from newswatch.config.plain import sink_names
+
+# Each kind of sink is imported when a config has one: a log sink alone (the
+# default) costs no SMTP, e-mail, HTTP nor Apprise code at start-up (issue 11).
+if TYPE_CHECKING:
+    from newswatch.alerts.email import EmailSink
+    from newswatch.alerts.sink import Sink
+    from newswatch.config import Config
+    from newswatch.config.schema import AppriseAlert, EmailAlert, WebhookAlert
 
 
 def build_sinks(config: Config) -> list[Sink]:
@@ -28,13 +28,19 @@ def build_sinks(config: Config) -> list[Sink]:
     sinks: list[Sink] = []
     for entry, name in zip(config.alerts, sink_names(config.alerts), strict=True):
         taken = {sink.key for sink in sinks}
-        if isinstance(entry, LogAlert):
+        if entry.type == "log":
+            from newswatch.alerts.log import LogSink
+
             sinks.append(LogSink())
-        elif isinstance(entry, EmailAlert):
+        elif entry.type == "email":
             sinks.append(email_sink(entry, _unique_key(entry, taken), name))
-        elif isinstance(entry, WebhookAlert):
+        elif entry.type == "webhook":
+            from newswatch.alerts.webhook import WebhookSink
+
             sinks.append(WebhookSink(entry, _numbered(webhook_key(entry), taken)))
-        elif isinstance(entry, AppriseAlert):
+        elif entry.type == "apprise":
+            from newswatch.alerts.chat import AppriseSink
+
             sinks.append(AppriseSink(entry, _numbered(apprise_key(entry), taken)))
     return sinks
 
@@ -42,6 +48,8 @@ def build_sinks(config: Config) -> list[Sink]:
 def webhook_key(entry: WebhookAlert) -> str:
     """`webhook:<name>`, else `webhook:<host[:port]>`: never the URL's path or query,
     which often hold a token."""
+    from newswatch.alerts.webhook import endpoint
+
     return bounded_key("webhook:" + (entry.name or endpoint(entry.url).partition("://")[2]))
 
 
@@ -53,6 +61,8 @@ def apprise_key(entry: AppriseAlert) -> str:
 
 def bounded_key(key: str) -> str:
     """A key that fits the outbox's column: a long one keeps its start and a hash of the whole."""
+    from newswatch.alerts.email import KEY_MAX
+
     if len(key) <= KEY_MAX:
         return key
     return f"{key[: KEY_MAX - 17]}#{hashlib.sha256(key.encode()).hexdigest()[:16]}"
@@ -67,6 +77,10 @@ def _numbered(key: str, taken: set[str]) -> str:
 
 
 def email_sink(entry: EmailAlert, key: str, name: str = "email") -> EmailSink:
+    from newswatch.alerts.digest import DigestSchedule, digest_messages
+    from newswatch.alerts.email import EmailSink, Envelope, list_id
+    from newswatch.alerts.smtpsend import SmtpTransport
+
     zone = _zone(entry)
     envelope = Envelope(
         sender=entry.sender,
@@ -87,6 +101,8 @@ def email_sink(entry: EmailAlert, key: str, name: str = "email") -> EmailSink:
 
 def _zone(entry: EmailAlert) -> tzinfo:
     """The entry's `timezone` (checked when the config was loaded), else the system's."""
+    from newswatch.config.zones import system_zone, zone_named
+
     try:
         return zone_named(entry.timezone) if entry.timezone else system_zone()
     except ValueError:  # its zone data went away since: not worth failing a reload for
@@ -95,6 +111,8 @@ def _zone(entry: EmailAlert) -> tzinfo:
 
 def _unique_key(entry: EmailAlert, taken: set[str]) -> str:
     """A second entry for the same recipients gets `#2` (stable while the order stays)."""
+    from newswatch.alerts.email import sink_key
+
     ordinal = 1
     while (key := sink_key(entry.to, ordinal)) in taken:
         ordinal += 1

@@ -27,7 +27,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newswatch.alerts.render import (
     Article,
@@ -46,11 +46,13 @@ from newswatch.alerts.safetext import (
     markdown_text,
 )
 from newswatch.alerts.sink import Outcome, SinkError
-from newswatch.config.schema import AppriseAlert
 from newswatch.config.secrets import SecretUnavailable, read_secret
 from newswatch.log import get_logger
 from newswatch.model import Alert, Outlet
 from newswatch.ops.feedhealth import Notice
+
+if TYPE_CHECKING:
+    from newswatch.config.schema import AppriseAlert
 
 TEMPORARY_IN_A_ROW = 2
 SNIPPETS_SHOWN = 3

@@ -26,7 +26,6 @@ from functools import partial
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from newswatch.alerts.render import snippet_for
 from newswatch.alerts.sink import Outcome, RateLimited, Sink, SinkError, hourly_limit, is_ready
 from newswatch.log import get_logger
 from newswatch.model import Alert, Document, Match
@@ -43,6 +42,12 @@ DEFERRED_MAX = 500  # messages deferred (4xx) in one drain before it gives up
 log = get_logger(__name__)
 
 
+def _snippet(document: Document, match: Match) -> str:
+    from newswatch.alerts.render import snippet_for  # only when a document matched
+
+    return snippet_for(document.title, document.body, match.hits)
+
+
 def build_alert(document: Document, match: Match) -> Alert:
     """The alert a match of a stored document raises."""
     if document.id is None:
@@ -56,7 +61,7 @@ def build_alert(document: Document, match: Match) -> Alert:
         source=document.source,
         published=document.published,
         matched=tuple(match.matched),
-        snippet=snippet_for(document.title, document.body, match.hits),
+        snippet=_snippet(document, match),
     )
 
 

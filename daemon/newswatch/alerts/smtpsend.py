@@ -21,10 +21,13 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from newswatch.alerts.sink import Outcome, SinkError
-from newswatch.config import Smtp
 from newswatch.log import get_logger
+
+if TYPE_CHECKING:
+    from newswatch.config import Smtp
 
 PERMANENT_IN_A_ROW = 10
 TEMPORARY_IN_A_ROW = 2

@@ -32,6 +32,7 @@ import json
 import time
 from collections.abc import Generator, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,11 +41,13 @@ import newswatch
 from newswatch.alerts.log import alert_record
 from newswatch.alerts.safetext import clean_line
 from newswatch.alerts.sink import Outcome, Result, SinkError
-from newswatch.config.schema import WebhookAlert
 from newswatch.config.secrets import SecretUnavailable, read_secret
 from newswatch.log import get_logger
 from newswatch.model import Alert, iso_utc
 from newswatch.ops.feedhealth import Notice
+
+if TYPE_CHECKING:
+    from newswatch.config.schema import WebhookAlert
 
 TEMPORARY_IN_A_ROW = 2
 PERMANENT_IN_A_ROW = 10

@@ -1,14 +1,17 @@
-"""The compiled watch list of a valid config, kept on disk for `newswatch match`.
+"""The compiled watch list of a valid config, kept on disk for `match` and `ingest`.
 
-`match` needs only the compiled rules, but validating the config costs most of
-its start-up (pydantic, the schema, YAML). After a config was validated and
-compiled (by `check` or `match`), the rules are pickled into the user's cache
+`match` needs only the compiled rules, `ingest` those and the config's values,
+but validating the config costs most of their start-up (pydantic, the schema,
+YAML). After a config was validated and compiled (by `check`, `match` or
+`ingest`), the rules and the config's plain copy (config/plain.py: it unpickles
+without pydantic) are pickled into the user's cache
 folder (`$XDG_CACHE_HOME/newswatch`, else `~/.cache/newswatch`) with what they
 were made from: the digest of every file the config consists of (the file, its
 `watch.include`, `sources.include` and OPML lists), the state of each seed folder
 (whose absence can make a config invalid), `TZ`, the Python version and the
-newswatch sources themselves. A later `match` uses them only if all of that is
-the same now, so it answers exactly as after a full validation; anything else
+newswatch sources themselves. A later `match` or `ingest` uses them only if all
+of that is the same now, so it does exactly what it does after a full validation
+(`ingest` runs on the plain copy either way); anything else
 (a changed file, a missing or unreadable or corrupt cache) is a miss, and the
 config is validated as before. `check` always validates in full.
 
@@ -31,10 +34,10 @@ if TYPE_CHECKING:
     from newswatch.config.schema import Config
     from newswatch.match import Matcher
 
-FORMAT = 1
+FORMAT = 2  # 2: the rules pickled as bytes (unpickled when used), then the plain config
 _COARSE_TIMES = 2.0  # seconds: the coarsest file times in use (FAT); most are ns
 _SOURCES = ("config", "match")  # the packages whose code decides validity and the rules
-_OWN_FILES = ("model.py", "yamlsource.py")
+_OWN_FILES = ("model.py", "yamlsource.py", "listen.py", "sources/opml.py")
 
 
 def cache_dir() -> Path:
@@ -45,28 +48,56 @@ def cache_dir() -> Path:
 def cached_matcher(path: Path) -> Matcher | None:
     """The matcher compiled from the config at `path` when nothing it was made from
     changed since; None otherwise."""
+    kept = _load(path, with_config=False)
+    if kept is None:
+        return None
+    from newswatch.match import Matcher
+
+    try:
+        return Matcher.from_rules(pickle.loads(kept[1]))
+    except Exception:  # as in _load
+        return None
+
+
+def cached_config(path: Path) -> tuple[Config, Matcher] | None:
+    """The plain copy of the config at `path` (see config/plain.py) and its matcher
+    (unpickled at its first use: match/kept.py), when nothing they were made from
+    changed since; None otherwise."""
+    kept = _load(path, with_config=True)
+    if kept is None or kept[0] is None:
+        return None
+    from newswatch.match.kept import kept_matcher
+
+    return kept[0], kept_matcher(kept[1])
+
+
+def _load(path: Path, *, with_config: bool) -> tuple[Config | None, bytes] | None:
+    """The plain config (when asked for) and the pickled rules, as bytes."""
     try:
         with _entry(path).open("rb") as handle:
             header = pickle.load(handle)
             if header != _header(path, header[-1]):
                 return None
             rules = pickle.load(handle)
+            config = pickle.load(handle) if with_config else None
     except Exception:  # a cache never fails a command: validate instead
         return None
-    from newswatch.match import Matcher
-
-    return Matcher.from_rules(rules)
+    if not isinstance(rules, bytes):
+        return None
+    return config, rules
 
 
 def save_matcher(config: Config, matcher: Matcher, read_at: float) -> None:
-    """Keep the compiled rules of this valid config, read from `read_at` (time.time())
-    on; silently nothing when the cache folder cannot be written (a read-only home, a
-    service user without one).
+    """Keep the compiled rules of this valid config and its plain copy, read from
+    `read_at` (time.time()) on; silently nothing when the cache folder cannot be
+    written (a read-only home, a service user without one).
 
     The files are hashed now, after they were read: a file written since (or just
     before: file times may be coarse) could hold other text than the rules were made
     from, so such a config is not kept this time.
     """
+    from newswatch.config.plain import plain_config
+
     path = config.path
     if path is None:  # not loaded from a file
         return
@@ -81,7 +112,9 @@ def save_matcher(config: Config, matcher: Matcher, read_at: float) -> None:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with partial.open("wb") as handle:
             pickle.dump(header, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(matcher.rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            rules = pickle.dumps(matcher.rules, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(plain_config(config), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, entry)
     except OSError:
         with suppress(OSError):

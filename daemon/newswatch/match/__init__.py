@@ -4,8 +4,11 @@ matcher = compile_watches(config.watch.people, config.watch.topics)
 for match in matcher.match(document.title, document.body, document.source):
     print(match.watch, explain(match), snippet(document.body, match.first_hit))
 
-The names load on first use: `check` compiles a watch list (rules.py) and the config
-checks parse queries (query.py) without loading what matching needs (issue 11).
+The names load on first use (issue 11): `check` compiles a watch list (rules.py)
+and the config checks parse queries (query.py) without loading what matching
+needs; a module of this package imported on its own loads no matcher code; an
+`ingest` whose feeds all answer 304 never matches a text. (No submodule is named
+like a function exported here: once imported, it would shadow the function.)
 """
 
 from __future__ import annotations

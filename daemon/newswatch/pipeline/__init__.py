@@ -1,18 +1,19 @@
 """The orchestrator: the only place that composes the stages.
 
 `core` stores, matches and alerts; `seeds` and `feeds` bring documents in.
+
+Seed folders, parsing and the document store load when a source needs them: a
+cycle of feeds that all answer 304 pays for none of them (issue 11).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from newswatch.config import FeedSource, SeedSource
 from newswatch.log import get_logger
-from newswatch.ops.memory import release_memory
 from newswatch.pipeline.core import (
     FeedSettings,
     IngestCounts,
@@ -21,9 +22,11 @@ from newswatch.pipeline.core import (
     utc_now,
 )
 from newswatch.pipeline.feeds import FeedRefresh
-from newswatch.pipeline.seeds import SeedFolderState, refresh_seed_folder
-from newswatch.sources.seedfolder import SeedFolder
 from newswatch.store.db import database_error
+
+if TYPE_CHECKING:
+    from newswatch.config import FeedSource, SeedSource
+    from newswatch.pipeline.seeds import SeedFolderState
 
 __all__ = ["FeedSettings", "IngestCounts", "Pipeline", "RefreshReport", "utc_now"]
 
@@ -42,6 +45,9 @@ class Pipeline(PipelineCore):
 
         What was learnt of the folder is kept for the next rescan (per name and path).
         """
+        from newswatch.pipeline.seeds import SeedFolderState, refresh_seed_folder
+        from newswatch.sources.seedfolder import SeedFolder
+
         place = (source.source_name, str(source.path))
         state = self._seed_folders.get(place)
         if state is None:
@@ -62,5 +68,7 @@ class Pipeline(PipelineCore):
             log.error("feed_cycle_failed", error=database_error(self.engine, exc))
             return []
         if any("entries" in report.details for report in reports):
+            from newswatch.ops.memory import release_memory
+
             release_memory()  # bodies were parsed: do not idle at the cycle's peak
         return reports

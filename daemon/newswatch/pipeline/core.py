@@ -14,31 +14,29 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
 from newswatch.alerts.routing import Route, every_watch
-from newswatch.alerts.sink import Sink
-from newswatch.config import Dedup, Fetch
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
-from newswatch.match import Matcher
-from newswatch.match.salience import NO_SALIENCE, Salience, changed_groups, may_change
-from newswatch.model import Alert, Document, Match
+from newswatch.match.salience import NO_SALIENCE, Salience
 from newswatch.ops import metrics
-from newswatch.store import alerts as alert_store
-from newswatch.store import documents as document_store
-from newswatch.store import retention
-from newswatch.store import salience as salience_store
-from newswatch.store import stories as story_store
 from newswatch.store.db import database_error
-from newswatch.store.documents import DUPLICATE_SAMPLE
 
+# The stores of documents, stories and alerts load when a refresh has documents
+# (issue 11: a cycle of 304s stores none).
 if TYPE_CHECKING:
+    from newswatch.alerts.sink import Sink
+    from newswatch.config import Dedup, Fetch
+    from newswatch.match import Matcher
+    from newswatch.model import Alert, Document, Match
     from newswatch.ops.node import Node
+    from newswatch.store import documents as document_store
+    from newswatch.store import retention
 
 Clock = Callable[[], datetime]
 
@@ -81,6 +79,8 @@ class RefreshReport:
         self.duplicates += other.duplicates
         self.empty += other.empty
         self.alerts += other.alerts
+        from newswatch.store.documents import DUPLICATE_SAMPLE
+
         room = DUPLICATE_SAMPLE - len(self.duplicate_of)
         self.duplicate_of += [i for i in other.duplicate_of if i not in self.duplicate_of][:room]
 
@@ -128,11 +128,19 @@ class RefreshReport:
             log.info("source_refreshed", **fields)
 
 
+def _schema_default(name: str) -> Any:
+    """The schema's defaults, for a pipeline built without a config (tests, tools): the
+    config's own values come from the commands (issue 11: no pydantic on that path)."""
+    from newswatch.config import schema
+
+    return getattr(schema, name)()
+
+
 @dataclass(frozen=True)
 class FeedSettings:
     """How feeds are fetched and how often, and who hears of their health, from the config."""
 
-    fetch: Fetch = field(default_factory=Fetch)
+    fetch: Fetch = field(default_factory=lambda: _schema_default("Fetch"))
     interval: timedelta = timedelta(minutes=15)
     failing_after: timedelta = timedelta(hours=24)
     sink_names: tuple[str, ...] = ()  # the name of each sink, in the pipeline's order
@@ -170,7 +178,7 @@ class PipelineCore:
         self.routes = list(routes) if routes is not None else every_watch(s.key for s in sinks)
         self.clock = clock
         self.feed_settings = feed_settings or FeedSettings()
-        self.dedup = dedup or Dedup()
+        self.dedup = dedup or _schema_default("Dedup")
         self.parsers = FeedParsers(matcher)
         self.rng = random.Random()
         # SQLite allows one writer; serialising our own writers avoids lock waits.
@@ -233,6 +241,10 @@ class PipelineCore:
         documents join the story of a near-duplicate, and a watch alerts once
         per story.
         """
+        from newswatch.store import alerts as alert_store
+        from newswatch.store import documents as document_store
+        from newswatch.store import stories as story_store
+
         now = self.clock()
         if signatures is None:
             from newswatch.dedup.signature import batch_signatures  # not for 304 cycles
@@ -262,6 +274,8 @@ class PipelineCore:
         signatures: Mapping[tuple[str, str], bytes | None],
         now: datetime,
     ) -> None:
+        from newswatch.store import stories as story_store
+
         placed = [
             story_store.Placed(d.id, signatures.get((d.source, d.key)), d.published or now)
             for d in saved.new
@@ -309,6 +323,9 @@ class PipelineCore:
         groups = self.matcher.shared_names()
         if not groups or not documents:
             return matched
+        from newswatch.match.salience import changed_groups, may_change
+        from newswatch.store import salience as salience_store
+
         sharers = {name for group in groups for name in group}
         prior = salience_store.recent_counts(connection, now.date())
         known = dict(matched or {})
@@ -385,6 +402,8 @@ class PipelineCore:
     def purge(self, older_than: timedelta, *, dry_run: bool = False) -> retention.Purged:
         """Remove documents stored more than `older_than` ago that never alerted and
         start no story (see store.retention); `dry_run` only counts them."""
+        from newswatch.store import retention
+
         now = self.clock()
         before = now - older_than
         if dry_run:
@@ -406,6 +425,11 @@ class PipelineCore:
 
         With `dry_run`, nothing is stored or sent: the alerts that would be raised are returned.
         """
+        from newswatch.store import alerts as alert_store
+        from newswatch.store import documents as document_store
+        from newswatch.store import salience as salience_store
+        from newswatch.store import stories as story_store
+
         raised: list[Alert] = []
         with self.engine.connect() as reader:
             if self.matcher.shared_names():

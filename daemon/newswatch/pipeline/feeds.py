@@ -6,22 +6,24 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newswatch import feedcycle
 from newswatch.alerts.sink import Announcing, SinkError
-from newswatch.config import FeedSource
 from newswatch.feedpolicy import FeedState, after_fetch
 from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
-from newswatch.normalize import MAX_TEXT_CHARS
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
 from newswatch.pipeline.core import IngestCounts, PipelineCore, RefreshReport
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
 from newswatch.store.db import database_error
+
+if TYPE_CHECKING:
+    from newswatch.config import FeedSource
 
 log = get_logger(__name__)
 
@@ -308,7 +310,7 @@ class FeedRefresh:
                 source=held.name,
                 url=held.due.record.state.fetch_url,
                 entries=parsed.truncated,
-                max_chars=MAX_TEXT_CHARS,
+                max_chars=_max_text_chars(),
                 hint="entries this long are cut; the rest of their text is not stored",
             )
         _log_outcome(report, held.state)
@@ -485,3 +487,9 @@ def _log_feed_events(
         )
     if parsed is not None and parsed.bozo:
         log.warning("feed_malformed", source=name, url=after.fetch_url, reason=parsed.bozo)
+
+
+def _max_text_chars() -> int:
+    from newswatch.normalize import MAX_TEXT_CHARS  # only for a body to parse
+
+    return MAX_TEXT_CHARS

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError, StatementError
 
-from newswatch.config import SeedSource
 from newswatch.log import get_logger
 from newswatch.model import Document, RawItem
 from newswatch.normalize import normalize
@@ -23,6 +23,9 @@ from newswatch.sources import seeds
 from newswatch.sources.seedfolder import SeedFolder
 from newswatch.store import seedfiles
 from newswatch.store.db import database_error
+
+if TYPE_CHECKING:
+    from newswatch.config import SeedSource
 
 SEED_BATCH = 500
 

@@ -19,15 +19,17 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin
 
 import httpx
 
 from newswatch import PROJECT_URL, __version__
-from newswatch.config import Fetch
 from newswatch.sources.httperrors import FetchError, describe_error, parse_retry_after
 from newswatch.sources.inflate import read_capped
+
+if TYPE_CHECKING:
+    from newswatch.config import Fetch
 
 Outcome = Literal["ok", "not_modified", "unchanged", "gone", "error"]
 USER_AGENT = f"newswatch/{__version__} (+{PROJECT_URL})"

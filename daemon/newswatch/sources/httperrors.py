@@ -11,10 +11,13 @@ from __future__ import annotations
 import email.utils
 import ssl
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 
-from newswatch.config import Fetch
+if TYPE_CHECKING:
+    from newswatch.config import Fetch
+
 
 MAX_RETRY_AFTER = timedelta(days=365)
 

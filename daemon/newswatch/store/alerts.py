@@ -17,7 +17,6 @@ from sqlalchemy import Connection, Row, Select, select
 from newswatch.alerts.routing import Route
 from newswatch.model import Alert
 from newswatch.store import bulk
-from newswatch.store.stories import with_stories
 from newswatch.store.tables import alerts, deliveries, documents
 
 AlertPair = tuple[int, str, str]  # document_id, kind, watch
@@ -103,4 +102,6 @@ def list_alerts(connection: Connection, since: datetime | None, limit: int | Non
         query = query.where(alerts.c.created_at >= since)
     if limit is not None:
         query = query.limit(limit)
+    from newswatch.store.stories import with_stories  # loaded with the first alert listed
+
     return with_stories(connection, [alert_from_row(row) for row in connection.execute(query)])

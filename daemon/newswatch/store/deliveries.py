@@ -32,7 +32,6 @@ from newswatch.alerts.status import DeliveryState, SinkStatus
 from newswatch.model import Alert
 from newswatch.store.alerts import alert_from_row, alert_query
 from newswatch.store.dialect import insert_ignoring_conflicts
-from newswatch.store.stories import with_stories
 from newswatch.store.tables import UtcDateTime, alerts, deliveries, sink_state
 
 _undelivered = and_(deliveries.c.delivered_at.is_(None), deliveries.c.dead_at.is_(None))
@@ -69,6 +68,10 @@ def pending_deliveries(
         query = query.where(alerts.c.created_at < created_before)
     batch = [alert_from_row(row) for row in connection.execute(query)]
     # with their stories' other outlets: the message names them ("Also in")
+    if not batch:
+        return []
+    from newswatch.store.stories import with_stories  # only for alerts to send
+
     return with_stories(connection, whole_documents(batch, limit))
 
 
