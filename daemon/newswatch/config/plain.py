@@ -15,11 +15,12 @@ a copy of 100,000 people would cost more to unpickle than it saves.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, cast
+
+from newswatch.config.secrets import smtp_password
 
 if TYPE_CHECKING:
     from newswatch.config import schema
@@ -113,11 +114,7 @@ class Smtp(_Plain):
 
     def password(self) -> str | None:
         """The secret, read now from the environment or the file named in the config."""
-        if self.password_env:
-            return os.environ.get(self.password_env)
-        if self.password_file:
-            return self.password_file.read_text(encoding="utf-8").strip()
-        return None
+        return smtp_password(self.password_env, self.password_file)
 
 
 class EmailAlert(_Plain):

@@ -8,7 +8,6 @@ annotation from its text at class creation (~1% of `check`), where Python has ju
 made the objects itself; a method returning its own class names it in quotes.
 """
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from newswatch.config.mailbox import mailbox
+from newswatch.config.secrets import smtp_password
 from newswatch.config.zones import zone_named
 from newswatch.listen import StatusServerError, parse_listen
 
@@ -223,11 +223,7 @@ class Smtp(_Model):
 
     def password(self) -> str | None:
         """The secret, read now from the environment or the file named in the config."""
-        if self.password_env:
-            return os.environ.get(self.password_env)
-        if self.password_file:
-            return self.password_file.read_text(encoding="utf-8").strip()
-        return None
+        return smtp_password(self.password_env, self.password_file)
 
 
 class EmailAlert(SinkBase):

@@ -14,6 +14,16 @@ class SecretUnavailable(Exception):
     """The variable is unset or empty, or the file is missing, unreadable or empty."""
 
 
+def smtp_password(env: str | None, file: Path | None) -> str | None:
+    """The SMTP password, read now: the variable's value (None when unset), else the
+    file's text, stripped; None when neither is configured."""
+    if env:
+        return os.environ.get(env)
+    if file:
+        return file.read_text(encoding="utf-8").strip()
+    return None
+
+
 def read_secret(env: str | None, file: Path | None, what: str) -> str | None:
     """The secret, stripped of surrounding white space; None when neither source is given.
 

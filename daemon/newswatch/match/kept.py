@@ -12,12 +12,11 @@ import pickle
 import threading
 from typing import TYPE_CHECKING, cast
 
-from newswatch.match.salience import NO_SALIENCE, Salience
-
 if TYPE_CHECKING:
     from newswatch.match.matcher import Matcher
     from newswatch.match.reasons import Rejection
     from newswatch.match.rules import Rules
+    from newswatch.match.salience import Salience
     from newswatch.model import Match
 
 
@@ -50,7 +49,7 @@ class KeptMatcher:
         return (KeptMatcher, (self._blob,))
 
     def match(
-        self, title: str, body: str, source: str | None = None, salience: Salience = NO_SALIENCE
+        self, title: str, body: str, source: str | None = None, salience: Salience | None = None
     ) -> list[Match]:
         return self.loaded().match(title, body, source, salience)
 
@@ -63,7 +62,7 @@ class KeptMatcher:
         body: str,
         source: str | None = None,
         explain: bool = False,
-        salience: Salience = NO_SALIENCE,
+        salience: Salience | None = None,
     ) -> tuple[list[Match], list[Rejection]]:
         return self.loaded().examine(title, body, source, explain, salience)
 
