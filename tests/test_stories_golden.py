@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from newswatch.config import Dedup
 from newswatch.dedup.signature import (
+    _BAND_OFFSETS,
     BANDS,
     MAX_WORDS,
     SIGNATURE_BYTES,
     band_keys,
+    band_keys_of,
+    band_offsets_generated,
     recurring_paragraphs,
     signature_of,
     signatures_of,
@@ -123,3 +128,38 @@ def test_a_batch_signs_each_entry_as_it_would_be_signed_alone() -> None:
     assert all(alone) and len(set(alone)) == len(bodies)
     assert signatures_of(bodies, frozenset()) == alone
     assert signatures_of(bodies[::-1], frozenset()) == alone[::-1]
+
+
+def _numpy_band_keys(signatures: list[bytes]) -> list[list[int]]:
+    """The band keys as numpy computed them before (format 2): the reference."""
+    np = pytest.importorskip("numpy")
+    values = np.frombuffer(b"".join(signatures), dtype="<u4").reshape(len(signatures), -1)
+    keys = values[:, :BANDS].astype(np.uint64)
+    with np.errstate(over="ignore"):
+        keys += np.array(band_offsets_generated(), dtype=np.uint64)
+        keys ^= keys >> np.uint64(29)
+        keys *= np.uint64(0xBF58476D1CE4E5B9)
+        keys ^= keys >> np.uint64(32)
+    top = (keys >> np.uint64(32)).astype(np.uint32)
+    result: list[list[int]] = top.view(np.int32).astype(np.int64).tolist()
+    return result
+
+
+def test_band_keys_and_similarity_in_plain_python_equal_numpys() -> None:
+    """The main process files and compares signatures without numpy: the same keys and
+    estimates as numpy's arithmetic, over real signatures and random bytes."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(7)
+    real = [s for s in signatures_of([COUNCIL, HARBOUR, VARGA_TRIAL, FOOTER * 3]) if s]
+    randoms = [rng.integers(0, 256, SIGNATURE_BYTES, dtype=np.uint8).tobytes() for _ in range(300)]
+    extremes = [b"\xff" * SIGNATURE_BYTES, b"\x00" * SIGNATURE_BYTES]
+    halves = [bytes(real[0])[:100] + randoms[0][100:], bytes(real[0])]  # 50 values alike
+    signatures = [bytes(s) for s in real] + randoms + extremes + halves
+    assert band_keys_of(signatures) == _numpy_band_keys(signatures)
+    for a, b in itertools.pairwise(signatures):
+        same = np.count_nonzero(np.frombuffer(a, "<u2") == np.frombuffer(b, "<u2"))
+        assert similarity(a, b) == same / (SIGNATURE_BYTES // 2)
+
+
+def test_the_written_band_offsets_are_those_drawn() -> None:
+    assert band_offsets_generated() == _BAND_OFFSETS

@@ -61,10 +61,12 @@ after restarts and on other nodes. numpy is imported on first use, keeping
 
 from __future__ import annotations
 
+import operator
 import re
+import struct
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from newswatch.model import Document
 
@@ -96,6 +98,20 @@ _ASCII_WORDS = bytes(
 
 
 SIGNATURE_BYTES = NUM_PERM * 2  # the format: 16-bit values (earlier versions: 32-bit, 512 bytes)
+_BAND_LAYOUT = struct.Struct(f"<{BANDS}I")  # a band's ROWS (2) 16-bit values: one number
+# Each band's offset, drawn once with numpy's PCG64 (`band_offsets_generated`): the
+# keys stored in databases depend on them, so they are written out here.
+_BAND_OFFSETS = (
+    1360894613441635141,
+    12569607660172156824,
+    10884647876063149067,
+    12154200149378390491,
+    12645341929556283056,
+    4084214577522963067,
+    8323432024667905665,
+    17317585446771454317,
+)
+_M64 = (1 << 64) - 1
 
 
 class Signature(bytes):
@@ -291,34 +307,37 @@ def similarity(a: bytes, b: bytes) -> float:
     not of this format (one stored by an earlier version): never compared as alike."""
     if len(a) != SIGNATURE_BYTES or len(b) != SIGNATURE_BYTES:
         return 0.0
-    np = _numpy()
-    left = np.frombuffer(a, dtype="<u2")
-    right = np.frombuffer(b, dtype="<u2")
-    return float(np.count_nonzero(left == right)) / NUM_PERM
+    same: int = sum(map(operator.eq, memoryview(a).cast("H"), memoryview(b).cast("H")))
+    return same / NUM_PERM
 
 
 def band_keys(signature: bytes) -> list[int]:
     """One signed 32-bit key per band (band number mixed in), for an indexed table."""
-    return [int(k) for k in band_keys_of([signature])[0]]
+    return band_keys_of([signature])[0]
 
 
-def band_keys_of(signatures: Sequence[bytes]) -> np.ndarray[Any, Any]:
-    """The band keys of many signatures at once: an int64 array of 32-bit values, a row
-    per signature. A band's ROWS 16-bit values side by side are one exact number,
-    mixed with its band's offset; 32 bits keep the index small (SQLite stores them
-    in 4 bytes); a chance match of two keys only costs one similarity check."""
-    np = _numpy()
-    # a band's ROWS 16-bit values side by side: one little-endian number of 2 * ROWS bytes
-    size = f"<u{2 * ROWS}"
-    values = np.frombuffer(b"".join(signatures), dtype=size).reshape(len(signatures), -1)
-    keys = values[:, :BANDS].astype(np.uint64)
-    with np.errstate(over="ignore"):
-        keys += _band_offsets()
-        keys ^= keys >> np.uint64(29)
-        keys *= np.uint64(0xBF58476D1CE4E5B9)
-        keys ^= keys >> np.uint64(32)
-    top = (keys >> np.uint64(32)).astype(np.uint32)
-    return cast("ndarray[Any, Any]", top.view(np.int32).astype(np.int64))
+def band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
+    """The band keys of many signatures, a list per signature. A band's ROWS 16-bit
+    values side by side are one exact little-endian number, mixed with its band's
+    offset (a 64-bit finaliser); the top 32 bits are the key, signed. 32 bits keep
+    the index small (SQLite stores them in 4 bytes); a chance match of two keys only
+    costs one similarity check. Plain integers, not numpy: the daemon's main process
+    only files and compares signatures the parse workers made, and numpy (~13 MB)
+    stays out of it (bench/README.md, idle daemon)."""
+    layout = _BAND_LAYOUT
+    return [
+        [_mixed(v + o) for v, o in zip(layout.unpack_from(s), _BAND_OFFSETS, strict=True)]
+        for s in signatures
+    ]
+
+
+def _mixed(value: int) -> int:
+    value &= _M64
+    value ^= value >> 29
+    value = (value * 0xBF58476D1CE4E5B9) & _M64
+    value ^= value >> 32
+    top = value >> 32
+    return top - (1 << 32) if top >= 1 << 31 else top
 
 
 def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
@@ -401,9 +420,10 @@ def _shingle_factors() -> list[Any]:
 
 
 @cache
-def _band_offsets() -> np.ndarray[Any, Any]:
+def band_offsets_generated() -> tuple[int, ...]:
+    """What `_BAND_OFFSETS` was drawn from (a test holds them equal)."""
     np = _numpy()
     generator = np.random.Generator(np.random.PCG64(SEED + 1))
     top = np.iinfo(np.uint64).max
     offsets = generator.integers(0, top, size=BANDS, dtype=np.uint64, endpoint=True)
-    return cast("ndarray[Any, Any]", offsets)
+    return tuple(int(x) for x in offsets)

@@ -141,7 +141,10 @@ def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
     signed = [p for p in placed if p.signature]
     if not signed:
         return {}
-    keys = (band_keys_of([p.signature for p in signed if p.signature]) & _LOW).tolist()
+    keys = [
+        [k & _LOW for k in row]
+        for row in band_keys_of([p.signature for p in signed if p.signature])
+    ]
     return {p.id: list(dict.fromkeys(row)) for p, row in zip(signed, keys, strict=True)}
 
 

@@ -39,7 +39,7 @@ def upgrade() -> None:
         signed = [(id_, sig) for id_, sig in signed if len(sig) == SIGNATURE_BYTES]
         if not signed:
             continue
-        keys = band_keys_of([sig for _, sig in signed]).tolist()
+        keys = band_keys_of([sig for _, sig in signed])
         bands = [
             {"key": key, "document": id_}
             for (id_, _), row in zip(signed, keys, strict=True)

@@ -43,7 +43,9 @@ def upgrade() -> None:
         signed = [row for row in signed if len(row[1]) == SIGNATURE_BYTES]
         if not signed:
             continue
-        keys = (band_keys_of([sig for _, sig, _ in signed]) & 0xFFFFFFFF).tolist()
+        keys = [
+            [k & 0xFFFFFFFF for k in row] for row in band_keys_of([sig for _, sig, _ in signed])
+        ]
         bands = [
             {"key": day << 32 | key, "document": id_}
             for (id_, _, day), row in zip(signed, keys, strict=True)
