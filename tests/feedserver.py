@@ -168,15 +168,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             host=str(host), path=self.path, headers={k.lower(): v for k, v in self.headers.items()}
         )
         _enter(server, seen)
+        left = False
+
+        def leave() -> None:
+            """No longer in flight: called before the answer's last bytes go out, since the
+            client may send its next request as soon as it has them (before this thread
+            runs again: on a busy machine the count then overshot the client's limit)."""
+            nonlocal left
+            if not left:
+                left = True
+                with server.lock:
+                    server.in_flight[seen.host] -= 1
+
         try:
-            self._answer(server, seen)
+            self._answer(server, seen, leave)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            with server.lock:
-                server.in_flight[seen.host] -= 1
+            leave()
 
-    def _answer(self, server: FeedServer, seen: Seen) -> None:
+    def _answer(self, server: FeedServer, seen: Seen, leave: Callable[[], None]) -> None:
         route = server.routes.get(seen.path)
         reply = route(seen) if callable(route) else route or Reply(404, b"no such route\n")
         if reply.delay:
@@ -192,6 +203,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for name, value in _headers(reply).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
+        leave()
         self.end_headers()
         self.wfile.write(body)
 
