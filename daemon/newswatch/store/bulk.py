@@ -114,7 +114,7 @@ def _plan(
     if dialect.name == "postgresql":
         arrays = ", ".join(f"%s::{_array_of(t, dialect)}[]" for t in types)
         return _Plan(f"{into} SELECT * FROM unnest({arrays}) {tail}", processors, "", 0)
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(dialect)
     row_mark = "(" + ", ".join([mark] * len(columns)) + ")"
     sql = f"{into} VALUES {{values}} {tail}"
     return _Plan(sql, processors, row_mark, min(500, _SQLITE_PARAMETERS // len(columns)))
@@ -128,10 +128,15 @@ def select_in(connection: Connection, sql: str, *lists: Sequence[str]) -> Any:
     if connection.dialect.name == "postgresql":
         members = ["SELECT unnest(%s::text[])"] * len(lists)
         return connection.exec_driver_sql(sql.format(*members), tuple(list(v) for v in lists))
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(connection.dialect)
     members = [",".join([mark] * len(values)) for values in lists]
     parameters = tuple(chain.from_iterable(lists))
     return connection.exec_driver_sql(sql.format(*members), parameters)
+
+
+def placeholder(dialect: Dialect) -> str:
+    """The driver's mark for one parameter: sqlite3's `?`, or psycopg's `%s`."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
 def _array_of(column_type: TypeEngine[Any], dialect: Dialect) -> str:

@@ -45,6 +45,7 @@ from sqlalchemy import (
 
 from newswatch.dedup.signature import band_keys, band_keys_of, similarity
 from newswatch.model import Alert, Outlet, Story
+from newswatch.store.bulk import placeholder
 from newswatch.store.tables import alerts, documents, story_bands
 
 # How many other outlets an alert or a story lists at most.
@@ -182,13 +183,9 @@ def _insert_bands(
         )
         connection.exec_driver_sql(sql, (keys, ids))
         return
-    mark = _mark(connection)
+    mark = placeholder(connection.dialect)
     sql = f"INSERT INTO story_bands (band_key, document_id) VALUES ({mark}, {mark}){conflict}"
     connection.exec_driver_sql(sql, rows)
-
-
-def _mark(connection: Connection) -> str:
-    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
 _CANDIDATES = """\
@@ -239,7 +236,7 @@ def _candidate_rows(connection: Connection, keys: list[int]) -> Any:
     if connection.dialect.name == "postgresql":
         sql = _CANDIDATES.format(keys="SELECT unnest(%s::bigint[])")
         return connection.exec_driver_sql(sql, (keys,))
-    sql = _CANDIDATES.format(keys=f"SELECT value FROM json_each({_mark(connection)})")
+    sql = _CANDIDATES.format(keys=f"SELECT value FROM json_each({placeholder(connection.dialect)})")
     return connection.exec_driver_sql(sql, ("[" + ",".join(map(str, keys)) + "]",))
 
 
