@@ -131,12 +131,18 @@ def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
     are copies when the paragraphs they share make up at least half the words
     of the shorter one; a paragraph shared only by copies is kept.
     """
-    split = {body: paragraphs(body[:_READ_CUT]) for body in bodies if "\n\n" in body}
-    return _recurring([set(found) for found in split.values()])
+    return _recurring(_read_paragraphs(bodies).values())
 
 
-def _recurring(texts: list[set[str]]) -> frozenset[str]:
-    """recurring_paragraphs of the entries' distinct texts, each a set of paragraphs."""
+def _read_paragraphs(bodies: Iterable[str]) -> dict[str, list[str]]:
+    """The paragraphs of each distinct body of several, within its first _READ_CUT
+    characters; a body of one paragraph has none here."""
+    return {body: paragraphs(body[:_READ_CUT]) for body in bodies if "\n\n" in body}
+
+
+def _recurring(split: Iterable[list[str]]) -> frozenset[str]:
+    """recurring_paragraphs of the entries' distinct texts, each a list of paragraphs."""
+    texts = [set(found) for found in split]
     seen: set[str] = set()
     repeated: set[str] = set()  # found under two entries: set operations, most are not
     for text in texts:
@@ -198,9 +204,9 @@ def signatures_of(
     (or without `boilerplate` when given). A batch's words are found and hashed in a
     few numpy calls over its joined text, its shingles in one matrix per group: per
     document, the calls cost more than the arithmetic."""
-    split = {body: paragraphs(body[:_READ_CUT]) for body in bodies if "\n\n" in body}
+    split = _read_paragraphs(bodies)
     if boilerplate is None:
-        boilerplate = _recurring([set(found) for found in split.values()])
+        boilerplate = _recurring(split.values())
     found: list[Signature | None] = [None] * len(bodies)
     for first in range(0, len(bodies), _CHUNK):
         chunk = bodies[first : first + _CHUNK]
