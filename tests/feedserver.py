@@ -167,7 +167,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         seen = Seen(
             host=str(host), path=self.path, headers={k.lower(): v for k, v in self.headers.items()}
         )
-        _enter(server, seen)
+        counted = _enter(server, seen)
         left = False
 
         def leave() -> None:
@@ -175,7 +175,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             client may send its next request as soon as it has them (before this thread
             runs again: on a busy machine the count then overshot the client's limit)."""
             nonlocal left
-            if not left:
+            if not left and counted:
                 left = True
                 with server.lock:
                     server.in_flight[seen.host] -= 1
@@ -229,14 +229,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 server.stopping.wait(0.05)
 
 
-def _enter(server: FeedServer, seen: Seen) -> None:
+def _enter(server: FeedServer, seen: Seen) -> bool:
+    """Note the request; count it in flight (True) when it asks for one of this server's
+    routes. A request for no route is a stray: a client of another test (another process)
+    that outlived its server reaches this one when it was given that freed port, and
+    counted it would add to a per-host peak this test's client never made."""
     with server.lock:
         server.seen.append(seen)
+        if seen.path not in server.routes:
+            return False
         server.in_flight[seen.host] += 1
         server.peak_per_host[seen.host] = max(
             server.peak_per_host[seen.host], server.in_flight[seen.host]
         )
         server.peak_overall = max(server.peak_overall, sum(server.in_flight.values()))
+    return True
 
 
 def _not_modified(reply: Reply, seen: Seen) -> bool:
