@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from conftest import SEED_FILE
-from helpers import alert_records, seed_text, write_config
+from helpers import alert_records, run_cli, seed_text, write_config
 from newswatch.cli import main
 from newswatch.store.db import (
     DatabaseError,
@@ -177,6 +177,21 @@ def test_several_processes_creating_one_database_at_once_all_start(database_url:
         assert connection.execute(text("SELECT count(*) FROM documents")).scalar() == 0
     assert schema_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_a_file_that_is_no_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("shopping: milk, eggs, bread\n" * 200)
+    before = notes.read_bytes()
+    with pytest.raises(DatabaseError, match="file is not a database; it is some other file"):
+        open_database(f"sqlite:///{notes}")
+    assert notes.read_bytes() == before
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    result = run_cli("--config", str(write_config(tmp_path, f"sqlite:///{notes}", seeds)), "ingest")
+    assert result.returncode == 1
+    assert "is not a database" in result.stderr and "Traceback" not in result.stderr
+    assert notes.read_bytes() == before
 
 
 def test_another_programs_tables_are_not_created_over(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError as DriverError
 
 # re-exported: callers catch and show them from here
 from newswatch.store.dbinfo import DatabaseError as DatabaseError
@@ -36,8 +37,10 @@ def open_database(url: str, *, upgrade: bool = True) -> Engine:
         else:
             with engine.connect():
                 pass
-    except OperationalError as exc:
+    except DriverError as exc:  # unreachable, locked, read-only, not a database...
         engine.dispose()
+        if not isinstance(exc, OperationalError) and "not a database" not in str(exc):
+            raise
         raise DatabaseError(describe_operational_error(url, exc)) from None
     return engine
 
@@ -214,7 +217,7 @@ def _revision(connection: Connection) -> str | None:
     return str(row[0]) if row else None
 
 
-def describe_operational_error(url: str, exc: OperationalError) -> str:
+def describe_operational_error(url: str, exc: DriverError) -> str:
     """One line for the user from a driver error (locked, unreachable, read-only...)."""
     shown = shown_url(url)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -225,6 +228,8 @@ def describe_operational_error(url: str, exc: OperationalError) -> str:
         hint = "the file or its folder is not writable by this user"
     elif "disk is full" in reason or "No space left" in reason:
         hint = "free space where the database lives; the batch was rolled back and is retried"
+    elif "file is not a database" in reason:
+        hint = "it is some other file, not a SQLite database: check the `database:` URL"
     elif "unable to open" in reason:
         hint = "the folder must exist and be writable by this user"
     return f"database {shown}: {reason}; {hint}"
