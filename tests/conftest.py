@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,8 +61,8 @@ def _postgres_url() -> str:
     return base
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def _postgres_schema() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
     base = _postgres_url()
     schema = f"nw_test_{uuid.uuid4().hex[:12]}"
@@ -77,6 +78,13 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    with _postgres_schema() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every storage test runs on SQLite and on PostgreSQL."""
@@ -84,6 +92,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'state' / 'newswatch.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def another_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second empty database on `database_url`'s backend, for comparing two."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other' / 'newswatch.db'}"
+        return
+    with _postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

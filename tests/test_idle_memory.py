@@ -1,5 +1,5 @@
 """What an idle daemon keeps (issue 11): no helper process once its feeds are quiet,
-and no Alembic after migrating a new database. RSS itself is measured in
+and no Alembic after creating or migrating a database. RSS itself is measured in
 bench/bench_idle_memory.py: it varies too much from run to run to assert."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from helpers import WATCHES
 from newswatch.app import open_app
 from newswatch.config import load_config
 from newswatch.scheduler import rest_if_idle
-from newswatch.store.db import head_revision
+from newswatch.store.db import head_revision, open_database, upgrade_schema
 from procs import command_line, descendants
 
 
@@ -73,18 +73,39 @@ def helpers() -> list[str]:
     return [c for c in found if "forkserver" in c or "resource_tracker" in c]
 
 
-def test_the_daemon_migrates_a_new_database_without_loading_alembic(database_url: str) -> None:
+UPGRADE_PROBE = (
+    "import sys; from newswatch.ops.schema import upgrade_aside\n"
+    "from newswatch.store.db import open_database, schema_revision\n"
+    "url = input()\n"
+    "migrated = upgrade_aside(url)\n"
+    "engine = open_database(url)\n"
+    "print(migrated, schema_revision(engine), 'alembic' in sys.modules)"
+)
+
+
+def upgrade_as_the_daemon(database_url: str) -> list[str]:
+    """What the daemon's start does to the schema: whether a child process migrated, the
+    revision then, and whether the daemon itself loaded Alembic."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    return subprocess.run(
+        [sys.executable, "-c", UPGRADE_PROBE],
+        input=database_url,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.split()
+
+
+def test_the_daemon_migrates_an_old_database_without_loading_alembic(database_url: str) -> None:
     """A child process migrates; the daemon's own open finds the head and imports no
     Alembic, whose modules it would otherwise keep for life (~15 MB)."""
-    probe = (
-        "import sys; from newswatch.ops.schema import upgrade_aside\n"
-        "from newswatch.store.db import open_database, schema_revision\n"
-        f"migrated = upgrade_aside({database_url!r})\n"
-        f"engine = open_database({database_url!r})\n"
-        "print(migrated, schema_revision(engine), 'alembic' in sys.modules)"
-    )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
-    ).stdout
-    assert out.split() == ["True", head_revision(), "False"]
+    old = open_database(database_url, upgrade=False)
+    upgrade_schema(old, "0013")
+    old.dispose()
+    assert upgrade_as_the_daemon(database_url) == ["True", head_revision(), "False"]
+
+
+def test_the_daemon_creates_a_new_database_without_alembic_nor_a_child(database_url: str) -> None:
+    """A new database gets the newest schema at once, in the daemon's own process."""
+    assert upgrade_as_the_daemon(database_url) == ["False", head_revision(), "False"]

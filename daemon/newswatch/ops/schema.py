@@ -1,10 +1,11 @@
 """The daemon's schema migrations, run in a child process (issue 11).
 
 Alembic, with Mako and Pygments, is ~11 MB of modules a process keeps once it has
-imported them: a daemon started on a new database, or after an upgrade of
-newswatch, would hold them for life for a few seconds of work. A child process
-migrates instead, and the daemon's own `open_database` then finds the schema
-at its head without importing Alembic.
+imported them: a daemon started after an upgrade of newswatch would hold them
+for life for a few seconds of work. A child process migrates instead, and the
+daemon's own `open_database` then finds the schema at its head without
+importing Alembic. A new database needs no child: `open_database` creates its
+schema without Alembic (store/fresh.py).
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ import sys
 
 from sqlalchemy.engine import make_url
 
-from newswatch.store.db import is_at_head, open_database
+from newswatch.store.db import needs_migrations, open_database
 
 # The URL comes on stdin, so a password never shows in the process list.
 _UPGRADE = "from newswatch.store.db import open_database; open_database(input()).dispose()"
 
 
 def upgrade_aside(url: str) -> bool:
-    """Bring the schema of `url` to the newest migration in a child process, if needed;
-    True if a child migrated it.
+    """Bring the schema of `url` to the newest migration in a child process, if it has
+    migrations to run; True if a child migrated it.
 
     Best effort: if the child fails, the caller's `open_database` migrates in
     process and reports what is wrong, as it always has. An in-memory SQLite
@@ -34,7 +35,7 @@ def upgrade_aside(url: str) -> bool:
         return False
     engine = open_database(url, upgrade=False)
     try:
-        if is_at_head(engine):
+        if not needs_migrations(engine):
             return False
     finally:
         engine.dispose()

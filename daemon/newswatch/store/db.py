@@ -9,9 +9,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError as DriverError
 
 # re-exported: callers catch and show them from here
 from newswatch.store.dbinfo import DatabaseError as DatabaseError
@@ -36,8 +37,10 @@ def open_database(url: str, *, upgrade: bool = True) -> Engine:
         else:
             with engine.connect():
                 pass
-    except OperationalError as exc:
+    except DriverError as exc:  # unreachable, locked, read-only, not a database...
         engine.dispose()
+        if not isinstance(exc, OperationalError) and "not a database" not in str(exc):
+            raise
         raise DatabaseError(describe_operational_error(url, exc)) from None
     return engine
 
@@ -110,20 +113,55 @@ def _sqlite_pragmas(connection: sqlite3.Connection, _record: Any) -> None:
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Apply every pending Alembic migration up to `revision` (idempotent).
 
-    A database already at the head is seen without importing Alembic (with its
-    Mako and autogenerate parts, a third of `ingest`'s start-up and ~15 MB of a
-    daemon): the head is read off the migration files' `revision` lines."""
-    if revision == "head" and is_at_head(engine):
-        return
+    Two cases never import Alembic (with its Mako and autogenerate parts, a third of
+    `ingest`'s start-up and ~15 MB of a daemon): a database already at the head,
+    whose head is read off the migration files' `revision` lines, and a database
+    with no tables at all, which gets the head schema from the metadata at once
+    (store/fresh.py)."""
+    if revision == "head":
+        newest = _newest_revision()
+        if newest is not None and (schema_revision(engine) == newest or _create(engine, newest)):
+            return
     from alembic import command
 
     config = _alembic_config()
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # several nodes starting at once: one migrates, the others wait, then find it done
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        _lock_migrations(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def _create(engine: Engine, head: str) -> bool:
+    """Create the schema at `head` if the database has no tables; True if it is then
+    at `head` (made here, or by another process that held the lock first)."""
+    from newswatch.store import fresh
+
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # the write lock first: a second process waits, then finds the tables made
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _lock_migrations(connection)
+        if fresh.is_empty(connection):
+            fresh.create_schema(connection, head)
+            return True
+        return _revision(connection) == head
+
+
+def _lock_migrations(connection: Connection) -> None:
+    """Several nodes starting at once on PostgreSQL: one migrates, the others wait, then
+    find it done."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def needs_migrations(engine: Engine) -> bool:
+    """Whether opening the database would run Alembic: it has tables, not at the head."""
+    from newswatch.store import fresh
+
+    if is_at_head(engine):
+        return False
+    with engine.connect() as connection:
+        return not fresh.is_empty(connection)
 
 
 def head_revision() -> str:
@@ -169,13 +207,17 @@ def _alembic_config() -> AlembicConfig:
 
 def schema_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        return str(row[0]) if row else None
+        return _revision(connection)
 
 
-def describe_operational_error(url: str, exc: OperationalError) -> str:
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    return str(row[0]) if row else None
+
+
+def describe_operational_error(url: str, exc: DriverError) -> str:
     """One line for the user from a driver error (locked, unreachable, read-only...)."""
     shown = shown_url(url)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -186,6 +228,8 @@ def describe_operational_error(url: str, exc: OperationalError) -> str:
         hint = "the file or its folder is not writable by this user"
     elif "disk is full" in reason or "No space left" in reason:
         hint = "free space where the database lives; the batch was rolled back and is retried"
+    elif "file is not a database" in reason:
+        hint = "it is some other file, not a SQLite database: check the `database:` URL"
     elif "unable to open" in reason:
         hint = "the folder must exist and be writable by this user"
     return f"database {shown}: {reason}; {hint}"

@@ -1,4 +1,6 @@
-"""The schema, as SQLAlchemy Core tables. Alembic migrations create it.
+"""The schema, as SQLAlchemy Core tables: what the Alembic migrations make, column for
+column in their order, defaults included (tests/test_schema_drift.py compares the two).
+A new database is created from these tables at once (store/fresh.py).
 
 Dedup's verdicts come from `newswatch.dedup`; the unique indexes on a
 document's identity (origin + item key) and its content key are the referee
@@ -71,14 +73,10 @@ documents = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("source", String(300), nullable=False),
-    # the stable per-source key (feed URL, seed folder); NULL on rows stored before 0004
-    Column("origin", Text),
     Column("item_key", Text, nullable=False),
     Column("identity_hash", String(64), nullable=False),
     Column("url", Text),
-    Column("url_key", String(64)),
     Column("content_hash", String(64), nullable=False),
-    Column("content_key", String(64)),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("published", UtcDateTime),
@@ -86,6 +84,10 @@ documents = Table(
     Column("categories", JSON, nullable=False, default=list),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # the stable per-source key (feed URL, seed folder); NULL on rows stored before 0004
+    Column("origin", Text),
+    Column("url_key", String(64)),
+    Column("content_key", String(64)),
     # the story: the id of its first document (0006); NULL for that first document
     Column("story_id", Id),
     # MinHash of the body (newswatch.dedup.signature); NULL for short texts
@@ -151,15 +153,15 @@ deliveries = Table(
     Column("alert_id", Id, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
     Column("sink", String(100), primary_key=True),
     Column("delivered_at", UtcDateTime),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("last_error", Text),
     Column("next_attempt", UtcDateTime),
     Column("dead_at", UtcDateTime),  # refused for good (a 5xx): kept until retried by hand
     Index("ix_deliveries_pending", "sink", "delivered_at"),
     # Partial on both backends (migration 0003). Not declared here for PostgreSQL:
     # `postgresql_where` would import SQLAlchemy's PostgreSQL dialect, its largest
-    # module, into every SQLite process (~4% of a steady ingest, issue 11); the
-    # tables are made by the migrations, and Alembic does not compare index predicates.
+    # module, into every SQLite process (~4% of a steady ingest, issue 11);
+    # store/fresh.py gives PostgreSQL the same clause when it creates a database.
     Index("ix_deliveries_undelivered", "alert_id", sqlite_where=text("delivered_at IS NULL")),
 )
 
@@ -168,7 +170,8 @@ sink_state = Table(
     metadata,
     Column("sink", String(100), primary_key=True),
     Column("failing_since", UtcDateTime),  # the first failure since the last success
-    Column("failures", Integer, nullable=False, default=0),  # sink-wide failures in a row
+    # sink-wide failures in a row
+    Column("failures", Integer, nullable=False, default=0, server_default="0"),
     Column("paused_until", UtcDateTime),
     Column("last_error", Text),
     Column("last_error_at", UtcDateTime),
@@ -191,26 +194,26 @@ feeds = Table(
     Column("last_modified", Text),
     Column("body_hash", String(64)),
     Column("status", String(16), nullable=False),
-    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("consecutive_failures", Integer, nullable=False, default=0, server_default="0"),
     Column("next_poll", UtcDateTime),
     Column("retry_after", UtcDateTime),
     Column("last_success", UtcDateTime),
     Column("last_error", Text),
     Column("last_error_at", UtcDateTime),
     Column("bozo", Text),
-    Column("bozo_count", Integer, nullable=False, default=0),
-    Column("documents", Integer, nullable=False, default=0),
-    Column("entries_last", Integer, nullable=False, default=0),
+    Column("bozo_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("documents", Integer, nullable=False, default=0, server_default="0"),
+    Column("entries_last", Integer, nullable=False, default=0, server_default="0"),
     # what became of the last parsed body's entries: new, updated, unchanged, ...
     Column("last_outcome", JSON),
-    Column("failing_since", UtcDateTime),
-    Column("last_new_at", UtcDateTime),
-    Column("health_alert", String(16)),
     # several nodes (0007): a hash of the host spreads hosts over nodes; a claimed
     # feed names its node until its lease ends
     Column("host_slot", BigInteger),
     Column("lease_owner", String(200)),
     Column("lease_until", UtcDateTime),
+    Column("failing_since", UtcDateTime),
+    Column("last_new_at", UtcDateTime),
+    Column("health_alert", String(16)),
     Index("ix_feeds_next_poll", "next_poll"),
     Index("ix_feeds_lease_owner", "lease_owner"),
 )
