@@ -35,6 +35,7 @@ archived it, which the other finds only once it tidies at the next period.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -50,7 +51,7 @@ from sqlalchemy import (
     update,
 )
 
-from newswatch.dedup.signature import band_keys, band_keys_of, similarity
+from newswatch.dedup.signature import band_keys, similarity, unsigned_band_keys_of
 from newswatch.model import Alert, Outlet, Story
 from newswatch.store.bulk import placeholder
 from newswatch.store.dialect import insert_ignoring_conflicts
@@ -99,17 +100,19 @@ def assign_stories(
     in `placed` are candidates for later ones (one batch can hold copies), then
     the band keys of all of them are stored.
     """
-    first, today, recent = _tidy(connection, now, window)
+    first, today, recent, archived = _tidy(connection, now, window)
     keyed = _band_keys(placed)
-    keys = {k for found in keyed.values() for k in found}
-    stored = _candidates(connection, keys, first, today, recent)
+    every = [k for found in keyed.values() for k in found]
+    stored = _candidates(connection, set(every), first, today, recent, archived)
+    # keys two of the batch share: only through those is one a candidate for another
+    shared = {k for k, n in Counter(every).items() if n > 1}
     stories: dict[int, int] = {}
     for item in placed:
         story = _best_story(item, keyed.get(item.id, []), stored, threshold, window)
         stories[item.id] = story if story is not None else item.id
-        if item.signature is not None:
+        if item.signature is not None and shared:
             candidate = _Candidate(item.id, stories[item.id], item.signature, item.moment)
-            for key in keyed[item.id]:
+            for key in shared.intersection(keyed[item.id]):
                 stored.setdefault(key, []).append(candidate)
     joined = {d: s for d, s in stories.items() if d != s}
     if joined:
@@ -134,29 +137,32 @@ def _archived(band_key: int, day: int) -> int:
     return _ARCHIVE | band_key << _DAY_BITS | day
 
 
-def _tidy(connection: Connection, now: datetime, window: timedelta) -> tuple[int, int, int]:
+def _tidy(connection: Connection, now: datetime, window: timedelta) -> tuple[int, int, int, bool]:
     """The window's first and current periods, and the first period the current
     part may still hold rows of, once earlier periods' rows are archived and those
     that left the window pruned (each step within a budget: the first batch of a
     period does not move a whole period's rows in its transaction; what is left
     goes on in the next batch). When all is done this connection remembers it until
     the window moves: no statement a batch. (A transaction that archived and was
-    rolled back leaves the rows where they were, found by the next period's check.)"""
+    rolled back leaves the rows where they were, found by the next period's check.)
+    Last, whether the archive may hold rows: a young database has none to probe."""
     first, today = _day(now - window), _day(now)
-    if connection.info.get(_TIDY) == (first, today):
-        return first, today, today
+    known = connection.info.get(_TIDY)
+    if known is not None and known[:2] == (first, today):
+        return first, today, today, known[2]
     sql = "SELECT (SELECT min(band_key) FROM story_bands), (SELECT min(period) FROM story_periods)"
     oldest_key, oldest_archived = connection.exec_driver_sql(sql).one()
-    done = True
+    done, archived = True, oldest_archived is not None
     if oldest_key is not None and oldest_key < today << 32:
-        done = _archive(connection, first, today)
+        done, archived = _archive(connection, first, today), True
         oldest_key = connection.exec_driver_sql("SELECT min(band_key) FROM story_bands").scalar()
     if oldest_archived is not None and oldest_archived < first:
         done = prune_bands(connection, first) is not None and done
+    archived = archived or (oldest_key is not None and oldest_key >= _ARCHIVE)
     if done:
-        connection.info[_TIDY] = (first, today)
+        connection.info[_TIDY] = (first, today, archived)
     recent = today if oldest_key is None or oldest_key >= _ARCHIVE else oldest_key >> 32
-    return first, today, max(first, min(recent, today))
+    return first, today, max(first, min(recent, today)), archived
 
 
 def _archive(connection: Connection, first: int, today: int, budget: int = 50_000) -> bool:
@@ -221,10 +227,7 @@ def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
     signed = [p for p in placed if p.signature]
     if not signed:
         return {}
-    keys = [
-        [k & _LOW for k in row]
-        for row in band_keys_of([p.signature for p in signed if p.signature])
-    ]
+    keys = unsigned_band_keys_of([p.signature for p in signed if p.signature])
     return {p.id: list(dict.fromkeys(row)) for p, row in zip(signed, keys, strict=True)}
 
 
@@ -279,26 +282,32 @@ def _insert_bands(
 _CANDIDATES = """\
 SELECT b.band_key, d.id, d.story_id, d.signature, d.published, d.created_at
 FROM {keys} CROSS JOIN story_bands b CROSS JOIN documents d
-WHERE b.band_key BETWEEN k.base AND k.base + {span} AND d.id = b.document_id"""
+WHERE {match} AND d.id = b.document_id"""
 
 
 def _candidates(
-    connection: Connection, keys: set[int], first: int, today: int, recent: int
+    connection: Connection,
+    keys: set[int],
+    first: int,
+    today: int,
+    recent: int,
+    archived: bool,
 ) -> dict[int, list[_Candidate]]:
     """Stored documents sharing a band key filed in a period of the window, by band key
-    (the current part's periods from `recent` on, the archive's of the whole window).
-    The keys are ints, written into the SQL as such and run by the driver: rendering
-    an expanding bind parameter (or parsing a text() clause) of hundreds of keys cost
-    more than the lookup."""
+    (the current part's periods from `recent` on; the archive's of the whole window,
+    when it may hold rows). The keys are ints, written into the SQL as such and run
+    by the driver: rendering an expanding bind parameter (or parsing a text() clause)
+    of hundreds of keys cost more than the lookup."""
     found: dict[int, list[_Candidate]] = {}
     if not keys:
         return found
     ordered = sorted(keys)
+    oldest = _ARCHIVE | first
     for start in range(0, len(ordered), 2000):
         chunk = ordered[start : start + 2000]
         current = [day << 32 | key for day in range(recent, today + 1) for key in chunk]
-        archived = [_archived(key, first) for key in chunk]
-        rows = _candidate_rows(connection, current, archived, today - first)
+        bases = [oldest | key << _DAY_BITS for key in chunk] if archived else None
+        rows = _candidate_rows(connection, current, bases, today - first)
         for band_key, document_id, story_id, signature, published, created_at in rows:
             if signature is None:
                 continue
@@ -310,20 +319,24 @@ def _candidates(
 
 
 def _candidate_rows(
-    connection: Connection, current: list[int], archived: list[int], span: int
+    connection: Connection, current: list[int], archived: list[int] | None, span: int
 ) -> Any:
     """PostgreSQL: array parameters. SQLite: JSON arrays read by json_each (the list
     written into the SQL took longer to parse than the lookup)."""
-    if connection.dialect.name == "postgresql":
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
         keys = "unnest(%s::bigint[]) AS k(base)"
-        sql = f"{_CANDIDATES.format(keys=keys, span=0)}\nUNION ALL\n"
-        sql += _CANDIDATES.format(keys=keys, span=int(span))
-        return connection.exec_driver_sql(sql, (current, archived))
-    mark = placeholder(connection.dialect)
-    keys = f"(SELECT value AS base FROM json_each({mark})) k"
-    sql = f"{_CANDIDATES.format(keys=keys, span=0)}\nUNION ALL\n"
-    sql += _CANDIDATES.format(keys=keys, span=int(span))
-    return connection.exec_driver_sql(sql, (_json(current), _json(archived)))
+    else:
+        keys = f"(SELECT value AS base FROM json_each({placeholder(connection.dialect)})) k"
+    sql = _CANDIDATES.format(keys=keys, match="b.band_key = k.base")
+    lists = [current]
+    if archived is not None:
+        match = f"b.band_key BETWEEN k.base AND k.base + {int(span)}"
+        sql += "\nUNION ALL\n" + _CANDIDATES.format(keys=keys, match=match)
+        lists.append(archived)
+    if postgresql:
+        return connection.exec_driver_sql(sql, tuple(lists))
+    return connection.exec_driver_sql(sql, tuple(_json(keys) for keys in lists))
 
 
 def _json(keys: list[int]) -> str:
@@ -338,12 +351,12 @@ def _utc(value: datetime | str) -> datetime:
 
 def _best_story(
     item: Placed,
-    keys: Iterable[int],
+    keys: Sequence[int],
     stored: dict[int, list[_Candidate]],
     threshold: float,
     window: timedelta,
 ) -> int | None:
-    if item.signature is None:
+    if item.signature is None or stored.keys().isdisjoint(keys):
         return None
     best: tuple[float, int] | None = None
     seen: set[int] = set()
