@@ -67,7 +67,7 @@ _DAY_BITS = 20  # an archived row's period: 2 days x 2**20, until the year 7700
 _ARCHIVE_SPAN = 1 << (32 + _DAY_BITS)
 _SWEEP_STEP = _ARCHIVE_SPAN >> 4  # archived keys a prune sweeps per statement: 1/16
 _MOVE_STEP = 1 << 28  # current keys archived per statement: 1/16 of a period
-_TIDY = "newswatch.stories.tidy"  # connection.info: (first, today) known archived and pruned
+_TIDY = "newswatch.stories.tidy"  # connection.info: (first, today, archive) once tidied
 
 
 @dataclass(frozen=True, slots=True)
