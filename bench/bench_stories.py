@@ -23,7 +23,9 @@ signatures (SQLite) and times placing 500 new documents among them (25 at a
 time, a feed's batch), and reports the band table's size per document. By
 default all N were stored today, inside `dedup.window` (the worst case); with
 `--per-day R` they were stored R a day up to now, and the band rows are those
-the daemon's pruning leaves (the days of the window).
+the daemon's pruning leaves (the days of the window: the current period's, and
+the earlier ones' in the archive). The filled database is fsynced before the
+timed run, and its band rows were inserted in the order they were stored.
 """
 
 from __future__ import annotations
