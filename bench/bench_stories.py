@@ -23,12 +23,15 @@ signatures (SQLite) and times placing 500 new documents among them (25 at a
 time, a feed's batch), and reports the band table's size per document. By
 default all N were stored today, inside `dedup.window` (the worst case); with
 `--per-day R` they were stored R a day up to now, and the band rows are those
-the daemon's pruning leaves (the days of the window).
+the daemon's pruning leaves (the days of the window: the current period's, and
+the earlier ones' in the archive). The filled database is fsynced before the
+timed run, and its band rows were inserted in the order they were stored.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sqlite3
@@ -205,6 +208,7 @@ def _scale(
             shutil.copyfile(keep / _template_name(size, per_day), path)
         elif per_batch:
             _filled(path, size, per_day)
+        _settled(path)
         wall, cpu = _place(path, size, placed, per_batch)
         how = "a commit per batch, timed" if per_batch else "one transaction, commit not timed"
         print(
@@ -215,6 +219,14 @@ def _scale(
             flush=True,
         )
         path.unlink()
+
+
+def _settled(path: Path) -> None:
+    """Write the filled database's pages to disk before the timed run: else the first
+    checkpoint's fsync wrote back the whole copy (600 MB at 1M), which a running
+    daemon's database never holds, and the largest size paid it alone."""
+    with path.open("rb+") as file:
+        os.fsync(file.fileno())
 
 
 def _place(
@@ -244,7 +256,7 @@ def _place(
 def _template_name(size: int, per_day: int | None) -> str:
     keys = story_store.filed_keys(bytes(SIGNATURE_BYTES), 1)  # the layout: keys, which values
     spread = f"-{per_day}a-day" if per_day else ""
-    spread += f"-{story_store.PERIOD // 3600}h"
+    spread += f"-{story_store.PERIOD // 3600}h-archived"
     return f"stories-{size}{spread}-{len(keys)}bands-{keys[0] & 0xFFFFFFFFFF:010x}.db"
 
 
@@ -290,12 +302,17 @@ def _new_documents() -> list[tuple[int, str]]:
 
 def _fill(path: Path, size: int, rng: random.Random, per_day: int | None) -> None:
     """`size` documents with random signatures and the band rows of those stored
-    inside the window (inserted in key order through a scratch table: filling is
-    not what is timed). Stored all at NOW, or `per_day` a day up to NOW."""
+    inside the window, inserted in the order they were stored (a document's rows in
+    key order) as the daemon would have, so the index's pages are as full as its
+    inserts leave them (in key order, then VACUUMed, every page was full and the
+    timed inserts split pages the daemon's would not). Stored all at NOW, or
+    `per_day` a day up to NOW."""
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA cache_size = -400000")
     connection.execute("CREATE TEMP TABLE scratch (band_key INTEGER, document_id INTEGER)")
     first_day = int((NOW - WINDOW).timestamp()) // story_store.PERIOD
+    days: set[int] = set()
+    today = _period(_stored_at(size, size, per_day))
     for start in range(1, size + NEW + 1, 50_000):
         numbers = range(start, min(start + 50_000, size + NEW + 1))
         signatures = [_random_signature(rng) for _ in numbers]
@@ -315,22 +332,26 @@ def _fill(path: Path, size: int, rng: random.Random, per_day: int | None) -> Non
             if n <= size
         ]
         filed = [(n, sig, day) for n, sig, day in filed if day >= first_day]
-        keys = (band_keys_of([sig for _, sig, _ in filed]) & 0xFFFFFFFF).tolist() if filed else []
+        keys = band_keys_of([sig for _, sig, _ in filed])
         connection.executemany(
             "INSERT INTO scratch VALUES (?, ?)",
             (
-                (day << 32 | key, n)
+                (story_store.filed_key(key, day, today), n)
                 for (n, _, day), row in zip(filed, keys, strict=True)
                 for key in set(row)
             ),
         )
+        days.update(day for _, _, day in filed)
     connection.execute(
         "INSERT INTO story_bands (band_key, document_id)"
-        " SELECT band_key, document_id FROM scratch ORDER BY band_key, document_id"
+        " SELECT band_key, document_id FROM scratch ORDER BY document_id, band_key"
+    )
+    connection.executemany(  # the archived periods
+        "INSERT INTO story_periods (period, swept) VALUES (?, ?)",
+        [(day, 1 << 62) for day in sorted(days) if day < today],
     )
     connection.commit()
     connection.execute("DROP TABLE scratch")
-    connection.execute("VACUUM")
     connection.close()
 
 

@@ -200,3 +200,59 @@ def test_purging_documents_takes_their_band_rows_and_their_stories_end(engine: E
     assert purged.documents == 1 and purged.bands == BANDS and left == 0
     copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL), day=1), at=NOW - WEEK)
     assert story_of(engine, copy) == copy.id
+
+
+def test_a_copy_stored_in_a_later_period_finds_the_archived_original(engine: Engine) -> None:
+    """Rows of earlier periods move to the archive (one probe a key for the whole
+    window); a copy stored days later, in another period, still joins the story."""
+    first = store(engine, doc("Herald", "1", COUNCIL))
+    other = store(engine, doc("Herald", "2", HARBOUR), at=NOW + timedelta(days=2))
+    copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)), at=NOW + timedelta(days=4))
+    again = store(engine, doc("Post", "b", with_footer(HARBOUR)), at=NOW + timedelta(days=5))
+    assert story_of(engine, copy) == first.id
+    assert story_of(engine, again) == other.id
+
+
+def test_a_prune_within_its_budget_goes_on_where_it_stopped(engine: Engine) -> None:
+    """Archived periods leaving the window are swept a slice of keys at a time; a prune
+    that ran out of budget leaves the rest to the next one, which ends with none."""
+    stored = [store(engine, doc("Herald", str(n), changed_words(COUNCIL, 0.5))) for n in range(4)]
+    store(engine, doc("Herald", "later", HARBOUR), at=NOW + timedelta(days=4))  # archives them
+    later_period = int((NOW + timedelta(days=4)).timestamp()) // story_store.PERIOD
+    ids = {d.id for d in stored}
+    with engine.begin() as connection:
+        steps = [story_store.prune_bands(connection, later_period, budget=1)]
+        while steps[-1] is None:
+            steps.append(story_store.prune_bands(connection, later_period, budget=1))
+        left = connection.execute(select(story_bands.c.document_id)).scalars().all()
+    assert len(steps) > 1 and not ids & set(left) and left
+
+
+def test_band_rows_stored_before_the_archive_existed_are_still_found(database_url: str) -> None:
+    """0015: rows of earlier periods filed by 0014's layout are archived by the first
+    batch stored after the upgrade, and a copy of their document joins its story."""
+    old = open_database(database_url, upgrade=False)
+    upgrade_schema(old, "0014")
+    first = doc("Herald", "1", COUNCIL)
+    signature = signature_of(first.body)
+    assert signature is not None
+    with old.begin() as connection:
+        signed = {(first.source, first.key): signature}
+        earlier = NOW - timedelta(days=3)
+        [stored] = document_store.save_documents(connection, [first], earlier, "Herald", signed).new
+        rows = [
+            {"band_key": key, "document_id": stored.id}
+            for key in story_store.filed_keys(signature, NOW_PERIOD - 1)
+        ]
+        connection.execute(story_bands.insert(), rows)
+    old.dispose()
+    engine = open_database(database_url)
+    try:
+        copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
+        assert story_of(engine, copy) == stored.id
+        with engine.connect() as connection:
+            query = select(story_bands.c.band_key).where(story_bands.c.document_id == stored.id)
+            keys = set(connection.execute(query).scalars())
+        assert len(keys) == BANDS and min(keys) >= 1 << 62  # archived
+    finally:
+        engine.dispose()

@@ -330,20 +330,23 @@ def band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
     costs one similarity check. Plain integers, not numpy: the daemon's main process
     only files and compares signatures the parse workers made, and numpy (~13 MB)
     stays out of it (bench/README.md, idle daemon)."""
-    layout = _BAND_LAYOUT
+    top = 1 << 31
     return [
-        [_mixed(v + o) for v, o in zip(layout.unpack_from(s), _BAND_OFFSETS, strict=True)]
-        for s in signatures
+        [k - (top << 1) if k >= top else k for k in row]
+        for row in unsigned_band_keys_of(signatures)
     ]
 
 
-def _mixed(value: int) -> int:
-    value &= _M64
-    value ^= value >> 29
-    value = (value * 0xBF58476D1CE4E5B9) & _M64
-    value ^= value >> 32
-    top = value >> 32
-    return top - (1 << 32) if top >= 1 << 31 else top
+def unsigned_band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
+    """band_keys_of's keys as unsigned 32-bit numbers (what the store files). The
+    finaliser's steps written out in one loop: a call per value cost as much as the
+    arithmetic (its last step, `x ^= x >> 32`, leaves the top 32 bits as they are)."""
+    unpack, offsets, mask = _BAND_LAYOUT.unpack_from, _BAND_OFFSETS, _M64
+    found = []
+    for signature in signatures:
+        mixed = [(v + o) & mask for v, o in zip(unpack(signature), offsets, strict=True)]
+        found.append([(((v ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32 for v in mixed])
+    return found
 
 
 def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:

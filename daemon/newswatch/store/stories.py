@@ -11,23 +11,31 @@ table lives in the database, so it survives restarts and several processes
 share it; two processes storing two copies at the same instant may each start
 a story (the next copy joins one of them).
 
-**Only the window is indexed.** A band row's key carries the `PERIOD` (two
-UTC days) in which its document was stored (or last edited) above the 32-bit
-band key. A lookup probes the periods from `now - window` to now; rows of
-earlier periods are pruned as time passes (a range at the start of the index:
-cheap to delete). So the table holds a window's worth of documents, however
-long the stored history, and a new document's rows go into the current
-period's part of the index, not random pages of an index over every document
-ever stored (what made the cost grow with the history; bench/README.md). Only
-the periods that hold rows are probed. Two days, not one: each period is one
-more probe of every key, and a week in 2-day periods probed 0.64-0.70 ms a
-document where 1-day ones took 0.79-0.83 (1M stored, bench/README.md). The
-cost: a copy stored more than `window` after the original (up to one period
-more) starts a story of its own, even when both carry the same old date.
+**Only the window is indexed, in two parts.** The *current* part holds the
+rows of the `PERIOD` (two UTC days) now running: its key is the period above
+the 32-bit band key, so a batch's rows go to one small part of the index, the
+pages a commit writes and a checkpoint copies. Once a period has passed, its
+rows move to the *archive*, keyed band key above period: a lookup reads a key's
+archived rows of every period of the window with one probe. (With one layout
+either way, a full week cost one probe per period and key, 4-5 where a young
+database needs one, or, band key first throughout, each batch wrote pages all
+over the index: the commits cost what the probes saved; bench/README.md, "Cost,
+part 4".) Rows of periods before `now - window` are pruned as time passes:
+`story_periods` lists the archived periods, and once the oldest leaves the
+window a prune sweeps the archive's keys a slice at a time. Moving and pruning
+each stop after about `budget` rows, the next batch going on from there; a
+connection that found nothing to do remembers it until the period changes (no
+statement a batch). So the table holds a window's worth of documents, however
+long the stored history. The cost: a copy stored more than `window` after the
+original (up to one period more) starts a story of its own, even when both
+carry the same old date; and when the clocks of two nodes straddle the start of
+a period, the one behind may file rows in the ended period after the other
+archived it, which the other finds only once it tidies at the next period.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -43,16 +51,23 @@ from sqlalchemy import (
     update,
 )
 
-from newswatch.dedup.signature import band_keys, band_keys_of, similarity
+from newswatch.dedup.signature import band_keys, similarity, unsigned_band_keys_of
 from newswatch.model import Alert, Outlet, Story
 from newswatch.store.bulk import placeholder
-from newswatch.store.tables import alerts, documents, story_bands
+from newswatch.store.dialect import insert_ignoring_conflicts
+from newswatch.store.tables import alerts, documents, story_bands, story_periods
 
 # How many other outlets an alert or a story lists at most.
 MAX_OUTLETS = 20
 PERIOD = 2 * 86_400  # seconds: band rows are filed by the period their document was stored
 _LOW = 0xFFFFFFFF  # the band key proper, below the period
-_PRUNE_STEP = 1 << 28  # band keys a prune deletes at most per step: 1/16 of a period
+# Archived rows (periods before the current one): their band key above their period
+_ARCHIVE = 1 << 62  # the archive's first key: above every current row's
+_DAY_BITS = 20  # an archived row's period: 2 days x 2**20, until the year 7700
+_ARCHIVE_SPAN = 1 << (32 + _DAY_BITS)
+_SWEEP_STEP = _ARCHIVE_SPAN >> 4  # archived keys a prune sweeps per statement: 1/16
+_MOVE_STEP = 1 << 28  # current keys archived per statement: 1/16 of a period
+_TIDY = "newswatch.stories.tidy"  # connection.info: (first, today, archive) once tidied
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +100,19 @@ def assign_stories(
     in `placed` are candidates for later ones (one batch can hold copies), then
     the band keys of all of them are stored.
     """
+    first, today, recent, archived = _tidy(connection, now, window)
     keyed = _band_keys(placed)
-    stored = _candidates(connection, {k for keys in keyed.values() for k in keys}, now, window)
+    every = [k for found in keyed.values() for k in found]
+    stored = _candidates(connection, set(every), first, today, recent, archived)
+    # keys two of the batch share: only through those is one a candidate for another
+    shared = {k for k, n in Counter(every).items() if n > 1}
     stories: dict[int, int] = {}
     for item in placed:
         story = _best_story(item, keyed.get(item.id, []), stored, threshold, window)
         stories[item.id] = story if story is not None else item.id
-        if item.signature is not None:
+        if item.signature is not None and shared:
             candidate = _Candidate(item.id, stories[item.id], item.signature, item.moment)
-            for key in keyed[item.id]:
+            for key in shared.intersection(keyed[item.id]):
                 stored.setdefault(key, []).append(candidate)
     joined = {d: s for d, s in stories.items() if d != s}
     if joined:
@@ -103,8 +122,8 @@ def assign_stories(
             .values(story_id=bindparam("story"))
         )
         connection.execute(change, [{"document": d, "story": s} for d, s in joined.items()])
-    today = _day(now) << 32
-    _insert_bands(connection, sorted((today | k, d) for d, keys in keyed.items() for k in keys))
+    today_key = today << 32
+    _insert_bands(connection, sorted((today_key | k, d) for d, keys in keyed.items() for k in keys))
     return stories
 
 
@@ -113,28 +132,94 @@ def _day(moment: datetime) -> int:
     return int(moment.timestamp()) // PERIOD
 
 
-def prune_bands(connection: Connection, first_day: int, budget: int = 50_000) -> int:
-    """Delete band rows filed before `first_day`; return how many went.
+def _archived(band_key: int, day: int) -> int:
+    """An archived band row's key: the band key above the period (20 bits)."""
+    return _ARCHIVE | band_key << _DAY_BITS | day
 
-    A slice of the key space (1/16 of a period) at a time, until about `budget`
-    rows went: the first batch of a new period does not delete a whole period's
-    rows in its transaction, and a backlog of sparse old ones still goes quickly."""
-    floor, gone = first_day << 32, 0
-    oldest, _ = _filed_range(connection)
-    while oldest is not None and oldest < floor and gone < budget:
-        bound = min(floor, (oldest | (_PRUNE_STEP - 1)) + 1)
-        deleted = connection.execute(delete(story_bands).where(story_bands.c.band_key < bound))
+
+def _tidy(connection: Connection, now: datetime, window: timedelta) -> tuple[int, int, int, bool]:
+    """The window's first and current periods, and the first period the current
+    part may still hold rows of, once earlier periods' rows are archived and those
+    that left the window pruned (each step within a budget: the first batch of a
+    period does not move a whole period's rows in its transaction; what is left
+    goes on in the next batch). When all is done this connection remembers it until
+    the window moves: no statement a batch. (A transaction that archived and was
+    rolled back leaves the rows where they were, found by the next period's check.)
+    Last, whether the archive may hold rows: a young database has none to probe."""
+    first, today = _day(now - window), _day(now)
+    known = connection.info.get(_TIDY)
+    if known is not None and known[:2] == (first, today):
+        return first, today, today, known[2]
+    sql = "SELECT (SELECT min(band_key) FROM story_bands), (SELECT min(period) FROM story_periods)"
+    oldest_key, oldest_archived = connection.exec_driver_sql(sql).one()
+    done, archived = True, oldest_archived is not None
+    if oldest_key is not None and oldest_key < today << 32:
+        done, archived = _archive(connection, first, today), True
+        oldest_key = connection.exec_driver_sql("SELECT min(band_key) FROM story_bands").scalar()
+    if oldest_archived is not None and oldest_archived < first:
+        done = prune_bands(connection, first) is not None and done
+    archived = archived or (oldest_key is not None and oldest_key >= _ARCHIVE)
+    if done:
+        connection.info[_TIDY] = (first, today, archived)
+    recent = today if oldest_key is None or oldest_key >= _ARCHIVE else oldest_key >> 32
+    return first, today, max(first, min(recent, today)), archived
+
+
+def _archive(connection: Connection, first: int, today: int, budget: int = 50_000) -> bool:
+    """Move the current part's rows of periods before `today` to the archive (those
+    before `first` are deleted instead), a slice of band keys at a time, until about
+    `budget` rows went; list their periods in `story_periods`. True when none are
+    left."""
+    moved, days = 0, set()
+    low = connection.exec_driver_sql("SELECT min(band_key) FROM story_bands").scalar()
+    while low is not None and low < today << 32 and moved < budget:
+        high = min(today << 32, (low | (_MOVE_STEP - 1)) + 1)
+        day = low >> 32
+        if day >= first:
+            days.add(day)
+            connection.exec_driver_sql(
+                "INSERT INTO story_bands (band_key, document_id)"
+                f" SELECT {_ARCHIVE | day} + (band_key - {day << 32}) * {1 << _DAY_BITS},"
+                f" document_id FROM story_bands WHERE band_key >= {low} AND band_key < {high}"
+                " ORDER BY band_key, document_id ON CONFLICT DO NOTHING"
+            )
+        deleted = connection.exec_driver_sql(
+            f"DELETE FROM story_bands WHERE band_key >= {low} AND band_key < {high}"
+        )
+        moved += int(deleted.rowcount or 0)
+        low = connection.exec_driver_sql("SELECT min(band_key) FROM story_bands").scalar()
+    if days:
+        rows = [{"period": day, "swept": _ARCHIVE} for day in sorted(days)]
+        connection.execute(insert_ignoring_conflicts(connection, story_periods), rows)
+    return low is None or low >= today << 32
+
+
+def prune_bands(connection: Connection, first_day: int, budget: int = 50_000) -> int | None:
+    """Delete archived band rows filed before `first_day`; return how many went, None
+    when some may be left (the sweep goes on from there on the next call).
+
+    An archived period's rows are spread over the archive (the band key comes
+    first): a prune sweeps its keys a slice (1/16) at a time, until about `budget`
+    rows went, and keeps how far it got in `story_periods`. A finished sweep drops
+    the periods it pruned from the list."""
+    old = story_periods.c.period < first_day
+    swept = connection.execute(select(func.min(story_periods.c.swept)).where(old)).scalar()
+    if swept is None:
+        return 0
+    gone, key, end = 0, int(swept), _ARCHIVE + _ARCHIVE_SPAN
+    filed = story_bands.c.band_key.op("&")((1 << _DAY_BITS) - 1)
+    while gone < budget and key < end:
+        last = key + _SWEEP_STEP - 1
+        deleted = connection.execute(
+            delete(story_bands).where(story_bands.c.band_key.between(key, last), filed < first_day)
+        )
         gone += int(deleted.rowcount or 0)
-        oldest, _ = _filed_range(connection)
-    return gone
-
-
-def _filed_range(connection: Connection) -> tuple[int | None, int | None]:
-    """The lowest and highest band key stored: two index ends, one statement by the
-    driver (through Core the two lookups cost more than a batch's probes)."""
-    sql = "SELECT (SELECT min(band_key) FROM story_bands), (SELECT max(band_key) FROM story_bands)"
-    row = connection.exec_driver_sql(sql).one()
-    return row[0], row[1]
+        key = last + 1
+    if key >= end:
+        connection.execute(delete(story_periods).where(old))
+        return gone
+    connection.execute(update(story_periods).where(old).values(swept=key))
+    return None
 
 
 def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
@@ -142,11 +227,15 @@ def _band_keys(placed: Sequence[Placed]) -> dict[int, list[int]]:
     signed = [p for p in placed if p.signature]
     if not signed:
         return {}
-    keys = [
-        [k & _LOW for k in row]
-        for row in band_keys_of([p.signature for p in signed if p.signature])
-    ]
+    keys = unsigned_band_keys_of([p.signature for p in signed if p.signature])
     return {p.id: list(dict.fromkeys(row)) for p, row in zip(signed, keys, strict=True)}
+
+
+def filed_key(band_key: int, day: int, today: int) -> int:
+    """The key of a band row filed in period `day` once `today` is the current period
+    and earlier periods are archived (for tools that fill the table themselves)."""
+    key = band_key & _LOW
+    return day << 32 | key if day >= today else _archived(key, day)
 
 
 def filed_keys(signature: bytes, day: int) -> list[int]:
@@ -188,56 +277,70 @@ def _insert_bands(
     connection.exec_driver_sql(sql, rows)
 
 
+# a band key's rows of the current part's periods, one probe each, and its run of
+# archived rows of the window's periods, one range
 _CANDIDATES = """\
 SELECT b.band_key, d.id, d.story_id, d.signature, d.published, d.created_at
-FROM story_bands b JOIN documents d ON d.id = b.document_id
-WHERE b.band_key IN ({keys})"""
-
-
-def _filed_days(connection: Connection, now: datetime, window: timedelta) -> range:
-    """The periods of the window that hold band rows, once earlier ones are pruned.
-    Only those are probed: a young database (a first pass) holds the current one."""
-    first, today = _day(now - window), _day(now)
-    oldest, newest = _filed_range(connection)
-    if oldest is not None and oldest < first << 32:
-        prune_bands(connection, first)
-        oldest, newest = _filed_range(connection)
-    if oldest is None or newest is None:
-        return range(0)
-    return range(max(first, oldest >> 32), min(today, newest >> 32) + 1)
+FROM {keys} CROSS JOIN story_bands b CROSS JOIN documents d
+WHERE {match} AND d.id = b.document_id"""
 
 
 def _candidates(
-    connection: Connection, keys: set[int], now: datetime, window: timedelta
+    connection: Connection,
+    keys: set[int],
+    first: int,
+    today: int,
+    recent: int,
+    archived: bool,
 ) -> dict[int, list[_Candidate]]:
-    """Stored documents sharing a band key in a period of the window, by band key. The
-    keys are ints, written into the SQL as such and run by the driver: rendering an
-    expanding bind parameter (or parsing a text() clause) of hundreds of keys cost
-    more than the lookup."""
+    """Stored documents sharing a band key filed in a period of the window, by band key
+    (the current part's periods from `recent` on; the archive's of the whole window,
+    when it may hold rows). The keys are ints, written into the SQL as such and run
+    by the driver: rendering an expanding bind parameter (or parsing a text() clause)
+    of hundreds of keys cost more than the lookup."""
     found: dict[int, list[_Candidate]] = {}
     if not keys:
         return found
     ordered = sorted(keys)
-    ordered = [day << 32 | key for day in _filed_days(connection, now, window) for key in ordered]
-    for start in range(0, len(ordered), 5000):
-        rows = _candidate_rows(connection, ordered[start : start + 5000])
+    oldest = _ARCHIVE | first
+    for start in range(0, len(ordered), 2000):
+        chunk = ordered[start : start + 2000]
+        current = [day << 32 | key for day in range(recent, today + 1) for key in chunk]
+        bases = [oldest | key << _DAY_BITS for key in chunk] if archived else None
+        rows = _candidate_rows(connection, current, bases, today - first)
         for band_key, document_id, story_id, signature, published, created_at in rows:
             if signature is None:
                 continue
             moment = _utc(published or created_at)
             candidate = _Candidate(document_id, story_id or document_id, bytes(signature), moment)
-            found.setdefault(band_key & _LOW, []).append(candidate)
+            key = (band_key >> _DAY_BITS if band_key >= _ARCHIVE else band_key) & _LOW
+            found.setdefault(key, []).append(candidate)
     return found
 
 
-def _candidate_rows(connection: Connection, keys: list[int]) -> Any:
-    """PostgreSQL: one array parameter. SQLite: one JSON array read by json_each (the
-    list written into the SQL took longer to parse than the lookup)."""
-    if connection.dialect.name == "postgresql":
-        sql = _CANDIDATES.format(keys="SELECT unnest(%s::bigint[])")
-        return connection.exec_driver_sql(sql, (keys,))
-    sql = _CANDIDATES.format(keys=f"SELECT value FROM json_each({placeholder(connection.dialect)})")
-    return connection.exec_driver_sql(sql, ("[" + ",".join(map(str, keys)) + "]",))
+def _candidate_rows(
+    connection: Connection, current: list[int], archived: list[int] | None, span: int
+) -> Any:
+    """PostgreSQL: array parameters. SQLite: JSON arrays read by json_each (the list
+    written into the SQL took longer to parse than the lookup)."""
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        keys = "unnest(%s::bigint[]) AS k(base)"
+    else:
+        keys = f"(SELECT value AS base FROM json_each({placeholder(connection.dialect)})) k"
+    sql = _CANDIDATES.format(keys=keys, match="b.band_key = k.base")
+    lists = [current]
+    if archived is not None:
+        match = f"b.band_key BETWEEN k.base AND k.base + {int(span)}"
+        sql += "\nUNION ALL\n" + _CANDIDATES.format(keys=keys, match=match)
+        lists.append(archived)
+    if postgresql:
+        return connection.exec_driver_sql(sql, tuple(lists))
+    return connection.exec_driver_sql(sql, tuple(_json(keys) for keys in lists))
+
+
+def _json(keys: list[int]) -> str:
+    return "[" + ",".join(map(str, keys)) + "]"
 
 
 def _utc(value: datetime | str) -> datetime:
@@ -248,12 +351,12 @@ def _utc(value: datetime | str) -> datetime:
 
 def _best_story(
     item: Placed,
-    keys: Iterable[int],
+    keys: Sequence[int],
     stored: dict[int, list[_Candidate]],
     threshold: float,
     window: timedelta,
 ) -> int | None:
-    if item.signature is None:
+    if item.signature is None or stored.keys().isdisjoint(keys):
         return None
     best: tuple[float, int] | None = None
     seen: set[int] = set()

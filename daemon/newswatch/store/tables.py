@@ -112,6 +112,15 @@ story_bands = Table(
     sqlite_with_rowid=False,
 )
 
+# the periods story_bands has archived rows of, and how far a prune of those leaving
+# the window has swept the archive's keys (newswatch.store.stories)
+story_periods = Table(
+    "story_periods",
+    metadata,
+    Column("period", BigInteger, primary_key=True, autoincrement=False),
+    Column("swept", BigInteger, nullable=False),
+)
+
 # identities of documents purged by retention: not stored again while a feed carries them
 purged_documents = Table(
     "purged_documents",
