@@ -8,6 +8,7 @@ import re
 import sys
 from unittest.mock import patch
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,19 @@ def test_the_splitter_splits_as_it_does_looking_at_every_stop(text: str) -> None
     ):
         slow = normalize_text(text)
     assert normalize_text(text) == slow
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "PLAIN Ascii Words",
+        "It’s “quoted” — café … déjà",  # non-ASCII letters and marks case folding keeps
+        "Élan", "STRASSE Straße", "ΣΟΦΟΣ σοφος", "ﬁne ligature", "Cherokee \uab70",
+    ],
+)  # fmt: skip
+def test_the_hash_folds_case_as_casefold_does(body: str) -> None:
+    """The shortcut (lower-casing ASCII bytes) is taken only where no other character
+    would change: a text that case folding changes beyond ASCII hashes as casefold says."""
+    words = f"Title\x00{' '.join(normalize_text(body).split())}"
+    expected = hashlib.sha256(words.casefold().encode("utf-8")).hexdigest()
+    assert content_hash("Title", body) == expected

@@ -367,10 +367,27 @@ def _hash_clean(title: str, body: str) -> str:
     Normalised text is tidy (no whitespace but single spaces, line breaks and blank
     lines, none at either end), so replacing its breaks is what splitting it into
     words and joining them with spaces gives, in two fast scans instead of a list.
+    What is hashed is the UTF-8 of the case-folded text, made in its cheapest way
+    (`_folded_utf8`).
     """
-    flat = body.replace(_BLANK_LINE, " ").replace("\n", " ")
-    words = f"{title}\x00{flat}"
-    return hashlib.sha256(words.casefold().encode("utf-8")).hexdigest()
+    flat = body.encode("utf-8").replace(b"\n\n", b" ").replace(b"\n", b" ")
+    return hashlib.sha256(_folded_utf8(title.encode("utf-8") + b"\x00" + flat)).hexdigest()
+
+
+_ASCII = bytes(range(128))
+
+
+def _folded_utf8(data: bytes) -> bytes:
+    """`data.decode().casefold().encode()`, ~2x cheaper for most text: case folding
+    maps each character on its own, ASCII ones as `lower` does, and a UTF-8 sequence
+    holds no ASCII byte; so when no other character changes (curly quotes, dashes,
+    "é" do not; "É", "ß", "Σ" do), lower-casing the ASCII bytes is all it does."""
+    if data.isascii():
+        return data.lower()
+    others = data.translate(None, _ASCII).decode("utf-8")
+    if others.casefold() == others:
+        return data.lower()
+    return data.decode("utf-8").casefold().encode("utf-8")
 
 
 def normalize(item: model.RawItem) -> model.Document:
