@@ -87,3 +87,20 @@ def test_the_hash_folds_case_as_casefold_does(body: str) -> None:
     words = f"Title\x00{' '.join(normalize_text(body).split())}"
     expected = hashlib.sha256(words.casefold().encode("utf-8")).hexdigest()
     assert content_hash("Title", body) == expected
+
+
+@settings(max_examples=1000)
+@given(st.builds("".join, st.lists(st.sampled_from([" ", "\n", "a", "é", "\t", "\u2003"]))))
+def test_untidy_text_is_found_as_substring_tests_find_it(text: str) -> None:
+    """The search anchored on line breaks finds what the substring tests it replaced found
+    (so text normalised before is normalised alike, and tidy text is left as it is)."""
+    for printable in (True, False):
+        if printable and not text.replace("\n", " ").isprintable():
+            continue
+        expected = bool(text) and (
+            text[0] in " \n"
+            or text[-1] in " \n"
+            or any(part in text for part in ("  ", " \n", "\n ", "\n\n\n"))
+            or (not printable and any(c.isspace() and c not in " \n" for c in text))
+        )
+        assert normalize._untidy(text, printable) == expected
