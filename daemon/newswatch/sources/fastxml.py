@@ -19,7 +19,9 @@ settled for both paths alike). Before parsing, a body goes to feedparser if:
 
 After parsing, if fastfeedparser raised or found no entries (feedparser then
 names why), or an entry has no link (fastfeedparser drops one with spaces in
-its fragment), or no date where the body names dates, or a date of unusual
+its fragment), or a relative link as its id that is not the text of its own
+guid or id element (fastfeedparser makes an entry's link its id when it has
+none; feedparser then gives no id), or no date where the body names dates, or a date of unusual
 shape that feedparser reads otherwise, or a relative link under `xml:base`,
 or the feed-level author is needed and unread, or an entry with no text of its
 own whose Media RSS fallback (media:description) fastfeedparser does not give
@@ -54,6 +56,8 @@ _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
 # What gives an entry a link or an id (feedparser takes a guid as the link too).
 _IDENTIFIED = re.compile(rb"<(?:\w+:)?(?:link|guid|id)\b")
+# An entry's guid or id element and its text (plain: no entity, no CDATA).
+_OWN_ID = re.compile(rb"<(?:guid|id)\b[^>]*>([^<&]*)</(?:guid|id)>")
 _ENTRY_DATE = re.compile(rb"<(?:pubDate|published|updated)>([^<]*)</")
 # Elements of other namespaces that feedparser maps onto tags or authors:
 # fastfeedparser reads none of them, so feeds using them go to feedparser.
@@ -266,8 +270,15 @@ def _entries(
     dated = _DATE.search(data) is not None
     entries = []
     anonymous: list[bytes | None] | None = None
+    owned: list[bytes | None] | None = None
     for index, raw in enumerate(raw_entries):
-        entry = _entry(raw, types)
+        link = raw.get("link")
+        own = False
+        if link and raw.get("id") == link and not _is_absolute(link):
+            if owned is None:
+                owned = _own_ids(data, len(raw_entries))
+            own = owned[index] == link.encode()
+        entry = _entry(raw, types, own)
         if entry is None and not raw.get("link"):
             if anonymous is None:
                 anonymous = _anonymous_dates(data, len(raw_entries))
@@ -276,6 +287,23 @@ def _entries(
             return []
         entries.append(entry)
     return entries
+
+
+def _own_ids(data: bytes, count: int) -> list[bytes | None]:
+    """For each of the `count` entries of `data`: the text of its one `guid` or `id`
+    element, if it has exactly one and no `source` (whose id is not the entry's),
+    else None."""
+    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
+    if len(starts) != count:
+        return [None] * count  # an item start tag in a CDATA section, say: not sure which is which
+    ids: list[bytes | None] = []
+    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
+        item = data[start:end]
+        if b"<!" in item:  # a `<guid>` written in a CDATA section or comment is none
+            item = _NOT_ELEMENTS.sub(b"", item)
+        found = _OWN_ID.findall(item)
+        ids.append(found[0].strip() if len(found) == 1 and b"<source" not in item else None)
+    return ids
 
 
 def _anonymous_dates(data: bytes, count: int) -> list[bytes | None]:
@@ -363,12 +391,18 @@ def _feed(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any]:
     }
 
 
-def _entry(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any] | None:
+def _entry(
+    raw: dict[str, Any], types: dict[str, str | None], own_id: bool = False
+) -> dict[str, Any] | None:
+    """The entry in feedparser's shape, or None; `own_id`: a relative link as id is the
+    text of the entry's own guid or id element (see `_own_ids`)."""
     link = raw.get("link")
     if not link:
         return None  # none, or one fastfeedparser dropped (a fragment with spaces)
-    if raw.get("id") == link and not _is_absolute(link):
-        return None  # an id made of a relative link: feedparser keys the entry otherwise
+    if raw.get("id") == link and not _is_absolute(link) and not own_id:
+        # fastfeedparser takes the link as the id of an entry of none; feedparser gives
+        # it no id and the mapper keys it by its link made absolute
+        return None
     return _shaped(
         raw, types, raw.get("id"), link, [_link(item) for item in raw.get("links") or ()]
     )
