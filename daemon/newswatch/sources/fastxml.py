@@ -12,7 +12,8 @@ settled for both paths alike). Before parsing, a body goes to feedparser if:
 - its root is not `rss`, `rdf:RDF` or an unprefixed Atom 1.0 `feed`;
 - it has a DOCTYPE other than a bare `<!DOCTYPE name>` (entities
   `replace_doctype` handles), prefixed item elements (`itemscan`'s case), C1
-  control characters (feedparser repairs them), several authors on one entry,
+  control characters (feedparser repairs them), several authors on one entry
+  (but for one person named twice, as `author` and `dc:creator`),
   Media RSS or iTunes keywords, categories or authors (feedparser makes them tags or
   authors; fastfeedparser reads none), RSS 1.0 content:encoded,
   or Atom text constructs whose type varies between entries.
@@ -52,6 +53,12 @@ _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
 _MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
 # Several authors of one entry (fastfeedparser keeps the first).
 _AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
+# An author element of plain text (CDATA or not; no entity, no child element), and
+# where its end tag starts.
+_AUTHOR_TEXT = re.compile(
+    rb"<(?:\w+:)?(?:creator|author)\b[^>]*>\s*(?:<!\[CDATA\[([^\]<&]*)\]\]>|([^<&]*))\s*"
+    rb"(</)(?:\w+:)?(?:creator|author)>"
+)
 _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
 # What gives an entry a link or an id (feedparser takes a guid as the link too).
@@ -117,7 +124,9 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
     if any(marker in data for marker in _UNUSUAL) or _uses(data, _MAPPED_ELSEWHERE):
         return None
-    if any(p.search(data) for p in (_C1_CONTROLS, _AUTHORS)) or _odd_doctype(data):
+    if _C1_CONTROLS.search(data) or _odd_doctype(data):
+        return None
+    if _AUTHORS.search(data) and not _one_person_each(data):
         return None
     root = root_element(data)
     if root not in ("rss", "rdf:RDF", "feed"):
@@ -155,6 +164,26 @@ def _odd_doctype(data: bytes) -> bool:
         return False
     found = _BARE_DOCTYPE.search(data)
     return found is None or data.count(_DOCTYPE) != 1 or b"netscape" in found.group().lower()
+
+
+def _one_person_each(data: bytes) -> bool:
+    """True if each run of author elements side by side (`<author>jo@x.org (Jo)</author>
+    <dc:creator>Jo</dc:creator>`: one person twice) names one person, as the mapper
+    reads an author (`_person`, then name or address): feedparser keeps them all and
+    the mapper drops the repeats, fastfeedparser keeps one. Plain texts only."""
+    readings: dict[int, str] = {}  # by where an element starts
+    closing: dict[int, str] = {}  # by where its end tag starts
+    for found in _AUTHOR_TEXT.finditer(data):
+        text = (found.group(1) or found.group(2) or b"").decode("utf-8", "replace").strip()
+        person = _person({"name": text})
+        reading = (person.get("name") or person.get("email") or "").strip()
+        readings[found.start()] = closing[found.start(3)] = reading
+    for pair in _AUTHORS.finditer(data):
+        second = data.rfind(b"<", pair.start(), pair.end())
+        first = closing.get(pair.start())
+        if first is None or first != readings.get(second):
+            return False
+    return True
 
 
 def _redecoded(value: Any) -> bool:
