@@ -519,6 +519,11 @@ CASES: list[tuple[str, bytes, bool]] = [
         doctype(rss(item("<description>&x;</description>")), '<!DOCTYPE rss [<!ENTITY x "y">]>'),
         False,
     ),
+    (
+        "an entity declaration written in a CDATA section (it declares nothing)",
+        rss(item('<description><![CDATA[<p>Write <!ENTITY x "y"> in a DTD</p>]]></description>')),
+        True,
+    ),
     ("C1 control characters", rss(item("<description>it\u0092s</description>")), False),
     (
         "an id that is a link whose fragment has spaces (fastfeedparser gives no link)",
