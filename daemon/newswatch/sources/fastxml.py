@@ -22,12 +22,13 @@ After parsing, if fastfeedparser raised or found no entries (feedparser then
 names why), or an entry has no link (fastfeedparser drops one with spaces in
 its fragment), or a relative link as its id that is not the text of its own
 guid or id element (fastfeedparser makes an entry's link its id when it has
-none; feedparser then gives no id), or no date where the body names dates, or a date of unusual
-shape that feedparser reads otherwise, or a relative link under `xml:base`,
-or the feed-level author is needed and unread, or an entry with no text of its
-own whose Media RSS fallback (media:description) fastfeedparser does not give
-as exactly one text (it reads a nested one only with `include_media`), or a
-text read is UTF-8 mojibake feedparser repairs.
+none; feedparser then gives no id), or no date while its text names one (an
+entry of the body's dated ones that names none has none either way), or a
+date of unusual shape that feedparser reads otherwise, or a relative link
+under `xml:base`, or the feed-level author is needed and unread, or an entry
+with no text of its own whose Media RSS fallback (media:description)
+fastfeedparser does not give as exactly one text (it reads a nested one only
+with `include_media`), or a text read is UTF-8 mojibake feedparser repairs.
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
@@ -302,6 +303,7 @@ def _entries(
     entries = []
     anonymous: list[bytes | None] | None = None
     owned: list[bytes | None] | None = None
+    undated: list[bool] | None = None
     for index, raw in enumerate(raw_entries):
         link = raw.get("link")
         own = False
@@ -314,22 +316,34 @@ def _entries(
             if anonymous is None:
                 anonymous = _anonymous_dates(data, len(raw_entries))
             entry = _anonymous(raw, types, anonymous[index])
-        if entry is None or (dated and "published_parsed" not in entry):
+        if entry is None:
             return []
+        if dated and "published_parsed" not in entry:
+            # a date fastfeedparser did not read, unless the entry names none
+            if undated is None:
+                undated = _undated(data, len(raw_entries))
+            if not undated[index]:
+                return []
         entries.append(entry)
     return entries
+
+
+def _slices(data: bytes, count: int) -> list[bytes] | None:
+    """Each of the `count` entries of `data`: from its start tag to the next one's (the
+    last, to the end); None if the start tags found are not `count` (one in a CDATA
+    section, say: not sure which is which)."""
+    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
+    if len(starts) != count:
+        return None
+    return [data[a:b] for a, b in zip(starts, [*starts[1:], len(data)], strict=True)]
 
 
 def _own_ids(data: bytes, count: int) -> list[bytes | None]:
     """For each of the `count` entries of `data`: the text of its one `guid` or `id`
     element, if it has exactly one and no `source` (whose id is not the entry's),
     else None."""
-    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
-    if len(starts) != count:
-        return [None] * count  # an item start tag in a CDATA section, say: not sure which is which
     ids: list[bytes | None] = []
-    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
-        item = data[start:end]
+    for item in _slices(data, count) or [b""] * count:
         if b"<!" in item:  # a `<guid>` written in a CDATA section or comment is none
             item = _NOT_ELEMENTS.sub(b"", item)
         found = _OWN_ID.findall(item)
@@ -337,16 +351,19 @@ def _own_ids(data: bytes, count: int) -> list[bytes | None]:
     return ids
 
 
+def _undated(data: bytes, count: int) -> list[bool]:
+    """For each of the `count` entries of `data`: True if it names no date at all
+    (then both parsers give it none), False if it does or may."""
+    slices = _slices(data, count)
+    return [False] * count if slices is None else [_DATE.search(s) is None for s in slices]
+
+
 def _anonymous_dates(data: bytes, count: int) -> list[bytes | None]:
     """For each of the `count` entries of `data`: its one date text if it is an
     entry of neither link nor id (`<item>` or `<entry>` with no attributes, no
     link, guid or id element inside), else None."""
-    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
-    if len(starts) != count:
-        return [None] * count  # an item start tag in a CDATA section, say: not sure which is which
     dates: list[bytes | None] = []
-    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
-        item = data[start:end]
+    for item in _slices(data, count) or [b""] * count:
         if not item.startswith((b"<item>", b"<entry>")) or _IDENTIFIED.search(item):
             dates.append(None)
             continue
