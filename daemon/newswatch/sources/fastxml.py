@@ -19,16 +19,18 @@ settled for both paths alike). Before parsing, a body goes to feedparser if:
   or Atom text constructs whose type varies between entries.
 
 After parsing, if fastfeedparser raised or found no entries (feedparser then
-names why), or an entry has no link (fastfeedparser drops one with spaces in
-its fragment), or a relative link as its id that is not the text of its own
-guid or id element (fastfeedparser makes an entry's link its id when it has
-none; feedparser then gives no id), or no date while its text names one (an
-entry of the body's dated ones that names none has none either way), or a
-date of unusual shape that feedparser reads otherwise, or a relative link
-under `xml:base`, or the feed-level author is needed and unread, or an entry
-with no text of its own whose Media RSS fallback (media:description)
-fastfeedparser does not give as exactly one text (it reads a nested one only
-with `include_media`), or a text read is UTF-8 mojibake feedparser repairs.
+names why), or an entry has no link while it has a link element (one
+fastfeedparser dropped), or neither link nor its own guid or id in a form read
+alike (feedparser takes a guid as the link unless isPermaLink is "false"), or
+a relative link as its id that is not the text of its own guid or id element
+(fastfeedparser makes an entry's link its id when it has none; feedparser then
+gives no id), or no date while its text names one (an entry of the body's
+dated ones that names none has none either way), or a date of unusual shape
+that feedparser reads otherwise, or a relative link under `xml:base`, or the
+feed-level author is needed and unread, or an entry with no text of its own
+whose Media RSS fallback (media:description) fastfeedparser does not give as
+exactly one text (it reads a nested one only with `include_media`), or a text
+read is UTF-8 mojibake feedparser repairs.
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
@@ -36,11 +38,12 @@ reads), so one mapper makes RawItems of either.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 import xml.parsers.expat
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from feedparser.mixin import _FeedParserMixin
 
@@ -64,8 +67,12 @@ _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
 # What gives an entry a link or an id (feedparser takes a guid as the link too).
 _IDENTIFIED = re.compile(rb"<(?:\w+:)?(?:link|guid|id)\b")
-# An entry's guid or id element and its text (plain: no entity, no CDATA).
-_OWN_ID = re.compile(rb"<(?:guid|id)\b[^>]*>([^<&]*)</(?:guid|id)>")
+# An entry's guid or id element and its text (no CDATA section).
+_OWN_ID = re.compile(rb"<(?:guid|id)\b([^>]*)>([^<]*)</(?:guid|id)>")
+# Its attributes: none, or isPermaLink exactly "true" (feedparser then takes it as the
+# entry's link too when it has none) or "false".
+_PERMALINK = re.compile(rb"""\s*(?:(?i:isPermaLink)\s*=\s*(["'])(true|false)\1\s*)?""")
+_LINK_ELEMENT = re.compile(rb"<(?:\w+:)?link\b")
 _ENTRY_DATE = re.compile(rb"<(?:pubDate|published|updated)>([^<]*)</")
 # Elements of other namespaces that feedparser maps onto tags or authors:
 # fastfeedparser reads none of them, so feeds using them go to feedparser.
@@ -302,17 +309,22 @@ def _entries(
     dated = _DATE.search(data) is not None
     entries = []
     anonymous: list[bytes | None] | None = None
-    owned: list[bytes | None] | None = None
+    owned: list[_OwnId | None] | None = None
     undated: list[bool] | None = None
     for index, raw in enumerate(raw_entries):
-        link = raw.get("link")
-        own = False
-        if link and raw.get("id") == link and not _is_absolute(link):
+        link, key = raw.get("link"), raw.get("id")
+        own = None
+        if key and (not link or (key == link and not _is_absolute(link))):
             if owned is None:
                 owned = _own_ids(data, len(raw_entries))
-            own = owned[index] == link.encode()
-        entry = _entry(raw, types, own)
-        if entry is None and not raw.get("link"):
+            own = owned[index]
+            if own is not None and own.text != key:
+                own = None
+        if link:
+            entry = _entry(raw, types, own is not None)
+        elif key:
+            entry = _linkless(raw, types, key, own)
+        else:
             if anonymous is None:
                 anonymous = _anonymous_dates(data, len(raw_entries))
             entry = _anonymous(raw, types, anonymous[index])
@@ -338,16 +350,33 @@ def _slices(data: bytes, count: int) -> list[bytes] | None:
     return [data[a:b] for a, b in zip(starts, [*starts[1:], len(data)], strict=True)]
 
 
-def _own_ids(data: bytes, count: int) -> list[bytes | None]:
-    """For each of the `count` entries of `data`: the text of its one `guid` or `id`
-    element, if it has exactly one and no `source` (whose id is not the entry's),
-    else None."""
-    ids: list[bytes | None] = []
+class _OwnId(NamedTuple):
+    """An entry's one guid or id element: its text, whether feedparser also takes it
+    as the link of an entry of none (None: attributes not understood), and whether
+    the entry has a link element."""
+
+    text: str
+    is_link: bool | None
+    has_link: bool
+
+
+def _own_ids(data: bytes, count: int) -> list[_OwnId | None]:
+    """For each of the `count` entries of `data`: its one `guid` or `id` element, if
+    it has exactly one and no `source` (whose id is not the entry's), else None."""
+    ids: list[_OwnId | None] = []
     for item in _slices(data, count) or [b""] * count:
         if b"<!" in item:  # a `<guid>` written in a CDATA section or comment is none
             item = _NOT_ELEMENTS.sub(b"", item)
         found = _OWN_ID.findall(item)
-        ids.append(found[0].strip() if len(found) == 1 and b"<source" not in item else None)
+        if len(found) != 1 or b"<source" in item:
+            ids.append(None)
+            continue
+        attributes, text = found[0]
+        permalink = _PERMALINK.fullmatch(attributes)
+        is_link = None if permalink is None else permalink.group(2) != b"false"
+        # the XML text: a well-formed body has no entity but XML's own and numeric ones
+        value = html.unescape(text.decode("utf-8", "replace")).strip()
+        ids.append(_OwnId(value, is_link, _LINK_ELEMENT.search(item) is not None))
     return ids
 
 
@@ -370,6 +399,16 @@ def _anonymous_dates(data: bytes, count: int) -> list[bytes | None]:
         found = _ENTRY_DATE.findall(item)
         dates.append(found[0] if len(found) == 1 and len(_DATE.findall(item)) == 1 else None)
     return dates
+
+
+def _linkless(
+    raw: dict[str, Any], types: dict[str, str | None], key: str, own: _OwnId | None
+) -> dict[str, Any] | None:
+    """An entry of no link element but its own guid or id `own` (the text of `key`):
+    feedparser takes the guid as the link unless isPermaLink says "false"."""
+    if own is None or own.is_link is None or own.has_link:
+        return None  # a link element fastfeedparser dropped, say: feedparser reads it
+    return _shaped(raw, types, key, key if own.is_link else None, [])
 
 
 def _anonymous(
