@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import time
 
 import pytest
@@ -109,3 +110,22 @@ def test_any_input_gives_text_never_an_error(text: str) -> None:
     """Lone surrogates (JSON Feed can carry them) and NULs included."""
     for markup in (text, f"<p>{text}</p><script/>{text}", f'<a href="{text}>{text}'):
         assert isinstance(html_to_text(markup), str)
+
+
+_SPACED = st.lists(
+    st.sampled_from([" ", "\n", "\t", "\xa0", "\u2003", "\r", "a", "é", "\u200b", "b c"])
+)
+
+
+@given(st.builds("".join, _SPACED))
+def test_plain_text_folds_each_line_and_keeps_paragraphs(text: str) -> None:
+    """Paragraphs at blank lines, lines kept, every whitespace run inside a line one
+    space, nothing at either end; a line already folded comes out as it went in."""
+    text = text.replace("\r", "")  # (carriage returns are line breaks: tested above)
+    paragraphs = []
+    for block in re.split(r"\n[^\S\n]*\n", text):
+        lines = [" ".join(line.split()) for line in block.split("\n")]
+        paragraph = "\n".join(line for line in lines if line)
+        if paragraph:
+            paragraphs.append(paragraph)
+    assert plain_text(text) == "\n\n".join(paragraphs)

@@ -8,6 +8,7 @@ import re
 import sys
 from unittest.mock import patch
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,36 @@ def test_the_splitter_splits_as_it_does_looking_at_every_stop(text: str) -> None
     ):
         slow = normalize_text(text)
     assert normalize_text(text) == slow
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "PLAIN Ascii Words",
+        "It’s “quoted” — café … déjà",  # non-ASCII letters and marks case folding keeps
+        "Élan", "STRASSE Straße", "ΣΟΦΟΣ σοφος", "ﬁne ligature", "Cherokee \uab70",
+    ],
+)  # fmt: skip
+def test_the_hash_folds_case_as_casefold_does(body: str) -> None:
+    """The shortcut (lower-casing ASCII bytes) is taken only where no other character
+    would change: a text that case folding changes beyond ASCII hashes as casefold says."""
+    words = f"Title\x00{' '.join(normalize_text(body).split())}"
+    expected = hashlib.sha256(words.casefold().encode("utf-8")).hexdigest()
+    assert content_hash("Title", body) == expected
+
+
+@settings(max_examples=1000)
+@given(st.builds("".join, st.lists(st.sampled_from([" ", "\n", "a", "é", "\t", "\u2003"]))))
+def test_untidy_text_is_found_as_substring_tests_find_it(text: str) -> None:
+    """The search anchored on line breaks finds what the substring tests it replaced found
+    (so text normalised before is normalised alike, and tidy text is left as it is)."""
+    for printable in (True, False):
+        if printable and not text.replace("\n", " ").isprintable():
+            continue
+        expected = bool(text) and (
+            text[0] in " \n"
+            or text[-1] in " \n"
+            or any(part in text for part in ("  ", " \n", "\n ", "\n\n\n"))
+            or (not printable and any(c.isspace() and c not in " \n" for c in text))
+        )
+        assert normalize._untidy(text, printable) == expected

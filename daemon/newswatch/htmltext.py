@@ -204,13 +204,22 @@ def _integer(value: str | None, default: int) -> int:
 
 
 def _assemble(blocks: Iterable[str], line_break: str) -> str:
+    """The blocks as paragraphs (lines at `line_break`), whitespace folded to single
+    spaces, empty ones dropped. Most blocks of text are folded already: one whose
+    only whitespace is single spaces inside it (every other whitespace character is
+    unprintable) is kept as it is, not split into words and joined again."""
     paragraphs = []
     for block in blocks:
         if line_break in block:
             lines = (" ".join(line.split()) for line in block.split(line_break))
             paragraph = "\n".join(line for line in lines if line)
-        else:
-            paragraph = " ".join(block.split())
-        if paragraph:
-            paragraphs.append(paragraph)
+            if paragraph:
+                paragraphs.append(paragraph)
+        elif block.isprintable() and "  " not in block:
+            if block[:1] == " " or block[-1:] == " ":
+                block = block.strip(" ")
+            if block:
+                paragraphs.append(block)
+        elif block and not block.isspace():
+            paragraphs.append(" ".join(block.split()))
     return "\n\n".join(paragraphs)

@@ -12,19 +12,25 @@ settled for both paths alike). Before parsing, a body goes to feedparser if:
 - its root is not `rss`, `rdf:RDF` or an unprefixed Atom 1.0 `feed`;
 - it has a DOCTYPE other than a bare `<!DOCTYPE name>` (entities
   `replace_doctype` handles), prefixed item elements (`itemscan`'s case), C1
-  control characters (feedparser repairs them), several authors on one entry,
+  control characters (feedparser repairs them), several authors on one entry
+  (but for one person named twice, as `author` and `dc:creator`),
   Media RSS or iTunes keywords, categories or authors (feedparser makes them tags or
   authors; fastfeedparser reads none), RSS 1.0 content:encoded,
   or Atom text constructs whose type varies between entries.
 
 After parsing, if fastfeedparser raised or found no entries (feedparser then
-names why), or an entry has no link (fastfeedparser drops one with spaces in
-its fragment), or no date where the body names dates, or a date of unusual
-shape that feedparser reads otherwise, or a relative link under `xml:base`,
-or the feed-level author is needed and unread, or an entry with no text of its
-own whose Media RSS fallback (media:description) fastfeedparser does not give
-as exactly one text (it reads a nested one only with `include_media`), or a
-text read is UTF-8 mojibake feedparser repairs.
+names why), or an entry has no link while it has a link element (one
+fastfeedparser dropped), or neither link nor its own guid or id in a form read
+alike (feedparser takes a guid as the link unless isPermaLink is "false"), or
+a relative link as its id that is not the text of its own guid or id element
+(fastfeedparser makes an entry's link its id when it has none; feedparser then
+gives no id), or no date while its text names one (an entry of the body's
+dated ones that names none has none either way), or a date of unusual shape
+that feedparser reads otherwise, or a relative link under `xml:base`, or the
+feed-level author is needed and unread, or an entry with no text of its own
+whose Media RSS fallback (media:description) fastfeedparser does not give as
+exactly one text (it reads a nested one only with `include_media`), or a text
+read is UTF-8 mojibake feedparser repairs.
 
 The result is shaped as feedparser's entries are (the keys `feeds._EntryMapper`
 reads), so one mapper makes RawItems of either.
@@ -32,11 +38,12 @@ reads), so one mapper makes RawItems of either.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 import xml.parsers.expat
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from feedparser.mixin import _FeedParserMixin
 
@@ -50,10 +57,22 @@ _C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
 _MOJIBAKE = re.compile(rb"\xc3[\x82-\xb4]\xc2[\x80-\xbf]")
 # Several authors of one entry (fastfeedparser keeps the first).
 _AUTHORS = re.compile(rb"</(?:\w+:)?(?:creator|author)>\s*<(?:\w+:)?(?:creator|author)\b")
+# An author element of plain text (CDATA or not; no entity, no child element), and
+# where its end tag starts.
+_AUTHOR_TEXT = re.compile(
+    rb"<(?:\w+:)?(?:creator|author)\b[^>]*>\s*(?:<!\[CDATA\[([^\]<&]*)\]\]>|([^<&]*))\s*"
+    rb"(</)(?:\w+:)?(?:creator|author)>"
+)
 _FEED_AUTHOR = re.compile(rb"<(?:\w+:)?(?:creator|author)\b")
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)\b")
 # What gives an entry a link or an id (feedparser takes a guid as the link too).
 _IDENTIFIED = re.compile(rb"<(?:\w+:)?(?:link|guid|id)\b")
+# An entry's guid or id element and its text (no CDATA section).
+_OWN_ID = re.compile(rb"<(?:guid|id)\b([^>]*)>([^<]*)</(?:guid|id)>")
+# Its attributes: none, or isPermaLink exactly "true" (feedparser then takes it as the
+# entry's link too when it has none) or "false".
+_PERMALINK = re.compile(rb"""\s*(?:(?i:isPermaLink)\s*=\s*(["'])(true|false)\1\s*)?""")
+_LINK_ELEMENT = re.compile(rb"<(?:\w+:)?link\b")
 _ENTRY_DATE = re.compile(rb"<(?:pubDate|published|updated)>([^<]*)</")
 # Elements of other namespaces that feedparser maps onto tags or authors:
 # fastfeedparser reads none of them, so feeds using them go to feedparser.
@@ -71,9 +90,11 @@ _FALLBACK_TEXTS = {
     b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"summary",
 }
 _PREFIX_OF = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
-# Entities, Atom 0.3, prefixed items: searched as plain bytes (a
-# regex alternation without a literal prefix costs more than the parse).
-_UNUSUAL = (b"<!ENTITY", b"purl.org/atom/ns#", b":item>", b":entry>")
+# Atom 0.3, prefixed items: searched as plain bytes (a regex alternation
+# without a literal prefix costs more than the parse). Entity declarations need
+# no search of their own: only a DOCTYPE holds them, and any but a bare one
+# (`_odd_doctype`) goes to feedparser.
+_UNUSUAL = (b"purl.org/atom/ns#", b":item>", b":entry>")
 # A DOCTYPE with neither identifiers nor internal subset (`<!DOCTYPE html>`):
 # `replace_doctype` drops it and there is nothing to expand. Any other goes to feedparser.
 _DOCTYPE = b"<!DOCTYPE"
@@ -113,7 +134,9 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
     if any(marker in data for marker in _UNUSUAL) or _uses(data, _MAPPED_ELSEWHERE):
         return None
-    if any(p.search(data) for p in (_C1_CONTROLS, _AUTHORS)) or _odd_doctype(data):
+    if _C1_CONTROLS.search(data) or _odd_doctype(data):
+        return None
+    if _AUTHORS.search(data) and not _one_person_each(data):
         return None
     root = root_element(data)
     if root not in ("rss", "rdf:RDF", "feed"):
@@ -151,6 +174,26 @@ def _odd_doctype(data: bytes) -> bool:
         return False
     found = _BARE_DOCTYPE.search(data)
     return found is None or data.count(_DOCTYPE) != 1 or b"netscape" in found.group().lower()
+
+
+def _one_person_each(data: bytes) -> bool:
+    """True if each run of author elements side by side (`<author>jo@x.org (Jo)</author>
+    <dc:creator>Jo</dc:creator>`: one person twice) names one person, as the mapper
+    reads an author (`_person`, then name or address): feedparser keeps them all and
+    the mapper drops the repeats, fastfeedparser keeps one. Plain texts only."""
+    readings: dict[int, str] = {}  # by where an element starts
+    closing: dict[int, str] = {}  # by where its end tag starts
+    for found in _AUTHOR_TEXT.finditer(data):
+        text = (found.group(1) or found.group(2) or b"").decode("utf-8", "replace").strip()
+        person = _person({"name": text})
+        reading = (person.get("name") or person.get("email") or "").strip()
+        readings[found.start()] = closing[found.start(3)] = reading
+    for pair in _AUTHORS.finditer(data):
+        second = data.rfind(b"<", pair.start(), pair.end())
+        first = closing.get(pair.start())
+        if first is None or first != readings.get(second):
+            return False
+    return True
 
 
 def _redecoded(value: Any) -> bool:
@@ -266,34 +309,106 @@ def _entries(
     dated = _DATE.search(data) is not None
     entries = []
     anonymous: list[bytes | None] | None = None
+    owned: list[_OwnId | None] | None = None
+    undated: list[bool] | None = None
     for index, raw in enumerate(raw_entries):
-        entry = _entry(raw, types)
-        if entry is None and not raw.get("link"):
+        link, key = raw.get("link"), raw.get("id")
+        own = None
+        if key and (not link or (key == link and not _is_absolute(link))):
+            if owned is None:
+                owned = _own_ids(data, len(raw_entries))
+            own = owned[index]
+            if own is not None and own.text != key:
+                own = None
+        if link:
+            entry = _entry(raw, types, own is not None)
+        elif key:
+            entry = _linkless(raw, types, key, own)
+        else:
             if anonymous is None:
                 anonymous = _anonymous_dates(data, len(raw_entries))
             entry = _anonymous(raw, types, anonymous[index])
-        if entry is None or (dated and "published_parsed" not in entry):
+        if entry is None:
             return []
+        if dated and "published_parsed" not in entry:
+            # a date fastfeedparser did not read, unless the entry names none
+            if undated is None:
+                undated = _undated(data, len(raw_entries))
+            if not undated[index]:
+                return []
         entries.append(entry)
     return entries
+
+
+def _slices(data: bytes, count: int) -> list[bytes] | None:
+    """Each of the `count` entries of `data`: from its start tag to the next one's (the
+    last, to the end); None if the start tags found are not `count` (one in a CDATA
+    section, say: not sure which is which)."""
+    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
+    if len(starts) != count:
+        return None
+    return [data[a:b] for a, b in zip(starts, [*starts[1:], len(data)], strict=True)]
+
+
+class _OwnId(NamedTuple):
+    """An entry's one guid or id element: its text, whether feedparser also takes it
+    as the link of an entry of none (None: attributes not understood), and whether
+    the entry has a link element."""
+
+    text: str
+    is_link: bool | None
+    has_link: bool
+
+
+def _own_ids(data: bytes, count: int) -> list[_OwnId | None]:
+    """For each of the `count` entries of `data`: its one `guid` or `id` element, if
+    it has exactly one and no `source` (whose id is not the entry's), else None."""
+    ids: list[_OwnId | None] = []
+    for item in _slices(data, count) or [b""] * count:
+        if b"<!" in item:  # a `<guid>` written in a CDATA section or comment is none
+            item = _NOT_ELEMENTS.sub(b"", item)
+        found = _OWN_ID.findall(item)
+        if len(found) != 1 or b"<source" in item:
+            ids.append(None)
+            continue
+        attributes, text = found[0]
+        permalink = _PERMALINK.fullmatch(attributes)
+        is_link = None if permalink is None else permalink.group(2) != b"false"
+        # the XML text: a well-formed body has no entity but XML's own and numeric ones
+        value = html.unescape(text.decode("utf-8", "replace")).strip()
+        ids.append(_OwnId(value, is_link, _LINK_ELEMENT.search(item) is not None))
+    return ids
+
+
+def _undated(data: bytes, count: int) -> list[bool]:
+    """For each of the `count` entries of `data`: True if it names no date at all
+    (then both parsers give it none), False if it does or may."""
+    slices = _slices(data, count)
+    return [False] * count if slices is None else [_DATE.search(s) is None for s in slices]
 
 
 def _anonymous_dates(data: bytes, count: int) -> list[bytes | None]:
     """For each of the `count` entries of `data`: its one date text if it is an
     entry of neither link nor id (`<item>` or `<entry>` with no attributes, no
     link, guid or id element inside), else None."""
-    starts = [match.start() for match in _FIRST_ENTRY.finditer(data)]
-    if len(starts) != count:
-        return [None] * count  # an item start tag in a CDATA section, say: not sure which is which
     dates: list[bytes | None] = []
-    for start, end in zip(starts, [*starts[1:], len(data)], strict=True):
-        item = data[start:end]
+    for item in _slices(data, count) or [b""] * count:
         if not item.startswith((b"<item>", b"<entry>")) or _IDENTIFIED.search(item):
             dates.append(None)
             continue
         found = _ENTRY_DATE.findall(item)
         dates.append(found[0] if len(found) == 1 and len(_DATE.findall(item)) == 1 else None)
     return dates
+
+
+def _linkless(
+    raw: dict[str, Any], types: dict[str, str | None], key: str, own: _OwnId | None
+) -> dict[str, Any] | None:
+    """An entry of no link element but its own guid or id `own` (the text of `key`):
+    feedparser takes the guid as the link unless isPermaLink says "false"."""
+    if own is None or own.is_link is None or own.has_link:
+        return None  # a link element fastfeedparser dropped, say: feedparser reads it
+    return _shaped(raw, types, key, key if own.is_link else None, [])
 
 
 def _anonymous(
@@ -363,12 +478,18 @@ def _feed(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any]:
     }
 
 
-def _entry(raw: dict[str, Any], types: dict[str, str | None]) -> dict[str, Any] | None:
+def _entry(
+    raw: dict[str, Any], types: dict[str, str | None], own_id: bool = False
+) -> dict[str, Any] | None:
+    """The entry in feedparser's shape, or None; `own_id`: a relative link as id is the
+    text of the entry's own guid or id element (see `_own_ids`)."""
     link = raw.get("link")
     if not link:
         return None  # none, or one fastfeedparser dropped (a fragment with spaces)
-    if raw.get("id") == link and not _is_absolute(link):
-        return None  # an id made of a relative link: feedparser keys the entry otherwise
+    if raw.get("id") == link and not _is_absolute(link) and not own_id:
+        # fastfeedparser takes the link as the id of an entry of none; feedparser gives
+        # it no id and the mapper keys it by its link made absolute
+        return None
     return _shaped(
         raw, types, raw.get("id"), link, [_link(item) for item in raw.get("links") or ()]
     )
