@@ -17,6 +17,7 @@ from newswatch.feedpolicy import FeedState, after_fetch
 from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
+from newswatch.ops.memory import tune_heap
 from newswatch.pipeline.core import IngestCounts, PipelineCore, RefreshReport
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
@@ -109,6 +110,7 @@ class FeedRefresh:
     def _poll(self, due: list[feedcycle.DueFeed], finished: set[int]) -> list[RefreshReport]:
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
+        tune_heap()  # before the fetching thread starts
         if sum(1 for feed in due if _sends_a_body(feed)) >= WARM_UP_AT:
             self.pipeline.parsers.warm_up()
 
