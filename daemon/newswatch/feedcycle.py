@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from newswatch.config import FeedSource, Fetch
 
 STOP_POLL_S = 0.2
-# Backpressure (issue 11): a fetch starts only while fewer than this many bytes of
-# body wait for the consumer (fetched; parsing or parsed; not yet taken). Without it
+# Backpressure (issue 11): a request goes out only while fewer than this many bytes
+# of body wait for the consumer (fetched; parsing or parsed; not yet taken). Without it
 # the fetching ran far ahead of the store on a cold pass, and the bodies and their
 # parse results piled up in the main process (~33 MB at its peak); this is enough to
 # keep both parse workers busy.
@@ -167,7 +167,6 @@ class _Stream(Generic[T]):
         self._slots: asyncio.Semaphore | None = None
         self._roomy: asyncio.Event | None = None
         self.ready_bytes = 0  # the bodies fetched and not yet taken by the consumer
-        self.peak_ready_bytes = 0
 
     def release(self, size: int) -> None:
         """The consumer is done with one feed of `size` bytes of body: let another fetch
@@ -196,10 +195,6 @@ class _Stream(Generic[T]):
             self._roomy.clear()
             await self._roomy.wait()
 
-    def _fetched(self, size: int) -> None:
-        self.ready_bytes += size
-        self.peak_ready_bytes = max(self.peak_ready_bytes, self.ready_bytes)
-
     def run(self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event) -> None:
         try:
             asyncio.run(self._fetch_all(requests, settings, stop))
@@ -217,7 +212,7 @@ class _Stream(Generic[T]):
             async def one(index: int) -> None:
                 await slots.acquire()
                 result = await fetcher.fetch(requests[index])
-                self._fetched(_size(result))
+                self.ready_bytes += _size(result)
                 self.finished.put((index, result, self.on_fetched(index, result)))
 
             pending = {asyncio.ensure_future(one(i)) for i in range(len(requests))}
