@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from newswatch.config import FeedSource, Fetch
 
 STOP_POLL_S = 0.2
+# Backpressure (issue 11): a request goes out only while fewer than this many bytes
+# of body wait for the consumer (fetched; parsing or parsed; not yet taken). Without it
+# the fetching ran far ahead of the store on a cold pass, and the bodies and their
+# parse results piled up in the main process (~33 MB at its peak); this is enough to
+# keep both parse workers busy.
+READY_BYTES = 4 * 2**20
 # New feeds are first polled within this window (or their interval, if shorter):
 # spread enough that hundreds never fire at once, soon enough that a user who
 # adds a feed sees it working.
@@ -94,21 +100,26 @@ def fetch_streamed(
     on_fetched: Callable[[int, FetchResult], T],
     max_unfinished: int = 32,
     idle: Callable[[], float | None] | None = None,
+    max_ready_bytes: int = READY_BYTES,
 ) -> Iterator[Fetched[T]]:
     """Fetch every due feed concurrently; yield each one as it finishes.
 
     The fetching runs in its own thread with its own event loop, and calls
     `on_fetched` there as each answer arrives (to start parsing it at once),
     so one slow server never holds back the feeds that already answered. At
-    most `max_unfinished` feeds are fetched ahead of the consumer, so memory
-    stays bounded however many feeds are due. A stop request cancels what is
-    still in flight; those feeds keep their state and are polled later.
+    most `max_unfinished` feeds are fetched ahead of the consumer, and a request
+    goes out only while fewer than `max_ready_bytes` bytes of body wait for it
+    (fetched, not yet taken): memory stays bounded however many feeds are due
+    and however slowly they are stored, to that plus the bodies of the requests
+    under way when it was reached (at most the fetch's concurrency). A stop
+    request cancels what is still in flight; those feeds keep their state and
+    are polled later.
 
     `idle` is called (on the consumer's thread) whenever no feed is ready: it
     returns how long to wait for one before calling it again (None: as long
     as it takes), so the consumer can store what it holds while it waits.
     """
-    stream = _Stream(on_fetched, max_unfinished)
+    stream = _Stream(on_fetched, max_unfinished, max_ready_bytes)
     requests = [d.record.state.request() for d in due]
     worker = threading.Thread(
         target=stream.run, args=(requests, settings, stop), name="newswatch-fetch", daemon=True
@@ -116,8 +127,13 @@ def fetch_streamed(
     worker.start()
     while (item := _next(stream.finished, idle)) is not None:
         yield item
-        stream.release()
+        stream.release(_size(item[1]))
+        del item  # not kept while waiting for the next one
     worker.join()
+
+
+def _size(result: FetchResult) -> int:
+    return len(result.body) if result.body is not None else 0
 
 
 def _next(
@@ -137,18 +153,47 @@ def _next(
 class _Stream(Generic[T]):
     """The fetching side: an event loop in its own thread, throttled by the consumer."""
 
-    def __init__(self, on_fetched: Callable[[int, FetchResult], T], limit: int) -> None:
+    def __init__(
+        self,
+        on_fetched: Callable[[int, FetchResult], T],
+        limit: int,
+        ready_bytes_limit: int,
+    ) -> None:
         self.on_fetched = on_fetched
         self.limit = limit
+        self.ready_bytes_limit = ready_bytes_limit
         self.finished: queue.Queue[Fetched[T] | None] = queue.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._roomy: asyncio.Event | None = None
+        self.ready_bytes = 0  # the bodies fetched and not yet taken by the consumer
 
-    def release(self) -> None:
-        """The consumer is done with one feed: let another fetch start (thread-safe)."""
-        if self._loop is not None and self._slots is not None:
+    def release(self, size: int) -> None:
+        """The consumer is done with one feed of `size` bytes of body: let another fetch
+        start (thread-safe)."""
+        if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop has already finished
-                self._loop.call_soon_threadsafe(self._slots.release)
+                self._loop.call_soon_threadsafe(self._released, size)
+
+    def _released(self, size: int) -> None:
+        assert self._slots is not None and self._roomy is not None
+        self.ready_bytes -= size
+        self._slots.release()
+        if not self._full():
+            self._roomy.set()
+
+    def _full(self) -> bool:
+        """Enough body waits for the consumer already. Only bodies fetched count, so
+        one larger than the budget still goes through (alone): the consumer, taking
+        what waits, always makes room again."""
+        return self.ready_bytes >= self.ready_bytes_limit
+
+    async def _room(self) -> None:
+        """Wait until a body may come in (the fetcher calls this as a request goes out)."""
+        assert self._roomy is not None
+        while self._full():
+            self._roomy.clear()
+            await self._roomy.wait()
 
     def run(self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event) -> None:
         try:
@@ -160,12 +205,14 @@ class _Stream(Generic[T]):
         self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event
     ) -> None:
         self._slots = slots = asyncio.Semaphore(self.limit)
+        self._roomy = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        async with Fetcher(settings) as fetcher:
+        async with Fetcher(settings, admit=self._room) as fetcher:
 
             async def one(index: int) -> None:
                 await slots.acquire()
                 result = await fetcher.fetch(requests[index])
+                self.ready_bytes += _size(result)
                 self.finished.put((index, result, self.on_fetched(index, result)))
 
             pending = {asyncio.ensure_future(one(i)) for i in range(len(requests))}

@@ -17,6 +17,7 @@ from newswatch.feedpolicy import FeedState, after_fetch
 from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
+from newswatch.ops.memory import tune_heap
 from newswatch.pipeline.core import IngestCounts, PipelineCore, RefreshReport
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store
@@ -42,6 +43,10 @@ STATE_BATCH_S = 1.0
 STORE_BATCH = 50
 STORE_BATCH_DOCUMENTS = 2000
 STORE_BATCH_S = 1.0
+# ... or of this many characters of text (titles and bodies): what waits in the main
+# process is bounded by size too, not only by count (issue 11: on a cold pass the
+# parsed feeds waiting to be stored were most of the main process's growth).
+STORE_BATCH_CHARS = 2**20
 
 
 @dataclass
@@ -83,6 +88,7 @@ class FeedRefresh:
         self._held: list[_Held] = []
         self._held_since = 0.0
         self._held_documents = 0
+        self._held_chars = 0
         self._reports: list[RefreshReport] = []
 
     def run(self, feeds: Sequence[FeedSource]) -> list[RefreshReport]:
@@ -104,6 +110,7 @@ class FeedRefresh:
     def _poll(self, due: list[feedcycle.DueFeed], finished: set[int]) -> list[RefreshReport]:
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
+        tune_heap()  # before the fetching thread starts
         if sum(1 for feed in due if _sends_a_body(feed)) >= WARM_UP_AT:
             self.pipeline.parsers.warm_up()
 
@@ -122,6 +129,7 @@ class FeedRefresh:
                 if stop.is_set():
                     break  # stopping: store nothing more
                 self._finish(due[index], result, parsed)
+                del result, parsing, parsed  # the body and its parse: not kept while waiting
                 finished.add(index)
                 if self._unsaved and time.monotonic() - self._unsaved_since > STATE_BATCH_S:
                     self._save_unsaved()
@@ -228,7 +236,12 @@ class FeedRefresh:
             self._held_since = time.monotonic()
         self._held.append(_Held(due, state, parsed, report, name))
         self._held_documents += len(parsed.documents)
-        if len(self._held) >= STORE_BATCH or self._held_documents >= STORE_BATCH_DOCUMENTS:
+        self._held_chars += sum(len(d.title) + len(d.body) for d in parsed.documents)
+        if (
+            len(self._held) >= STORE_BATCH
+            or self._held_documents >= STORE_BATCH_DOCUMENTS
+            or self._held_chars >= STORE_BATCH_CHARS
+        ):
             self._store_parsed()
 
     def _store_parsed(self) -> None:
@@ -239,7 +252,7 @@ class FeedRefresh:
         they were not polled), never loses one. When the batch fails, each feed
         is tried alone, so one that cannot be stored costs only itself.
         """
-        held, self._held, self._held_documents = self._held, [], 0
+        held, self._held, self._held_documents, self._held_chars = self._held, [], 0, 0
         if not held:
             return
         unsaved, self._unsaved = self._unsaved, []

@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -97,8 +97,17 @@ class Fetcher:
     the fetching once a few hundred hosts are in play.
     """
 
-    def __init__(self, fetch: Fetch, user_agent: str | None = None) -> None:
+    def __init__(
+        self,
+        fetch: Fetch,
+        user_agent: str | None = None,
+        admit: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._config = fetch
+        # awaited before each request goes out, its host's and the overall slot held:
+        # the caller's backpressure (a fetch that waited for a slot would otherwise
+        # bring its body however much the caller holds already)
+        self._admit = admit
         self._timeout = fetch.timeout.total_seconds()
         self._headers = {
             "User-Agent": user_agent or USER_AGENT,
@@ -198,7 +207,9 @@ class Fetcher:
     async def _get(self, attempt: _Attempt) -> _Response:
         url = httpx.URL(attempt.url)
         async with self._host_slot(url.host.lower()), self._overall:
-            if attempt.deadline is None:
+            if attempt.deadline is None:  # the first request of this fetch
+                if self._admit is not None:  # before its deadline starts
+                    await self._admit()
                 attempt.started = time.perf_counter()
                 attempt.deadline = asyncio.get_running_loop().time() + self._timeout
             async with asyncio.timeout_at(attempt.deadline):

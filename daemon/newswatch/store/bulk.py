@@ -78,26 +78,35 @@ def _processed(
 
 def _each(processor: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
     done: dict[Any, Any] = {}
-    out = []
+    out: list[Any] = []
+    append = out.append
     for value in column:
         key = _key(value)
-        if key is None:
-            out.append(processor(value))
-            continue
-        if key not in done:
-            done[key] = processor(value)
-        out.append(done[key])
+        if key is _UNIQUE:
+            append(processor(value))
+        elif key in done:
+            append(done[key])
+        else:
+            append(done.setdefault(key, processor(value)))
     return out
 
 
+_UNIQUE = object()  # `_key` of a value processed each time
+
+
 def _key(value: Any) -> Any:
-    """A memo key for values whose processed form depends on the value alone:
-    datetimes (with their zone) and lists of strings (JSON); None for the others."""
+    """A memo key for values whose processed form depends on the value alone: None,
+    datetimes (with their zone), tuples and lists of strings (JSON); else _UNIQUE."""
+    kind = type(value)
+    if value is None:
+        return None
+    if kind is tuple:  # a document's authors or categories: strings
+        return value if all(type(item) is str for item in value) else _UNIQUE
     if isinstance(value, datetime):
         return (value, value.tzinfo)
-    if isinstance(value, list) and all(type(item) is str for item in value):
+    if kind is list and all(type(item) is str for item in value):
         return tuple(value)
-    return None
+    return _UNIQUE
 
 
 @functools.lru_cache(maxsize=64)
