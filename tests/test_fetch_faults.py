@@ -150,4 +150,7 @@ def test_per_host_limit_holds_on_one_host(server: FeedServer) -> None:
     server.peak_per_host.clear()
     results = fetch_many([FetchRequest(server.url("/one-host"))] * 12, concurrency=10, per_host=3)
     assert {r.outcome for r in results} == {"ok"}
-    assert server.peak_per_host["127.0.0.1"] == 3
+    # Twice under load this read 4 for a limit of 3; the requests the server saw say whose
+    # the fourth was (12 from this client, or a stray of another test).
+    seen = [(s.path, s.headers.get("user-agent"), s.headers.get("connection")) for s in server.seen]
+    assert server.peak_per_host["127.0.0.1"] == 3, f"{len(seen)} requests seen: {seen}"
