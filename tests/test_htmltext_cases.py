@@ -169,3 +169,24 @@ def test_a_feed_entry_with_an_embed_keeps_its_body() -> None:
         "The minister said the talks would resume.\n\nTalks resume Monday.\n\n"
         "Negotiators from both sides are expected in Geneva."
     )
+
+
+# Text a browser shows around inline tags, where a tag taken out of the markup
+# before the parse would change it (issue 11: bench/bench_html_to_text.py).
+AROUND_INLINE_TAGS = [
+    # A tag inside what reads as an entity keeps it from being one.
+    ("<p>AT&l<span></span>t;T and &<span>amp;</span></p>", "AT&lt;T and &amp;"),
+    # A span breaks out of SVG, so its text shows though the SVG does not.
+    ("<p>Icon<svg><span>label</span></svg> after</p>", "Iconlabel after"),
+    # A comment ends at its first `-->`, even inside what looks like a quoted value.
+    ('<p>a<!-- <span title="-->">shown</span> b</p>', 'a">shown b'),
+    ('<p><a title="<span>">link</a></p>', "link"),
+    ("<ol><li>one</li><li><span>two</span></li></ol>", "1. one\n\n2. two"),
+    ("<p>x<span/>y</p>", "xy"),
+    ("<pre><span>\n  def</span> f():\n<span>    return</span> 1</pre>", "def f(): return 1"),
+]
+
+
+@pytest.mark.parametrize(("markup", "text"), AROUND_INLINE_TAGS)
+def test_inline_tags_leave_the_text_a_browser_shows(markup: str, text: str) -> None:
+    assert html_to_text(markup) == text
