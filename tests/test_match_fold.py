@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newswatch.match.fold import (
@@ -125,6 +125,7 @@ def _map_back(compacted: Compacted) -> list[int]:
     return [compacted.original(p) for p in range(len(compacted.text))]
 
 
+@settings(max_examples=500)
 @given(st.text(_FIELD_CHARS, max_size=60))
 def test_a_field_folds_and_squeezes_like_the_table_and_compact(text: str) -> None:
     compacted = fold_for_search(text)

@@ -38,7 +38,8 @@ _CP1252 = "cp1252"
 _GAPS = re.compile("(?<= ) +|\x00+")
 _GAP_PIECES = re.compile(f"({_GAPS.pattern})")
 _RUN_PIECES = re.compile(" ( +)")  # the gaps of text without placeholders
-_RUN_BYTE_PIECES = re.compile(b" ( +)")
+_GAP_BYTE_PIECES = re.compile(_GAP_PIECES.pattern.encode("ascii"))
+_RUN_BYTE_PIECES = re.compile(_RUN_PIECES.pattern.encode("ascii"))
 _SPACE_RUNS = re.compile("  +")
 _UNSPACED = (
     (0x0E00, 0x0EFF),  # Thai, Lao
@@ -212,7 +213,7 @@ class Compacted:
     def __init__(self, text: str, folded: str | bytes | None = None) -> None:
         self.text = text
         # None: nothing was removed, offsets are the same; bytes: a Windows-1252 fold
-        # without placeholders (one byte a character, so its pieces have the same lengths)
+        # (one byte a character, so its pieces have the lengths of the str's)
         self._folded = folded
         # marks[i] is a position in `text` from which on shifts[i] characters of the
         # original were removed before it
@@ -227,7 +228,10 @@ class Compacted:
             # a literal first makes that split several times faster)
             folded = self._folded
             if isinstance(folded, bytes):
-                pieces, first = _RUN_BYTE_PIECES.split(folded), 1
+                if _PLACEHOLDER in folded:
+                    pieces, first = _GAP_BYTE_PIECES.split(folded), 0
+                else:
+                    pieces, first = _RUN_BYTE_PIECES.split(folded), 1
             elif DROPPED in folded:
                 pieces, first = _GAP_PIECES.split(folded), 0
             else:
@@ -280,30 +284,34 @@ def fold_for_search(text: str) -> Compacted:
     folded = _folded_bytes(text)
     if folded is None:
         return compact(text.translate(_search_table()))
-    if _PLACEHOLDER in folded or _GONE_BYTE in _cp1252_search_table():
-        return compact(_decoded(folded))  # placeholders (soft hyphens, accents): rare
-    if b"  " not in folded:
+    placeholders = _PLACEHOLDER in folded
+    if b"  " not in folded and not placeholders:
         return Compacted(_decoded(folded))
-    return Compacted(_decoded(_squeezed(folded)), folded)
+    if _GONE_BYTE in _cp1252_search_table():  # never: see _GONE
+        return compact(_decoded(folded))
+    return Compacted(_decoded(_squeezed(folded, placeholders)), folded)
 
 
 _PLACEHOLDER = DROPPED.encode("ascii")
-_GONE = b"\xff"  # no folded byte is 0xFF ("ÿ" folds to "y"): marks bytes to delete
+_GONE = b"\xff"  # no folded byte is 0xFF (it is "ÿ", which folds to "y"): marks what goes
 _GONE_BYTE = _GONE[0]
 _SPACE_MASK = bytes(0xFF if byte == ord(" ") else 0 for byte in range(256))
+_PLACEHOLDER_MASK = bytes(0xFF if byte == ord(DROPPED) else 0 for byte in range(256))
 
 
-def _squeezed(folded: bytes) -> bytes:
-    """`folded` with each run of spaces squeezed to its first space.
+def _squeezed(folded: bytes, placeholders: bool) -> bytes:
+    """`folded` as `compact` makes it: without placeholders, and without the spaces
+    that follow a space in `folded` (a run squeezed to its first space).
 
-    Whole-text integer operations (C loops) find the spaces that follow a
-    space: byte i of an int made little-endian is byte i of the text, and
-    shifting it by 8 bits lines byte i - 1 up with byte i. Those spaces are
-    turned into 0xFF, then deleted.
+    Whole-text integer operations (C loops) find those spaces: byte i of an int
+    made little-endian is byte i of the text, and shifting it by 8 bits lines
+    byte i - 1 up with byte i. What goes is turned into 0xFF, then deleted.
     """
     spaces = int.from_bytes(folded.translate(_SPACE_MASK), "little")
-    repeated = spaces & (spaces << 8)
-    marked = int.from_bytes(folded, "little") | repeated
+    gone = spaces & (spaces << 8)
+    if placeholders:
+        gone |= int.from_bytes(folded.translate(_PLACEHOLDER_MASK), "little")
+    marked = int.from_bytes(folded, "little") | gone
     return marked.to_bytes(len(folded), "little").translate(None, _GONE)
 
 
