@@ -7,6 +7,20 @@ match. Prints compile time, live memory of the compiled matcher (RSS delta)
 and time per document; rerun with
 
     .venv/bin/python bench/bench_match.py [--documents 250] [--repeat 5]
+
+`--corpus` instead matches every document of the feed corpus (parsed as a
+worker parses it, `documents_of(work, None)`, 6,565 documents) against two
+watch lists: the example config's (config/newswatch.yaml) and a synthetic one
+of 2,000 people and 500 topics (`many`). `--digest FILE` writes, per list and
+document, a SHA-256 of every Match (watch, kind, hits with offsets and text,
+rule, named) and of every Rejection of `examine(explain=True)`; identical files
+from two builds prove identical results. Without `--digest` it prints the CPU
+seconds of matching all documents, `--repeat` passes, median, with the load
+average. Run it with another build's interpreter to compare builds:
+
+    .venv/bin/python bench/bench_match.py --corpus --digest /tmp/after.txt
+    ../before-X/.venv/bin/python bench/bench_match.py --corpus --digest /tmp/before.txt
+    .venv/bin/python bench/bench_match.py --corpus --repeat 5
 """
 
 from __future__ import annotations
@@ -201,11 +215,112 @@ HEADER = "{:>8} {:>8} {:>10} {:>7} {:>8} {:>7} {:>9}".format(
 )
 
 
+CorpusDoc = tuple[str, str, str]  # title, body, source
+
+
+def corpus_documents() -> list[CorpusDoc]:
+    """Every document of the feed corpus, as a parse worker makes it (no matching)."""
+    from datetime import UTC, datetime
+
+    from newswatch.feedwork import FeedBody, documents_of
+
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    headers = {"content-type": "application/xml"}
+    files = sorted(p for p in CORPUS.iterdir() if p.is_file() and not p.suffix)
+    docs: list[CorpusDoc] = []
+    for path in files:
+        if path.name == "MANIFEST.tsv":
+            continue
+        work = FeedBody(path.read_bytes(), f"http://corpus.test/{path.name}", headers, None, now)
+        docs += [(d.title, d.body, d.source) for d in documents_of(work, None).documents]
+    return docs
+
+
+def example_matcher() -> Matcher:
+    from newswatch.app import compile_config
+    from newswatch.config import load_config
+
+    return compile_config(load_config(ROOT / "config" / "newswatch.yaml"))
+
+
+TOPIC_WORDS = _words(
+    """election inflation tariff wildfire earthquake refugee vaccine drought pipeline
+    strike protest ceasefire summit budget pension merger lawsuit verdict hostage
+    embargo"""
+)
+
+
+def many_matcher() -> Matcher:
+    """2,000 people (generated, with the seed watches) and 500 topics of every kind."""
+    people, topics = seed_watches()
+    people += generated_people(4_000)
+    rnd = random.Random(11)
+    for index in range(500):
+        word, other = rnd.choice(TOPIC_WORDS), rnd.choice(TOPIC_WORDS)
+        place = rnd.choice(LAST + FIRST)
+        kind = index % 4
+        if kind == 0:
+            topic = Topic(name=f"t{index}", any=(word, f"{place} {other}", f"{word.upper()}"))
+        elif kind == 1:
+            none = (f"{place}-{word}",)
+            topic = Topic(name=f"t{index}", all=(place,), any=(word, other), none=none)
+        elif kind == 2:
+            topic = Topic(name=f"t{index}", query=f'("{word} {other}" OR {place}) AND {word}*')
+        else:
+            topic = Topic(name=f"t{index}", query=f"{word} NEAR/8 ({place} OR {other.title()})")
+        topics.append(topic)
+    return compile_watches(people, topics)
+
+
+def _match_lines(matcher: Matcher, doc: CorpusDoc) -> str:
+    matches, rejections = matcher.examine(doc[0], doc[1], doc[2], explain=True)
+    plain = matcher.match(doc[0], doc[1], doc[2])
+    return repr((plain, matches, rejections))
+
+
+def corpus_main(args: argparse.Namespace) -> None:
+    import hashlib
+    import os
+
+    started = time.process_time()
+    docs = corpus_documents()
+    lists = {"example": example_matcher(), "many": many_matcher()}
+    spent = time.process_time() - started
+    print(f"{len(docs)} corpus documents, parsed and compiled in {spent:.1f} s")
+    if args.digest:
+        with open(args.digest, "w") as out:
+            for name, matcher in lists.items():
+                total = 0
+                for index, doc in enumerate(docs):
+                    text = _match_lines(matcher, doc)
+                    total += text.count("Match(")
+                    digest = hashlib.sha256(text.encode()).hexdigest()
+                    out.write(f"{name} {index} {digest}\n")
+                print(f"{name}: {total} matches and rejections digested")
+        return
+    for name, matcher in lists.items():
+        passes = []
+        for _ in range(args.repeat):
+            gc.collect()
+            started = time.process_time()
+            for title, body, source in docs:
+                matcher.match(title, body, source)
+            passes.append(time.process_time() - started)
+        median = statistics.median(passes)
+        load = os.getloadavg()[0]
+        print(f"{name}: median {median:.3f} s CPU over {len(docs)} documents (load {load:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=250)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--corpus", action="store_true", help="the feed corpus, two watch lists")
+    parser.add_argument("--digest", help="with --corpus: write a digest of every match here")
     args = parser.parse_args()
+    if args.corpus:
+        corpus_main(args)
+        return
     docs = documents(args.documents)
     mean_size = statistics.mean(len(d.encode()) for d in docs)
     print(f"{len(docs)} documents of {mean_size / 1000:.1f} KB (UTF-8), news feeds in {CORPUS}")

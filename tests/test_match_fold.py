@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newswatch.match.fold import (
     DROPPED,
+    Compacted,
     compact,
     fold_for_search,
     search_char,
@@ -102,3 +103,65 @@ def test_document_offsets_survive_runs_of_whitespace() -> None:
     start = compacted.text.index("trump")
     assert compacted.original_span(start, start + 5) == (10, 15)
     assert text[10:15] == "Trump"
+
+
+# A document field folded and squeezed as bytes must read, and map back, exactly
+# like the fold of each character compacted by `compact`: whitespace runs of any
+# kind and length, punctuation next to spaces, hyphens, placeholders (soft hyphen,
+# combining accent), ligatures and characters beyond Windows-1252.
+_FIELD_CHARS = st.one_of(
+    st.sampled_from(" \t\n\r\xa0 ,.;:!?'\"()-–—’“”…"),  # what makes runs of spaces
+    st.sampled_from("aZ9éÉßøŒœšŸÿ"),
+    st.sampled_from("\u00ad\u0301\u200d\ufb01\ufb02ﬀ″→ΣЖ日"),
+    st.characters(),
+)
+
+
+def _by_the_table(text: str) -> Compacted:
+    return compact("".join(search_char(ord(char)) for char in text))
+
+
+def _map_back(compacted: Compacted) -> list[int]:
+    return [compacted.original(p) for p in range(len(compacted.text))]
+
+
+@settings(max_examples=500)
+@given(st.text(_FIELD_CHARS, max_size=60))
+def test_a_field_folds_and_squeezes_like_the_table_and_compact(text: str) -> None:
+    compacted = fold_for_search(text)
+    expected = _by_the_table(text)
+    assert compacted.text == expected.text
+    assert _map_back(compacted) == _map_back(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("", ""),
+        ("   ", " "),
+        (" Trump,  Putin .  ", " trump putin "),
+        ("Kim Jong-un", "kim jong un"),
+        ("Kim Jong — un", "kim jong un"),
+        ("Donald\t\n\r\n Trump", "donald trump"),
+        ("Donald\xa0\xa0Trump", "donald trump"),
+        ("“Biden’s”  plan…", " biden s plan "),
+        ("Ÿvonne ÿ œuvre", "yvonne y œuvre"),
+        ("Soft\u00adhyphen  here", "softhyphen here"),
+        ("Erdog\u0306an ,  said", "erdogan said"),
+        ("ﬁnance  deal", "ﬁnance deal"),  # a ligature is one letter: kept
+    ],
+)
+def test_a_field_folds_to_its_words_with_single_spaces(text: str, folded: str) -> None:
+    compacted = fold_for_search(text)
+    assert compacted.text == folded
+    assert compacted == _by_the_table(text)
+
+
+def test_a_hit_after_long_runs_maps_back_to_where_it_is_written() -> None:
+    text = "Mr.\u00a0" + " " * 300 + "Erdoğan’s  …  ally, Putin"
+    compacted = fold_for_search(text)
+    assert compacted.text == "mr erdogan s ally putin"
+    start = compacted.text.index("putin")
+    assert compacted.original_span(start, start + 5) == (len(text) - 5, len(text))
+    start = compacted.text.index("erdogan")
+    assert text[slice(*compacted.original_span(start, start + 7))] == "Erdoğan"

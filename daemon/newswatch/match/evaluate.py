@@ -31,6 +31,8 @@ def examine(
         salience = NO_SALIENCE
     texts: dict[Field, str] = {"title": _text(title), "body": _text(body)}
     scan = rules.index.scan(texts.items(), explain)
+    if not scan.occurrences and not scan.miscased:
+        return [], []  # no term in it: most documents
     candidates = _candidates(rules, scan.occurrences)
     people: list[PersonRule] = []
     topics: list[TopicRule] = []
