@@ -25,7 +25,7 @@ from sqlalchemy import create_engine
 from structlog.testing import capture_logs
 
 from conftest import SEED_FILE
-from helpers import write_config
+from helpers import migrated_sqlite, write_config
 from newswatch import __version__, httpapi
 from newswatch.app import App, open_app
 from newswatch.config import load_config
@@ -402,7 +402,7 @@ def test_the_daemon_serves_both_endpoints_and_moves_them_on_reload(
     tmp_path: Path, seeds: Path
 ) -> None:
     port, moved = free_port(), free_port()
-    database = f"sqlite:///{tmp_path}/nw.db"
+    database = migrated_sqlite(tmp_path / "nw.db")
     config = write_config(tmp_path, database, seeds, f"http: {{listen: 127.0.0.1:{port}}}\n")
     daemon = Daemon(config)
     try:
@@ -433,7 +433,7 @@ def test_with_its_port_taken_the_daemon_says_so_and_still_imports_seeds(
         taken.listen()
         port = taken.getsockname()[1]
         extra = f"http: {{listen: 127.0.0.1:{port}}}\n"
-        daemon = Daemon(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds, extra))
+        daemon = Daemon(write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds, extra))
         try:
             failed = json.loads(daemon.wait_for(daemon.err, '"http_server_failed"'))
             daemon.wait_for(daemon.out, "Konstantin Kosachev")

@@ -73,14 +73,16 @@ def helpers() -> list[str]:
     return [c for c in found if "forkserver" in c or "resource_tracker" in c]
 
 
-def test_the_daemon_migrates_a_new_database_without_loading_alembic(database_url: str) -> None:
+def test_the_daemon_migrates_a_new_database_without_loading_alembic(
+    empty_database_url: str,
+) -> None:
     """A child process migrates; the daemon's own open finds the head and imports no
     Alembic, whose modules it would otherwise keep for life (~15 MB)."""
     probe = (
         "import sys; from newswatch.ops.schema import upgrade_aside\n"
         "from newswatch.store.db import open_database, schema_revision\n"
-        f"migrated = upgrade_aside({database_url!r})\n"
-        f"engine = open_database({database_url!r})\n"
+        f"migrated = upgrade_aside({empty_database_url!r})\n"
+        f"engine = open_database({empty_database_url!r})\n"
         "print(migrated, schema_revision(engine), 'alembic' in sys.modules)"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from helpers import alert_records, run_cli, seed_text, write_config
+from helpers import alert_records, migrated_sqlite, run_cli, seed_text, write_config
 from newswatch.app import feed_settings
 from newswatch.config import check_config, schema
 from newswatch.config.cache import cache_dir, cached_config, save_matcher
@@ -128,7 +128,7 @@ def _ingest_setup(tmp_path: Path) -> tuple[Path, Path, Path]:
     seeds.mkdir()
     listed = tmp_path / "more.yaml"
     listed.write_text("people:\n  - name: Ada Lovelace\n", encoding="utf-8")
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     config.write_text(config.read_text().replace("watch:\n", "watch:\n  include: [more.yaml]\n"))
     settled(config, listed)
     return config, listed, seeds

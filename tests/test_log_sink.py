@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, seed_text, small_tmpfs, write_config
+from helpers import REPO, migrated_sqlite, seed_text, small_tmpfs, write_config
 
 STORIES = 60
 
@@ -31,7 +31,7 @@ def newsroom(tmp_path: Path) -> Path:
         body = f"NATO met for the {number}th time and discussed {details}."
         text = seed_text(f"Story {number}", body, f"https://x.org/{number}")
         (seeds / f"story{number:03d}.txt").write_text(text)
-    return write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    return write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
 
 
 def ingest(config: Path, stdout: int | object) -> subprocess.CompletedProcess[str]:

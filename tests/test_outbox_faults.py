@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, seed_text, write_config
+from helpers import REPO, migrated_sqlite, seed_text, write_config
 from newswatch.alerts import outbox
 from newswatch.alerts.status import failing_sinks
 from newswatch.cli import main
@@ -43,7 +43,7 @@ def newsroom(tmp_path: Path, port: int, stories: int, timeout: str = "5s") -> Pa
         (seeds / f"story{number:04d}.txt").write_text(text)
     return write_config(
         tmp_path,
-        f"sqlite:///{tmp_path}/nw.db",
+        migrated_sqlite(tmp_path / "nw.db"),
         seeds,
         f"""
 alerts:

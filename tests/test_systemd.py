@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from helpers import REPO, write_config
+from helpers import REPO, migrated_sqlite, write_config
 from newswatch.config import load_config
 from newswatch.listen import is_loopback
 from newswatch.ops.systemd import notify
@@ -73,7 +73,7 @@ def test_the_daemon_says_ready_pings_the_watchdog_reports_status_and_stopping(
 ) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     notify = NotifySocket(tmp_path / "notify")
     daemon = Daemon(config, env={"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "3000000"})
     try:
