@@ -76,11 +76,12 @@ def _migrated_template() -> Path:
 
 
 def migrated_sqlite(path: Path) -> str:
-    """The URL of a new SQLite file at `path` already at the newest migration: a copy,
-    a few milliseconds where migrating takes ~0.15 s, and ~1 s more for a daemon, which
-    migrates a new database in a child process. Not for tests of migrating."""
-    shutil.copyfile(_migrated_template(), path)
-    path.chmod(0o600)
+    """The URL of a SQLite file at `path`, made at the newest migration if not there yet
+    (a copy: a few milliseconds where migrating takes ~0.15 s, and ~1 s more for a daemon,
+    which migrates a new database in a child process). Not for tests of migrating."""
+    if not path.exists():
+        shutil.copyfile(_migrated_template(), path)
+        path.chmod(0o600)
     return f"sqlite:///{path}"
 
 
