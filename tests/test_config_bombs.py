@@ -78,6 +78,7 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.slow(seconds=3)
 def test_a_bomb_sent_with_sighup_leaves_the_daemon_working_and_stoppable(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()

@@ -63,6 +63,7 @@ class Daemon:
         return code, time.monotonic() - started
 
 
+@pytest.mark.slow(seconds=3)
 def test_daemon_imports_a_dropped_file_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
@@ -87,6 +88,7 @@ def test_daemon_imports_a_dropped_file_and_stops_cleanly_on_sigterm(tmp_path: Pa
     assert not any("Traceback" in line for line in daemon.err)
 
 
+@pytest.mark.slow(seconds=5)
 def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
@@ -109,7 +111,7 @@ def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(tmp_path: Pa
     assert code == 0
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=7)
 def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: Path) -> None:
     import feedserver
 
@@ -144,6 +146,7 @@ def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: 
         feedserver.stop(server)
 
 
+@pytest.mark.slow(seconds=4)
 def test_a_missing_seed_folder_is_reported_once_and_picked_up_when_created(
     tmp_path: Path,
 ) -> None:
@@ -163,6 +166,7 @@ def test_a_missing_seed_folder_is_reported_once_and_picked_up_when_created(
     assert len(errors) == 1, errors
 
 
+@pytest.mark.slow(seconds=7)
 def test_a_hanging_smtp_server_holds_up_neither_importing_nor_the_log_nor_stopping(
     tmp_path: Path,
 ) -> None:
@@ -193,6 +197,7 @@ def test_a_hanging_smtp_server_holds_up_neither_importing_nor_the_log_nor_stoppi
     assert code == 0 and took < 10  # CONTRACT: 10 s, not the 120 s SMTP timeout
 
 
+@pytest.mark.slow(seconds=6)
 def test_every_stderr_line_is_json_including_apschedulers_own(tmp_path: Path) -> None:
     """APScheduler logs through the standard library; its warnings were plain text in the
     JSON stream, once spliced onto a JSON line. A scan that outlasts its 10 ms interval

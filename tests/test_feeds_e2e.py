@@ -224,6 +224,7 @@ def test_opml_lists_feeds_and_import_opml_prints_and_merges(tmp_path: Path, serv
     assert [(a["watch"], a["source"]) for a in alert_records(out)] == [("NATO", "Outlet")]
 
 
+@pytest.mark.slow(seconds=4)
 def test_a_steady_pass_saves_every_feed_state_in_a_few_transactions(
     tmp_path: Path, database_url: str, server, capsys
 ) -> None:

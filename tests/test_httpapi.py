@@ -401,6 +401,7 @@ def wait_for_json(url: str, ready: Callable[[dict], bool], timeout: float = 60) 
         time.sleep(0.05)
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_daemon_serves_both_endpoints_and_moves_them_on_reload(
     tmp_path: Path, seeds: Path
 ) -> None:
@@ -428,6 +429,7 @@ def test_the_daemon_serves_both_endpoints_and_moves_them_on_reload(
     assert code == 0
 
 
+@pytest.mark.slow(seconds=4)
 def test_with_its_port_taken_the_daemon_says_so_and_still_imports_seeds(
     tmp_path: Path, seeds: Path
 ) -> None:

@@ -39,6 +39,7 @@ def wire(items: int, tag: str) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
+@pytest.mark.slow(seconds=5)
 def test_a_quiet_daemon_keeps_no_helper_process_and_works_after(tmp_path: Path, server) -> None:
     url = feedserver.set_route(server, "/wire.xml", feedserver.feed(wire(40, "a")))
     config_path = tmp_path / "newswatch.yaml"
@@ -73,6 +74,7 @@ def helpers() -> list[str]:
     return [c for c in found if "forkserver" in c or "resource_tracker" in c]
 
 
+@pytest.mark.slow(seconds=5)
 def test_the_daemon_migrates_a_new_database_without_loading_alembic(
     empty_database_url: str,
 ) -> None:

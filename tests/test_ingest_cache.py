@@ -9,6 +9,7 @@ import pickle
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
 from helpers import alert_records, migrated_sqlite, run_cli, seed_text, write_config
@@ -139,6 +140,7 @@ def _add_seed(seeds: Path, name: str, body: str) -> None:
     (seeds / f"{name}.txt").write_text(seed_text(name.title(), body, url), encoding="utf-8")
 
 
+@pytest.mark.slow(seconds=5)
 def test_a_second_ingest_starts_from_the_kept_config(tmp_path: Path) -> None:
     """No pydantic, YAML nor schema on the second run; it imports and alerts as the first."""
     config, _, seeds = _ingest_setup(tmp_path)
@@ -153,6 +155,7 @@ def test_a_second_ingest_starts_from_the_kept_config(tmp_path: Path) -> None:
     assert {a["watch"] for a in alert_records(out)} == {"NATO", "Ada Lovelace"}
 
 
+@pytest.mark.slow(seconds=10)
 def test_an_ingest_after_a_change_validates_again(tmp_path: Path) -> None:
     """A changed config, a changed watch list it includes, a corrupt cache: each is a
     miss, validated in full (and failing as a full validation fails)."""

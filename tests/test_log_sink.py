@@ -56,7 +56,7 @@ def records(text: str) -> list[int]:
     return ids
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_a_full_disk_writes_whole_records_once_and_the_rest_later(
     tmp_path: Path, small_disk: Path
 ) -> None:
@@ -80,7 +80,7 @@ def test_a_full_disk_writes_whole_records_once_and_the_rest_later(
     assert sorted(first + second) == list(range(1, STORIES + 1)), "each alert exactly once"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=3)
 def test_a_closed_pipe_loses_nothing(tmp_path: Path) -> None:
     config = newsroom(tmp_path)
     process = subprocess.Popen(

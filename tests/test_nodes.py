@@ -39,7 +39,7 @@ def _sqlite_config(tmp_path: Path) -> tuple[Path, Path]:
     return write_config(tmp_path, migrated_sqlite(database), seeds), seeds
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_a_second_daemon_on_one_sqlite_file_is_refused_and_a_killed_one_never_blocks(
     tmp_path: Path,
 ) -> None:
@@ -65,7 +65,7 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused_and_a_killed_one_never_bl
     assert code == 0
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=4)
 def test_ingest_beside_a_sqlite_daemon_imports_and_each_alert_is_delivered_once(
     tmp_path: Path,
 ) -> None:

@@ -195,6 +195,7 @@ def test_a_locked_database_retries_the_marking_not_the_sending(
     assert_once_each(smtp, 20)
 
 
+@pytest.mark.slow(seconds=4)
 def test_a_hanging_server_times_out_and_nothing_is_sent_twice(
     tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -250,7 +251,7 @@ def finish(process: subprocess.Popen[str], seconds: float = 60) -> tuple[int, st
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
-@pytest.mark.slow
+@pytest.mark.slow(seconds=6)
 def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:
@@ -270,7 +271,7 @@ def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
-@pytest.mark.slow
+@pytest.mark.slow(seconds=6)
 def test_sigterm_mid_delivery_stops_soon_and_sends_nothing_twice(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:

@@ -127,7 +127,7 @@ def _without_root_reads() -> tuple[str, ...]:
     return ("setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=3)
 def test_an_unreadable_file_is_imported_once_it_becomes_readable(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
@@ -150,6 +150,7 @@ def test_an_unreadable_file_is_imported_once_it_becomes_readable(tmp_path: Path)
     assert [a["watch"] for a in alert_records(second.stdout)] == ["Joe Biden"], second.stderr
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_daemon_imports_a_file_once_it_becomes_readable(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()

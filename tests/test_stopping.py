@@ -93,6 +93,7 @@ NOT_POLLED = (0, "new", None, None, 0)  # no documents; the feed still waits for
 
 
 @pytest.mark.parametrize("command", ["run", "ingest"])
+@pytest.mark.slow(seconds=8)
 def test_sigterm_mid_parse_stops_within_10s_and_leaves_the_feed_to_the_next_poll(
     tmp_path: Path, server: feedserver.FeedServer, command: str
 ) -> None:
@@ -108,6 +109,7 @@ def test_sigterm_mid_parse_stops_within_10s_and_leaves_the_feed_to_the_next_poll
 
 
 @pytest.mark.parametrize("command", ["run", "ingest"])
+@pytest.mark.slow(seconds=8)
 def test_sigkill_mid_parse_leaves_no_worker_forkserver_or_tracker_behind(
     tmp_path: Path, server: feedserver.FeedServer, command: str
 ) -> None:

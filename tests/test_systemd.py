@@ -68,6 +68,7 @@ def test_notify_never_blocks_when_the_supervisor_stops_reading(tmp_path: Path, m
     assert sent[0] is True and sent[-1] is False
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_daemon_says_ready_pings_the_watchdog_reports_status_and_stopping(
     tmp_path: Path,
 ) -> None:
@@ -134,6 +135,7 @@ def test_only_loopback_addresses_count_as_private(listen: str, loopback: bool) -
     assert is_loopback(listen) is loopback
 
 
+@pytest.mark.slow(seconds=3)
 def test_start_up_says_what_runs_and_warns_when_the_endpoint_is_exposed(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
