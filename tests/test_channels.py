@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from helpers import alert, run_cli, seed_text, write_config
+from helpers import alert, migrated_sqlite, run_cli, seed_text, write_config
 from hookserver import HANG, HookServer, Post
 from newswatch.alerts.chat import notes, read_urls, redact
 from newswatch.alerts.mailtext import article_plain
@@ -61,7 +61,7 @@ def newsroom(
     seeds.mkdir(exist_ok=True)
     for name, (title, body) in stories.items():
         (seeds / f"{name}.txt").write_text(seed_text(title, body, f"https://x.org/{name}"))
-    return write_config(tmp_path, database or f"sqlite:///{tmp_path}/nw.db", seeds, alerts)
+    return write_config(tmp_path, database or migrated_sqlite(tmp_path / "nw.db"), seeds, alerts)
 
 
 def cli(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

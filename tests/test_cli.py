@@ -84,7 +84,7 @@ def test_a_database_that_cannot_be_created_is_one_line_exit_1(tmp_path: Path, lo
     assert "cannot create the database folder" in result.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=3)
 def test_a_locked_sqlite_file_is_one_clear_line_and_nothing_is_lost(tmp_path: Path) -> None:
     import sqlite3
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import seed_text, write_config
+from helpers import migrated_sqlite, seed_text, write_config
 from newswatch.config import ConfigError, load_config
 from test_daemon import Daemon
 
@@ -78,10 +78,11 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.slow(seconds=3)
 def test_a_bomb_sent_with_sighup_leaves_the_daemon_working_and_stoppable(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder)
     daemon = Daemon(config)
     try:
         daemon.wait_for(daemon.err, '"daemon_started"')

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import WATCHES, seed_text, write_config
+from helpers import WATCHES, migrated_sqlite, seed_text, write_config
 
 
 class Daemon:
@@ -63,10 +63,11 @@ class Daemon:
         return code, time.monotonic() - started
 
 
+@pytest.mark.slow(seconds=3)
 def test_daemon_imports_a_dropped_file_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder)
     daemon = Daemon(config)
     try:
         daemon.wait_for(daemon.err, '"daemon_started"')
@@ -87,10 +88,11 @@ def test_daemon_imports_a_dropped_file_and_stops_cleanly_on_sigterm(tmp_path: Pa
     assert not any("Traceback" in line for line in daemon.err)
 
 
+@pytest.mark.slow(seconds=5)
 def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder)
     good = config.read_text()
     daemon = Daemon(config)
     try:
@@ -109,7 +111,7 @@ def test_sighup_reload_keeps_the_old_config_when_the_new_one_is_bad(tmp_path: Pa
     assert code == 0
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=7)
 def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: Path) -> None:
     import feedserver
 
@@ -125,7 +127,7 @@ def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: 
         (tmp_path / "seeds").mkdir()
         config = write_config(
             tmp_path,
-            f"sqlite:///{tmp_path}/nw.db",
+            migrated_sqlite(tmp_path / "nw.db"),
             tmp_path / "seeds",
             extra="fetch: {timeout: 60s}\n",
         )
@@ -144,11 +146,12 @@ def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: 
         feedserver.stop(server)
 
 
+@pytest.mark.slow(seconds=4)
 def test_a_missing_seed_folder_is_reported_once_and_picked_up_when_created(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "later"
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder)
     daemon = Daemon(config)
     try:
         daemon.wait_for(daemon.err, "does not exist")
@@ -163,6 +166,7 @@ def test_a_missing_seed_folder_is_reported_once_and_picked_up_when_created(
     assert len(errors) == 1, errors
 
 
+@pytest.mark.slow(seconds=7)
 def test_a_hanging_smtp_server_holds_up_neither_importing_nor_the_log_nor_stopping(
     tmp_path: Path,
 ) -> None:
@@ -178,7 +182,7 @@ def test_a_hanging_smtp_server_holds_up_neither_importing_nor_the_log_nor_stoppi
         "alerts:\n  - type: log\n  - type: email\n    to: [a@example.org]\n"
         f"    from: nw@example.org\n    smtp: {{host: 127.0.0.1, port: {port}, timeout: 120s}}\n"
     )
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder, extra=extra)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder, extra=extra)
     daemon = Daemon(config)
     try:
         daemon.wait_for(daemon.err, '"daemon_started"')
@@ -193,6 +197,7 @@ def test_a_hanging_smtp_server_holds_up_neither_importing_nor_the_log_nor_stoppi
     assert code == 0 and took < 10  # CONTRACT: 10 s, not the 120 s SMTP timeout
 
 
+@pytest.mark.slow(seconds=6)
 def test_every_stderr_line_is_json_including_apschedulers_own(tmp_path: Path) -> None:
     """APScheduler logs through the standard library; its warnings were plain text in the
     JSON stream, once spliced onto a JSON line. A scan that outlasts its 10 ms interval
@@ -203,7 +208,7 @@ def test_every_stderr_line_is_json_including_apschedulers_own(tmp_path: Path) ->
         (folder / f"{n}.txt").write_text(seed_text(f"T{n}", "Biden spoke.", f"https://x.org/{n}"))
     config = tmp_path / "newswatch.yaml"
     config.write_text(
-        f"database: sqlite:///{tmp_path}/nw.db\n"
+        f"database: {migrated_sqlite(tmp_path / 'nw.db')}\n"
         f"sources:\n  seeds:\n    - {{path: {folder}, name: seeds, interval: 10ms}}\n" + WATCHES
     )
     daemon = Daemon(config)

@@ -102,6 +102,7 @@ def as_service(root: Path, *args: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow(seconds=5)
 def test_the_service_user_checks_the_config_and_starts_with_a_private_database(
     root: Path,
 ) -> None:

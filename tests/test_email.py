@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from conftest import SEED_FILE
-from helpers import alert, alert_records, seed_text, write_config
+from helpers import alert, alert_records, migrated_sqlite, seed_text, write_config
 from newswatch.alerts.digest import DigestSchedule
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.alerts.sink import Outcome, Sink, SinkError
@@ -56,7 +56,9 @@ alerts:
 
 
 def configure(tmp_path: Path, seeds: Path, port: int, **options: str) -> Path:
-    return write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds, email_yaml(port, **options))
+    return write_config(
+        tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds, email_yaml(port, **options)
+    )
 
 
 def ingest(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict], str]:

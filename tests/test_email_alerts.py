@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from helpers import alert_records, seed_text
+from helpers import alert_records, migrated_sqlite, seed_text
 from newswatch.alerts.digest import DigestSchedule
 from newswatch.alerts.mailtext import article_plain
 from newswatch.alerts.outbox import deliver_pending
@@ -71,7 +71,7 @@ def newsroom(
     name = "      name: wire\n" if named else ""
     path = tmp_path / "newswatch.yaml"
     path.write_text(
-        f"database: {database or f'sqlite:///{tmp_path}/nw.db'}\n"
+        f"database: {database or migrated_sqlite(tmp_path / 'nw.db')}\n"
         f"sources:\n  seeds:\n    - path: {seeds}\n{name}"
         f"{WATCHES}alerts:\n  - type: log\n  - type: email\n    name: Desk\n"
         "    to: [desk@example.org]\n    from: newswatch@example.org\n"

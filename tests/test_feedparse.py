@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from newswatch.model import RawItem
 from newswatch.sources.feeds import ParsedFeed, item_key, parse_feed
 
@@ -262,6 +264,7 @@ def test_items_lost_beside_readable_ones_are_counted_in_the_warning() -> None:
     )
 
 
+@pytest.mark.slow(seconds=3)
 def test_feed_of_5000_entries() -> None:
     items = "".join(
         f"<item><guid>id-{n}</guid><title>Entry {n}</title><description>&lt;p&gt;Body {n}"

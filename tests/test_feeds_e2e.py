@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 import feedserver
-from helpers import WATCHES, alert_records
+from helpers import WATCHES, alert_records, migrated_sqlite
 from newswatch.cli import main
 from newswatch.store.db import open_database
 
@@ -87,7 +87,7 @@ def test_an_edited_entry_updates_its_document_without_alerting_again(
         "/f.xml",
         feedserver.feed(rss(("g", "T", "Biden spoke.")), etag=False, last_modified=False),
     )
-    config = configure(tmp_path, f"sqlite:///{tmp_path}/nw.db", [url])
+    config = configure(tmp_path, migrated_sqlite(tmp_path / "nw.db"), [url])
     _, out, _ = run(config, capsys, "ingest")
     assert [a["watch"] for a in alert_records(out)] == ["Joe Biden"]
     feedserver.set_route(
@@ -114,7 +114,9 @@ def test_faulty_feeds_are_reported_and_the_others_still_import(
             b"<!DOCTYPE html><html><body>Welcome</body></html>", content_type="text/html"
         ),
     )
-    config = configure(tmp_path, f"sqlite:///{tmp_path}/nw.db", [good, missing, gone, busy, page])
+    config = configure(
+        tmp_path, migrated_sqlite(tmp_path / "nw.db"), [good, missing, gone, busy, page]
+    )
     code, out, err = run(config, capsys, "ingest")
     assert code == 1, "a failing feed makes a one-shot ingest exit 1"
     assert [a["watch"] for a in alert_records(out)] == ["Vladimir Putin"]
@@ -147,7 +149,7 @@ def test_a_feed_the_database_refuses_costs_only_itself(tmp_path: Path, server, c
         server, "/b.xml", feedserver.feed(rss(("b", "Refused", "Biden.")))
     )
     last = feedserver.set_route(server, "/c.xml", feedserver.feed(rss(("c", "T2", "NATO."))))
-    database = f"sqlite:///{tmp_path}/nw.db"
+    database = migrated_sqlite(tmp_path / "nw.db")
     config = configure(tmp_path, database, [first, refused, last])
     engine = open_database(database)
     with engine.begin() as connection:  # the database refuses one document, as a full disk might
@@ -177,7 +179,7 @@ def test_a_feed_the_database_refuses_costs_only_itself(tmp_path: Path, server, c
 def test_a_permanent_redirect_is_remembered(tmp_path: Path, server, capsys) -> None:
     new = feedserver.set_route(server, "/new.xml", feedserver.feed(rss(("a", "T", "Biden."))))
     old = feedserver.set_route(server, "/old.xml", feedserver.redirect(301, new))
-    config = configure(tmp_path, f"sqlite:///{tmp_path}/nw.db", [old])
+    config = configure(tmp_path, migrated_sqlite(tmp_path / "nw.db"), [old])
     _, _, err = run(config, capsys, "ingest")
     assert '"feed_moved"' in err
     assert feed_health(config, capsys)[old]["moved_to"] == new
@@ -209,7 +211,8 @@ def test_opml_lists_feeds_and_import_opml_prints_and_merges(tmp_path: Path, serv
 
     config = tmp_path / "newswatch.yaml"
     config.write_text(
-        f"database: sqlite:///{tmp_path}/nw.db\nsources:\n  include: [feeds.yaml]\n" + WATCHES
+        f"database: {migrated_sqlite(tmp_path / 'nw.db')}\nsources:\n  include: [feeds.yaml]\n"
+        + WATCHES
     )
     _, out, _ = run(config, capsys, "ingest")
     assert [(a["watch"], a["source"]) for a in alert_records(out)] == [("NATO", "Outlet")]
@@ -221,6 +224,7 @@ def test_opml_lists_feeds_and_import_opml_prints_and_merges(tmp_path: Path, serv
     assert [(a["watch"], a["source"]) for a in alert_records(out)] == [("NATO", "Outlet")]
 
 
+@pytest.mark.slow(seconds=4)
 def test_a_steady_pass_saves_every_feed_state_in_a_few_transactions(
     tmp_path: Path, database_url: str, server, capsys
 ) -> None:

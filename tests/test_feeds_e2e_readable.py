@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import feedserver
-from helpers import alert_records
+from helpers import alert_records, migrated_sqlite
 from newswatch.cli import main
 
 WATCHES = """\
@@ -29,7 +29,7 @@ def configure(tmp_path: Path, feeds: list[str]) -> Path:
     entries = "".join(f"    - url: {url}\n" for url in feeds)
     path = tmp_path / "newswatch.yaml"
     path.write_text(
-        f"database: sqlite:///{tmp_path}/nw.db\nsources:\n  feeds:\n{entries}"
+        f"database: {migrated_sqlite(tmp_path / 'nw.db')}\nsources:\n  feeds:\n{entries}"
         "fetch: {timeout: 3s, connect_timeout: 2s}\n" + WATCHES
     )
     return path

@@ -27,6 +27,7 @@ def big_feed() -> bytes:
     return (body + "</channel></rss>").encode()
 
 
+@pytest.mark.slow(seconds=3)
 def test_workers_parse_and_match_then_stop_when_idle(capfd: pytest.CaptureFixture[str]) -> None:
     body = big_feed()
     assert len(body) > POOL_THRESHOLD_BYTES

@@ -17,7 +17,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         yield folder
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_a_full_disk_is_reported_and_earlier_documents_survive(
     tmp_path: Path, tiny_disk: Path
 ) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine
 from structlog.testing import capture_logs
 
 from conftest import SEED_FILE
-from helpers import write_config
+from helpers import migrated_sqlite, write_config
 from newswatch import __version__, httpapi
 from newswatch.app import App, open_app
 from newswatch.config import load_config
@@ -115,7 +115,7 @@ def test_healthz_after_an_ingest_reports_the_database_sources_and_no_pending_ale
 def test_metrics_count_refreshes_documents_duplicates_alerts_and_deliveries(
     tmp_path: Path, seeds: Path
 ) -> None:
-    with ingested(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds) as app:
+    with ingested(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds) as app:
         shutil.copy(SEED_FILE, seeds / "copy-of-the-same-article.txt")
         app.pipeline.refresh_seeds(app.config.sources.seeds[0])
         with serving(app) as server:
@@ -153,7 +153,7 @@ alerts:
     from: newswatch@example.org
     smtp: {{host: 127.0.0.1, port: {closed}, timeout: 1s}}
 """
-    database = f"sqlite:///{tmp_path}/nw.db"
+    database = migrated_sqlite(tmp_path / "nw.db")
     with ingested(tmp_path, database, seeds, email) as app, serving(app) as server:
         health = httpx.get(f"{server.url}/healthz").json()
         found = samples(httpx.get(f"{server.url}/metrics").text)
@@ -166,7 +166,7 @@ alerts:
 def test_a_failing_source_makes_the_status_degraded_with_its_error(
     tmp_path: Path, seeds: Path
 ) -> None:
-    with ingested(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds) as app:
+    with ingested(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds) as app:
         shutil.rmtree(seeds)
         app.pipeline.refresh_seeds(app.config.sources.seeds[0])
         with serving(app) as server:
@@ -197,7 +197,7 @@ def test_other_paths_are_404_and_only_get_and_head_are_answered(
     tmp_path: Path, seeds: Path
 ) -> None:
     with (
-        ingested(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds) as app,
+        ingested(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds) as app,
         serving(app) as server,
         httpx.Client(base_url=server.url) as client,
     ):
@@ -252,7 +252,10 @@ def test_configured_sources_and_sinks_have_every_series_at_zero_and_forget_remov
 
 
 def test_openmetrics_when_the_scraper_asks_for_it(tmp_path: Path, seeds: Path) -> None:
-    with ingested(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds) as app, serving(app) as server:
+    with (
+        ingested(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds) as app,
+        serving(app) as server,
+    ):
         response = httpx.get(
             f"{server.url}/metrics",
             headers={"Accept": "application/openmetrics-text; version=1.0.0"},
@@ -280,7 +283,7 @@ sources:
   feeds:
     - url: http://127.0.0.1:{closed}/never-polled.xml
 """
-    database = f"sqlite:///{tmp_path}/nw.db"
+    database = migrated_sqlite(tmp_path / "nw.db")
     with ingested(tmp_path, database, seeds, email) as app:
         configure_metrics(app.config, app.pipeline.sinks)
         with serving(app) as server:
@@ -398,11 +401,12 @@ def wait_for_json(url: str, ready: Callable[[dict], bool], timeout: float = 60) 
         time.sleep(0.05)
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_daemon_serves_both_endpoints_and_moves_them_on_reload(
     tmp_path: Path, seeds: Path
 ) -> None:
     port, moved = free_port(), free_port()
-    database = f"sqlite:///{tmp_path}/nw.db"
+    database = migrated_sqlite(tmp_path / "nw.db")
     config = write_config(tmp_path, database, seeds, f"http: {{listen: 127.0.0.1:{port}}}\n")
     daemon = Daemon(config)
     try:
@@ -425,6 +429,7 @@ def test_the_daemon_serves_both_endpoints_and_moves_them_on_reload(
     assert code == 0
 
 
+@pytest.mark.slow(seconds=4)
 def test_with_its_port_taken_the_daemon_says_so_and_still_imports_seeds(
     tmp_path: Path, seeds: Path
 ) -> None:
@@ -433,7 +438,7 @@ def test_with_its_port_taken_the_daemon_says_so_and_still_imports_seeds(
         taken.listen()
         port = taken.getsockname()[1]
         extra = f"http: {{listen: 127.0.0.1:{port}}}\n"
-        daemon = Daemon(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds, extra))
+        daemon = Daemon(write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds, extra))
         try:
             failed = json.loads(daemon.wait_for(daemon.err, '"http_server_failed"'))
             daemon.wait_for(daemon.out, "Konstantin Kosachev")
@@ -456,7 +461,7 @@ alerts:
     from: newswatch@example.org
     smtp: {{host: 127.0.0.1, port: {closed}, timeout: 2s}}
 """
-    with ingested(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds, email) as app:
+    with ingested(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds, email) as app:
         key = "email:desk@example.org"  # delivery was tried and failed during the import
         sinks = [sink.key for sink in app.pipeline.sinks]
         _status, patient = httpapi.health(app.engine, metrics.REGISTRY, sinks, timedelta(hours=1))

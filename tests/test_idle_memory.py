@@ -39,6 +39,7 @@ def wire(items: int, tag: str) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
+@pytest.mark.slow(seconds=5)
 def test_a_quiet_daemon_keeps_no_helper_process_and_works_after(tmp_path: Path, server) -> None:
     url = feedserver.set_route(server, "/wire.xml", feedserver.feed(wire(40, "a")))
     config_path = tmp_path / "newswatch.yaml"
@@ -97,15 +98,20 @@ def upgrade_as_the_daemon(database_url: str) -> list[str]:
     ).stdout.split()
 
 
-def test_the_daemon_migrates_an_old_database_without_loading_alembic(database_url: str) -> None:
+@pytest.mark.slow(seconds=5)
+def test_the_daemon_migrates_an_old_database_without_loading_alembic(
+    empty_database_url: str,
+) -> None:
     """A child process migrates; the daemon's own open finds the head and imports no
     Alembic, whose modules it would otherwise keep for life (~15 MB)."""
-    old = open_database(database_url, upgrade=False)
+    old = open_database(empty_database_url, upgrade=False)
     upgrade_schema(old, "0013")
     old.dispose()
-    assert upgrade_as_the_daemon(database_url) == ["True", head_revision(), "False"]
+    assert upgrade_as_the_daemon(empty_database_url) == ["True", head_revision(), "False"]
 
 
-def test_the_daemon_creates_a_new_database_without_alembic_nor_a_child(database_url: str) -> None:
+def test_the_daemon_creates_a_new_database_without_alembic_nor_a_child(
+    empty_database_url: str,
+) -> None:
     """A new database gets the newest schema at once, in the daemon's own process."""
-    assert upgrade_as_the_daemon(database_url) == ["False", head_revision(), "False"]
+    assert upgrade_as_the_daemon(empty_database_url) == ["False", head_revision(), "False"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED_FILE
-from helpers import alert_records, seed_text, write_config
+from helpers import alert_records, migrated_sqlite, seed_text, write_config
 from newswatch.cli import main
 
 SEED_WATCHES = {
@@ -82,7 +82,7 @@ def test_the_same_file_under_two_names_is_one_document(
     tmp_path: Path, seeds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copy(SEED_FILE, seeds / "copy.txt")
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     code, alerts, err = ingest(config, capsys)
     assert code == 0
     assert len({a["document_id"] for a in alerts}) == 1
@@ -94,7 +94,7 @@ def test_a_broken_file_is_named_and_the_others_still_import(
     tmp_path: Path, seeds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (seeds / "broken.txt").write_text("\n\nno date line here\nTitle\n\nBody\n")
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     code, alerts, err = ingest(config, capsys)
     assert code == 0
     assert len(alerts) == len(SEED_WATCHES)
@@ -111,7 +111,7 @@ def test_an_edited_file_updates_its_document_and_alerts_only_new_watches(
     folder.mkdir()
     story = folder / "story.txt"
     story.write_text(seed_text("Talks", "Biden met advisers.", "https://x.org/talks"))
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder)
     _, first, _ = ingest(config, capsys)
     assert [a["watch"] for a in first] == ["Joe Biden"]
     story.write_text(
@@ -126,7 +126,7 @@ def test_an_edited_file_updates_its_document_and_alerts_only_new_watches(
 def test_a_missing_seed_folder_is_one_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path / "nowhere")
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), tmp_path / "nowhere")
     code, alerts, err = ingest(config, capsys)
     assert code == 1 and alerts == []
     assert "nowhere" in err and '"status": "error"' in err
@@ -135,7 +135,7 @@ def test_a_missing_seed_folder_is_one_clear_error(
 def test_alerts_command_lists_what_was_stored(
     tmp_path: Path, seeds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     ingest(config, capsys)
     assert main(["--config", str(config), "alerts", "--json"]) == 0
     listed = [line for line in capsys.readouterr().out.splitlines() if line]
@@ -147,7 +147,7 @@ def test_alerts_command_lists_what_was_stored(
 def test_ingest_source_runs_only_that_source_and_names_the_known_ones(
     tmp_path: Path, seeds: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     code = main(["--config", str(config), "--log-format", "json", "ingest", "--source", "seeds"])
     out, _ = capsys.readouterr()
     assert code == 0 and len(alert_records(out)) == len(SEED_WATCHES)

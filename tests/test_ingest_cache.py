@@ -9,9 +9,10 @@ import pickle
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
-from helpers import alert_records, run_cli, seed_text, write_config
+from helpers import alert_records, migrated_sqlite, run_cli, seed_text, write_config
 from newswatch.app import feed_settings
 from newswatch.config import check_config, schema
 from newswatch.config.cache import cache_dir, cached_config, save_matcher
@@ -128,7 +129,7 @@ def _ingest_setup(tmp_path: Path) -> tuple[Path, Path, Path]:
     seeds.mkdir()
     listed = tmp_path / "more.yaml"
     listed.write_text("people:\n  - name: Ada Lovelace\n", encoding="utf-8")
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     config.write_text(config.read_text().replace("watch:\n", "watch:\n  include: [more.yaml]\n"))
     settled(config, listed)
     return config, listed, seeds
@@ -139,6 +140,7 @@ def _add_seed(seeds: Path, name: str, body: str) -> None:
     (seeds / f"{name}.txt").write_text(seed_text(name.title(), body, url), encoding="utf-8")
 
 
+@pytest.mark.slow(seconds=5)
 def test_a_second_ingest_starts_from_the_kept_config(tmp_path: Path) -> None:
     """No pydantic, YAML nor schema on the second run; it imports and alerts as the first."""
     config, _, seeds = _ingest_setup(tmp_path)
@@ -153,6 +155,7 @@ def test_a_second_ingest_starts_from_the_kept_config(tmp_path: Path) -> None:
     assert {a["watch"] for a in alert_records(out)} == {"NATO", "Ada Lovelace"}
 
 
+@pytest.mark.slow(seconds=10)
 def test_an_ingest_after_a_change_validates_again(tmp_path: Path) -> None:
     """A changed config, a changed watch list it includes, a corrupt cache: each is a
     miss, validated in full (and failing as a full validation fails)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, seed_text, small_tmpfs, write_config
+from helpers import REPO, migrated_sqlite, seed_text, small_tmpfs, write_config
 
 STORIES = 60
 
@@ -31,7 +31,7 @@ def newsroom(tmp_path: Path) -> Path:
         body = f"NATO met for the {number}th time and discussed {details}."
         text = seed_text(f"Story {number}", body, f"https://x.org/{number}")
         (seeds / f"story{number:03d}.txt").write_text(text)
-    return write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    return write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
 
 
 def ingest(config: Path, stdout: int | object) -> subprocess.CompletedProcess[str]:
@@ -56,7 +56,7 @@ def records(text: str) -> list[int]:
     return ids
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_a_full_disk_writes_whole_records_once_and_the_rest_later(
     tmp_path: Path, small_disk: Path
 ) -> None:
@@ -80,7 +80,7 @@ def test_a_full_disk_writes_whole_records_once_and_the_rest_later(
     assert sorted(first + second) == list(range(1, STORIES + 1)), "each alert exactly once"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=3)
 def test_a_closed_pipe_loses_nothing(tmp_path: Path) -> None:
     config = newsroom(tmp_path)
     process = subprocess.Popen(

@@ -89,18 +89,18 @@ def stored(url: str) -> dict[str, list[Any]]:
 def test_a_created_and_a_migrated_database_store_and_alert_the_same(
     tmp_path: Path,
     seeds: Path,
-    database_url: str,
+    empty_database_url: str,
     another_database_url: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    old = open_database(database_url, upgrade=False)
+    old = open_database(empty_database_url, upgrade=False)
     upgrade_schema(old, head_revision())  # through every migration
     old.dispose()
-    migrated_alerts = ingest(tmp_path / "migrated", database_url, seeds, capsys)
+    migrated_alerts = ingest(tmp_path / "migrated", empty_database_url, seeds, capsys)
     created_alerts = ingest(tmp_path / "created", another_database_url, seeds, capsys)
     assert len(created_alerts) >= 9  # the seed's alone raise 9
     assert created_alerts == migrated_alerts
-    by_migrations, by_metadata = stored(database_url), stored(another_database_url)
+    by_migrations, by_metadata = stored(empty_database_url), stored(another_database_url)
     assert len(by_metadata["documents"]) == 5  # the copy is a duplicate, not stored
     assert by_metadata["story_bands"][0][0] > 0
     assert by_metadata == by_migrations
@@ -116,9 +116,9 @@ print(code, *loaded, file=sys.stderr)
 
 
 def test_ingest_on_a_new_database_loads_no_alembic(
-    tmp_path: Path, seeds: Path, database_url: str
+    tmp_path: Path, seeds: Path, empty_database_url: str
 ) -> None:
-    config = write_config(tmp_path, database_url, seeds)
+    config = write_config(tmp_path, empty_database_url, seeds)
     result = subprocess.run(
         [sys.executable, "-c", PROBE, "--config", str(config), "ingest"],
         capture_output=True,
@@ -127,7 +127,7 @@ def test_ingest_on_a_new_database_loads_no_alembic(
         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
     )
     assert result.stderr.strip().splitlines()[-1] == "0", result.stderr
-    engine = open_database(database_url, upgrade=False)
+    engine = open_database(empty_database_url, upgrade=False)
     assert schema_revision(engine) == head_revision()
     engine.dispose()
 
@@ -144,7 +144,7 @@ upgrade_schema(engine)
 """
 
 
-def test_several_processes_creating_one_database_at_once_all_start(database_url: str) -> None:
+def test_several_processes_creating_one_database_at_once_all_start(empty_database_url: str) -> None:
     """Nodes started together on one new PostgreSQL (or commands on one new SQLite file):
     one creates the schema, the others wait and find it made."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
@@ -161,7 +161,7 @@ def test_several_processes_creating_one_database_at_once_all_start(database_url:
     ]
     for process in starting:
         assert process.stdin and process.stdout
-        process.stdin.write(database_url + "\n")
+        process.stdin.write(empty_database_url + "\n")
         process.stdin.flush()
         assert process.stdout.readline() == "ready\n"
     for process in starting:
@@ -171,7 +171,7 @@ def test_several_processes_creating_one_database_at_once_all_start(database_url:
     for process in starting:
         _, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
-    engine = open_database(database_url, upgrade=False)
+    engine = open_database(empty_database_url, upgrade=False)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert connection.execute(text("SELECT count(*) FROM documents")).scalar() == 0
@@ -209,19 +209,19 @@ def test_another_programs_tables_are_not_created_over(tmp_path: Path) -> None:
     other.close()
 
 
-def test_a_database_with_other_tables_is_migrated_beside_them(database_url: str) -> None:
+def test_a_database_with_other_tables_is_migrated_beside_them(empty_database_url: str) -> None:
     """As before the shortcut: a database holding only unrelated tables goes through the
     migrations, which add newswatch's tables beside them and touch nothing else."""
-    engine = create_engine(database_url)
-    if database_url.startswith("sqlite"):
+    engine = create_engine(empty_database_url)
+    if empty_database_url.startswith("sqlite"):
         engine.dispose()
-        open_database(database_url, upgrade=False).dispose()  # makes the folder and file
-        engine = create_engine(database_url)
+        open_database(empty_database_url, upgrade=False).dispose()  # makes the folder and file
+        engine = create_engine(empty_database_url)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE contacts (name TEXT)"))
         connection.execute(text("INSERT INTO contacts VALUES ('Ada')"))
     engine.dispose()
-    opened = open_database(database_url)
+    opened = open_database(empty_database_url)
     assert schema_revision(opened) == head_revision()
     with opened.connect() as connection:
         assert connection.execute(text("SELECT name FROM contacts")).all() == [("Ada",)]

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import run_cli, seed_text, write_config
+from helpers import migrated_sqlite, run_cli, seed_text, write_config
 from newswatch.app import compile_config
 from newswatch.config import Config, FeedSource, load_config
 from newswatch.feedcycle import DueFeed, current_record
@@ -35,10 +35,11 @@ def _sqlite_config(tmp_path: Path) -> tuple[Path, Path]:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     database = tmp_path / "state" / "newswatch.db"
-    return write_config(tmp_path, f"sqlite:///{database}", seeds), seeds
+    database.parent.mkdir(mode=0o700)
+    return write_config(tmp_path, migrated_sqlite(database), seeds), seeds
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_a_second_daemon_on_one_sqlite_file_is_refused_and_a_killed_one_never_blocks(
     tmp_path: Path,
 ) -> None:
@@ -64,7 +65,7 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused_and_a_killed_one_never_bl
     assert code == 0
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=4)
 def test_ingest_beside_a_sqlite_daemon_imports_and_each_alert_is_delivered_once(
     tmp_path: Path,
 ) -> None:
@@ -98,8 +99,8 @@ def test_ingest_beside_a_sqlite_daemon_imports_and_each_alert_is_delivered_once(
 
 
 @pytest.fixture
-def engine(postgres_url: str):
-    engine = open_database(postgres_url)
+def engine(migrated_postgres_url: str):
+    engine = open_database(migrated_postgres_url)
     yield engine
     engine.dispose()
 
@@ -221,7 +222,9 @@ def test_a_seed_folder_marked_for_another_node_is_not_scanned_here(tmp_path: Pat
     ]
 
 
-def test_two_nodes_delivering_at_once_send_one_digest(tmp_path: Path, postgres_url: str) -> None:
+def test_two_nodes_delivering_at_once_send_one_digest(
+    tmp_path: Path, migrated_postgres_url: str
+) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
     for name in ("a", "b", "c"):
@@ -234,10 +237,10 @@ def test_two_nodes_delivering_at_once_send_one_digest(tmp_path: Path, postgres_u
         "alerts:\n  - type: email\n    to: [desk@example.org]\n    from: nw@example.org\n"
         f"    smtp: {{host: 127.0.0.1, port: {smtp.port}}}\n    mode: digest\n    every: 1h\n"
     )
-    config = load_config(write_config(tmp_path, postgres_url, folder, extra))
+    config = load_config(write_config(tmp_path, migrated_postgres_url, folder, extra))
     created = datetime(2024, 11, 14, 6, 30, tzinfo=UTC)
     later = datetime(2024, 11, 14, 7, 0, 1, tzinfo=UTC)
-    engines = [open_database(postgres_url) for _ in range(2)]
+    engines = [open_database(migrated_postgres_url) for _ in range(2)]
     pipelines = []
     for number, engine in enumerate(engines):
         clock = (lambda: created) if number == 0 else (lambda: later)

@@ -61,6 +61,7 @@ def test_what_printable_text_cannot_hold_is_what_normalising_drops_or_folds() ->
             assert not char.isprintable(), hex(code)
 
 
+@pytest.mark.slow(seconds=4)
 @settings(max_examples=1000)
 @given(_RUNS)
 def test_the_splitter_splits_as_it_does_looking_at_every_stop(text: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, seed_text, write_config
+from helpers import REPO, migrated_sqlite, seed_text, write_config
 from newswatch.alerts import outbox
 from newswatch.alerts.status import failing_sinks
 from newswatch.cli import main
@@ -43,7 +43,7 @@ def newsroom(tmp_path: Path, port: int, stories: int, timeout: str = "5s") -> Pa
         (seeds / f"story{number:04d}.txt").write_text(text)
     return write_config(
         tmp_path,
-        f"sqlite:///{tmp_path}/nw.db",
+        migrated_sqlite(tmp_path / "nw.db"),
         seeds,
         f"""
 alerts:
@@ -195,6 +195,7 @@ def test_a_locked_database_retries_the_marking_not_the_sending(
     assert_once_each(smtp, 20)
 
 
+@pytest.mark.slow(seconds=4)
 def test_a_hanging_server_times_out_and_nothing_is_sent_twice(
     tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -250,7 +251,7 @@ def finish(process: subprocess.Popen[str], seconds: float = 60) -> tuple[int, st
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
-@pytest.mark.slow
+@pytest.mark.slow(seconds=6)
 def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:
@@ -270,7 +271,7 @@ def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
 
 
 @pytest.mark.parametrize("command", ["ingest", "run"])
-@pytest.mark.slow
+@pytest.mark.slow(seconds=6)
 def test_sigterm_mid_delivery_stops_soon_and_sends_nothing_twice(
     tmp_path: Path, smtp: SmtpServer, command: str
 ) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import seed_text, write_config
+from helpers import migrated_sqlite, seed_text, write_config
 from hookserver import HookServer
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.app import compile_config, feed_settings, open_app
@@ -111,7 +111,7 @@ alerts:
     watches: ["*kosachev"]
 """
         config = write_config(
-            tmp_path, f"sqlite:///{tmp_path}/nw.db", stories_folder(tmp_path), sinks
+            tmp_path, migrated_sqlite(tmp_path / "nw.db"), stories_folder(tmp_path), sinks
         )
         assert main(["--config", str(config), "ingest"]) == 0, capsys.readouterr().err
     finally:
@@ -127,7 +127,7 @@ def test_check_refuses_a_watches_entry_that_matches_no_watch(
     folder = stories_folder(tmp_path)
     sinks = "\nalerts:\n  - type: log\n    watches: [nato*, vladimir putin]"
     sinks += email_entry(2525, "desk@example.org", "\n    watches: [Natoo, 'Joe *']")
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder, sinks)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder, sinks)
 
     assert main(["--config", str(config), "check"]) != 0
     err = capsys.readouterr().err
@@ -145,7 +145,10 @@ def test_watches_may_be_one_name_but_not_an_empty_list(
 ) -> None:
     folder = stories_folder(tmp_path)
     config = write_config(
-        tmp_path, f"sqlite:///{tmp_path}/nw.db", folder, "alerts:\n  - {type: log, watches: NATO}"
+        tmp_path,
+        migrated_sqlite(tmp_path / "nw.db"),
+        folder,
+        "alerts:\n  - {type: log, watches: NATO}",
     )
     assert main(["--config", str(config), "check"]) == 0, capsys.readouterr().err
     config.write_text(config.read_text().replace("watches: NATO", "watches: []"))
@@ -184,7 +187,9 @@ def test_ingest_over_max_per_hour_sends_the_limit_and_says_the_rest_waits(
     tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sinks = "\nalerts:" + email_entry(smtp.port, "desk@example.org", "\n    max_per_hour: 2")
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", stories_folder(tmp_path), sinks)
+    config = write_config(
+        tmp_path, migrated_sqlite(tmp_path / "nw.db"), stories_folder(tmp_path), sinks
+    )
 
     assert main(["--config", str(config), "ingest"]) == 0, "holding alerts back is no failure"
     err = capsys.readouterr().err

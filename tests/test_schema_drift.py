@@ -206,11 +206,11 @@ def differences(theirs: Any, ours: Any, where: str = "") -> Iterator[str]:
 
 
 @pytest.fixture
-def both(database_url: str, another_database_url: str) -> tuple[str, str]:
+def both(empty_database_url: str, another_database_url: str) -> tuple[str, str]:
     """One database migrated from nothing, one created from the metadata."""
-    migrated(database_url)
+    migrated(empty_database_url)
     created(another_database_url)
-    return database_url, another_database_url
+    return empty_database_url, another_database_url
 
 
 def test_a_created_database_has_the_schema_the_migrations_make(both: tuple[str, str]) -> None:

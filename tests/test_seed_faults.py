@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from helpers import alert_records, seed_text, write_config
+from helpers import alert_records, migrated_sqlite, seed_text, write_config
 from newswatch.cli import main
 from newswatch.match import compile_watches
 from newswatch.model import RawItem
@@ -91,7 +91,7 @@ def test_a_link_out_of_the_folder_is_never_read_nor_logged(
     inside.mkdir()
     (inside / "kept.txt").write_text(seed_text("Kept", "Kosachev spoke.", "https://x.org/k"))
     (folder / "kept.txt").symlink_to(inside / "kept.txt")
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder)
     code, alerts, err = ingest(config, capsys)
     assert code == 0, err
     assert {a["watch"] for a in alerts} == GOOD_WATCHES | {"Konstantin Kosachev"}
@@ -109,7 +109,9 @@ def test_format_errors_do_not_quote_the_file(
     folder = tmp_path / "seeds"
     folder.mkdir()
     (folder / "notes.txt").write_text("password: hunter2 for the vault\n\nTitle\n")
-    code, _, err = ingest(write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder), capsys)
+    code, _, err = ingest(
+        write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder), capsys
+    )
     assert code == 0
     assert "notes.txt:1" in err and "does not begin with `date`" in err
     assert "hunter2" not in err
@@ -125,14 +127,14 @@ def _without_root_reads() -> tuple[str, ...]:
     return ("setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=3)
 def test_an_unreadable_file_is_imported_once_it_becomes_readable(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
     story = folder / "story.txt"
     story.write_text(seed_text("Talks", "Biden met advisers.", "https://x.org/talks"))
     story.chmod(0)
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder)
     command = [sys.executable, "-m", "newswatch", "--config", str(config)]
     command += ["--log-format", "json", "ingest"]
     first = subprocess.run(
@@ -148,6 +150,7 @@ def test_an_unreadable_file_is_imported_once_it_becomes_readable(tmp_path: Path)
     assert [a["watch"] for a in alert_records(second.stdout)] == ["Joe Biden"], second.stderr
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_daemon_imports_a_file_once_it_becomes_readable(tmp_path: Path) -> None:
     folder = tmp_path / "seeds"
     folder.mkdir()
@@ -155,7 +158,8 @@ def test_the_daemon_imports_a_file_once_it_becomes_readable(tmp_path: Path) -> N
     story.write_text(seed_text("Talks", "Biden met advisers.", "https://x.org/talks"))
     story.chmod(0)
     daemon = Daemon(
-        write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", folder), prefix=_without_root_reads()
+        write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), folder),
+        prefix=_without_root_reads(),
     )
     try:
         daemon.wait_for(daemon.err, "cannot read seed file")
@@ -170,9 +174,9 @@ def test_the_daemon_imports_a_file_once_it_becomes_readable(tmp_path: Path) -> N
 
 
 def test_a_document_the_database_refuses_is_named_and_the_others_stored(
-    postgres_url: str,
+    migrated_postgres_url: str,
 ) -> None:
-    engine = open_database(postgres_url)
+    engine = open_database(migrated_postgres_url)
     pipeline = Pipeline(engine, compile_watches([], []), [])
     documents = [
         normalize(RawItem("s", f"{n}.txt", f"Title {n}", f"Body {n}", f"https://x.org/{n}"))

@@ -118,6 +118,7 @@ def test_match_reuses_the_watch_list_compiled_before(tmp_path: Path) -> None:
     assert again == first and "Konstantin Kosachev" in again
 
 
+@pytest.mark.slow(seconds=5)
 def test_a_changed_config_or_watch_list_is_validated_again(tmp_path: Path) -> None:
     """Whatever changed since the rules were kept (the config, a file it includes, a
     seed folder) counts: `match` answers and fails exactly as a full validation does."""
@@ -181,6 +182,7 @@ def test_a_parse_worker_loads_the_parse_path_only(tmp_path: Path) -> None:
     assert [name for name in loaded if name.startswith(unwanted)] == []
 
 
+@pytest.mark.slow(seconds=7)
 def test_ingest_loads_no_metrics_nor_httpx_command_line(tmp_path: Path) -> None:
     """A one-off `ingest` on an up-to-date database has no /metrics to serve, never runs
     httpx's command line nor a migration: it does not pay for prometheus_client, click,
@@ -314,6 +316,7 @@ NOT_STEADY = (
 )
 
 
+@pytest.mark.slow(seconds=4)
 def test_a_steady_feed_pass_loads_neither_parsing_nor_matching(tmp_path: Path, server) -> None:
     """Every feed answers 304: nothing to parse, match, store or alert, and the config
     unchanged since the last pass: none of that code is loaded."""

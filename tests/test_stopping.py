@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import feedserver
-from helpers import write_config
+from helpers import migrated_sqlite, write_config
 from procs import descendants, survivors, workers_of
 
 ITEMS = 50_000
@@ -46,7 +46,7 @@ class Started:
     def __init__(self, tmp_path: Path, server: feedserver.FeedServer, command: str) -> None:
         (tmp_path / "seeds").mkdir()
         self.database = tmp_path / "nw.db"
-        config = write_config(tmp_path, f"sqlite:///{self.database}", tmp_path / "seeds")
+        config = write_config(tmp_path, migrated_sqlite(self.database), tmp_path / "seeds")
         url = server.url("/big.xml")
         config.write_text(
             config.read_text().replace("sources:\n", f"sources:\n  feeds:\n    - url: {url}\n")
@@ -93,6 +93,7 @@ NOT_POLLED = (0, "new", None, None, 0)  # no documents; the feed still waits for
 
 
 @pytest.mark.parametrize("command", ["run", "ingest"])
+@pytest.mark.slow(seconds=8)
 def test_sigterm_mid_parse_stops_within_10s_and_leaves_the_feed_to_the_next_poll(
     tmp_path: Path, server: feedserver.FeedServer, command: str
 ) -> None:
@@ -108,6 +109,7 @@ def test_sigterm_mid_parse_stops_within_10s_and_leaves_the_feed_to_the_next_poll
 
 
 @pytest.mark.parametrize("command", ["run", "ingest"])
+@pytest.mark.slow(seconds=8)
 def test_sigkill_mid_parse_leaves_no_worker_forkserver_or_tracker_behind(
     tmp_path: Path, server: feedserver.FeedServer, command: str
 ) -> None:

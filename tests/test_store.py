@@ -71,11 +71,11 @@ def stored_count(engine: Engine) -> int:
         return document_store.count_documents(connection)
 
 
-def test_migrations_create_the_schema_and_are_idempotent(database_url: str) -> None:
-    first = open_database(database_url)
+def test_migrations_create_the_schema_and_are_idempotent(empty_database_url: str) -> None:
+    first = open_database(empty_database_url)
     assert schema_revision(first) == head_revision()
     first.dispose()
-    again = open_database(database_url)
+    again = open_database(empty_database_url)
     assert schema_revision(again) == head_revision()
     again.dispose()
 
@@ -279,11 +279,11 @@ def test_failed_deliveries_back_off_and_count_their_attempts(engine: Engine) -> 
 
 
 def test_upgrading_keeps_old_rows_and_the_feed_that_stored_them_adopts_them(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
     """Rows stored before 0004 (identity = display name + key) are neither lost,
     stored again, nor alerted again; another feed of the same name stays apart."""
-    old = open_database(database_url, upgrade=False)
+    old = open_database(empty_database_url, upgrade=False)
     upgrade_schema(old, "0003")
     with old.begin() as connection:
         connection.execute(
@@ -301,7 +301,7 @@ def test_upgrading_keeps_old_rows_and_the_feed_that_stored_them_adopts_them(
             },
         )
     old.dispose()
-    engine = open_database(database_url)
+    engine = open_database(empty_database_url)
     try:
         entry = doc("g1", STORY, "https://a.example/1", source="News", title="Talks")
         first = save(engine, entry, origin="feed:https://a.example/rss")

@@ -121,10 +121,12 @@ def test_a_naive_date_is_refused_as_through_core(engine: Engine) -> None:
         assert connection.execute(text("SELECT count(*) FROM documents")).scalar_one() == 0
 
 
-def test_a_value_longer_than_its_column_is_refused_on_postgresql(postgres_url: str) -> None:
+def test_a_value_longer_than_its_column_is_refused_on_postgresql(
+    migrated_postgres_url: str,
+) -> None:
     """As through Core: PostgreSQL refuses it (the arrays are not cast to the column's
     length, which would cut the value short without a word)."""
-    engine = open_database(postgres_url)
+    engine = open_database(migrated_postgres_url)
     row = ("s" * 301, *_document(1, "long")[1:])
     with pytest.raises(DataError, match="too long"), engine.begin() as connection:
         bulk.insert_returning(connection, documents, COLUMNS, [row], ("id",))

@@ -136,9 +136,9 @@ def test_an_edit_keeps_the_story_and_replaces_its_band_keys(engine: Engine) -> N
     assert story_of(engine, newcomer) == first.id
 
 
-def test_an_upgraded_database_keeps_finding_its_old_stories(database_url: str) -> None:
+def test_an_upgraded_database_keeps_finding_its_old_stories(empty_database_url: str) -> None:
     """Band keys stored by an older layout are computed again from the stored signatures."""
-    old = open_database(database_url, upgrade=False)
+    old = open_database(empty_database_url, upgrade=False)
     upgrade_schema(old, "0009")
     first = doc("Herald", "1", COUNCIL)
     signature = signature_of(first.body)
@@ -148,7 +148,7 @@ def test_an_upgraded_database_keeps_finding_its_old_stories(database_url: str) -
         old_keys = [{"band_key": n, "document_id": stored.id} for n in range(-32, 0)]
         connection.execute(story_bands.insert(), old_keys)  # what 0009 stored: unknown keys
     old.dispose()
-    engine = open_database(database_url)
+    engine = open_database(empty_database_url)
     try:
         with engine.connect() as connection:
             query = select(story_bands.c.band_key).where(story_bands.c.document_id == stored.id)
@@ -162,12 +162,12 @@ def test_an_upgraded_database_keeps_finding_its_old_stories(database_url: str) -
 
 
 def test_documents_stored_before_the_signature_format_changed_start_new_stories(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
     """0014: a signature of the earlier format (512 bytes of 32-bit values) loses its
     band rows and is never compared with a new one; a copy stored after the upgrade
     starts its own story, and copies of it join that one."""
-    old = open_database(database_url, upgrade=False)
+    old = open_database(empty_database_url, upgrade=False)
     upgrade_schema(old, "0013")
     first = doc("Herald", "1", COUNCIL)
     older = bytes(range(256)) * 2  # what format 1 stored: 128 32-bit values
@@ -177,7 +177,7 @@ def test_documents_stored_before_the_signature_format_changed_start_new_stories(
         rows = [{"band_key": NOW_PERIOD << 32 | n, "document_id": stored.id} for n in range(16)]
         connection.execute(story_bands.insert(), rows)
     old.dispose()
-    engine = open_database(database_url)
+    engine = open_database(empty_database_url)
     try:
         with engine.connect() as connection:
             left = connection.execute(select(func.count()).select_from(story_bands)).scalar()
@@ -228,10 +228,12 @@ def test_a_prune_within_its_budget_goes_on_where_it_stopped(engine: Engine) -> N
     assert len(steps) > 1 and not ids & set(left) and left
 
 
-def test_band_rows_stored_before_the_archive_existed_are_still_found(database_url: str) -> None:
+def test_band_rows_stored_before_the_archive_existed_are_still_found(
+    empty_database_url: str,
+) -> None:
     """0015: rows of earlier periods filed by 0014's layout are archived by the first
     batch stored after the upgrade, and a copy of their document joins its story."""
-    old = open_database(database_url, upgrade=False)
+    old = open_database(empty_database_url, upgrade=False)
     upgrade_schema(old, "0014")
     first = doc("Herald", "1", COUNCIL)
     signature = signature_of(first.body)
@@ -246,7 +248,7 @@ def test_band_rows_stored_before_the_archive_existed_are_still_found(database_ur
         ]
         connection.execute(story_bands.insert(), rows)
     old.dispose()
-    engine = open_database(database_url)
+    engine = open_database(empty_database_url)
     try:
         copy = store(engine, doc("Gazette", "a", with_footer(COUNCIL)))
         assert story_of(engine, copy) == stored.id

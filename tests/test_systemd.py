@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from helpers import REPO, write_config
+from helpers import REPO, migrated_sqlite, write_config
 from newswatch.config import load_config
 from newswatch.listen import is_loopback
 from newswatch.ops.systemd import notify
@@ -68,12 +68,13 @@ def test_notify_never_blocks_when_the_supervisor_stops_reading(tmp_path: Path, m
     assert sent[0] is True and sent[-1] is False
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_daemon_says_ready_pings_the_watchdog_reports_status_and_stopping(
     tmp_path: Path,
 ) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", seeds)
+    config = write_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), seeds)
     notify = NotifySocket(tmp_path / "notify")
     daemon = Daemon(config, env={"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "3000000"})
     try:
@@ -134,6 +135,7 @@ def test_only_loopback_addresses_count_as_private(listen: str, loopback: bool) -
     assert is_loopback(listen) is loopback
 
 
+@pytest.mark.slow(seconds=3)
 def test_start_up_says_what_runs_and_warns_when_the_endpoint_is_exposed(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import feedserver
-from helpers import WATCHES
+from helpers import WATCHES, migrated_sqlite
 from newswatch.app import open_app
 from newswatch.config import load_config
 from newswatch.pipeline.feeds import WARM_UP_AT
@@ -34,7 +34,7 @@ def test_a_cycle_of_304s_starts_no_parse_workers(tmp_path: Path, server) -> None
     config_path = tmp_path / "newswatch.yaml"
     feeds = "".join(f"    - url: {url}\n" for url in urls)
     config_path.write_text(
-        f"database: sqlite:///{tmp_path / 'nw.db'}\nsources:\n  feeds:\n{feeds}" + WATCHES
+        f"database: {migrated_sqlite(tmp_path / 'nw.db')}\nsources:\n  feeds:\n{feeds}" + WATCHES
     )
     config = load_config(config_path)
     app = open_app(config)
