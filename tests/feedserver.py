@@ -231,9 +231,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 def _enter(server: FeedServer, seen: Seen) -> bool:
     """Note the request; count it in flight (True) when it asks for one of this server's
-    routes. A request for no route is a stray: a client of another test (another process)
-    that outlived its server reaches this one when it was given that freed port, and
-    counted it would add to a per-host peak this test's client never made."""
+    routes: a request for no route (a client of an earlier test that outlived its server
+    and found this one on the freed port, as seen in the suite) is not part of a peak."""
     with server.lock:
         server.seen.append(seen)
         if seen.path not in server.routes:
