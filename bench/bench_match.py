@@ -113,7 +113,7 @@ def documents(count: int) -> list[str]:
 
 def _entry_text(entry: dict[str, object]) -> str:
     parts = [str(entry.get("title", "")), str(entry.get("summary", ""))]
-    for content in entry.get("content", []) or []:  # type: ignore[attr-defined]
+    for content in entry.get("content", []) or []:
         parts.append(str(content.get("value", "")))
     text = html.unescape(re.sub(r"<[^>]+>", " ", " ".join(parts)))
     return " ".join(text.split())
@@ -220,19 +220,12 @@ CorpusDoc = tuple[str, str, str]  # title, body, source
 
 def corpus_documents() -> list[CorpusDoc]:
     """Every document of the feed corpus, as a parse worker makes it (no matching)."""
-    from datetime import UTC, datetime
+    import bench_documents  # the corpus read and parsed as there
 
-    from newswatch.feedwork import FeedBody, documents_of
-
-    now = datetime(2026, 2, 1, tzinfo=UTC)
-    headers = {"content-type": "application/xml"}
-    files = sorted(p for p in CORPUS.iterdir() if p.is_file() and not p.suffix)
     docs: list[CorpusDoc] = []
-    for path in files:
-        if path.name == "MANIFEST.tsv":
-            continue
-        work = FeedBody(path.read_bytes(), f"http://corpus.test/{path.name}", headers, None, now)
-        docs += [(d.title, d.body, d.source) for d in documents_of(work, None).documents]
+    for name, body in bench_documents.corpus(CORPUS):
+        parsed = bench_documents.run(name, body)
+        docs += [(d.title, d.body, d.source) for d in parsed.documents]
     return docs
 
 
