@@ -231,19 +231,20 @@ def _values(document: Document, keys: DedupKeys, context: _Context) -> tuple[Any
 
 
 def _with_id(d: Document, document_id: int) -> Document:
-    """The document as stored under `document_id` (`dataclasses.replace` cost several
-    times more, once per stored document: issue 11)."""
+    """The document as stored under `document_id`: built directly, by field name
+    (`dataclasses.replace` looks the fields up each time: 2.6 µs against 1.5 µs,
+    once per stored document, issue 11)."""
     return Document(
-        d.source,
-        d.key,
-        d.title,
-        d.body,
-        d.url,
-        d.published,
-        d.content_hash,
-        d.authors,
-        d.categories,
-        document_id,
+        source=d.source,
+        key=d.key,
+        title=d.title,
+        body=d.body,
+        url=d.url,
+        published=d.published,
+        content_hash=d.content_hash,
+        authors=d.authors,
+        categories=d.categories,
+        id=document_id,
     )
 
 
