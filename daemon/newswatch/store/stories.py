@@ -154,8 +154,8 @@ def _tidy(connection: Connection, now: datetime, window: timedelta) -> tuple[int
     oldest_key, oldest_archived = connection.exec_driver_sql(sql).one()
     done, archived = True, oldest_archived is not None
     if oldest_key is not None and oldest_key < today << 32:
-        done, archived = _archive(connection, first, today), True
-        oldest_key = connection.exec_driver_sql("SELECT min(band_key) FROM story_bands").scalar()
+        oldest_key, archived = _archive(connection, first, today, oldest_key), True
+        done = oldest_key is None or oldest_key >= today << 32
     if oldest_archived is not None and oldest_archived < first:
         done = prune_bands(connection, first) is not None and done
     archived = archived or (oldest_key is not None and oldest_key >= _ARCHIVE)
@@ -165,13 +165,14 @@ def _tidy(connection: Connection, now: datetime, window: timedelta) -> tuple[int
     return first, today, max(first, min(recent, today)), archived
 
 
-def _archive(connection: Connection, first: int, today: int, budget: int = 50_000) -> bool:
+def _archive(
+    connection: Connection, first: int, today: int, low: int | None, budget: int = 50_000
+) -> int | None:
     """Move the current part's rows of periods before `today` to the archive (those
-    before `first` are deleted instead), a slice of band keys at a time, until about
-    `budget` rows went; list their periods in `story_periods`. True when none are
-    left."""
+    before `first` are deleted instead), from the lowest band key stored, `low`, a
+    slice of band keys at a time, until about `budget` rows went; list their periods
+    in `story_periods`. Return the lowest band key stored then (None: no row)."""
     moved, days = 0, set()
-    low = connection.exec_driver_sql("SELECT min(band_key) FROM story_bands").scalar()
     while low is not None and low < today << 32 and moved < budget:
         high = min(today << 32, (low | (_MOVE_STEP - 1)) + 1)
         day = low >> 32
@@ -191,7 +192,7 @@ def _archive(connection: Connection, first: int, today: int, budget: int = 50_00
     if days:
         rows = [{"period": day, "swept": _ARCHIVE} for day in sorted(days)]
         connection.execute(insert_ignoring_conflicts(connection, story_periods), rows)
-    return low is None or low >= today << 32
+    return low
 
 
 def prune_bands(connection: Connection, first_day: int, budget: int = 50_000) -> int | None:
