@@ -137,6 +137,8 @@ def _cp1252_search_table() -> bytes:
         except UnicodeDecodeError:
             continue
         folded[byte] = table[ord(char)].encode(_CP1252)[0]
+    if _GONE[0] in folded:
+        raise AssertionError("no byte may fold to 0xFF: _squeezed marks what goes with it")
     return bytes(folded)
 
 
@@ -287,14 +289,11 @@ def fold_for_search(text: str) -> Compacted:
     placeholders = _PLACEHOLDER in folded
     if b"  " not in folded and not placeholders:
         return Compacted(_decoded(folded))
-    if _GONE_BYTE in _cp1252_search_table():  # never: see _GONE
-        return compact(_decoded(folded))
     return Compacted(_decoded(_squeezed(folded, placeholders)), folded)
 
 
 _PLACEHOLDER = DROPPED.encode("ascii")
 _GONE = b"\xff"  # no folded byte is 0xFF (it is "ÿ", which folds to "y"): marks what goes
-_GONE_BYTE = _GONE[0]
 _SPACE_MASK = bytes(0xFF if byte == ord(" ") else 0 for byte in range(256))
 _PLACEHOLDER_MASK = bytes(0xFF if byte == ord(DROPPED) else 0 for byte in range(256))
 
