@@ -313,6 +313,10 @@ NOT_STEADY = (
     "newswatch.alerts.smtpsend",
     "newswatch.alerts.webhook",
     "newswatch.alerts.chat",
+    # nothing raised and nothing waiting: no sink is asked, the outbox stays unloaded
+    "newswatch.alerts.outbox",
+    "newswatch.store.alerts",
+    "newswatch.alerts.status",
 )
 
 
@@ -334,3 +338,65 @@ def test_a_steady_feed_pass_loads_neither_parsing_nor_matching(tmp_path: Path, s
     assert code == 0
     assert loaded == []
     assert server.seen[-1].headers.get("if-none-match")  # it was a conditional GET
+
+
+def _kosachev_feed(server, items: int) -> str:
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+    for n in range(1, items + 1):
+        body += f"<item><guid>{n}</guid><title>Kosachev spoke {n}</title></item>".encode()
+    body += b"</channel></rss>"
+    return feedserver.set_route(server, "/steady.xml", feedserver.feed(body))
+
+
+@pytest.mark.slow(seconds=4)
+def test_after_a_steady_pass_a_new_entry_is_stored_and_alerted(tmp_path: Path, server) -> None:
+    """The outbox left unloaded on a pass of 304s is there for the next body: its new
+    entry is stored and its alert delivered (issue 11)."""
+    url = _kosachev_feed(server, 1)
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path}/nw.db\nsources:\n  feeds:\n    - url: {url}\n" + WATCHES
+    )
+    settled(config)
+    cold = run_cli("--config", str(config), "ingest")
+    assert cold.returncode == 0, cold.stderr
+    assert "Kosachev spoke 1" in cold.stdout
+    steady = run_cli("--config", str(config), "--log-format", "json", "ingest")
+    assert steady.returncode == 0, steady.stderr
+    assert steady.stdout == ""  # nothing new, nothing sent again
+    assert '"status": "not_modified"' in steady.stderr
+    _kosachev_feed(server, 2)  # a new entry: a new body and ETag
+    later = run_cli("--config", str(config), "ingest")
+    assert later.returncode == 0, later.stderr
+    assert "Kosachev spoke 2" in later.stdout and "Kosachev spoke 1" not in later.stdout
+
+
+@pytest.mark.slow(seconds=4)
+def test_a_steady_pass_delivers_the_alerts_an_earlier_pass_could_not(
+    tmp_path: Path, server
+) -> None:
+    """A pass of 304s raises nothing but still delivers what waits from before (here the
+    alert a pass writing to a full disk could not print)."""
+    url = _kosachev_feed(server, 1)
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path}/nw.db\nsources:\n  feeds:\n    - url: {url}\n" + WATCHES
+    )
+    settled(config)
+    with open("/dev/full", "w") as full:
+        cold = subprocess.run(
+            [sys.executable, "-m", "newswatch", "--config", str(config), "ingest"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+        )
+    assert cold.returncode == 1
+    assert "1 alert(s) not delivered to log" in cold.stderr
+    steady = run_cli("--config", str(config), "--log-format", "json", "ingest")
+    assert steady.returncode == 0, steady.stderr
+    assert '"status": "not_modified"' in steady.stderr
+    assert "Kosachev spoke 1" in steady.stdout
+    again = run_cli("--config", str(config), "ingest")
+    assert again.returncode == 0 and again.stdout == ""  # delivered once

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from newswatch.config import Config
     from newswatch.match import Matcher, Rejection
     from newswatch.model import Alert, Match
-    from newswatch.pipeline import Pipeline
+    from newswatch.pipeline import Pipeline, RefreshReport
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -289,12 +289,24 @@ def run_ingest(config: Config, matcher: Matcher, args: argparse.Namespace) -> in
         reports = [app.pipeline.refresh_seeds(source) for source in seeds]
         if feeds:
             reports += app.pipeline.refresh_feeds(feeds, force=True)
-        delivered = _deliver_all(app, None)
+        delivered = _deliver_all(app, None) if _to_deliver(app, reports) else True
         interrupted = app.pipeline.stop_requested.is_set()
     if interrupted:
         return _fail("interrupted; what was not stored is read again next time", EXIT_FAILURE)
     failed = any(r.status == "error" for r in reports) or not delivered
     return EXIT_FAILURE if failed else EXIT_OK
+
+
+def _to_deliver(app: App, reports: list[RefreshReport]) -> bool:
+    """Whether the command has alerts to deliver: it raised some, or some wait from
+    before. Neither (a cycle of 304s, as a rule): no sink is leased nor asked, and the
+    outbox is not loaded (issue 11)."""
+    if any(report.alerts for report in reports):
+        return True
+    from newswatch.store.deliveries import any_undelivered
+
+    with app.engine.connect() as connection:
+        return any_undelivered(connection)
 
 
 def _later() -> None:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from newswatch.alerts.outbox import DeliveryReport, Ledger, build_alert, deliver_pending
 from newswatch.alerts.routing import Route, every_watch
 from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
@@ -27,9 +26,11 @@ from newswatch.match.salience import NO_SALIENCE, Salience
 from newswatch.ops import metrics
 from newswatch.store.db import database_error
 
-# The stores of documents, stories and alerts load when a refresh has documents
-# (issue 11: a cycle of 304s stores none).
+# The stores of documents, stories and alerts, and the outbox, load when a refresh
+# has documents or there is something to deliver (issue 11: a cycle of 304s has
+# neither).
 if TYPE_CHECKING:
+    from newswatch.alerts.outbox import DeliveryReport, Ledger
     from newswatch.alerts.sink import Sink
     from newswatch.config import Dedup, Fetch
     from newswatch.match import Matcher
@@ -187,7 +188,7 @@ class PipelineCore:
         self._sink_locks_guard = threading.Lock()
         self._sink_locks: dict[str, threading.Lock] = {}
         self.last_errors: dict[str, str | None] = {}
-        self.ledger = Ledger()  # outcomes the database could not record yet
+        self._ledger: Ledger | None = None  # outcomes the database could not record yet
         # The daemon sets this to wake its outbox job, so a sink that hangs (an SMTP
         # server that never answers) holds up deliveries, never the importing.
         self.wake_delivery: Callable[[], None] | None = None
@@ -195,6 +196,17 @@ class PipelineCore:
         self.node: Node | None = None
         # recent documents naming each sharer of an alias in full, as of the last batch
         self.salience: Salience = NO_SALIENCE
+
+    @property
+    def ledger(self) -> Ledger:
+        """Outcomes the database could not record yet (made at the first delivery; the
+        daemon's deliveries run in several threads, all must share one)."""
+        with self._sink_locks_guard:
+            if self._ledger is None:
+                from newswatch.alerts.outbox import Ledger
+
+                self._ledger = Ledger()
+            return self._ledger
 
     def reconfigure(
         self,
@@ -294,6 +306,8 @@ class PipelineCore:
         matched: Mapping[tuple[str, str], Sequence[Match]] | None = None,
         salience: Salience = NO_SALIENCE,
     ) -> list[Alert]:
+        from newswatch.alerts.outbox import build_alert
+
         matcher, known = self.matcher, matched or {}
         alerts = []
         for document in documents:
@@ -368,6 +382,8 @@ class PipelineCore:
         not wait for each other's locks, so the daemon can run one per job.
         `due_only=False` does not wait for retry times (`ingest`, `deliver`).
         """
+        from newswatch.alerts.outbox import DeliveryReport, deliver_pending
+
         report = DeliveryReport()
         for sink in [s for s in self.sinks if sink_key in (None, s.key)]:
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
@@ -28,11 +28,14 @@ from sqlalchemy import (
     update,
 )
 
-from newswatch.alerts.status import DeliveryState, SinkStatus
-from newswatch.model import Alert
-from newswatch.store.alerts import alert_from_row, alert_query
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import UtcDateTime, alerts, deliveries, sink_state
+
+# The alert store and the status types load when alerts are read (issue 11: a cycle
+# of 304s asks only whether any delivery waits).
+if TYPE_CHECKING:
+    from newswatch.alerts.status import DeliveryState, SinkStatus
+    from newswatch.model import Alert
 
 _undelivered = and_(deliveries.c.delivered_at.is_(None), deliveries.c.dead_at.is_(None))
 
@@ -51,6 +54,8 @@ def pending_deliveries(
 
     With `due_only`, those whose retry time (if any) has come.
     """
+    from newswatch.store.alerts import alert_from_row, alert_query
+
     query = (
         alert_query()
         .join(deliveries, deliveries.c.alert_id == alerts.c.id)
@@ -173,6 +178,12 @@ def count_undelivered(connection: Connection) -> int:
     return int(connection.execute(query).scalar_one())
 
 
+def any_undelivered(connection: Connection) -> bool:
+    """Whether any alert waits for a sink (one indexed row read, not a count)."""
+    query = select(deliveries.c.alert_id).where(_undelivered).limit(1)
+    return connection.execute(query).first() is not None
+
+
 def count_pending(connection: Connection, sink: str, now: datetime) -> tuple[int, int]:
     """(due now, waiting for their retry time) for one sink."""
     due = or_(deliveries.c.next_attempt.is_(None), deliveries.c.next_attempt <= now)
@@ -270,6 +281,8 @@ def delivery_states(
     connection: Connection, alert_ids: Sequence[int]
 ) -> dict[int, list[DeliveryState]]:
     """Each alert's deliveries, by sink name."""
+    from newswatch.alerts.status import DeliveryState
+
     states: dict[int, list[DeliveryState]] = {}
     if not alert_ids:
         return states
@@ -321,6 +334,8 @@ def sink_statuses(connection: Connection, sinks: Sequence[str], now: datetime) -
 def _status(
     name: str, counts: Row[Any] | None, state: Row[Any] | None, now: datetime
 ) -> SinkStatus:
+    from newswatch.alerts.status import SinkStatus
+
     pending = int(counts.pending or 0) if counts is not None else 0
     next_try: datetime | None = None
     if pending and counts is not None:
@@ -341,6 +356,8 @@ def _status(
 
 def dead_letters(connection: Connection, sink: str | None = None) -> list[tuple[Alert, str, str]]:
     """Dead-lettered deliveries: (alert, sink, why), oldest first."""
+    from newswatch.store.alerts import alert_from_row, alert_query
+
     query = (
         alert_query()
         .add_columns(deliveries.c.sink.label("sink"), deliveries.c.last_error.label("error"))
