@@ -213,7 +213,7 @@ class Fetcher:
                 attempt.started = time.perf_counter()
                 attempt.deadline = asyncio.get_running_loop().time() + self._timeout
             async with asyncio.timeout_at(attempt.deadline):
-                return await self._exchange(self._client(url), attempt)
+                return await self._exchange(self._client(url), url, attempt)
 
     @contextlib.asynccontextmanager
     async def _host_slot(self, host: str) -> AsyncIterator[None]:
@@ -223,13 +223,16 @@ class Fetcher:
         async with slot:
             yield
 
-    async def _exchange(self, client: httpx.AsyncClient, attempt: _Attempt) -> _Response:
+    async def _exchange(
+        self, client: httpx.AsyncClient, url: httpx.URL, attempt: _Attempt
+    ) -> _Response:
+        """One GET of `url` (attempt.url parsed once: not again by httpx)."""
         headers = {}
         if attempt.request.etag:
             headers["If-None-Match"] = attempt.request.etag
         if attempt.request.last_modified:
             headers["If-Modified-Since"] = attempt.request.last_modified
-        async with client.stream("GET", attempt.url, headers=headers) as response:
+        async with client.stream("GET", url, headers=headers) as response:
             lowered = {name.lower(): value for name, value in response.headers.items()}
             body = None
             if 200 <= response.status_code < 300:
