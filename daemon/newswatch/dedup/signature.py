@@ -66,6 +66,7 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from newswatch.model import Document
@@ -82,7 +83,7 @@ MIN_WORDS = 20
 MAX_WORDS = 250
 SEED = 20261130
 _READ_CUT = 3 * MAX_WORDS * 20  # characters of a body searched for its lead and boilerplate
-_SHORT_CUT = 2500  # characters: holds MAX_WORDS + 1 words of nearly every lead
+_SHORT_CUT = 1800  # characters: hold MAX_WORDS + 1 words of 99% of the corpus's leads
 _GROUP = 32  # documents hashed in one matrix (32 x 248 shingles x 128 x 4 bytes: 4 MB)
 _CHUNK = 32  # documents whose words are found in one pass over their joined text
 _POWERS = _CHUNK * (MAX_WORDS * 20 + 1) + 2  # bytes of a chunk's joined leads, nearly always
@@ -92,6 +93,7 @@ _WORD = re.compile(r"\w+")
 # ASCII letters, digits and "_" (what \w matches there) lower-cased, other ASCII a
 # space; bytes of other characters kept (a UTF-8 sequence is never split)
 _PUNCTUATION = "\u2019\u2018\u201c\u201d\u2014\u2013\u2026\u00a0\u00ab\u00bb\u2022\u00b7"
+_NON_ASCII_PIECE = re.compile(rb"[\x80-\xff][^ ]*")
 _ASCII_WORDS = bytes(
     c if c >= 0x80 or chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(256)
 ).lower()
@@ -164,32 +166,39 @@ def _recurring(split: Iterable[list[str]]) -> frozenset[str]:
 
 
 class _Copies:
-    """Whether two entries of a batch are copies; words counted only for entries
-    that share a paragraph (most share none)."""
+    """Whether two entries of a batch are copies: the words of the paragraphs they
+    share at least half those of the shorter one, that is at least the words of its
+    other paragraphs. Those are counted a paragraph at a time and only until they
+    pass the shared words (a footer is a few dozen words of an entry's hundreds),
+    each paragraph's once; entries that share no paragraph are never counted."""
 
     def __init__(self, texts: list[set[str]]) -> None:
         self.texts = texts
-        self.sizes: dict[int, int] = {}
+        self.words: dict[str, int] = {}
         self.known: dict[tuple[int, int], bool] = {}
 
     def __call__(self, pair: tuple[int, int]) -> bool:
         if pair not in self.known:
-            a, b = pair
-            shared = _word_count(self.texts[a] & self.texts[b])
-            self.known[pair] = 2 * shared >= min(self._size(a), self._size(b))
+            a, b = self.texts[pair[0]], self.texts[pair[1]]
+            shared = self._count(a & b)
+            self.known[pair] = self._count(a - b, shared) <= shared or (
+                self._count(b - a, shared) <= shared
+            )
         return self.known[pair]
 
-    def _size(self, index: int) -> int:
-        if index not in self.sizes:
-            self.sizes[index] = _word_count(self.texts[index])
-        return self.sizes[index]
-
-
-def _word_count(text: Iterable[str]) -> int:
-    """Words of these paragraphs, by their separators: normalize_text folded the
-    whitespace inside a paragraph to single spaces and line breaks (no list made)."""
-    joined = "\n".join(text)  # one more separator between two paragraphs
-    return joined.count(" ") + joined.count("\n") + 1 if joined else 0
+    def _count(self, paragraphs: Iterable[str], most: int | None = None) -> int:
+        """Words of these paragraphs, by their separators (normalize_text folded the
+        whitespace inside a paragraph to single spaces and line breaks); counting
+        stops once past `most`."""
+        words, total = self.words, 0
+        for paragraph in paragraphs:
+            count = words.get(paragraph)
+            if count is None:
+                count = words[paragraph] = paragraph.count(" ") + paragraph.count("\n") + 1
+            total += count
+            if most is not None and total > most:
+                break
+        return total
 
 
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
@@ -239,9 +248,8 @@ def _lead_hashes(texts: list[str]) -> list[ndarray[Any, Any]]:
     """The hashes of the first MAX_WORDS words of each text. Most leads fit in the short
     cut; MAX_WORDS + 1 words there prove no word was cut, the others are read again
     further."""
-    hashes, counts = _word_hashes([_words(text[:_SHORT_CUT]) for text in texts])
-    words = _split(hashes, counts)
-    longer = [i for i, t in enumerate(texts) if counts[i] <= MAX_WORDS and len(t) > _SHORT_CUT]
+    words = _split(*_word_hashes([_words(text[:_SHORT_CUT]) for text in texts]))
+    longer = [i for i, t in enumerate(texts) if len(words[i]) <= MAX_WORDS and len(t) > _SHORT_CUT]
     if longer:
         more = _word_hashes([_words(texts[i][: MAX_WORDS * 20]) for i in longer])
         for index, found in zip(longer, _split(*more), strict=True):
@@ -249,34 +257,38 @@ def _lead_hashes(texts: list[str]) -> list[ndarray[Any, Any]]:
     return [found[:MAX_WORDS] for found in words]
 
 
-def _split(hashes: ndarray[Any, Any], counts: ndarray[Any, Any]) -> list[ndarray[Any, Any]]:
-    """The joined texts' word hashes, a slice per text."""
-    ends = _numpy().cumsum(counts).tolist()
-    return [hashes[end - count : end] for end, count in zip(ends, counts.tolist(), strict=True)]
+def _split(hashes: ndarray[Any, Any], ends: list[int]) -> list[ndarray[Any, Any]]:
+    """The joined texts' word hashes, a slice per text (`ends`: each text's last word's,
+    plus one)."""
+    return [hashes[start:end] for start, end in zip([0, *ends], ends, strict=False)]
 
 
 def _words(text: str) -> bytes:
     """The text's `\\w+` runs, case-folded, as UTF-8 between ASCII spaces. Most news text
     is ASCII but for its quotes and dashes: a bytes table lower-cases it and blanks
-    what is not a word character, and only pieces holding other characters go
-    through the regular expression."""
+    what is not a word character, and
+    only pieces holding other characters (found by a regular expression over the
+    bytes, no object per word) go through `\\w+` on their decoded, case-folded text."""
     if not text.isascii():
         for mark in _PUNCTUATION:  # not word characters: a space splits as they do
             text = text.replace(mark, " ")
     blanked = text.encode().translate(_ASCII_WORDS)
-    if text.isascii():
+    if blanked.isascii():
         return blanked
-    words: list[bytes] = []
-    for piece in blanked.split():
-        if piece.isascii():
-            words.append(piece)
-        else:
-            words += [word.encode() for word in _WORD.findall(piece.decode().casefold())]
-    return b" ".join(words)
+    parts: list[bytes] = []
+    done = 0
+    for found in _NON_ASCII_PIECE.finditer(blanked):  # the rest of a piece from its first
+        start = blanked.rfind(b" ", done, found.start()) + 1  # non-ASCII byte; its start
+        words = _WORD.findall(blanked[start : found.end()].decode().casefold())
+        parts += (blanked[done:start], " ".join(words).encode())
+        done = found.end()
+    parts.append(blanked[done:])
+    return b" ".join(parts)
 
 
-def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], ndarray[Any, Any]]:
-    """64-bit hashes of the words of all leads, in order, and each lead's word count.
+def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], list[int]]:
+    """64-bit hashes of the words of all leads, in order, and where each lead's words end
+    (the number of words of it and the leads before it).
 
     A word's hash is the polynomial sum of its bytes times powers of an odd
     constant, modulo 2**64: one running sum over the joined text gives every word's
@@ -287,16 +299,19 @@ def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], ndarray[Any, An
     text = b" " + b" ".join(leads) + b" "
     codes = np.frombuffer(text, dtype=np.uint8)
     word = codes != _SPACE
-    edges = np.nonzero(word[1:] != word[:-1])[0] + 1  # a word's start, its end, ...
-    starts, ends = edges[0::2], edges[1::2]
+    # the byte before a word's start, the word's last byte, ...
+    edges = np.flatnonzero(word[1:] != word[:-1])
+    before, last = edges[0::2], edges[1::2]
     powers, inverses = _powers(len(text))
-    sums = codes.astype(np.uint64)
-    np.multiply(sums, powers[: len(text)], out=sums)
+    sums = np.multiply(codes, powers[: len(text)], dtype=np.uint64)
     np.cumsum(sums, out=sums)
-    hashes = (sums[ends - 1] - sums[starts - 1]) * inverses[starts]
-    offsets = np.cumsum([len(lead) + 1 for lead in leads]) - 1  # the space after each lead
-    counts = np.bincount(np.searchsorted(offsets, starts), minlength=len(leads))
-    return hashes, counts
+    hashes = sums[last]
+    hashes -= sums[before]
+    hashes *= inverses[1:][before]
+    # a lead's words start before the space after it: those spaces (a few) searched
+    # among the bytes before the words (many)
+    spaces = list(accumulate(len(lead) + 1 for lead in leads))
+    return hashes, np.searchsorted(before, spaces).tolist()
 
 
 def batch_signatures(documents: Sequence[Document]) -> dict[tuple[str, str], bytes | None]:
