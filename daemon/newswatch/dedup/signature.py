@@ -362,11 +362,13 @@ def unsigned_band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
     finaliser's steps written out in one loop: a call per value cost as much as the
     arithmetic (its last step, `x ^= x >> 32`, leaves the top 32 bits as they are)."""
     unpack, offsets, mask = _BAND_LAYOUT.unpack_from, _BAND_OFFSETS, _M64
-    found = []
-    for signature in signatures:
-        mixed = [(v + o) & mask for v, o in zip(unpack(signature), offsets, strict=True)]
-        found.append([(((v ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32 for v in mixed])
-    return found
+    return [
+        [
+            ((((v := (value + offset) & mask) ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32
+            for value, offset in zip(unpack(signature), offsets, strict=True)
+        ]
+        for signature in signatures
+    ]
 
 
 def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
