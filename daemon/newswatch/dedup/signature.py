@@ -65,13 +65,12 @@ after restarts and on other nodes. numpy is imported on first use, keeping
 
 from __future__ import annotations
 
-import itertools
 import operator
 import re
 import struct
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any
 
 from newswatch.model import Document
@@ -265,15 +264,15 @@ def _lead_hashes(texts: list[str]) -> list[ndarray[Any, Any]]:
 def _split(hashes: ndarray[Any, Any], ends: list[int]) -> list[ndarray[Any, Any]]:
     """The joined texts' word hashes, a slice per text (`ends`: each text's last word's,
     plus one)."""
-    return [hashes[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+    return [hashes[start:end] for start, end in pairwise([0, *ends])]
 
 
 def _words(text: str) -> bytes:
     """The text's `\\w+` runs, case-folded, as UTF-8 between ASCII spaces. Most news text
     is ASCII but for its quotes and dashes: a bytes table lower-cases it and blanks
-    what is not a word character, and
-    only pieces holding other characters (found by a regular expression over the
-    bytes, no object per word) go through `\\w+` on their decoded, case-folded text."""
+    what is not a word character, and only pieces holding other characters (found
+    by a regular expression over the bytes, no object per word) go through `\\w+`
+    on their decoded, case-folded text."""
     if not text.isascii():
         for mark in _PUNCTUATION:  # not word characters: a space splits as they do
             text = text.replace(mark, " ")
@@ -389,7 +388,7 @@ def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
         # cheaper than np.delete's mask
         bounds = list(accumulate(lengths, initial=0))
         shingles = np.concatenate(
-            [shingles[start : end - SHINGLE + 1] for start, end in itertools.pairwise(bounds)]
+            [shingles[start : end - SHINGLE + 1] for start, end in pairwise(bounds)]
         )
     shingles ^= shingles >> np.uint64(29)
     shingles *= np.uint64(0xBF58476D1CE4E5B9)
