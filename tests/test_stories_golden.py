@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newswatch.config import Dedup
 from newswatch.dedup.signature import (
     _BAND_OFFSETS,
+    _PUNCTUATION,
     BANDS,
     MAX_WORDS,
     SIGNATURE_BYTES,
@@ -20,6 +24,7 @@ from newswatch.dedup.signature import (
     signatures_of,
     similarity,
 )
+from newswatch.dedup.signature import _words as words_of
 from storypairs import (
     COUNCIL,
     FOOTER,
@@ -105,7 +110,7 @@ def test_a_long_article_is_signed_by_its_lead_however_long() -> None:
     first MAX_WORDS words never changes the signature."""
     words = changed_words(COUNCIL * 8, 0.0).split()
     lead = " ".join(words[:MAX_WORDS])
-    padded = " ".join(f"{word} {'-' * 8}" for word in words[:MAX_WORDS])  # past 2,500 chars
+    padded = " ".join(f"{word} {'-' * 8}" for word in words[:MAX_WORDS])  # past the short cut
     tail = " ".join(words[MAX_WORDS:])
     assert 2500 < len(padded) < MAX_WORDS * 20
     signature = signature_of(lead)
@@ -128,6 +133,41 @@ def test_a_batch_signs_each_entry_as_it_would_be_signed_alone() -> None:
     assert all(alone) and len(set(alone)) == len(bodies)
     assert signatures_of(bodies, frozenset()) == alone
     assert signatures_of(bodies[::-1], frozenset()) == alone[::-1]
+
+
+# ASCII, the quotes and dashes blanked as bytes, letters that case-fold to several
+# (ß, İ, ﬁ), Greek final sigma, CJK, emoji, a combining dot, a zero-width space
+_MIXED = "abcXYZ019_ -.,'\n\t" + _PUNCTUATION + "éÉßİﬁΣσςΑω²½Ж漢字😉★\u0307\u200b"
+
+
+@given(st.text(alphabet=_MIXED, max_size=60))
+def test_the_words_hashed_are_the_case_folded_word_runs_of_any_text(text: str) -> None:
+    """ASCII runs go through a bytes table and only pieces holding other characters
+    through the regular expression: the words are those of `\\w+` over the folded text."""
+    assert words_of(text).split() == [w.encode() for w in re.findall(r"\w+", text.casefold())]
+
+
+def _entry(shared: str, own_words: int, tag: str) -> str:
+    return shared + "\n\n" + " ".join(f"{tag}{n}" for n in range(own_words))
+
+
+def test_entries_are_copies_when_what_they_share_is_half_the_shorter() -> None:
+    """A paragraph two entries share is boilerplate unless they are copies: the shared
+    words at least half the shorter entry's (its own words counted only as far as
+    that decides)."""
+    shared = " ".join(f"s{n}" for n in range(10))  # 10 words
+    paragraph = {shared}
+    # 10 of 20 words shared: copies, the paragraph stays
+    assert recurring_paragraphs([_entry(shared, 10, "a"), _entry(shared, 10, "b")]) == set()
+    # 10 of 21 and of 21: different entries, the paragraph is dropped
+    assert recurring_paragraphs([_entry(shared, 11, "a"), _entry(shared, 11, "b")]) == paragraph
+    # the shorter decides, whichever comes first
+    assert recurring_paragraphs([_entry(shared, 10, "a"), _entry(shared, 300, "b")]) == set()
+    assert recurring_paragraphs([_entry(shared, 300, "a"), _entry(shared, 10, "b")]) == set()
+    # own words over several paragraphs and lines, each a word more than its separators
+    lines = shared + "\n\nx1 x2\ny1\n\nz1 z2 z3 z4 z5 z6"
+    assert recurring_paragraphs([lines, _entry(shared, 11, "b")]) == set()
+    assert recurring_paragraphs([lines + " z7 z8", _entry(shared, 11, "b")]) == paragraph
 
 
 def _numpy_band_keys(signatures: list[bytes]) -> list[list[int]]:

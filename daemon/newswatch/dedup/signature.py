@@ -49,7 +49,11 @@ the batch's joined text; a shingle's three word hashes are mixed to 32 bits,
 and its 128 values come from one matrix, a row per permutation a * x + b
 modulo 2**32 (estimates as good as 64-bit multiply-shift ones, at half the
 memory and a native multiply). Signing the corpus's 200 feeds took 0.6-0.8
-s of CPU with CRC-32 per word and 64-bit arithmetic, 0.4 s now.
+s of CPU with CRC-32 per word and 64-bit arithmetic, 0.3 s now. Of that the
+matrix is a quarter and at the machine's speed (three passes of SIMD
+arithmetic; smaller blocks of it, or another layout, were slower); splitting
+and comparing paragraphs for boilerplate another quarter (str.split over the
+first _READ_CUT characters, set hashing); the rest finding and hashing words.
 
 This is signature format 2 (format 1: 128 32-bit values, 512 bytes, 16 bands
 of 3): `similarity` says 0 for two signatures of different formats, and
@@ -66,6 +70,7 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any
 
 from newswatch.model import Document
@@ -82,7 +87,7 @@ MIN_WORDS = 20
 MAX_WORDS = 250
 SEED = 20261130
 _READ_CUT = 3 * MAX_WORDS * 20  # characters of a body searched for its lead and boilerplate
-_SHORT_CUT = 2500  # characters: holds MAX_WORDS + 1 words of nearly every lead
+_SHORT_CUT = 1800  # characters: hold MAX_WORDS + 1 words of 99% of the corpus's leads
 _GROUP = 32  # documents hashed in one matrix (32 x 248 shingles x 128 x 4 bytes: 4 MB)
 _CHUNK = 32  # documents whose words are found in one pass over their joined text
 _POWERS = _CHUNK * (MAX_WORDS * 20 + 1) + 2  # bytes of a chunk's joined leads, nearly always
@@ -92,6 +97,7 @@ _WORD = re.compile(r"\w+")
 # ASCII letters, digits and "_" (what \w matches there) lower-cased, other ASCII a
 # space; bytes of other characters kept (a UTF-8 sequence is never split)
 _PUNCTUATION = "\u2019\u2018\u201c\u201d\u2014\u2013\u2026\u00a0\u00ab\u00bb\u2022\u00b7"
+_NON_ASCII_PIECE = re.compile(rb"[\x80-\xff][^ ]*")
 _ASCII_WORDS = bytes(
     c if c >= 0x80 or chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(256)
 ).lower()
@@ -164,32 +170,39 @@ def _recurring(split: Iterable[list[str]]) -> frozenset[str]:
 
 
 class _Copies:
-    """Whether two entries of a batch are copies; words counted only for entries
-    that share a paragraph (most share none)."""
+    """Whether two entries of a batch are copies: the words of the paragraphs they
+    share at least half those of the shorter one, that is at least the words of its
+    other paragraphs. Those are counted a paragraph at a time and only until they
+    pass the shared words (a footer is a few dozen words of an entry's hundreds),
+    each paragraph's once; entries that share no paragraph are never counted."""
 
     def __init__(self, texts: list[set[str]]) -> None:
         self.texts = texts
-        self.sizes: dict[int, int] = {}
+        self.words: dict[str, int] = {}
         self.known: dict[tuple[int, int], bool] = {}
 
     def __call__(self, pair: tuple[int, int]) -> bool:
         if pair not in self.known:
-            a, b = pair
-            shared = _word_count(self.texts[a] & self.texts[b])
-            self.known[pair] = 2 * shared >= min(self._size(a), self._size(b))
+            a, b = self.texts[pair[0]], self.texts[pair[1]]
+            shared = self._count(a & b)
+            self.known[pair] = self._count(a - b, shared) <= shared or (
+                self._count(b - a, shared) <= shared
+            )
         return self.known[pair]
 
-    def _size(self, index: int) -> int:
-        if index not in self.sizes:
-            self.sizes[index] = _word_count(self.texts[index])
-        return self.sizes[index]
-
-
-def _word_count(text: Iterable[str]) -> int:
-    """Words of these paragraphs, by their separators: normalize_text folded the
-    whitespace inside a paragraph to single spaces and line breaks (no list made)."""
-    joined = "\n".join(text)  # one more separator between two paragraphs
-    return joined.count(" ") + joined.count("\n") + 1 if joined else 0
+    def _count(self, paragraphs: Iterable[str], most: int | None = None) -> int:
+        """Words of these paragraphs, by their separators (normalize_text folded the
+        whitespace inside a paragraph to single spaces and line breaks); counting
+        stops once past `most`."""
+        words, total = self.words, 0
+        for paragraph in paragraphs:
+            count = words.get(paragraph)
+            if count is None:
+                count = words[paragraph] = paragraph.count(" ") + paragraph.count("\n") + 1
+            total += count
+            if most is not None and total > most:
+                break
+        return total
 
 
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
@@ -239,9 +252,8 @@ def _lead_hashes(texts: list[str]) -> list[ndarray[Any, Any]]:
     """The hashes of the first MAX_WORDS words of each text. Most leads fit in the short
     cut; MAX_WORDS + 1 words there prove no word was cut, the others are read again
     further."""
-    hashes, counts = _word_hashes([_words(text[:_SHORT_CUT]) for text in texts])
-    words = _split(hashes, counts)
-    longer = [i for i, t in enumerate(texts) if counts[i] <= MAX_WORDS and len(t) > _SHORT_CUT]
+    words = _split(*_word_hashes([_words(text[:_SHORT_CUT]) for text in texts]))
+    longer = [i for i, t in enumerate(texts) if len(words[i]) <= MAX_WORDS and len(t) > _SHORT_CUT]
     if longer:
         more = _word_hashes([_words(texts[i][: MAX_WORDS * 20]) for i in longer])
         for index, found in zip(longer, _split(*more), strict=True):
@@ -249,34 +261,38 @@ def _lead_hashes(texts: list[str]) -> list[ndarray[Any, Any]]:
     return [found[:MAX_WORDS] for found in words]
 
 
-def _split(hashes: ndarray[Any, Any], counts: ndarray[Any, Any]) -> list[ndarray[Any, Any]]:
-    """The joined texts' word hashes, a slice per text."""
-    ends = _numpy().cumsum(counts).tolist()
-    return [hashes[end - count : end] for end, count in zip(ends, counts.tolist(), strict=True)]
+def _split(hashes: ndarray[Any, Any], ends: list[int]) -> list[ndarray[Any, Any]]:
+    """The joined texts' word hashes, a slice per text (`ends`: each text's last word's,
+    plus one)."""
+    return [hashes[start:end] for start, end in pairwise([0, *ends])]
 
 
 def _words(text: str) -> bytes:
     """The text's `\\w+` runs, case-folded, as UTF-8 between ASCII spaces. Most news text
     is ASCII but for its quotes and dashes: a bytes table lower-cases it and blanks
-    what is not a word character, and only pieces holding other characters go
-    through the regular expression."""
+    what is not a word character, and only pieces holding other characters (found
+    by a regular expression over the bytes, no object per word) go through `\\w+`
+    on their decoded, case-folded text."""
     if not text.isascii():
         for mark in _PUNCTUATION:  # not word characters: a space splits as they do
             text = text.replace(mark, " ")
     blanked = text.encode().translate(_ASCII_WORDS)
-    if text.isascii():
+    if blanked.isascii():
         return blanked
-    words: list[bytes] = []
-    for piece in blanked.split():
-        if piece.isascii():
-            words.append(piece)
-        else:
-            words += [word.encode() for word in _WORD.findall(piece.decode().casefold())]
-    return b" ".join(words)
+    parts: list[bytes] = []
+    done = 0
+    for found in _NON_ASCII_PIECE.finditer(blanked):  # the rest of a piece from its first
+        start = blanked.rfind(b" ", done, found.start()) + 1  # non-ASCII byte; its start
+        words = _WORD.findall(blanked[start : found.end()].decode().casefold())
+        parts += (blanked[done:start], " ".join(words).encode())
+        done = found.end()
+    parts.append(blanked[done:])
+    return b" ".join(parts)
 
 
-def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], ndarray[Any, Any]]:
-    """64-bit hashes of the words of all leads, in order, and each lead's word count.
+def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], list[int]]:
+    """64-bit hashes of the words of all leads, in order, and where each lead's words end
+    (the number of words of it and the leads before it).
 
     A word's hash is the polynomial sum of its bytes times powers of an odd
     constant, modulo 2**64: one running sum over the joined text gives every word's
@@ -287,16 +303,19 @@ def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], ndarray[Any, An
     text = b" " + b" ".join(leads) + b" "
     codes = np.frombuffer(text, dtype=np.uint8)
     word = codes != _SPACE
-    edges = np.nonzero(word[1:] != word[:-1])[0] + 1  # a word's start, its end, ...
-    starts, ends = edges[0::2], edges[1::2]
+    # the byte before a word's start, the word's last byte, ...
+    edges = np.flatnonzero(word[1:] != word[:-1])
+    before, last = edges[0::2], edges[1::2]
     powers, inverses = _powers(len(text))
-    sums = codes.astype(np.uint64)
-    np.multiply(sums, powers[: len(text)], out=sums)
+    sums = np.multiply(codes, powers[: len(text)], dtype=np.uint64)
     np.cumsum(sums, out=sums)
-    hashes = (sums[ends - 1] - sums[starts - 1]) * inverses[starts]
-    offsets = np.cumsum([len(lead) + 1 for lead in leads]) - 1  # the space after each lead
-    counts = np.bincount(np.searchsorted(offsets, starts), minlength=len(leads))
-    return hashes, counts
+    hashes = sums[last]
+    hashes -= sums[before]
+    hashes *= inverses[1:][before]
+    # a lead's words start before the space after it: those spaces (a few) searched
+    # among the bytes before the words (many)
+    spaces = list(accumulate(len(lead) + 1 for lead in leads))
+    return hashes, np.searchsorted(before, spaces).tolist()
 
 
 def batch_signatures(documents: Sequence[Document]) -> dict[tuple[str, str], bytes | None]:
@@ -342,11 +361,13 @@ def unsigned_band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
     finaliser's steps written out in one loop: a call per value cost as much as the
     arithmetic (its last step, `x ^= x >> 32`, leaves the top 32 bits as they are)."""
     unpack, offsets, mask = _BAND_LAYOUT.unpack_from, _BAND_OFFSETS, _M64
-    found = []
-    for signature in signatures:
-        mixed = [(v + o) & mask for v, o in zip(unpack(signature), offsets, strict=True)]
-        found.append([(((v ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32 for v in mixed])
-    return found
+    return [
+        [
+            ((((v := (value + offset) & mask) ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32
+            for value, offset in zip(unpack(signature), offsets, strict=True)
+        ]
+        for signature in signatures
+    ]
 
 
 def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
@@ -363,9 +384,12 @@ def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
     shingles = hashed[:span] * factors[0]
     for offset in range(1, SHINGLE):
         shingles += hashed[offset : offset + span] * factors[offset]
-    ends = np.cumsum(lengths)[:-1]
-    if len(ends):  # positions whose shingle runs into the next document
-        shingles = np.delete(shingles, (ends[:, None] - np.arange(1, SHINGLE)).ravel())
+    if len(lengths) > 1:  # without those running into the next document: joined slices,
+        # cheaper than np.delete's mask
+        bounds = list(accumulate(lengths, initial=0))
+        shingles = np.concatenate(
+            [shingles[start : end - SHINGLE + 1] for start, end in pairwise(bounds)]
+        )
     shingles ^= shingles >> np.uint64(29)
     shingles *= np.uint64(0xBF58476D1CE4E5B9)
     mixed = (shingles >> np.uint64(32)).astype(np.uint32)
