@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from newswatch.config import Person
-from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, ParseAbandoned
+from newswatch.feedwork import (
+    POOL_THRESHOLD_BYTES,
+    FeedBody,
+    FeedParsers,
+    ParseAbandoned,
+    documents_of,
+)
 from newswatch.match import compile_watches
 from newswatch.normalize import MAX_TEXT_CHARS
 from procs import command_line, descendants, peak_rss_mb, survivors, workers_of
@@ -53,6 +59,33 @@ def test_workers_parse_and_match_then_stop_when_idle(capfd: pytest.CaptureFixtur
     finally:
         parsers.close()
     assert "leaked" not in capfd.readouterr().err, "the tracker stopped with nothing registered"
+
+
+@pytest.mark.slow(seconds=3)
+def test_what_a_worker_sends_back_is_what_it_parsed() -> None:
+    # every field of every document, match and hit crosses the process boundary pickled
+    item = (
+        "<item><guid>{0}</guid><title>Biden, story {0}</title><link>https://e.org/{0}</link>"
+        "<author>jo@e.org (Jo Writer)</author><category>Politics</category>"
+        "<pubDate>Sun, 01 Feb 2026 09:30:00 GMT</pubDate>"
+        "<description>{1}</description></item>"
+    )
+    text = "Joe Biden spoke at length.&lt;br&gt;Biden left. " * 20
+    items = "".join(item.format(number, text) for number in range(40))
+    body = f'<rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'.encode()
+    assert len(body) > POOL_THRESHOLD_BYTES
+    matcher = compile_watches([Person(name="Joe Biden", aliases=("Biden",))], [])
+    work = FeedBody(body, "http://127.0.0.1/wire", {}, None, datetime.now(UTC), (("Biden", 2),))
+    parsers = FeedParsers(matcher)
+    try:
+        pooled = parsers.submit(work).result()
+        assert parsers.close_if_idle(0), "a worker parsed it"
+    finally:
+        parsers.close()
+    here = documents_of(work, matcher)
+    assert pooled == here
+    assert len(pooled.documents) == 40 and pooled.documents[0].authors == ("Jo Writer",)
+    assert all(len(matches[0].hits) == 41 for matches in pooled.matched.values())
 
 
 def forkservers() -> list[int]:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
@@ -114,9 +114,7 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
         return ParsedBody(error=f"{work.url}: the feed could not be parsed: {exc!r}")
     source = work.source or parsed.title or _host(work.url)
     truncated = sum(max(len(item.title), len(item.body)) > MAX_TEXT_CHARS for item in parsed.items)
-    docs = [normalize(item) for item in parsed.items]
-    if source != placeholder:
-        docs = [_with_source(doc, source) for doc in docs]
+    docs = [normalize(item, source) for item in parsed.items]
     matched = {}
     if matcher is not None:
         prior = dict(work.salience)
@@ -188,10 +186,6 @@ def _documents_in_worker(work: FeedBody) -> ParsedBody:
     if len(work.body) >= TRIM_AFTER_BYTES:
         trim_heap()
     return parsed
-
-
-def _with_source(document: Document, source: str) -> Document:
-    return replace(document, source=source)
 
 
 def _host(url: str) -> str:

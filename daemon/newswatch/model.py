@@ -6,9 +6,12 @@ knows about the database, the network or the clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any, Literal, TypeVar
+
+_T = TypeVar("_T")
 
 WatchKind = Literal["person", "topic"]
 Field = Literal["title", "body"]
@@ -33,6 +36,24 @@ class RawItem:
     categories: tuple[str, ...] = ()
 
 
+def _pickled_as_call(cls: type[_T]) -> type[_T]:
+    """Pickle instances as a call of the class with their fields in order.
+
+    A parse worker sends every document, match and hit it makes to the main process
+    pickled (feedwork.py). A frozen dataclass with slots pickles its state through
+    `dataclasses.fields()` and sets each field back with `object.__setattr__`, both in
+    Python; a call is smaller work on either side (the corpus's results: dump 0.075 ->
+    0.05 s, load 0.068 -> 0.05 s of CPU)."""
+    state = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
+        return cls, state(self)
+
+    setattr(cls, "__reduce__", __reduce__)  # noqa: B010 (mypy refuses a method assigned)
+    return cls
+
+
+@_pickled_as_call
 @dataclass(frozen=True, slots=True)
 class Document:
     """A normalised item: clean text, canonical URL, UTC date, content hash."""
@@ -49,6 +70,7 @@ class Document:
     id: int | None = None
 
 
+@_pickled_as_call
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One mention of a watch term: where it is and how it is written there."""
@@ -59,6 +81,7 @@ class Hit:
     text: str
 
 
+@_pickled_as_call
 @dataclass(frozen=True, slots=True)
 class Match:
     """A watch that matched a document, with every mention that counted."""

@@ -394,13 +394,14 @@ def _folded_utf8(data: bytes) -> bytes:
     return data.decode("utf-8").casefold().encode("utf-8")
 
 
-def normalize(item: model.RawItem) -> model.Document:
-    """The Document for a raw item (same source and key)."""
+def normalize(item: model.RawItem, source: str | None = None) -> model.Document:
+    """The Document for a raw item: same key, same source unless `source` is given (a
+    feed's items are made before its name is known, when the feed's title names it)."""
     title = _one_line(item.title)
     body = normalize_text(item.body)
     url = None if item.url is None else _UNSTORABLE.sub("", item.url)
     return model.Document(
-        source=item.source,
+        source=item.source if source is None else source,
         key=_UNSTORABLE.sub("", item.key),
         title=title,
         body=body,

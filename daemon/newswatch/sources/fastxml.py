@@ -134,7 +134,7 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
     if any(marker in data for marker in _UNUSUAL) or _uses(data, _MAPPED_ELSEWHERE):
         return None
-    if _C1_CONTROLS.search(data) or _odd_doctype(data):
+    if _has_c1_controls(data) or _odd_doctype(data):
         return None
     if _AUTHORS.search(data) and not _one_person_each(data):
         return None
@@ -153,7 +153,7 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     except Exception:  # any failure here means: let feedparser read it
         return None
     entries = _entries(parsed.get("entries") or [], types, data)
-    if not entries or (_XML_BASE in data and not _absolute_links(entries)):
+    if not entries or (not _absolute_links(entries) and _XML_BASE in data):
         return None
     needs_media = not all(map(_has_own_text, entries)) and _uses(data, _FALLBACK_TEXTS)
     if needs_media and not _nested_media_texts(data, entries):
@@ -163,9 +163,17 @@ def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | Non
     feed = _feed(parsed.get("feed") or {}, types)
     if not feed["authors"] and not all(e["authors"] for e in entries) and _feed_author(data):
         return None  # a feed-level author fastfeedparser did not read, needed as a fallback
-    if _MOJIBAKE.search(data) and _redecoded((feed, entries)):
+    # its first byte first: one memchr, and half the bodies have none
+    if b"\xc3" in data and _MOJIBAKE.search(data) and _redecoded((feed, entries)):
         return None
     return feed, entries
+
+
+def _has_c1_controls(data: bytes) -> bool:
+    """True if `data` holds a C1 control character (U+0080-U+009F in UTF-8). Each
+    starts with the byte C2, which half the corpus's bodies lack: a search for that
+    one byte (memchr) costs an eighth of the pattern's."""
+    return b"\xc2" in data and _C1_CONTROLS.search(data) is not None
 
 
 def _odd_doctype(data: bytes) -> bool:
