@@ -49,7 +49,11 @@ _XHTML = "application/xhtml+xml"
 # `interesting`), or, where feedparser keeps XML's five entity references as written,
 # at every "<" and every "&" that does not start one of them.
 _LOOP = LooseFeedParser.goahead
-_STOPS: re.Pattern[str] = _LOOP.__globals__["interesting"]
+# None if the loop reads no module-level `interesting` (another sgmllib than the one
+# tests/test_feedparse_loose.py checks): the loose parser then runs as feedparser has it.
+_STOPS: re.Pattern[str] | None = (
+    _LOOP.__globals__.get("interesting") if "interesting" in _LOOP.__code__.co_names else None
+)
 _STOPS_BUT_XML_ENTITIES = re.compile("<|&(?!(?:lt|gt|amp|quot|apos);)")
 
 
@@ -127,6 +131,8 @@ class _Loose(_MediaTextApart, _LinkTextKept, LooseFeedParser):  # type: ignore[m
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
+        if _STOPS is None:
+            return
         names = dict(_LOOP.__globals__, interesting=_Stops(self))
         self.goahead = types.MethodType(types.FunctionType(_LOOP.__code__, names), self)
 
@@ -139,6 +145,7 @@ class _Stops:
 
     def search(self, text: str, start: int) -> re.Match[str] | None:
         if self.parser.contentparams.get("type") == _XHTML:
+            assert _STOPS is not None  # else no _Stops is made
             return _STOPS.search(text, start)
         return _STOPS_BUT_XML_ENTITIES.search(text, start)
 
