@@ -80,14 +80,25 @@ def _each(processor: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
     done: dict[Any, Any] = {}
     out: list[Any] = []
     append = out.append
+    last: Any = _UNIQUE  # the value before, when it had a memo key: its processed form is `was`
+    was: Any = None
     for value in column:
+        if value is last:  # the batch's one `now`, a feed's shared authors
+            append(was)
+            continue
+        kind = type(value)
+        if kind is bytes or kind is str:  # a signature, a snippet: unique
+            append(processor(value))
+            continue
         key = _key(value)
         if key is _UNIQUE:
             append(processor(value))
-        elif key in done:
-            append(done[key])
-        else:
-            append(done.setdefault(key, processor(value)))
+            continue
+        was = done.get(key, _UNIQUE)
+        if was is _UNIQUE:
+            was = done[key] = processor(value)
+        last = value
+        append(was)
     return out
 
 
@@ -129,13 +140,13 @@ def _plan(
     return _Plan(sql, processors, row_mark, min(500, _SQLITE_PARAMETERS // len(columns)))
 
 
-def select_in(connection: Connection, sql: str, *lists: Sequence[str]) -> Any:
+def select_in(connection: Connection, sql: str, *lists: Sequence[Any], kind: str = "text") -> Any:
     """Run `sql`, where `IN ({})`'s braces stand, in turn, for the members of each of
-    `lists` (strings), by the driver: through Core, rendering an expanding bind
-    parameter of a batch's keys cost more than the look-up. PostgreSQL gets one
-    array parameter each, SQLite a placeholder per member."""
+    `lists` (strings; or integers, `kind="bigint"`), by the driver: through Core,
+    rendering an expanding bind parameter of a batch's keys cost more than the
+    look-up. PostgreSQL gets one array parameter each, SQLite a placeholder per member."""
     if connection.dialect.name == "postgresql":
-        members = ["SELECT unnest(%s::text[])"] * len(lists)
+        members = [f"SELECT unnest(%s::{kind}[])"] * len(lists)
         return connection.exec_driver_sql(sql.format(*members), tuple(list(v) for v in lists))
     mark = placeholder(connection.dialect)
     members = [",".join([mark] * len(values)) for values in lists]
