@@ -93,6 +93,25 @@ def test_rows_that_conflict_are_skipped_and_not_returned(engine: Engine) -> None
     assert len(_stored(engine, "documents", "dup")) == 3
 
 
+def test_each_id_returned_is_the_one_its_row_was_stored_under(engine: Engine) -> None:
+    """Conflicting rows between inserted ones, after the newest row was deleted (SQLite
+    then gives its rowid again): every (id, identity) returned is as stored."""
+    rows = [_document(n, "ids") for n in range(9)]
+    with engine.begin() as connection:
+        bulk.insert_returning(connection, documents, COLUMNS, rows[:4], ("identity_hash",))
+        connection.execute(text("DELETE FROM documents WHERE identity_hash = 'ids-id-3'"))
+        # 1 and 2 are stored already; 5 repeats the content key of 1
+        clash = (*rows[5][:7], rows[1][7], *rows[5][8:])
+        again = [rows[1], rows[3], rows[2], rows[4], clash, rows[6], rows[7], rows[8]]
+        back = bulk.insert_returning(connection, documents, COLUMNS, again, ("id", "identity_hash"))
+        stored = connection.execute(
+            text("SELECT id, identity_hash FROM documents WHERE identity_hash LIKE 'ids-%'")
+        ).all()
+    assert sorted(h for _, h in back) == [f"ids-id-{n}" for n in (3, 4, 6, 7, 8)]
+    assert set(back) <= {tuple(row) for row in stored}
+    assert len(stored) == 8
+
+
 def test_alerts_inserted_by_the_driver_equal_those_inserted_by_core(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(
