@@ -18,10 +18,10 @@ buffering).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, String, Table
@@ -150,14 +150,19 @@ def select_in(connection: Connection, sql: str, *lists: Sequence[Any], kind: str
     """Run `sql`, where `IN ({})`'s braces stand, in turn, for the members of each of
     `lists` (strings; or integers, `kind="bigint"`), by the driver: through Core,
     rendering an expanding bind parameter of a batch's keys cost more than the
-    look-up. PostgreSQL gets one array parameter each, SQLite a placeholder per member."""
+    look-up. PostgreSQL gets one array parameter each, SQLite one JSON array each,
+    read by json_each: the SQL is then the same for every batch, compiled once and
+    kept in the driver's statement cache (a placeholder per member made a new
+    statement to compile for each feed)."""
     if connection.dialect.name == "postgresql":
         members = [f"SELECT unnest(%s::{kind}[])"] * len(lists)
         return connection.exec_driver_sql(sql.format(*members), tuple(list(v) for v in lists))
-    mark = placeholder(connection.dialect)
-    members = [",".join([mark] * len(values)) for values in lists]
-    parameters = tuple(chain.from_iterable(lists))
-    return connection.exec_driver_sql(sql.format(*members), parameters)
+    members = [f"SELECT value FROM json_each({placeholder(connection.dialect)})"] * len(lists)
+    return connection.exec_driver_sql(sql.format(*members), tuple(map(_json_array, lists)))
+
+
+def _json_array(values: Sequence[Any]) -> str:
+    return json.dumps(list(values))
 
 
 def placeholder(dialect: Dialect) -> str:
