@@ -150,3 +150,27 @@ def test_a_value_longer_than_its_column_is_refused_on_postgresql(
     with pytest.raises(DataError, match="too long"), engine.begin() as connection:
         bulk.insert_returning(connection, documents, COLUMNS, [row], ("id",))
     engine.dispose()
+
+
+def test_a_date_is_bound_on_sqlite_as_sqlalchemy_binds_it() -> None:
+    """UtcDateTime's one-step SQLite text equals SQLAlchemy's chain (the type's own
+    conversion, then DATETIME's storage format) for moments in many zones."""
+    from sqlalchemy import TypeDecorator
+    from sqlalchemy.dialects import sqlite
+
+    from newswatch.store.tables import UtcDateTime
+
+    dialect = sqlite.dialect()
+    impl = UtcDateTime().dialect_impl(dialect)
+    fused, chain = impl.bind_processor(dialect), TypeDecorator.bind_processor(impl, dialect)
+    assert fused is not None and chain is not None and fused is not chain
+    zones = [UTC, PARIS, timezone(timedelta(hours=-9, minutes=-30)), timezone(timedelta(hours=14))]
+    moments = [None, NOW, datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 9, tzinfo=UTC)]
+    moments += [
+        datetime(2000 + n % 40, 1 + n % 12, 1 + n % 28, n % 24, n % 60, n % 59, n * 7919 % 10**6, z)
+        for n in range(400)
+        for z in zones
+    ]
+    assert [fused(m) for m in moments] == [chain(m) for m in moments]
+    with pytest.raises(ValueError, match="naive"):
+        fused(datetime(2026, 1, 1))
