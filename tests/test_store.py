@@ -240,6 +240,34 @@ def test_outbox_delivers_pending_alerts_once_and_retries_failures(engine: Engine
         assert [a.watch for a in later] == ["Trump"]
 
 
+def test_a_digest_marks_each_of_its_alerts_delivered_to_its_sink_only(engine: Engine) -> None:
+    """One message carrying several alerts (a digest) marks them all at once, with the
+    time and attempt counted as a single alert's; another sink's rows wait."""
+    (stored,) = save(engine, doc("a", "text")).new
+    watches = ["Trump", "Biden", "Harris"]
+    with engine.begin() as connection:
+        new = alert_store.save_alerts(
+            connection, [alert_of(stored, w) for w in watches], ["log", "email:x"], NOW
+        )
+        ids = [a.id for a in new if a.id is not None]
+        delivery_store.mark_delivered(connection, ids[:2], "email:x", NOW)
+        delivery_store.mark_delivered(connection, ids[2:], "email:x", NOW + timedelta(hours=1))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT alert_id, sink, delivered_at, attempts, last_error FROM deliveries")
+        ).all()
+        pending = delivery_store.pending_deliveries(connection, "log", NOW)
+    delivered = {(r.alert_id, r.sink): r for r in rows if r.delivered_at is not None}
+    assert sorted(delivered) == sorted((i, "email:x") for i in ids)
+    assert all(r.attempts == 1 and r.last_error is None for r in delivered.values())
+    later = delivered[(ids[2], "email:x")].delivered_at
+    if isinstance(later, str):  # SQLite keeps naive UTC text, as Core writes it
+        assert later == "2026-11-24 13:00:00.000000"
+    else:
+        assert later == NOW + timedelta(hours=1)
+    assert sorted(a.watch for a in pending) == sorted(watches)
+
+
 def test_alerts_list_newest_first(engine: Engine) -> None:
     (stored,) = save(engine, doc("a", "text")).new
     with engine.begin() as connection:

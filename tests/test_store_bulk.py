@@ -93,6 +93,25 @@ def test_rows_that_conflict_are_skipped_and_not_returned(engine: Engine) -> None
     assert len(_stored(engine, "documents", "dup")) == 3
 
 
+def test_each_id_returned_is_the_one_its_row_was_stored_under(engine: Engine) -> None:
+    """Conflicting rows between inserted ones, after the newest row was deleted (SQLite
+    then gives its rowid again): every (id, identity) returned is as stored."""
+    rows = [_document(n, "ids") for n in range(9)]
+    with engine.begin() as connection:
+        bulk.insert_returning(connection, documents, COLUMNS, rows[:4], ("identity_hash",))
+        connection.execute(text("DELETE FROM documents WHERE identity_hash = 'ids-id-3'"))
+        # 1 and 2 are stored already; 5 repeats the content key of 1
+        clash = (*rows[5][:7], rows[1][7], *rows[5][8:])
+        again = [rows[1], rows[3], rows[2], rows[4], clash, rows[6], rows[7], rows[8]]
+        back = bulk.insert_returning(connection, documents, COLUMNS, again, ("id", "identity_hash"))
+        stored = connection.execute(
+            text("SELECT id, identity_hash FROM documents WHERE identity_hash LIKE 'ids-%'")
+        ).all()
+    assert sorted(h for _, h in back) == [f"ids-id-{n}" for n in (3, 4, 6, 7, 8)]
+    assert set(back) <= {tuple(row) for row in stored}
+    assert len(stored) == 8
+
+
 def test_alerts_inserted_by_the_driver_equal_those_inserted_by_core(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(
@@ -131,3 +150,27 @@ def test_a_value_longer_than_its_column_is_refused_on_postgresql(
     with pytest.raises(DataError, match="too long"), engine.begin() as connection:
         bulk.insert_returning(connection, documents, COLUMNS, [row], ("id",))
     engine.dispose()
+
+
+def test_a_date_is_bound_on_sqlite_as_sqlalchemy_binds_it() -> None:
+    """UtcDateTime's one-step SQLite text equals SQLAlchemy's chain (the type's own
+    conversion, then DATETIME's storage format) for moments in many zones."""
+    from sqlalchemy import TypeDecorator
+    from sqlalchemy.dialects import sqlite
+
+    from newswatch.store.tables import UtcDateTime
+
+    dialect = sqlite.dialect()
+    impl = UtcDateTime().dialect_impl(dialect)
+    fused, chain = impl.bind_processor(dialect), TypeDecorator.bind_processor(impl, dialect)
+    assert fused is not None and chain is not None and fused is not chain
+    zones = [UTC, PARIS, timezone(timedelta(hours=-9, minutes=-30)), timezone(timedelta(hours=14))]
+    moments = [None, NOW, datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 9, tzinfo=UTC)]
+    moments += [
+        datetime(2000 + n % 40, 1 + n % 12, 1 + n % 28, n % 24, n % 60, n % 59, n * 7919 % 10**6, z)
+        for n in range(400)
+        for z in zones
+    ]
+    assert [fused(m) for m in moments] == [chain(m) for m in moments]
+    with pytest.raises(ValueError, match="naive"):
+        fused(datetime(2026, 1, 1))

@@ -148,6 +148,8 @@ class _Drain:
     report: DeliveryReport
     deferred: set[int] = field(default_factory=set)
     limit: int | None = field(init=False)  # the sink's max_per_hour (asked once: not free)
+    # the connection a batch's outcomes are recorded through, each in its own transaction
+    held: Connection | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.limit = hourly_limit(self.sink)
@@ -244,29 +246,34 @@ class _Drain:
         progress = False
         sent = 0
         outcomes = self.sink.deliver(batch) if outcomes is None else outcomes
-        try:
-            began = time.perf_counter()
-            for outcome in outcomes:
-                took, began = time.perf_counter() - began, time.perf_counter()
-                self._keep(outcome, took)
-                reported.update(outcome.alert_ids)
-                progress = progress or outcome.result != "later"
-                sent += outcome.result == "sent"
-                if self.stop.is_set() or (most is not None and sent >= most):
-                    break
-        except SinkError as exc:
-            self._failed(batch, reported, str(exc))
-            return False
-        except _Unrecorded:
-            return False
-        finally:
-            outcomes.close()  # ends the SMTP session politely when stopping early
+        # One connection for the batch, a transaction per message on it: checking a
+        # connection out of the pool and back for each cost as much as the update.
+        with self.engine.connect() as self.held:
+            try:
+                began = time.perf_counter()
+                for outcome in outcomes:
+                    took, began = time.perf_counter() - began, time.perf_counter()
+                    self._keep(outcome, took)
+                    reported.update(outcome.alert_ids)
+                    progress = progress or outcome.result != "later"
+                    sent += outcome.result == "sent"
+                    if self.stop.is_set() or (most is not None and sent >= most):
+                        break
+            except SinkError as exc:
+                self._failed(batch, reported, str(exc))
+                return False
+            except _Unrecorded:
+                return False
+            finally:
+                outcomes.close()  # ends the SMTP session politely when stopping early
+                self.held = None
         if sent:
             _patiently(self.engine, self._succeeded, self.sink.key)
         return progress
 
     def _keep(self, outcome: Outcome, took_s: float | None = None) -> None:
-        if not _patiently(self.engine, partial(self._record, outcome=outcome), self.sink.key):
+        record = partial(self._record, outcome=outcome)
+        if not _patiently(self.engine, record, self.sink.key, self.held):
             self.ledger.keep(self.sink.key, outcome)
             self.report.failures[self.sink.key] = "the database cannot record deliveries"
             raise _Unrecorded
@@ -317,14 +324,24 @@ class _Drain:
         _patiently(self.engine, back_off, key)
 
 
-def _patiently(engine: Engine, work: Callable[[Connection], None], sink: str) -> bool:
-    """Run `work` in a transaction, retrying while the database is locked or unreachable."""
+def _patiently(
+    engine: Engine,
+    work: Callable[[Connection], None],
+    sink: str,
+    connection: Connection | None = None,
+) -> bool:
+    """Run `work` in a transaction (on `connection` if given, else on one from the
+    pool), retrying while the database is locked or unreachable."""
     deadline = time.monotonic() + RECORD_PATIENCE_S
     pause = 0.05
     while True:
         try:
-            with engine.begin() as connection:
-                work(connection)
+            if connection is None:
+                with engine.begin() as pooled:
+                    work(pooled)
+            else:
+                with connection.begin():
+                    work(connection)
             return True
         except OperationalError as exc:
             if time.monotonic() >= deadline:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, Select, select
 from newswatch.alerts.routing import Route
 from newswatch.model import Alert
 from newswatch.store import bulk
-from newswatch.store.tables import alerts, deliveries, documents
+from newswatch.store.tables import alerts, documents
 
 AlertPair = tuple[int, str, str]  # document_id, kind, watch
 
@@ -38,14 +38,11 @@ def save_alerts(
         if (pair := (alert.document_id, alert.kind, alert.watch)) in ids
     ]
     routes = [Route(s) if isinstance(s, str) else s for s in sinks]
-    queued = [
-        {"alert_id": a.id, "sink": r.sink, "attempts": 0}
-        for a in new
-        for r in routes
-        if r.takes(a.watch)
-    ]
-    if queued:
-        connection.execute(deliveries.insert(), queued)
+    queued = [(a.id, r.sink, 0) for a in new for r in routes if r.takes(a.watch)]
+    if queued:  # by the driver: plain integers and strings, no value to convert
+        mark = bulk.placeholder(connection.dialect)
+        sql = f"INSERT INTO deliveries (alert_id, sink, attempts) VALUES ({mark}, {mark}, {mark})"
+        connection.exec_driver_sql(sql, queued)
     return new
 
 

@@ -1,29 +1,32 @@
-"""Many rows in one `INSERT ... ON CONFLICT DO NOTHING RETURNING`, straight to the driver.
+"""Many rows in one `INSERT ... ON CONFLICT DO NOTHING`, straight to the driver.
 
 Through Core, an insert of a feed's documents spent about as much CPU building
 and processing each row's parameters as SQLite spent inserting them (issue 11).
 Here the statement is built once per table and columns, and each value still
 goes through its column type's own bind processor (UtcDateTime, JSON,
 LargeBinary), taken from SQLAlchemy, so what is stored is the same on both
-backends. SQLite gets one multi-row VALUES statement per page of rows,
-PostgreSQL one statement of a column array each (`unnest`).
+backends. PostgreSQL gets one statement of a column array each (`unnest`) with
+`RETURNING`. SQLite gets one prepared statement run for every row (the
+driver's executemany), and the rows inserted are read back by rowid: SQLite
+gives each new row the next rowid, and while the statement runs this
+connection holds the database's one write lock, so the rows it inserted are
+the last `rowcount` rowids (a multi-row `VALUES ... RETURNING` of a page of
+rows cost a quarter more: a new statement to compile per feed, and RETURNING's
+buffering).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
-
-# SQLite's bound-parameter limit has been 32,766 since 3.32 (RETURNING needs 3.35).
-_SQLITE_PARAMETERS = 32_766
 
 Processor = Callable[[Any], Any] | None
 
@@ -32,10 +35,9 @@ Processor = Callable[[Any], Any] | None
 class _Plan:
     """A table's insert for one dialect: the SQL and each column's bind processor."""
 
-    sql: str  # SQLite: `{values}` stands for the rows' placeholders
+    sql: str
     processors: tuple[Processor, ...]
-    row_mark: str  # SQLite: one row's placeholders
-    page: int  # SQLite: rows per statement
+    read_back: str  # SQLite: the `returning` columns of the rows the insert just made
 
 
 def insert_returning(
@@ -54,13 +56,12 @@ def insert_returning(
     if connection.dialect.name == "postgresql":
         arrays = [list(column) for column in values]
         return [tuple(row) for row in connection.exec_driver_sql(plan.sql, tuple(arrays)).all()]
-    stored: list[tuple[Any, ...]] = []
-    flat = list(zip(*values, strict=True))
-    for start in range(0, len(flat), plan.page):
-        page = flat[start : start + plan.page]
-        sql = plan.sql.format(values=",".join([plan.row_mark] * len(page)))
-        parameters = tuple(chain.from_iterable(page))
-        stored += [tuple(row) for row in connection.exec_driver_sql(sql, parameters).all()]
+    inserted = connection.exec_driver_sql(plan.sql, list(zip(*values, strict=True))).rowcount
+    if inserted <= 0:
+        return []
+    stored = [tuple(row) for row in connection.exec_driver_sql(plan.read_back, (inserted,))]
+    if len(stored) != inserted:  # rowids not consecutive: only once 2**63 - 1 was used
+        raise RuntimeError(f"{table.name}: {inserted} rows inserted, {len(stored)} read back")
     return stored
 
 
@@ -80,14 +81,25 @@ def _each(processor: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
     done: dict[Any, Any] = {}
     out: list[Any] = []
     append = out.append
+    last: Any = _UNIQUE  # the value before, when it had a memo key: its processed form is `was`
+    was: Any = None
     for value in column:
+        if value is last:  # the batch's one `now`, a feed's shared authors
+            append(was)
+            continue
+        kind = type(value)
+        if kind is bytes or kind is str:  # a signature, a snippet: unique
+            append(processor(value))
+            continue
         key = _key(value)
         if key is _UNIQUE:
             append(processor(value))
-        elif key in done:
-            append(done[key])
-        else:
-            append(done.setdefault(key, processor(value)))
+            continue
+        was = done.get(key, _UNIQUE)
+        if was is _UNIQUE:
+            was = done[key] = processor(value)
+        last = value
+        append(was)
     return out
 
 
@@ -119,28 +131,38 @@ def _plan(
     types = [table.c[c].type.dialect_impl(dialect) for c in columns]
     processors = tuple(t.bind_processor(dialect) for t in types)
     into = f"INSERT INTO {quote(table.name)} ({names})"
-    tail = f"ON CONFLICT DO NOTHING RETURNING {back}"
     if dialect.name == "postgresql":
         arrays = ", ".join(f"%s::{_array_of(t, dialect)}[]" for t in types)
-        return _Plan(f"{into} SELECT * FROM unnest({arrays}) {tail}", processors, "", 0)
+        sql = f"{into} SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING {back}"
+        return _Plan(sql, processors, "")
+    if table.dialect_options["sqlite"]["with_rowid"] is False:
+        raise ValueError(f"{table.name} has no rowid to read the inserted rows back by")
     mark = placeholder(dialect)
-    row_mark = "(" + ", ".join([mark] * len(columns)) + ")"
-    sql = f"{into} VALUES {{values}} {tail}"
-    return _Plan(sql, processors, row_mark, min(500, _SQLITE_PARAMETERS // len(columns)))
+    values = ", ".join([mark] * len(columns))
+    read_back = (
+        f"SELECT {back} FROM {quote(table.name)}"
+        f" WHERE rowid > last_insert_rowid() - {mark} AND rowid <= last_insert_rowid()"
+    )
+    return _Plan(f"{into} VALUES ({values}) ON CONFLICT DO NOTHING", processors, read_back)
 
 
-def select_in(connection: Connection, sql: str, *lists: Sequence[str]) -> Any:
+def select_in(connection: Connection, sql: str, *lists: Sequence[Any], kind: str = "text") -> Any:
     """Run `sql`, where `IN ({})`'s braces stand, in turn, for the members of each of
-    `lists` (strings), by the driver: through Core, rendering an expanding bind
-    parameter of a batch's keys cost more than the look-up. PostgreSQL gets one
-    array parameter each, SQLite a placeholder per member."""
+    `lists` (strings; or integers, `kind="bigint"`), by the driver: through Core,
+    rendering an expanding bind parameter of a batch's keys cost more than the
+    look-up. PostgreSQL gets one array parameter each, SQLite one JSON array each,
+    read by json_each: the SQL is then the same for every batch, compiled once and
+    kept in the driver's statement cache (a placeholder per member made a new
+    statement to compile for each feed)."""
     if connection.dialect.name == "postgresql":
-        members = ["SELECT unnest(%s::text[])"] * len(lists)
+        members = [f"SELECT unnest(%s::{kind}[])"] * len(lists)
         return connection.exec_driver_sql(sql.format(*members), tuple(list(v) for v in lists))
-    mark = placeholder(connection.dialect)
-    members = [",".join([mark] * len(values)) for values in lists]
-    parameters = tuple(chain.from_iterable(lists))
-    return connection.exec_driver_sql(sql.format(*members), parameters)
+    members = [f"SELECT value FROM json_each({placeholder(connection.dialect)})"] * len(lists)
+    return connection.exec_driver_sql(sql.format(*members), tuple(map(_json_array, lists)))
+
+
+def _json_array(values: Sequence[Any]) -> str:
+    return json.dumps(list(values))
 
 
 def placeholder(dialect: Dialect) -> str:

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, exists, func, select
 
-from newswatch.store import bulk
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import alerts, documents, purged_documents, story_bands
 
@@ -72,11 +71,3 @@ def purge(connection: Connection, before: datetime, now: datetime) -> Purged:
         delete(purged_documents).where(purged_documents.c.purged_at < now - TOMBSTONE_LIFE)
     ).rowcount
     return done
-
-
-def tombstoned(connection: Connection, identity_hashes: set[str]) -> set[str]:
-    """Which of these identities belong to purged documents."""
-    if not identity_hashes:
-        return set()
-    sql = "SELECT identity_hash FROM purged_documents WHERE identity_hash IN ({})"
-    return {row[0] for row in bulk.select_in(connection, sql, list(identity_hashes))}

@@ -54,7 +54,7 @@ from sqlalchemy import (
 
 from newswatch.dedup.signature import band_keys, similarity, unsigned_band_keys_of
 from newswatch.model import Alert, Outlet, Story
-from newswatch.store.bulk import placeholder
+from newswatch.store.bulk import placeholder, select_in
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import alerts, documents, story_bands, story_periods
 
@@ -389,24 +389,32 @@ def first_per_story(connection: Connection, batch: Sequence[Alert]) -> list[Aler
     """Alerts whose story has not alerted this watch yet (one per story and watch).
 
     An alert of the same document is kept: the alerts table's unique index
-    decides whether it is new (an edited document never alerts twice).
+    decides whether it is new (an edited document never alerts twice). Both
+    look-ups go by the driver (run once per stored feed with alerts: through
+    Core, building the two selects cost about as much as running them; issue 11).
     """
     if not batch:
         return []
-    stories = story_ids(connection, [a.document_id for a in batch])
-    c = documents.c
-    query = (
-        select(c.id, c.story_id, alerts.c.document_id, alerts.c.kind, alerts.c.watch)
-        .join(documents, c.id == alerts.c.document_id)
-        .where(_in_stories(set(stories.values())))
-    )
-    done = {(r.story_id or r.id, r.kind, r.watch): r.document_id for r in connection.execute(query)}
+    ids = sorted({a.document_id for a in batch})
+    rows = select_in(connection, _STORY_OF, ids, kind="bigint")
+    stories = {document_id: story_id or document_id for document_id, story_id in rows}
+    ordered = sorted(set(stories.values()))
+    found = select_in(connection, _ALERTED, ordered, ordered, kind="bigint")
+    done = {(story or id_, kind, watch): alerted for id_, story, alerted, kind, watch in found}
     kept: list[Alert] = []
     for alert in batch:
         key = (stories.get(alert.document_id, alert.document_id), alert.kind, alert.watch)
         if done.setdefault(key, alert.document_id) == alert.document_id:
             kept.append(alert)
     return kept
+
+
+_STORY_OF = "SELECT id, story_id FROM documents WHERE id IN ({})"
+# the alerts of these stories' documents: each story's first document and those that joined it
+_ALERTED = """\
+SELECT documents.id, documents.story_id, alerts.document_id, alerts.kind, alerts.watch
+FROM alerts JOIN documents ON documents.id = alerts.document_id
+WHERE documents.id IN ({}) OR documents.story_id IN ({})"""
 
 
 def with_stories(connection: Connection, batch: Sequence[Alert]) -> list[Alert]:
