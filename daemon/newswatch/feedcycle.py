@@ -101,6 +101,7 @@ def fetch_streamed(
     max_unfinished: int = 32,
     idle: Callable[[], float | None] | None = None,
     max_ready_bytes: int = READY_BYTES,
+    fetched: threading.Event | None = None,
 ) -> Iterator[Fetched[T]]:
     """Fetch every due feed concurrently; yield each one as it finishes.
 
@@ -118,8 +119,10 @@ def fetch_streamed(
     `idle` is called (on the consumer's thread) whenever no feed is ready: it
     returns how long to wait for one before calling it again (None: as long
     as it takes), so the consumer can store what it holds while it waits.
+    `fetched`, if given, is set once every fetch has finished: what is left to
+    take is what was fetched already (and is perhaps still parsing).
     """
-    stream = _Stream(on_fetched, max_unfinished, max_ready_bytes)
+    stream = _Stream(on_fetched, max_unfinished, max_ready_bytes, fetched)
     requests = [d.record.state.request() for d in due]
     worker = threading.Thread(
         target=stream.run, args=(requests, settings, stop), name="newswatch-fetch", daemon=True
@@ -158,8 +161,10 @@ class _Stream(Generic[T]):
         on_fetched: Callable[[int, FetchResult], T],
         limit: int,
         ready_bytes_limit: int,
+        fetched: threading.Event | None = None,
     ) -> None:
         self.on_fetched = on_fetched
+        self.fetched = fetched
         self.limit = limit
         self.ready_bytes_limit = ready_bytes_limit
         self.finished: queue.Queue[Fetched[T] | None] = queue.Queue()
@@ -199,6 +204,8 @@ class _Stream(Generic[T]):
         try:
             asyncio.run(self._fetch_all(requests, settings, stop))
         finally:
+            if self.fetched is not None:
+                self.fetched.set()
             self.finished.put(None)
 
     async def _fetch_all(
@@ -208,12 +215,18 @@ class _Stream(Generic[T]):
         self._roomy = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         async with Fetcher(settings, admit=self._room) as fetcher:
+            unfetched = len(requests)
 
             async def one(index: int) -> None:
+                nonlocal unfetched
                 await slots.acquire()
                 result = await fetcher.fetch(requests[index])
                 self.ready_bytes += _size(result)
-                self.finished.put((index, result, self.on_fetched(index, result)))
+                parsing = self.on_fetched(index, result)
+                unfetched -= 1
+                if unfetched == 0 and self.fetched is not None:
+                    self.fetched.set()  # before the consumer can take the last one
+                self.finished.put((index, result, parsing))
 
             pending = {asyncio.ensure_future(one(i)) for i in range(len(requests))}
             while pending and not stop.is_set():

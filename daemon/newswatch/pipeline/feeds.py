@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -14,7 +15,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from newswatch import feedcycle
 from newswatch.alerts.sink import Announcing, SinkError
 from newswatch.feedpolicy import FeedState, after_fetch
-from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
+from newswatch.feedwork import WARM_UP_AT, FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
 from newswatch.ops.memory import tune_heap
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-# Start the parse workers ahead of the first body when this many due feeds have no
-# validators (so will send a body); otherwise, a cycle of 304s would start them for
-# nothing: they start (if at all) with the first body large enough to need them.
-WARM_UP_AT = 8
 # Feeds that brought no body (304, same body, errors) have only their state to save:
 # saved together, at most this many or this late, instead of one transaction each
 # (a commit per feed was most of a steady cycle's store time).
@@ -90,6 +87,7 @@ class FeedRefresh:
         self._held_documents = 0
         self._held_chars = 0
         self._reports: list[RefreshReport] = []
+        self._fetched = threading.Event()  # every due feed fetched: the cycle's tail
 
     def run(self, feeds: Sequence[FeedSource]) -> list[RefreshReport]:
         due = self._due(feeds, self.pipeline.clock())
@@ -118,7 +116,7 @@ class FeedRefresh:
             return self._start_parsing(due[index], result, fetched_at)
 
         stream = feedcycle.fetch_streamed(
-            due, self.settings.fetch, stop, start_parsing, idle=self._idle
+            due, self.settings.fetch, stop, start_parsing, idle=self._idle, fetched=self._fetched
         )
         try:
             for index, result, parsing in stream:
@@ -149,14 +147,22 @@ class FeedRefresh:
         """The parse's result; the feeds parsed already are stored while it runs on."""
         if parsing is None:
             return None
-        while not parsing.wait(self._idle()):
+        while not parsing.wait(0) and not parsing.wait(self._idle()):
             pass
         return parsing.result()
 
     def _idle(self) -> float | None:
-        """Nothing to do but wait: store the parsed feeds held if they waited long enough;
-        else how long they may still wait (None: none held)."""
+        """Nothing to do but wait: store the parsed feeds held if they waited long enough,
+        or at once in the cycle's tail; else how long they may still wait (None: none held).
+
+        In the tail (every feed fetched, the last ones parsing) the feeds held are stored
+        while the workers finish, not after them: a cold pass ended with up to a whole
+        batch stored, its feeds' alerts then delivered, with both workers done (issue 11).
+        """
         if not self._held:
+            return None
+        if self._fetched.is_set():
+            self._store_parsed()
             return None
         left = self._held_since + STORE_BATCH_S - time.monotonic()
         if left > 0:
