@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -318,8 +318,7 @@ def _start_parsers_early(config: Config, feeds: Sequence[FeedSource]) -> None:
     from newswatch.store.dbinfo import new_sqlite_file
 
     if len(feeds) >= WARM_UP_AT and new_sqlite_file(config.database):
-        with suppress(OSError):  # then the pool starts it, or parses in-process
-            start_forkserver()
+        start_forkserver()
 
 
 def _later() -> None:
