@@ -12,7 +12,7 @@ import feedserver
 from helpers import WATCHES, migrated_sqlite
 from newswatch.app import open_app
 from newswatch.config import load_config
-from newswatch.feedwork import WARM_UP_AT
+from newswatch.pipeline.feeds import WARM_UP_AT
 from procs import workers_of
 
 

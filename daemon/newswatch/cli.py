@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from newswatch.app import App
-    from newswatch.config import Config, FeedSource
+    from newswatch.config import Config
     from newswatch.match import Matcher, Rejection
     from newswatch.model import Alert, Match
     from newswatch.pipeline import Pipeline, RefreshReport
@@ -283,7 +283,6 @@ def run_ingest(config: Config, matcher: Matcher, args: argparse.Namespace) -> in
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    _start_parsers_early(config, feeds)
     with _app(config, matcher) as app, _node(app, config), _stop_on_signals(app.pipeline):
         _started()
         app.pipeline.wake_delivery = _later  # everything is delivered once, at the end
@@ -308,17 +307,6 @@ def _to_deliver(app: App, reports: list[RefreshReport]) -> bool:
 
     with app.engine.connect() as connection:
         return any_undelivered(connection)
-
-
-def _start_parsers_early(config: Config, feeds: Sequence[FeedSource]) -> None:
-    """A first run (a new SQLite database) with feeds enough to start the parse workers:
-    start their forkserver now, so that it loads the parse path while this process
-    loads the store and opens the database (issue 11: 0.2 s of a cold `ingest`)."""
-    from newswatch.feedwork import WARM_UP_AT, start_forkserver
-    from newswatch.store.dbinfo import new_sqlite_file
-
-    if len(feeds) >= WARM_UP_AT and new_sqlite_file(config.database):
-        start_forkserver()
 
 
 def _later() -> None:

@@ -42,10 +42,6 @@ if TYPE_CHECKING:
 # warm-up), every body goes to them, so the main process never loads the parse path
 # (feedparser, fastfeedparser, lxml, selectolax: ~12 MB it would keep for life, issue 11).
 POOL_THRESHOLD_BYTES = 8 * 2**10
-# A cycle starts the parse workers ahead of the first body when this many due feeds
-# have no validators (so will send a body); otherwise, a cycle of 304s would start them
-# for nothing: they start (if at all) with the first body large enough to need them.
-WARM_UP_AT = 8
 # A worker trims its heap after parsing a body this large (see _documents_in_worker).
 TRIM_AFTER_BYTES = 256 * 2**10
 # What the forkserver imports once for every worker: the parse path.
@@ -272,19 +268,6 @@ def _stop_helpers() -> None:
         if stop is not None:
             with contextlib.suppress(OSError, ChildProcessError):
                 stop()
-
-
-def start_forkserver() -> None:
-    """Start the forkserver now, ahead of the pool: its preload of the parse path (~0.15 s
-    of CPU, in its own process) then runs while this process still starts up (imports,
-    database), instead of after it with this process waiting (issue 11: on a cold
-    `ingest` the workers parsed their first body 0.2 s after the pool was asked for).
-    The pool started later forks its workers from it; if none is, it exits with this
-    process."""
-    from multiprocessing import forkserver
-
-    forkserver.set_forkserver_preload(_PRELOAD)
-    forkserver.ensure_running()
 
 
 class FeedParsers:

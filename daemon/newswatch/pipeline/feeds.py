@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from newswatch import feedcycle
 from newswatch.alerts.sink import Announcing, SinkError
 from newswatch.feedpolicy import FeedState, after_fetch
-from newswatch.feedwork import WARM_UP_AT, FeedBody, ParseAbandoned, ParsedBody, Parsing
+from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
 from newswatch.ops.memory import tune_heap
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
+# Start the parse workers ahead of the first body when this many due feeds have no
+# validators (so will send a body); otherwise, a cycle of 304s would start them for
+# nothing: they start (if at all) with the first body large enough to need them.
+WARM_UP_AT = 8
 # Feeds that brought no body (304, same body, errors) have only their state to save:
 # saved together, at most this many or this late, instead of one transaction each
 # (a commit per feed was most of a steady cycle's store time).
