@@ -378,11 +378,13 @@ def _best_story(
 
 
 def story_ids(connection: Connection, document_ids: Iterable[int]) -> dict[int, int]:
+    """Each document's story id (its own id where it started its story), by the driver:
+    run once per stored feed with alerts (issue 11)."""
     ids = sorted(set(document_ids))
     if not ids:
         return {}
-    query = select(documents.c.id, documents.c.story_id).where(documents.c.id.in_(ids))
-    return {row.id: row.story_id or row.id for row in connection.execute(query)}
+    rows = select_in(connection, _STORY_OF, ids, kind="bigint")
+    return {document_id: story_id or document_id for document_id, story_id in rows}
 
 
 def first_per_story(connection: Connection, batch: Sequence[Alert]) -> list[Alert]:
@@ -390,14 +392,12 @@ def first_per_story(connection: Connection, batch: Sequence[Alert]) -> list[Aler
 
     An alert of the same document is kept: the alerts table's unique index
     decides whether it is new (an edited document never alerts twice). Both
-    look-ups go by the driver (run once per stored feed with alerts: through
-    Core, building the two selects cost about as much as running them; issue 11).
+    look-ups go by the driver (through Core, building the two selects cost about
+    as much as running them; issue 11).
     """
     if not batch:
         return []
-    ids = sorted({a.document_id for a in batch})
-    rows = select_in(connection, _STORY_OF, ids, kind="bigint")
-    stories = {document_id: story_id or document_id for document_id, story_id in rows}
+    stories = story_ids(connection, [a.document_id for a in batch])
     ordered = sorted(set(stories.values()))
     found = select_in(connection, _ALERTED, ordered, ordered, kind="bigint")
     done = {(story or id_, kind, watch): alerted for id_, story, alerted, kind, watch in found}
