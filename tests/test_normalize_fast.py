@@ -21,6 +21,7 @@ _TEXTY = st.builds("".join, st.lists(st.sampled_from(_PIECES), max_size=40))
 _ANY_TEXT = st.one_of(st.text(max_size=80), _TEXTY)
 # every candidate and no early refusal: the splitter as it was before its shortcuts
 _EVERY_STOP = re.compile("[.…!?“](?=[^ \n])")
+_EVERY_FULL_STOP = re.compile("[.](?=[^ \n])")
 _RUN_PIECES = ["said", "What", "NATO", "x", "I", "3", "5", "com", "js", "Trump’s", "’s", "_"]
 _RUN_PIECES += [".", ".", "...", ",", " ", " ", "\n", "”", "’", "»", ")", '"', "‘", "«"]
 _RUN_PIECES += ["www.", "@"]
@@ -67,11 +68,29 @@ def test_what_printable_text_cannot_hold_is_what_normalising_drops_or_folds() ->
 def test_the_splitter_splits_as_it_does_looking_at_every_stop(text: str) -> None:
     with (
         patch.object(normalize, "_CANDIDATE", _EVERY_STOP),
-        patch.object(normalize, "_DOT_CANDIDATE", _EVERY_STOP),
+        patch.object(normalize, "_DOT_CANDIDATE", _EVERY_FULL_STOP),
         patch.object(normalize, "_may_open", lambda char: True),
     ):
         slow = normalize_text(text)
     assert normalize_text(text) == slow
+
+
+@settings(max_examples=1000)
+@given(_RUNS)
+def test_candidates_are_where_the_candidate_pattern_matches(text: str) -> None:
+    """Full stops by their own scan, the rare stops one by one: the places one scan
+    of the whole text with `_CANDIDATE` finds, in order."""
+    expected = [match.start() for match in normalize._CANDIDATE.finditer(text)]
+    assert normalize._candidates(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "no stops", "said.What", "a.b.c", "Really?Yes!No…Maybe “Quote”.Then", "“““", "x?!?!Y."],
+)
+def test_candidates_of_hand_made_texts(text: str) -> None:
+    expected = [match.start() for match in normalize._CANDIDATE.finditer(text)]
+    assert normalize._candidates(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -42,7 +41,8 @@ _CLOSING_QUOTES = '”"’»)'
 # a stop before a lower-case letter or digit ("3.5", "example.com": a one-character
 # match that no sentence follows, see _may_open), but for “, which is split there.
 _CANDIDATE = re.compile(r"[.…!?“](?=[.!?\w”\"’»)“‘«])(?:(?<=“)|(?![a-z0-9]))")
-_DOT_CANDIDATE = re.compile(r"\.(?=[.\w”\"’»)“‘«])(?![a-z0-9])")  # a literal first: faster
+# The full stops among them: a literal first, found ~5x faster than the class.
+_DOT_CANDIDATE = re.compile(r"\.(?=[.!?\w”\"’»)“‘«])(?![a-z0-9])")
 _RARE_STOPS = "…!?“"
 _ODD_SPACE = re.compile(r"[^\S \n]")  # whitespace other than space and newline
 # A line break with a space on either side, or starting two blank lines: one search
@@ -155,10 +155,12 @@ def _split_glued(text: str) -> str:
     """Put the missing space after glued sentence ends; identifiers, URLs, addresses
     and long words are left alone. Linear: each candidate is looked at once, long
     words skipped whole."""
+    candidates = _candidates(text)
+    if not candidates:
+        return text
     pieces: list[str] = []
     done = resume = 0
-    for candidate in _candidates(text):
-        at = candidate.start()
+    for at in candidates:
         match = _GLUED.match(text, at) if at >= resume else None
         if match is None:
             continue
@@ -183,11 +185,24 @@ def _split_glued(text: str) -> str:
     return "".join(pieces)
 
 
-def _candidates(text: str) -> Iterator[re.Match[str]]:
-    """Where a glued sentence end may be; most text has only full stops to look at."""
-    if any(stop in text for stop in _RARE_STOPS):
-        return _CANDIDATE.finditer(text)
-    return _DOT_CANDIDATE.finditer(text)
+def _candidates(text: str) -> list[int]:
+    """Where a glued sentence end may be: every place `_CANDIDATE` matches, in order.
+
+    Full stops are found by a literal-first scan; the rarer stops (a few in a
+    text, when any) one by one with `str.find`, each looked at with `_CANDIDATE`.
+    Scanning the whole text with `_CANDIDATE`'s character class cost ~3x more.
+    """
+    found = [match.start() for match in _DOT_CANDIDATE.finditer(text)]
+    dots = len(found)
+    for stop in _RARE_STOPS:
+        at = text.find(stop)
+        while at >= 0:
+            if _CANDIDATE.match(text, at):
+                found.append(at)
+            at = text.find(stop, at + 1)
+    if len(found) > dots:
+        found.sort()
+    return found
 
 
 def _may_open(char: str) -> bool:
