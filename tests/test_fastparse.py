@@ -697,6 +697,32 @@ CASES: list[tuple[str, bytes, bool]] = [
         ),
         False,
     ),
+    # Declined for safety (both paths read these simple ones alike when forced): the
+    # gate's one search for `:item>` or `:entry>`, and Atom 0.3's namespace.
+    (
+        "prefixed RSS 1.0 items",
+        RDF.replace(b"<item ", b"<rss:item ").replace(b"</item>", b"</rss:item>")
+        % (b'xmlns:rss="http://purl.org/rss/1.0/"', b""),
+        False,
+    ),
+    (
+        "prefixed Atom entries",
+        atom(
+            entry("").replace("<entry>", "<a:entry>").replace("</entry>", "</a:entry>"),
+            'xmlns:a="http://www.w3.org/2005/Atom"',
+        ),
+        False,
+    ),
+    (
+        "Atom 0.3",
+        atom(entry("")).replace(b"http://www.w3.org/2005/Atom", b"http://purl.org/atom/ns#"),
+        False,
+    ),
+    (
+        "an entry's text naming an item element",
+        rss(item("<description>&lt;rss:item&gt; x</description>")),
+        True,
+    ),
 ]
 
 

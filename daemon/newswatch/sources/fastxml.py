@@ -90,11 +90,13 @@ _FALLBACK_TEXTS = {
     b"http://www.itunes.com/dtds/podcast-1.0.dtd": b"summary",
 }
 _PREFIX_OF = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""")
-# Atom 0.3, prefixed items: searched as plain bytes (a regex alternation
-# without a literal prefix costs more than the parse). Entity declarations need
-# no search of their own: only a DOCTYPE holds them, and any but a bare one
-# (`_odd_doctype`) goes to feedparser.
-_UNUSUAL = (b"purl.org/atom/ns#", b":item>", b":entry>")
+# Atom 0.3 (searched as plain bytes: a regex alternation without a literal prefix
+# costs more than the parse), prefixed items (one literal-first search for both
+# names: `in` took 3x as long for the two, short needles ending in a common `>`).
+# Entity declarations need no search of their own: only a DOCTYPE holds them, and
+# any but a bare one (`_odd_doctype`) goes to feedparser.
+_ATOM_03 = b"purl.org/atom/ns#"
+_PREFIXED_ITEMS = re.compile(rb":(?:item|entry)>")
 # A DOCTYPE with neither identifiers nor internal subset (`<!DOCTYPE html>`):
 # `replace_doctype` drops it and there is nothing to expand. Any other goes to feedparser.
 _DOCTYPE = b"<!DOCTYPE"
@@ -132,7 +134,7 @@ _RSS_TYPES = {"title": None, "feed_title": None, "summary": "text/html", "conten
 
 def fast_parse(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """(feed, entries) in feedparser's shape, or None when feedparser should read `data`."""
-    if any(marker in data for marker in _UNUSUAL) or _uses(data, _MAPPED_ELSEWHERE):
+    if _ATOM_03 in data or _PREFIXED_ITEMS.search(data) or _uses(data, _MAPPED_ELSEWHERE):
         return None
     if _has_c1_controls(data) or _odd_doctype(data):
         return None
