@@ -11,9 +11,10 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlunsplit
 
 from newswatch import model
+from newswatch.plainurls import split_url
 
 # --- text -----------------------------------------------------------------
 
@@ -287,7 +288,7 @@ def canonical_url(url: str | None) -> str | None:
         return None
     url = url.strip()
     try:
-        parts = urlsplit(url)
+        parts = split_url(url)
     except ValueError:
         return url
     scheme = parts.scheme.lower()

@@ -20,11 +20,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from newswatch.htmltext import html_to_text, plain_text
 from newswatch.model import RawItem
 from newswatch.normalize import MAX_TEXT_CHARS
+from newswatch.plainurls import joins_to_itself
 from newswatch.sources import cp1252
 from newswatch.sources.charset import decode_body
 from newswatch.sources.fastxml import fast_parse
@@ -210,8 +211,12 @@ def resolve_link(base: str, link: Any) -> str | None:
     """An entry link made absolute against the feed URL; None unless it is http(s)."""
     if not isinstance(link, str) or not link.strip():
         return None
+    stripped: str = link.strip()
     try:
-        absolute = urljoin(base, link.strip())
+        if joins_to_itself(stripped):  # most links: already absolute, given back as they are
+            urlsplit(base)  # all urljoin reads of the base: raises where urljoin does
+            return stripped
+        absolute = urljoin(base, stripped)
     except ValueError:
         return None
     return absolute if absolute.lower().startswith(("http://", "https://")) else None
