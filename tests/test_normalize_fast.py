@@ -86,7 +86,10 @@ def test_candidates_are_where_the_candidate_pattern_matches(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "no stops", "said.What", "a.b.c", "Really?Yes!No…Maybe “Quote”.Then", "“““", "x?!?!Y."],
+    [
+        *("", "no stops", "said.What", "a.b.c", "Really?Yes!No…Maybe “Quote”.Then", "“““"),
+        *("x?!?!Y.", "Wow!Really?" * 40, "a.B" + "!" * 2000 + "“X"),  # many: one whole scan
+    ],
 )
 def test_candidates_of_hand_made_texts(text: str) -> None:
     expected = [match.start() for match in normalize._CANDIDATE.finditer(text)]
