@@ -203,3 +203,11 @@ def test_band_keys_and_similarity_in_plain_python_equal_numpys() -> None:
 
 def test_the_written_band_offsets_are_those_drawn() -> None:
     assert band_offsets_generated() == _BAND_OFFSETS
+
+
+def test_a_body_twice_in_a_batch_is_signed_once_and_alike() -> None:
+    """Identical bodies of one batch share one signature, the one each gets alone."""
+    bodies = [COUNCIL, HARBOUR, COUNCIL, VARGA_TRIAL, HARBOUR]
+    found = signatures_of(bodies)
+    assert found[0] is found[2] and found[1] is found[4]
+    assert found == [signatures_of([body], frozenset())[0] for body in bodies]
