@@ -55,7 +55,9 @@ permutations at a time so that the three stay in the core's cache: the whole
 4 MB matrix at once cost 1.2-1.4x as much); splitting and comparing
 paragraphs for boilerplate a third (str.split over the first _READ_CUT
 characters, set hashing); the rest finding and hashing words. A body found
-twice in a batch is signed once.
+twice in a batch is signed once. Each signature carries its band keys,
+worked out here for the group in a few numpy calls, so the main process,
+which files them, does not redo that in plain Python.
 
 This is signature format 2 (format 1: 128 32-bit values, 512 bytes, 16 bands
 of 3): `similarity` says 0 for two signatures of different formats, and
@@ -125,7 +127,14 @@ _M64 = (1 << 64) - 1
 
 
 class Signature(bytes):
-    """NUM_PERM little-endian uint16 MinHash values (256 bytes), storable as a blob."""
+    """NUM_PERM little-endian uint16 MinHash values (256 bytes), storable as a blob.
+
+    One made by the parse workers carries its unsigned band keys too (`bands`,
+    computed with numpy for the whole group at once), which the main process
+    would otherwise work out in plain Python; None where not computed (a
+    signature read back from the database is plain bytes)."""
+
+    bands: tuple[int, ...] | None = None
 
 
 def paragraphs(body: str) -> list[str]:
@@ -356,7 +365,8 @@ def band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
     the index small (SQLite stores them in 4 bytes); a chance match of two keys only
     costs one similarity check. Plain integers, not numpy: the daemon's main process
     only files and compares signatures the parse workers made, and numpy (~13 MB)
-    stays out of it (bench/README.md, idle daemon)."""
+    stays out of it (bench/README.md, idle daemon); a worker's signature brings its
+    keys (`Signature.bands`), and only others (read back, edited) are worked out."""
     top = 1 << 31
     return [
         [k - (top << 1) if k >= top else k for k in row]
@@ -370,7 +380,9 @@ def unsigned_band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
     arithmetic (its last step, `x ^= x >> 32`, leaves the top 32 bits as they are)."""
     unpack, offsets, mask = _BAND_LAYOUT.unpack_from, _BAND_OFFSETS, _M64
     return [
-        [
+        list(bands)
+        if (bands := getattr(signature, "bands", None)) is not None
+        else [
             ((((v := (value + offset) & mask) ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32
             for value, offset in zip(unpack(signature), offsets, strict=True)
         ]
@@ -415,9 +427,25 @@ def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
         np.minimum.reduceat(block, starts, axis=1, out=minima[rows])
     # the top 16 bits of each minimum: half the bytes, and two different minima
     # agree by chance once in 65,536
-    values = (minima.T >> np.uint32(16)).astype("<u2").tobytes()
+    values = (minima.T >> np.uint32(16)).astype("<u2")
+    found = values.tobytes()
     size = SIGNATURE_BYTES
-    return [Signature(values[i : i + size]) for i in range(0, len(values), size)]
+    signatures = [Signature(found[i : i + size]) for i in range(0, len(found), size)]
+    for signature, bands in zip(signatures, _band_keys_numpy(values).tolist(), strict=True):
+        signature.bands = tuple(bands)
+    return signatures
+
+
+def _band_keys_numpy(values: ndarray[Any, Any]) -> ndarray[Any, Any]:
+    """unsigned_band_keys_of for a matrix of signatures' values (a row each): the same
+    finaliser in wrapping uint64 arithmetic, a few calls for the whole group."""
+    np = _numpy()
+    keys = np.ascontiguousarray(values[:, : BANDS * ROWS]).view("<u4").astype(np.uint64)
+    keys += _band_offsets_array()
+    keys ^= keys >> np.uint64(29)
+    keys *= np.uint64(0xBF58476D1CE4E5B9)
+    top: ndarray[Any, Any] = keys >> np.uint64(32)
+    return top
 
 
 @cache
@@ -458,6 +486,13 @@ def _power_table(length: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any
     inverses = np.full(length, inverse, dtype=np.uint64)
     inverses[0] = 1
     return np.cumprod(powers, dtype=np.uint64), np.cumprod(inverses, dtype=np.uint64)
+
+
+@cache
+def _band_offsets_array() -> ndarray[Any, Any]:
+    np = _numpy()
+    offsets: ndarray[Any, Any] = np.array(_BAND_OFFSETS, dtype=np.uint64)
+    return offsets
 
 
 @cache
