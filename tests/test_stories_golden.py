@@ -23,6 +23,7 @@ from newswatch.dedup.signature import (
     signature_of,
     signatures_of,
     similarity,
+    unsigned_band_keys_of,
 )
 from newswatch.dedup.signature import _words as words_of
 from storypairs import (
@@ -196,6 +197,9 @@ def test_band_keys_and_similarity_in_plain_python_equal_numpys() -> None:
     halves = [bytes(real[0])[:100] + randoms[0][100:], bytes(real[0])]  # 50 values alike
     signatures = [bytes(s) for s in real] + randoms + extremes + halves
     assert band_keys_of(signatures) == _numpy_band_keys(signatures)
+    assert unsigned_band_keys_of(signatures) == [
+        [k & 0xFFFFFFFF for k in row] for row in _numpy_band_keys(signatures)
+    ]
     for a, b in itertools.pairwise(signatures):
         same = np.count_nonzero(np.frombuffer(a, "<u2") == np.frombuffer(b, "<u2"))
         assert similarity(a, b) == same / (SIGNATURE_BYTES // 2)
@@ -203,3 +207,18 @@ def test_band_keys_and_similarity_in_plain_python_equal_numpys() -> None:
 
 def test_the_written_band_offsets_are_those_drawn() -> None:
     assert band_offsets_generated() == _BAND_OFFSETS
+    # the plain-Python finaliser adds them to a 32-bit value without a cut to 64 bits
+    assert max(_BAND_OFFSETS) + 0xFFFFFFFF < 1 << 64
+
+
+def test_a_signature_too_short_for_its_bands_is_refused() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        band_keys_of([b"\x01" * SIGNATURE_BYTES, b"\x01" * 31])
+
+
+def test_a_body_twice_in_a_batch_is_signed_once_and_alike() -> None:
+    """Identical bodies of one batch share one signature, the one each gets alone."""
+    bodies = [COUNCIL, HARBOUR, COUNCIL, VARGA_TRIAL, HARBOUR]
+    found = signatures_of(bodies)
+    assert found[0] is found[2] and found[1] is found[4]
+    assert found == [signatures_of([body], frozenset())[0] for body in bodies]

@@ -49,11 +49,13 @@ the batch's joined text; a shingle's three word hashes are mixed to 32 bits,
 and its 128 values come from one matrix, a row per permutation a * x + b
 modulo 2**32 (estimates as good as 64-bit multiply-shift ones, at half the
 memory and a native multiply). Signing the corpus's 200 feeds took 0.6-0.8
-s of CPU with CRC-32 per word and 64-bit arithmetic, 0.3 s now. Of that the
-matrix is a quarter and at the machine's speed (three passes of SIMD
-arithmetic; smaller blocks of it, or another layout, were slower); splitting
-and comparing paragraphs for boilerplate another quarter (str.split over the
-first _READ_CUT characters, set hashing); the rest finding and hashing words.
+s of CPU with CRC-32 per word and 64-bit arithmetic, 0.3 s, then ~0.27 s. Of
+that the matrix is a fifth (three passes of SIMD arithmetic, _ROWS
+permutations at a time so that the three stay in the core's cache: the whole
+4 MB matrix at once cost 1.2-1.4x as much); splitting and comparing
+paragraphs for boilerplate a third (str.split over the first _READ_CUT
+characters, set hashing); the rest finding and hashing words. A body found
+twice in a batch is signed once.
 
 This is signature format 2 (format 1: 128 32-bit values, 512 bytes, 16 bands
 of 3): `similarity` says 0 for two signatures of different formats, and
@@ -67,10 +69,12 @@ from __future__ import annotations
 
 import operator
 import re
-import struct
+import sys
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
-from itertools import accumulate, pairwise
+from itertools import accumulate, chain, filterfalse, pairwise
 from typing import TYPE_CHECKING, Any
 
 from newswatch.model import Document
@@ -89,6 +93,7 @@ SEED = 20261130
 _READ_CUT = 3 * MAX_WORDS * 20  # characters of a body searched for its lead and boilerplate
 _SHORT_CUT = 1800  # characters: hold MAX_WORDS + 1 words of 99% of the corpus's leads
 _GROUP = 32  # documents hashed in one matrix (32 x 248 shingles x 128 x 4 bytes: 4 MB)
+_ROWS = 32  # permutations computed at a time (32 x 248 x 32 x 4 bytes: 1 MB)
 _CHUNK = 32  # documents whose words are found in one pass over their joined text
 _POWERS = _CHUNK * (MAX_WORDS * 20 + 1) + 2  # bytes of a chunk's joined leads, nearly always
 _SPACE = ord(" ")
@@ -104,7 +109,6 @@ _ASCII_WORDS = bytes(
 
 
 SIGNATURE_BYTES = NUM_PERM * 2  # the format: 16-bit values (earlier versions: 32-bit, 512 bytes)
-_BAND_LAYOUT = struct.Struct(f"<{BANDS}I")  # a band's ROWS (2) 16-bit values: one number
 # Each band's offset, drawn once with numpy's PCG64 (`band_offsets_generated`): the
 # keys stored in databases depend on them, so they are written out here.
 _BAND_OFFSETS = (
@@ -118,6 +122,7 @@ _BAND_OFFSETS = (
     17317585446771454317,
 )
 _M64 = (1 << 64) - 1
+_U32 = next(code for code in "IL" if array(code).itemsize == 4)  # array's 32-bit type
 
 
 class Signature(bytes):
@@ -149,20 +154,18 @@ def _read_paragraphs(bodies: Iterable[str]) -> dict[str, list[str]]:
 def _recurring(split: Iterable[list[str]]) -> frozenset[str]:
     """recurring_paragraphs of the entries' distinct texts, each a list of paragraphs."""
     texts = [set(found) for found in split]
-    seen: set[str] = set()
-    repeated: set[str] = set()  # found under two entries: set operations, most are not
-    for text in texts:
-        repeated |= seen & text
-        seen |= text
+    # found under two entries: counted in one pass over all (most are not)
+    counts = Counter(chain.from_iterable(texts))
+    if len(counts) == sum(map(len, texts)):
+        return frozenset()
+    repeated = {paragraph for paragraph, count in counts.items() if count > 1}
     holders: dict[str, list[int]] = {}
     for index, text in enumerate(texts):
-        for paragraph in text & repeated if repeated else ():
+        for paragraph in text & repeated:
             holders.setdefault(paragraph, []).append(index)
     copies = _Copies(texts)
     found = set()
     for paragraph, where in holders.items():
-        if len(where) < 2:
-            continue
         pairs = ((a, b) for i, a in enumerate(where) for b in where[i + 1 :])
         if any(not copies(pair) for pair in pairs):
             found.add(paragraph)
@@ -174,7 +177,8 @@ class _Copies:
     share at least half those of the shorter one, that is at least the words of its
     other paragraphs. Those are counted a paragraph at a time and only until they
     pass the shared words (a footer is a few dozen words of an entry's hundreds),
-    each paragraph's once; entries that share no paragraph are never counted."""
+    each paragraph's once, and only they are taken from the entry; entries that
+    share no paragraph are never counted."""
 
     def __init__(self, texts: list[set[str]]) -> None:
         self.texts = texts
@@ -185,8 +189,8 @@ class _Copies:
         if pair not in self.known:
             a, b = self.texts[pair[0]], self.texts[pair[1]]
             shared = self._count(a & b)
-            self.known[pair] = self._count(a - b, shared) <= shared or (
-                self._count(b - a, shared) <= shared
+            self.known[pair] = self._count(filterfalse(b.__contains__, a), shared) <= shared or (
+                self._count(filterfalse(a.__contains__, b), shared) <= shared
             )
         return self.known[pair]
 
@@ -220,27 +224,32 @@ def signatures_of(
     split = _read_paragraphs(bodies)
     if boilerplate is None:
         boilerplate = _recurring(split.values())
-    found: list[Signature | None] = [None] * len(bodies)
-    for first in range(0, len(bodies), _CHUNK):
-        chunk = bodies[first : first + _CHUNK]
-        texts = [_lead_text(body, split.get(body), boilerplate) for body in chunk]
+    sizes = {len(paragraph) for paragraph in boilerplate}
+    distinct = list(dict.fromkeys(bodies))  # a body's signature depends on it alone
+    signed: dict[str, Signature] = {}
+    for first in range(0, len(distinct), _CHUNK):
+        chunk = distinct[first : first + _CHUNK]
+        texts = [_lead_text(body, split.get(body), boilerplate, sizes) for body in chunk]
         words = _lead_hashes(texts)
-        signed = [index for index, hashes in enumerate(words) if len(hashes) >= MIN_WORDS]
-        for start in range(0, len(signed), _GROUP):
-            group = signed[start : start + _GROUP]
+        long = [index for index, hashes in enumerate(words) if len(hashes) >= MIN_WORDS]
+        for start in range(0, len(long), _GROUP):
+            group = long[start : start + _GROUP]
             for index, signature in zip(group, _minhash([words[i] for i in group]), strict=True):
-                found[first + index] = signature
-    return found
+                signed[chunk[index]] = signature
+    return [signed.get(body) for body in bodies]
 
 
-def _lead_text(body: str, split: list[str] | None, boilerplate: frozenset[str]) -> str:
+def _lead_text(
+    body: str, split: list[str] | None, boilerplate: frozenset[str], sizes: set[int]
+) -> str:
     """The body without its boilerplate paragraphs (`split`: the paragraphs of its first
-    _READ_CUT characters, None for one paragraph), as far as the lead can reach."""
+    _READ_CUT characters, None for one paragraph), as far as the lead can reach.
+    `sizes`: the boilerplate's lengths; a paragraph of another length is not hashed."""
     if not boilerplate or split is None:
         return body
     kept, size = [], 0
     for paragraph in split:
-        if paragraph not in boilerplate:
+        if len(paragraph) not in sizes or paragraph not in boilerplate:
             kept.append(paragraph)
             size += len(paragraph) + 1
             if size > MAX_WORDS * 20:
@@ -358,16 +367,29 @@ def band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
 
 def unsigned_band_keys_of(signatures: Sequence[bytes]) -> list[list[int]]:
     """band_keys_of's keys as unsigned 32-bit numbers (what the store files). The
-    finaliser's steps written out in one loop: a call per value cost as much as the
-    arithmetic (its last step, `x ^= x >> 32`, leaves the top 32 bits as they are)."""
-    unpack, offsets, mask = _BAND_LAYOUT.unpack_from, _BAND_OFFSETS, _M64
-    return [
+    finaliser's steps written out in one comprehension per band, over that band's
+    values of all the signatures (one array of their first bytes, sliced): a call or
+    a tuple per value cost as much as the arithmetic (0.6x of a loop per signature).
+    Its last step, `x ^= x >> 32`, leaves the top 32 bits as they are; the first,
+    the offset added, needs no cut to 64 bits: every offset is below 2**64 - 2**32."""
+    if not signatures:
+        return []
+    width = BANDS * ROWS * 2  # bytes: ROWS 16-bit values a band
+    joined = b"".join([signature[:width] for signature in signatures])
+    if len(joined) != width * len(signatures):
+        raise ValueError("a signature is shorter than its bands")
+    values = array(_U32, joined)  # a band's two 16-bit values side by side: one number
+    if sys.byteorder == "big":
+        values.byteswap()
+    mask = _M64
+    columns = [
         [
-            ((((v := (value + offset) & mask) ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32
-            for value, offset in zip(unpack(signature), offsets, strict=True)
+            ((((v := x + offset) ^ v >> 29) * 0xBF58476D1CE4E5B9) & mask) >> 32
+            for x in values[band::BANDS]
         ]
-        for signature in signatures
+        for band, offset in enumerate(_BAND_OFFSETS)
     ]
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
@@ -394,10 +416,17 @@ def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
     shingles *= np.uint64(0xBF58476D1CE4E5B9)
     mixed = (shingles >> np.uint64(32)).astype(np.uint32)
     multipliers, increments = _permutations()
-    # a row per permutation: in place, and the minima run along contiguous memory
-    permuted = np.multiply.outer(multipliers, mixed)
-    permuted += increments[:, None]
-    minima = np.minimum.reduceat(permuted, np.cumsum(counts) - counts, axis=1)
+    starts = np.cumsum(counts) - counts
+    minima = np.empty((NUM_PERM, len(lengths)), dtype=np.uint32)
+    # a row per permutation, _ROWS rows at a time in one buffer: the minima run along
+    # contiguous memory, and the block stays in the core's cache between the three
+    # passes (the whole matrix, 4 MB, did not: 1.5-1.8x slower)
+    block = np.empty((_ROWS, len(mixed)), dtype=np.uint32)
+    for row in range(0, NUM_PERM, _ROWS):
+        rows = slice(row, row + _ROWS)
+        np.multiply(multipliers[rows, None], mixed, out=block)
+        np.add(block, increments[rows, None], out=block)
+        np.minimum.reduceat(block, starts, axis=1, out=minima[rows])
     # the top 16 bits of each minimum: half the bytes, and two different minima
     # agree by chance once in 65,536
     values = (minima.T >> np.uint32(16)).astype("<u2").tobytes()
