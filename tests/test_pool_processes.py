@@ -5,12 +5,14 @@ as the workers it had forked, counted in every sample of the tree's peak; the
 workers are now spawned by the main process. A cold `newswatch ingest` (the
 console script, which each worker re-runs as __mp_main__) is watched through
 /proc, and a worker killed mid-parse still leaves its body parsed and the next
-bodies parsed by new workers.
+bodies parsed by new workers. The watch list travels to the workers compiled,
+without the config schema's pydantic models.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -25,7 +27,7 @@ import pytest
 
 import feedserver
 from helpers import WATCHES, migrated_sqlite
-from newswatch.config import Person
+from newswatch.config import Person, Topic
 from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, documents_of
 from newswatch.match import compile_watches
 from newswatch.pipeline.feeds import WARM_UP_AT
@@ -151,3 +153,39 @@ def test_workers_killed_mid_parse_cost_no_body_and_new_ones_take_over() -> None:
         assert forkservers_of(os.getpid()) == []
     finally:
         parsers.close()
+
+
+def test_a_matcher_travels_as_its_rules_without_the_config_schema() -> None:
+    """It pickled as its watch list: the Person and Topic models, whose unpickling
+    imported pydantic and the config schema in every parse worker (~10 MB, ~0.1 s)."""
+    people = [Person(name="Joe Biden", aliases=("Biden",)), Person(name="Ann Lee")]
+    matcher = compile_watches(people, [Topic(name="Budget", query='"budget"')])
+    data = pickle.dumps(matcher)
+    assert b"pydantic" not in data and b"newswatch.config" not in data
+    again = pickle.loads(data)
+    text = "Biden and Ann Lee on the budget. Biden again."
+    assert again.match("Budget", text) == matcher.match("Budget", text)
+    assert again.shared_names() == matcher.shared_names() and len(again) == len(matcher)
+    assert pickle.loads(pickle.dumps(again)).match("", text) == matcher.match("", text)
+
+    code = "import pickle, sys; pickle.loads(sys.stdin.buffer.read()); print(sorted(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    assert "pydantic" not in loaded and "newswatch.config" not in loaded
+
+
+@pytest.mark.slow(seconds=3)
+def test_a_parse_worker_never_imports_pydantic() -> None:
+    matcher = compile_watches([Person(name="Joe Biden", aliases=("Biden",))], [])
+    parsers = FeedParsers(matcher)
+    try:
+        work = FeedBody(big_feed(), "http://127.0.0.1/wire", {}, None, datetime.now(UTC))
+        parsed = parsers.submit(work).result()
+        assert parsed == documents_of(work, matcher) and parsed.matched
+        pool = parsers._ensure_pool()
+        modules = pool.submit(eval, "sorted(__import__('sys').modules)").result()
+    finally:
+        parsers.close()
+    assert "newswatch.sources.feeds" in modules, "the parse path, imported as it started"
+    assert not [m for m in modules if m.startswith(("pydantic", "newswatch.config"))]
