@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import random
 import signal
 import sqlite3
 import subprocess
@@ -35,7 +36,8 @@ from procs import forkservers_of, workers_of
 from test_feedwork import big_feed, single_item_feed
 
 FEEDS = WARM_UP_AT + 4
-ITEMS = 150
+ITEMS = 100
+WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "pe", "ra", "so", "tu") for b in range(60)]
 
 
 @pytest.fixture
@@ -46,11 +48,16 @@ def server() -> Iterator[feedserver.FeedServer]:
 
 
 def wire(feed: int, tag: str) -> bytes:
-    """~80 KB of feed, long enough to parse that both workers are busy at once."""
+    """~40 KB of feed, long enough to parse that both workers are busy at once. Each
+    story's words are drawn at random: alike, they would all be near-duplicates of
+    one another, and filing each in its story would cost more than the whole pass."""
     entry = "<item><guid>{0}</guid><title>Story {0}</title><description>{1}</description></item>"
-    text = "Biden on {0}: " + "he spoke at length about the budget. " * 12
-    names = (f"{tag}{feed}-{n}" for n in range(ITEMS))
-    items = "".join(entry.format(name, text.format(name)) for name in names)
+    names = [f"{tag}{feed}-{n}" for n in range(ITEMS)]
+    texts = [" ".join(random.Random(name).choices(WORDS, k=60)) for name in names]
+    items = "".join(
+        entry.format(name, f"Biden on {name}: {text}.")
+        for name, text in zip(names, texts, strict=True)
+    )
     body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>W{feed}</title>{items}'
     return (body + "</channel></rss>").encode()
 
@@ -81,9 +88,13 @@ class Watched:
             time.sleep(0.02)
 
     def wait(self) -> int:
-        code = self.process.wait(timeout=120)
-        self._thread.join()
-        return code
+        try:
+            return self.process.wait(timeout=120)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()  # and its workers follow it (feedwork._exit_with_parent)
+                self.process.wait()
+            self._thread.join()
 
 
 @pytest.mark.slow(seconds=10)
