@@ -71,12 +71,14 @@ def _role(pid: int, root: int, parent: int) -> str:
     if pid == root:
         return "main"
     if parent != root:
-        return "worker"  # the forkserver's children
+        return "worker"  # the forkserver's children (builds before `poolmem`)
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return "?"
-    return "tracker" if b"resource_tracker" in command else "forkserver"
+    if b"resource_tracker" in command:
+        return "tracker"
+    return "forkserver" if b"forkserver" in command else "worker"  # spawned: main's children
 
 
 def _sample(root: int, trace: Trace, started: float) -> None:

@@ -4,7 +4,7 @@ Serves the corpus with `tests/feedserver.py`, starts `newswatch run` on a fresh
 SQLite database (the 200 feeds and the seed watch list), waits for its first
 cycle (a `source_refreshed` line per feed), then for the idle stop of the
 parse workers (no child process left; they stop after 2 minutes without a
-parse, checked every minute: no forkserver left), and reads VmRSS of the main process and of the
+parse, checked every minute: no parse worker left), and reads VmRSS of the main process and of the
 whole tree. Each build given runs at the same time as the others (idle memory
 does not depend on the machine's load; the cycle's peak, also printed, does).
 
@@ -38,14 +38,16 @@ from bench_vs_newsboat import (  # this folder is on sys.path: run as a script
 TIMEOUT_S = 420.0
 
 
-def forkservers(root: int) -> list[int]:
-    """The forkservers (parents of the parse workers) among `root`'s descendants."""
+def pool_processes(root: int) -> list[int]:
+    """The parse workers' processes among `root`'s descendants: their forkserver (which
+    outlives them) in builds before `poolmem`, the spawned workers since."""
     tree, found, frontier = _children(), [], [root]
     while frontier:
         pid = frontier.pop()
         frontier += tree.get(pid, [])
         with contextlib.suppress(OSError):
-            if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"multiprocessing.forkserver" in command or b"multiprocessing.spawn" in command:
                 found.append(pid)
     return found
 
@@ -87,7 +89,7 @@ class Daemon:
             raise SystemExit(f"{self.name} exited {self.process.returncode}; see {self.log}")
         now = time.monotonic() - self.started
         self.peak_mb = max(self.peak_mb, tree_rss_mb(self.process.pid, set()))
-        children = forkservers(self.process.pid)
+        children = pool_processes(self.process.pid)
         if self.cycle_s is None:
             if self.log.read_text(errors="replace").count('"source_refreshed"') >= self.feeds:
                 self.cycle_s = now

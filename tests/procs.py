@@ -72,6 +72,10 @@ def survivors(pids: list[int], within: float = 30) -> list[str]:
 
 
 def workers_of(pid: int) -> list[int]:
-    """The parse workers under `pid`: the forkserver's children."""
-    servers = [p for p in descendants(pid) if "multiprocessing.forkserver" in command_line(p)]
-    return [p for p in descendants(pid) if _parent(p) in servers]
+    """The parse workers under `pid`: the processes multiprocessing spawned."""
+    return [p for p in descendants(pid) if "multiprocessing.spawn" in command_line(p)]
+
+
+def forkservers_of(pid: int) -> list[int]:
+    """multiprocessing's forkservers under `pid` (the parse workers start without one)."""
+    return [p for p in descendants(pid) if "multiprocessing.forkserver" in command_line(p)]

@@ -22,7 +22,7 @@ from newswatch.feedwork import (
 )
 from newswatch.match import compile_watches
 from newswatch.normalize import MAX_TEXT_CHARS
-from procs import command_line, descendants, peak_rss_mb, survivors, workers_of
+from procs import command_line, descendants, forkservers_of, peak_rss_mb, survivors, workers_of
 
 
 def big_feed() -> bytes:
@@ -47,15 +47,16 @@ def test_workers_parse_and_match_then_stop_when_idle(capfd: pytest.CaptureFixtur
             for d in parsed.documents
         )
         assert not parsers.close_if_idle(60), "used a moment ago"
-        assert any(forkservers()) and any(trackers())
+        assert any(workers_of(os.getpid())) and any(trackers())
+        assert forkservers_of(os.getpid()) == [], "no forkserver (~30 MB) beside the workers"
         assert parsers.close_if_idle(0)
-        assert forkservers() == [], "an idle daemon keeps no forkserver (~30 MB) resident"
+        assert workers_of(os.getpid()) == [], "an idle daemon keeps no parse worker resident"
         assert trackers() == [], "nor a resource tracker (~12 MB)"
         assert not parsers.close_if_idle(0), "already stopped"
         assert trackers() == [], "no late finalizer started the tracker again"
         again = parsers.submit(work).result()  # starts afresh
         assert len(again.documents) == 40
-        assert parsers.close_if_idle(0) and forkservers() == trackers() == []
+        assert parsers.close_if_idle(0) and workers_of(os.getpid()) == trackers() == []
     finally:
         parsers.close()
     assert "leaked" not in capfd.readouterr().err, "the tracker stopped with nothing registered"
@@ -86,10 +87,6 @@ def test_what_a_worker_sends_back_is_what_it_parsed() -> None:
     assert pooled == here
     assert len(pooled.documents) == 40 and pooled.documents[0].authors == ("Jo Writer",)
     assert all(len(matches[0].hits) == 41 for matches in pooled.matched.values())
-
-
-def forkservers() -> list[int]:
-    return [p for p in descendants(os.getpid()) if "forkserver" in command_line(p)]
 
 
 def trackers() -> list[int]:
@@ -166,7 +163,7 @@ if __name__ == "__main__":
 """
 
 
-def test_idle_workers_forkserver_and_tracker_exit_when_their_owner_is_killed(
+def test_idle_workers_and_tracker_exit_when_their_owner_is_killed(
     tmp_path: Path,
 ) -> None:
     """The case that left 2.2 GB of processes alive for 11 minutes after a kill -9."""
@@ -180,7 +177,7 @@ def test_idle_workers_forkserver_and_tracker_exit_when_their_owner_is_killed(
             assert time.monotonic() < deadline, "the two workers never started"
             time.sleep(0.2)
         processes = descendants(owner.pid)
-        assert len(processes) == 4, "resource tracker, forkserver, two workers"
+        assert len(processes) == 3, "resource tracker, two workers (no forkserver)"
     finally:
         owner.kill()
         owner.wait()

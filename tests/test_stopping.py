@@ -110,12 +110,12 @@ def test_sigterm_mid_parse_stops_within_10s_and_leaves_the_feed_to_the_next_poll
 
 @pytest.mark.parametrize("command", ["run", "ingest"])
 @pytest.mark.slow(seconds=8)
-def test_sigkill_mid_parse_leaves_no_worker_forkserver_or_tracker_behind(
+def test_sigkill_mid_parse_leaves_no_worker_or_tracker_behind(
     tmp_path: Path, server: feedserver.FeedServer, command: str
 ) -> None:
     started = Started(tmp_path, server, command)
     processes = started.wait_mid_parse()
-    assert len(processes) >= 3, "forkserver, resource tracker and at least one worker"
+    assert len(processes) >= 2, "resource tracker and at least one worker"
     started.signal(signal.SIGKILL)
     assert survivors(processes, within=30) == []
     assert started.feed_state() == NOT_POLLED

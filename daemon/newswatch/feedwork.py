@@ -4,19 +4,21 @@ Parsing (feedparser, HTML to text), normalising and matching are pure and
 CPU-bound, so bodies go to worker processes as they arrive, while the main
 thread stores what is already parsed; small bodies are parsed in-process
 when no worker is running, where starting one would cost more than it saves.
-Workers start through the forkserver, never by forking a process that runs
-scheduler threads.
+Workers are spawned (each a fresh interpreter, started by fork and exec), never
+forked from a process that runs scheduler threads; and no forkserver stays
+resident beside them (see `FeedParsers._ensure_pool`).
 
 Stopping: `abandon` kills the workers mid-parse (a feed whose parse is
 abandoned keeps its state and is polled again next time), and every worker
 exits by itself as soon as the daemon's main process is gone, however it died
-(see `_exit_with_parent`): the forkserver and the resource tracker then see
-their last client go and exit too.
+(see `_exit_with_parent`): the resource tracker then sees its last client go
+and exits too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import os
 import select
@@ -44,8 +46,8 @@ if TYPE_CHECKING:
 POOL_THRESHOLD_BYTES = 8 * 2**10
 # A worker trims its heap after parsing a body this large (see _documents_in_worker).
 TRIM_AFTER_BYTES = 256 * 2**10
-# What the forkserver imports once for every worker: the parse path.
-_PRELOAD = [
+# What a worker imports as it starts, while the first bodies are still being fetched.
+_PARSE_PATH = [
     *("newswatch.feedwork", "newswatch.sources.feeds", "newswatch.normalize"),
     *("newswatch.match", "newswatch.dedup.signature"),
 ]
@@ -136,19 +138,21 @@ _worker_matcher: Matcher | None = None
 
 
 def _start_worker(matcher: Matcher, parent_pid: int) -> None:
-    """Pool initializer: the matcher arrives pickled as its watch list and compiles here."""
+    """Pool initializer: the matcher arrives pickled as its watch list and compiles here;
+    the parse path is imported now, not at the first body."""
     global _worker_matcher
     _exit_with_parent(parent_pid)
+    for module in _PARSE_PATH:
+        importlib.import_module(module)
     _worker_matcher = matcher
 
 
 def _exit_with_parent(parent_pid: int) -> None:
     """Exit this worker as soon as the process that started the pool is gone.
 
-    Nothing else would end it: its parent is the forkserver, which lives as
-    long as any worker holds its "alive" pipe, and every worker holds the
-    write end of the task queue, so none ever reads end-of-file. (A parent-
-    death signal would only tie the worker to the forkserver.) A pidfd
+    Nothing else would end it: every worker holds the write end of the task
+    queue, so none ever reads end-of-file. (A parent-death signal would end it
+    with the thread that started it, not with the process.) A pidfd
     becomes readable when the process exits, with no polling and no PID reuse
     once opened; a thread waits on it and ends the process with `os._exit`.
     """
@@ -249,25 +253,23 @@ class _Abandoned:
         return True
 
 
-def _stop_helpers() -> None:
-    """Stop the forkserver and then the resource tracker, which would otherwise stay
-    resident for the life of the daemon (~30 MB with its preloaded parse path, and
-    ~12 MB: a Python process of its own); the next pool starts them again.
+def _stop_tracker() -> None:
+    """Stop the resource tracker, which would otherwise stay resident for the life of
+    the daemon (~12 MB: a Python process of its own); the next pool starts it again.
 
-    multiprocessing has no public call for either: `_stop` is what CPython's own
-    tests use (3.8 to 3.14). Without it, they simply stay. The tracker goes last,
-    once the pool's semaphores are collected: a late finalizer unregistering one
-    would start it again, and it would warn of "leaked" ones at its exit.
+    multiprocessing has no public call for it: `_stop` is what CPython's own tests
+    use (3.8 to 3.14). Without it, it simply stays. It goes once the pool's
+    semaphores are collected: a late finalizer unregistering one would start it
+    again, and it would warn of "leaked" ones at its exit.
     """
     import gc
-    from multiprocessing import forkserver, resource_tracker
+    from multiprocessing import resource_tracker
 
     gc.collect()
-    for module, name in ((forkserver, "_forkserver"), (resource_tracker, "_resource_tracker")):
-        stop = getattr(getattr(module, name, None), "_stop", None)
-        if stop is not None:
-            with contextlib.suppress(OSError, ChildProcessError):
-                stop()
+    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
+    if stop is not None:
+        with contextlib.suppress(OSError, ChildProcessError):
+            stop()
 
 
 class FeedParsers:
@@ -314,24 +316,28 @@ class FeedParsers:
 
     def close_if_idle(self, idle_s: float) -> bool:
         """Stop the workers if nothing was parsed for `idle_s`: a daemon whose feeds are
-        quiet should not keep two parser processes (and their forkserver and resource
-        tracker) resident. True if it stopped them."""
+        quiet should not keep two parser processes (and their resource tracker)
+        resident. True if it stopped them."""
         with self._lock:
             idle = self._pool is not None and time.monotonic() - self._last_used > idle_s
         if idle:
             self.close()
-            _stop_helpers()
+            _stop_tracker()
         return idle
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             self._last_used = time.monotonic()
             if self._pool is None:
-                context = multiprocessing.get_context("forkserver")
-                # Only the parse path. Each worker also re-runs the `newswatch` console
-                # script as __mp_main__ (multiprocessing does so for any script), which
-                # must stay cheap: cli.py imports nothing heavy at its top (issue 11).
-                context.set_forkserver_preload(_PRELOAD)
+                # Spawned, not through a forkserver: a forkserver (~30 MB with the parse
+                # path preloaded) would stay resident as long as the workers, since each
+                # holds its "alive" pipe, and the pool reads its death as theirs (their
+                # exit statuses come through it). Each worker imports the parse path
+                # itself (`_start_worker`), at about the CPU the forkserver spent on it,
+                # and re-runs the `newswatch` console script as __mp_main__
+                # (multiprocessing does so for any script), which must stay cheap:
+                # cli.py imports nothing heavy at its top (issue 11).
+                context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,

@@ -25,46 +25,35 @@ if TYPE_CHECKING:  # config.py imports match.query: no import cycle at run time
     ]
 
 
-Source = tuple[tuple["Person", ...], tuple["Topic", ...], Ambiguous]
-
-
 class Matcher:
     """A compiled watch list. Immutable: share it between threads freely.
 
-    It pickles as the watch list it was compiled from and compiles again on
-    the other side (the automaton's own state does not travel), which is how
-    parse workers in other processes get the same matcher.
+    It pickles as its compiled rules, automaton included (as config/cache.py
+    keeps them), which is how parse workers in other processes get the same
+    matcher. Not as the watch list it was compiled from: unpickling that imports
+    pydantic and the config schema for its Person and Topic models, and compiles
+    it all again (~10 MB and ~0.1 s in each parse worker, issue 11).
     """
 
-    __slots__ = ("_rules", "_shared_names", "_source")
+    __slots__ = ("_rules", "_shared_names")
 
-    def __init__(
-        self,
-        rules: Rules,
-        source: Source = ((), (), DEFAULT_AMBIGUOUS),
-    ) -> None:
+    def __init__(self, rules: Rules) -> None:
         self._rules = rules
-        self._source: Source | None = source
         people = rules.people
         groups = {tuple(people[p].name for p in owners) for owners in rules.shared.values()}
         self._shared_names = tuple(sorted(groups))
 
     @classmethod
     def from_rules(cls, rules: Rules) -> Matcher:
-        """A matcher of rules compiled earlier (config/cache.py); it does not pickle, as
-        the watch list it came from is not at hand."""
-        matcher = cls(rules)
-        matcher._source = None
-        return matcher
+        """A matcher of rules compiled earlier (config/cache.py)."""
+        return cls(rules)
 
     @property
     def rules(self) -> Rules:
         return self._rules
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        if self._source is None:
-            raise TypeError("a matcher made from cached rules does not pickle")
-        return (compile_watches, self._source)
+        return (Matcher, (self._rules,))
 
     def __len__(self) -> int:
         return len(self._rules.people) + len(self._rules.topics)
@@ -106,8 +95,7 @@ def compile_watches(
 
     `ambiguous` is the watch list's policy for people without their own.
     """
-    rules = compile_rules(people, topics, ambiguous)
-    return Matcher(rules, (tuple(people), tuple(topics), ambiguous))
+    return Matcher(compile_rules(people, topics, ambiguous))
 
 
 @cache
