@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import logging
 import os
 import queue
 import ssl
@@ -49,6 +50,7 @@ from newswatch.sources.proxyenv import environment_proxies, proxy_for
 if TYPE_CHECKING:
     from newswatch.config import Fetch
 
+_log = logging.getLogger(__name__)
 Outcome = Literal["ok", "not_modified", "unchanged", "gone", "error"]
 USER_AGENT = f"newswatch/{__version__} (+{PROJECT_URL})"
 ACCEPT = (
@@ -239,6 +241,9 @@ class Fetcher:
                 run.deliver(index, result)
         except Stopped:
             pass
+        except BaseException:
+            run.queue.close()  # a delivery failed: the others end too, none waits for ever
+            raise
         finally:
             run.worker_done()
 
@@ -248,6 +253,9 @@ class Fetcher:
         except (FetchError, *_NETWORK_ERRORS) as exc:
             status = exc.status if isinstance(exc, FetchError) else None
             return _failure(attempt, self._error_line(attempt, exc), status)
+        except Exception as exc:  # a bug of ours or a library's: this feed fails, not the run
+            _log.exception("fetch_failed_unexpectedly", extra={"url": attempt.url})
+            return _failure(attempt, f"unexpected error fetching {attempt.url}: {exc!r}")
 
     def _error_line(self, attempt: _Attempt, exc: Exception) -> str:
         late = is_timeout(exc) and attempt.deadline.left() < DEADLINE_SLACK_S
