@@ -12,8 +12,8 @@ from the database newswatch filled), 2 at a time to the one loopback host:
 - `floor, urllib3 threads`: a urllib3 PoolManager shared by 2 threads, raw streamed
   reads, as newswatch fetches since the syncfetch branch (2026-12-01).
 
-newswatch's own cost is its time minus the probe of the client it uses. CPU is user + system of the child
-(getrusage), medians of `--reps`, with the load average.
+newswatch's own cost is its time minus the probe of the client it uses. CPU is
+user + system of the child (getrusage), medians of `--reps`, with the load average.
 
     .venv/bin/python bench/bench_steady_floor.py [--reps 9] [--build LABEL=PATH/TO/newswatch ...]
 """
