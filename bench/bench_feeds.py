@@ -19,7 +19,6 @@ stdlib `html.parser` version on every entry's HTML.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import html.parser
 import io
 import resource
@@ -55,11 +54,8 @@ def corpus_server(latency: float = 0.0, hosts: int = 20) -> Iterator[list[str]]:
 
 
 def fetch_all(requests: list[FetchRequest]) -> list[FetchResult]:
-    async def go() -> list[FetchResult]:
-        async with Fetcher(CONFIG) as fetcher:
-            return await fetcher.fetch_all(requests)
-
-    return asyncio.run(go())
+    with Fetcher(CONFIG) as fetcher:
+        return fetcher.fetch_all(requests)
 
 
 def parse_one(result: FetchResult) -> int:
@@ -104,17 +100,11 @@ def cold(urls: list[str]) -> Callable[[], int]:
 def cold_pipelined(urls: list[str], workers: int = 2) -> Callable[[], int]:
     """Parse each body on a process pool as soon as it arrives, items sent back."""
 
-    async def go(pool: ProcessPoolExecutor) -> int:
-        loop = asyncio.get_running_loop()
-        parsing = []
-        async with Fetcher(CONFIG) as fetcher:
-            async for result in fetcher.fetch_as_completed([FetchRequest(url) for url in urls]):
-                parsing.append(loop.run_in_executor(pool, parse_items, result))
-            return sum(len(items) for items in await asyncio.gather(*parsing))
-
     def run() -> int:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return asyncio.run(go(pool))
+        with ProcessPoolExecutor(max_workers=workers) as pool, Fetcher(CONFIG) as fetcher:
+            requests = [FetchRequest(url) for url in urls]
+            parsing = [pool.submit(parse_items, r) for r in fetcher.fetch_as_completed(requests)]
+            return sum(len(items.result()) for items in parsing)
 
     return run
 

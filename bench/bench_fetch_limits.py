@@ -11,7 +11,6 @@ deadline in an assert fails by chance on a busy machine.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -24,11 +23,8 @@ from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 
 
 def fetch_all(requests: list[FetchRequest], config: Fetch) -> list[FetchResult]:
-    async def go() -> list[FetchResult]:
-        async with Fetcher(config) as fetcher:
-            return await fetcher.fetch_all(requests)
-
-    return asyncio.run(go())
+    with Fetcher(config) as fetcher:
+        return fetcher.fetch_all(requests)
 
 
 def main() -> None:

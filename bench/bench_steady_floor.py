@@ -1,17 +1,19 @@
 """What a steady pass costs beside what its libraries alone cost (issue 11).
 
 A steady `newswatch ingest` (every feed of the corpus answers 304) is timed,
-interleaved rep by rep, beside two probes that do only the library part of it,
-each a fresh interpreter: import SQLAlchemy (with its SQLite dialect), structlog
-and httpx, then send the same 200 conditional GETs (the validators read from the
-database newswatch filled), 2 at a time to the one loopback host:
+interleaved rep by rep, beside probes that do only the library part of it, each
+a fresh interpreter: import SQLAlchemy (with its SQLite dialect), structlog and
+the HTTP client, then send the same 200 conditional GETs (the validators read
+from the database newswatch filled), 2 at a time to the one loopback host:
 
-- `floor, httpx async`: httpx.AsyncClient on asyncio, as newswatch fetches;
-- `floor, httpx sync`: httpx.Client shared by 2 threads (no asyncio, no anyio).
+- `floor, httpx async`: httpx.AsyncClient on asyncio, as newswatch fetched until
+  the syncfetch branch;
+- `floor, httpx sync`: httpx.Client shared by 2 threads (no asyncio, no anyio);
+- `floor, urllib3 threads`: a urllib3 PoolManager shared by 2 threads, raw streamed
+  reads, as newswatch fetches since the syncfetch branch (2026-12-01).
 
-newswatch's own cost is its time minus the first probe's; the second shows what
-fetching without asyncio would leave. CPU is user + system of the child
-(getrusage), medians of `--reps`, with the load average.
+newswatch's own cost is its time minus the probe of the client it uses. CPU is
+user + system of the child (getrusage), medians of `--reps`, with the load average.
 
     .venv/bin/python bench/bench_steady_floor.py [--reps 9] [--build LABEL=PATH/TO/newswatch ...]
 """
@@ -39,14 +41,36 @@ NEWSWATCH = ROOT / ".venv" / "bin" / "newswatch"
 
 PROBE = """
 import sqlite3, sys, threading
-import sqlalchemy, sqlalchemy.dialects.sqlite, structlog, httpx
+import sqlalchemy, sqlalchemy.dialects.sqlite, structlog
 rows = list(sqlite3.connect(sys.argv[2]).execute("SELECT url, etag, last_modified FROM feeds"))
 HEADERS = {"User-Agent": "probe", "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
 def conditional(etag, modified):
     return {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified)) if v}
 statuses = []
-if sys.argv[1] == "async":
-    import asyncio
+def in_threads(work):
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+todo, lock = iter(rows), threading.Lock()
+def next_row():
+    with lock:
+        return next(todo, None)
+if sys.argv[1] == "urllib3":
+    import urllib3
+    pool = urllib3.PoolManager(maxsize=2, block=False, retries=False)
+    def work():
+        while (row := next_row()) is not None:
+            r = pool.urlopen("GET", row[0], headers={**HEADERS, **conditional(row[1], row[2])},
+                             redirect=False, preload_content=False, decode_content=False)
+            for chunk in r.stream(65536, decode_content=False):
+                pass
+            r.release_conn()
+            statuses.append(r.status)
+    in_threads(work)
+elif sys.argv[1] == "async":
+    import asyncio, httpx
     async def main():
         limits = httpx.Limits(max_connections=2)
         async with httpx.AsyncClient(headers=HEADERS, verify=False, limits=limits) as client:
@@ -59,22 +83,14 @@ if sys.argv[1] == "async":
             await asyncio.gather(*(one(*row) for row in rows))
     asyncio.run(main())
 else:
+    import httpx
     client = httpx.Client(headers=HEADERS, verify=False, limits=httpx.Limits(max_connections=2))
-    todo, lock = iter(rows), threading.Lock()
     def work():
-        while True:
-            with lock:
-                row = next(todo, None)
-            if row is None:
-                return
+        while (row := next_row()) is not None:
             with client.stream("GET", row[0], headers=conditional(row[1], row[2])) as r:
                 r.read()
                 statuses.append(r.status_code)
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    in_threads(work)
 assert statuses == [304] * len(rows), set(statuses)
 """
 
@@ -122,6 +138,7 @@ def main(argv: Sequence[str]) -> None:
         database = str(Path(tmp) / builds[0][0] / "newswatch.db")
         for mode in ("async", "sync"):
             commands[f"floor, httpx {mode}"] = [sys.executable, "-c", PROBE, mode, database]
+        commands["floor, urllib3 threads"] = [sys.executable, "-c", PROBE, "urllib3", database]
         runs: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
         for rep in range(args.reps):
             order = list(commands) if rep % 2 == 0 else list(reversed(commands))

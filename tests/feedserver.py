@@ -5,7 +5,8 @@ port of each loopback address given (127.0.0.2 and up all reach this machine
 on Linux, so per-host limits can be exercised), `set_route(server, path, reply)`
 says what a path answers, and the helpers below build replies: feeds with
 ETag/Last-Modified and 304s, redirects, statuses with Retry-After, a server that
-never answers, an endless body, a slow drip, a gzip bomb, per-request latency.
+never answers, an endless body, a slow drip (of the body, or of the headers), a
+gzip bomb, per-request latency.
 
 Run as a script it serves a folder of feed files (for benchmarks, in its own
 process): `python tests/feedserver.py DIR [--hosts N] [--latency S]`.
@@ -31,7 +32,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 
-Behaviour = Literal["normal", "hang", "endless", "drip"]
+Behaviour = Literal["normal", "hang", "endless", "drip", "drip-headers"]
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if reply.behaviour in {"endless", "drip"}:
             self._stream(server, reply)
             return
+        if reply.behaviour == "drip-headers":
+            self._drip_headers(server)
+            return
         status, body = (304, b"") if _not_modified(reply, seen) else (reply.status, reply.body)
         self.send_response(status)
         for name, value in _headers(reply).items():
@@ -227,6 +231,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             if reply.behaviour == "drip":
                 server.stopping.wait(0.05)
+
+    def _drip_headers(self, server: FeedServer) -> None:
+        """A status line, then one header that never ends, a byte at a time."""
+        self.close_connection = True
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not server.stopping.is_set():
+            self.wfile.write(b"z")
+            self.wfile.flush()
+            server.stopping.wait(0.05)
 
 
 def _enter(server: FeedServer, seen: Seen) -> bool:

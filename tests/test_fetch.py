@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import zlib
 from collections.abc import Iterator
@@ -29,11 +28,8 @@ def server() -> Iterator[FeedServer]:
 
 
 def fetch(request: FetchRequest, **config: object) -> FetchResult:
-    async def go() -> FetchResult:
-        async with Fetcher(Fetch.model_validate(config)) as fetcher:
-            return await fetcher.fetch(request)
-
-    return asyncio.run(go())
+    with Fetcher(Fetch.model_validate(config)) as fetcher:
+        return fetcher.fetch(request)
 
 
 def route(server: FeedServer, path: str, reply: Reply) -> str:
@@ -47,19 +43,19 @@ def test_many_feeds_on_one_host_reuse_their_connections() -> None:
     try:
         fresh = [route(running, f"/f{i}", feedserver.feed(BODY)) for i in range(40)]
         errors = [route(running, f"/e{i}", feedserver.status(500)) for i in range(10)]
-        first = asyncio.run(_fetch_all([FetchRequest(url) for url in fresh]))
+        first = _fetch_all([FetchRequest(url) for url in fresh])
         again = [FetchRequest(r.url, etag=r.etag) for r in first]
         before = running.connections
-        results = asyncio.run(_fetch_all(again + [FetchRequest(url) for url in errors]))
+        results = _fetch_all(again + [FetchRequest(url) for url in errors])
         assert [r.outcome for r in results] == ["not_modified"] * 40 + ["error"] * 10
         assert running.connections - before <= 2
     finally:
         feedserver.stop(running)
 
 
-async def _fetch_all(requests: list[FetchRequest]) -> list[FetchResult]:
-    async with Fetcher(Fetch(per_host=2)) as fetcher:
-        return await fetcher.fetch_all(requests)
+def _fetch_all(requests: list[FetchRequest]) -> list[FetchResult]:
+    with Fetcher(Fetch(per_host=2)) as fetcher:
+        return fetcher.fetch_all(requests)
 
 
 def test_ok_body_with_validators_and_hash(server: FeedServer) -> None:
@@ -240,12 +236,9 @@ def test_results_as_they_complete(server: FeedServer) -> None:
     slow = route(server, "/slow", feedserver.feed(BODY, delay=3))  # far behind, even when busy
     quick = route(server, "/quick", feedserver.feed(BODY))
 
-    async def go() -> list[str]:
-        async with Fetcher(Fetch()) as fetcher:
-            requests = [FetchRequest(slow), FetchRequest(quick)]
-            return [r.url async for r in fetcher.fetch_as_completed(requests)]
-
-    assert asyncio.run(go()) == [quick, slow]
+    with Fetcher(Fetch()) as fetcher:
+        requests = [FetchRequest(slow), FetchRequest(quick)]
+        assert [r.url for r in fetcher.fetch_as_completed(requests)] == [quick, slow]
 
 
 def test_corrupt_or_truncated_gzip_is_an_error(server: FeedServer) -> None:

@@ -6,8 +6,8 @@ How fast many feeds are fetched is measured in bench/bench_fetch_limits.py."""
 
 from __future__ import annotations
 
-import asyncio
 import resource
+import threading
 import time
 from collections.abc import Iterator
 
@@ -16,7 +16,9 @@ import pytest
 import feedserver
 from feedserver import FeedServer, Reply
 from newswatch.config import Fetch
+from newswatch.feedcycle import fetch_streamed
 from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
+from test_fetch_backpressure import _due
 
 # only the tests of a server that hangs or drips wait for a deadline; a request that
 # should succeed gets a patient one, so a busy machine cannot turn it into an error
@@ -32,11 +34,8 @@ def server() -> Iterator[FeedServer]:
 
 
 def fetch_many(requests: list[FetchRequest], **config: object) -> list[FetchResult]:
-    async def go() -> list[FetchResult]:
-        async with Fetcher(Fetch.model_validate({**PATIENT, **config})) as fetcher:
-            return await fetcher.fetch_all(requests)
-
-    return asyncio.run(go())
+    with Fetcher(Fetch.model_validate({**PATIENT, **config})) as fetcher:
+        return fetcher.fetch_all(requests)
 
 
 def fetch(url: str, **config: object) -> FetchResult:
@@ -62,6 +61,31 @@ def test_dripping_body_is_cut_at_the_deadline(server: FeedServer) -> None:
     result, took = timed(url, **DEADLINE)
     assert result.outcome == "error" and "within the 1 s deadline" in (result.error or "")
     assert took < 15  # a dripping server sends forever: the deadline is what ended it
+
+
+def test_dripping_headers_are_cut_at_the_deadline(server: FeedServer) -> None:
+    """Each byte comes well within a read timeout: only a total deadline ends it."""
+    url = feedserver.set_route(server, "/drip-headers", Reply(behaviour="drip-headers"))
+    result, took = timed(url, **DEADLINE)
+    assert result.outcome == "error" and result.status is None
+    assert result.error == f"no complete answer within the 1 s deadline from {url}"
+    assert took < 15
+
+
+def test_a_stop_cuts_the_fetches_under_way(server: FeedServer) -> None:
+    """Stopping (the daemon's shutdown) ends a cycle promptly: the fetches under way are
+    cut, none is reported (their feeds keep their state), none more is sent."""
+    hang = feedserver.set_route(server, "/hang-stop", Reply(behaviour="hang"))
+    fine = feedserver.set_route(server, "/fine-stop", feedserver.feed(b"<rss/>"))
+    due = _due([hang, hang, fine])
+    stop = threading.Event()
+    settings = Fetch.model_validate({**PATIENT, "per_host": 2})
+    threading.Timer(0.5, stop.set).start()
+    started = time.perf_counter()
+    taken = [index for index, _, _ in fetch_streamed(due, settings, stop, lambda i, r: None)]
+    assert time.perf_counter() - started < 10  # not the 30 s deadline
+    assert taken == []
+    assert [s.path for s in server.seen].count("/fine-stop") == 0  # its host's 2 slots were held
 
 
 def test_endless_body_is_cut_at_the_size_cap(server: FeedServer) -> None:

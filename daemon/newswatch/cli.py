@@ -145,7 +145,7 @@ def entry() -> int:
     """The console script (and `python -m newswatch`): main, with the cyclic garbage
     collector kept off the objects that live as long as the process (issue 11).
 
-    Start-up (SQLAlchemy, httpx, asyncio, the app) makes a heap that stays: the
+    Start-up (SQLAlchemy, urllib3, structlog, the app) makes a heap that stays: the
     collector, on, would scan it over and over while it grows (~110 passes before an
     `ingest` of 304s fetched anything). It is off until the command has started
     (`_started`), then those objects are frozen out of its scans. The interpreter's

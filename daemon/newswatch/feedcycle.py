@@ -6,8 +6,6 @@ here touches documents.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import queue
 import random
 import threading
@@ -105,8 +103,8 @@ def fetch_streamed(
 ) -> Iterator[Fetched[T]]:
     """Fetch every due feed concurrently; yield each one as it finishes.
 
-    The fetching runs in its own thread with its own event loop, and calls
-    `on_fetched` there as each answer arrives (to start parsing it at once),
+    The fetching runs in its own threads (a Fetcher's), and calls `on_fetched`
+    there as each answer arrives (to start parsing it at once),
     so one slow server never holds back the feeds that already answered. At
     most `max_unfinished` feeds are fetched ahead of the consumer, and a request
     goes out only while fewer than `max_ready_bytes` bytes of body wait for it
@@ -154,7 +152,7 @@ def _next(
 
 
 class _Stream(Generic[T]):
-    """The fetching side: an event loop in its own thread, throttled by the consumer."""
+    """The fetching side: a Fetcher's threads, throttled by the consumer."""
 
     def __init__(
         self,
@@ -168,24 +166,20 @@ class _Stream(Generic[T]):
         self.limit = limit
         self.ready_bytes_limit = ready_bytes_limit
         self.finished: queue.Queue[Fetched[T] | None] = queue.Queue()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self._roomy: asyncio.Event | None = None
+        self._changed = threading.Condition()  # the consumer took a feed
+        self._stop = threading.Event()
         self.ready_bytes = 0  # the bodies fetched and not yet taken by the consumer
+        self._let_go = 0  # fetches let go (by _room)
+        self._taken = 0  # feeds taken by the consumer
+        self._unfetched = 0
 
     def release(self, size: int) -> None:
         """The consumer is done with one feed of `size` bytes of body: let another fetch
         start (thread-safe)."""
-        if self._loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already finished
-                self._loop.call_soon_threadsafe(self._released, size)
-
-    def _released(self, size: int) -> None:
-        assert self._slots is not None and self._roomy is not None
-        self.ready_bytes -= size
-        self._slots.release()
-        if not self._full():
-            self._roomy.set()
+        with self._changed:
+            self.ready_bytes -= size
+            self._taken += 1
+            self._changed.notify_all()
 
     def _full(self) -> bool:
         """Enough body waits for the consumer already. Only bodies fetched count, so
@@ -193,44 +187,33 @@ class _Stream(Generic[T]):
         what waits, always makes room again."""
         return self.ready_bytes >= self.ready_bytes_limit
 
-    async def _room(self) -> None:
-        """Wait until a body may come in (the fetcher calls this as a request goes out)."""
-        assert self._roomy is not None
-        while self._full():
-            self._roomy.clear()
-            await self._roomy.wait()
+    def _room(self) -> None:
+        """Wait until a fetch may go (the fetcher calls this as a request goes out): fewer
+        than `limit` fetched ahead of the consumer, and room for a body; or a stop."""
+        with self._changed:
+            while self._let_go - self._taken >= self.limit or self._full():
+                if self._stop.is_set():
+                    return
+                self._changed.wait(STOP_POLL_S)
+            self._let_go += 1
 
     def run(self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event) -> None:
+        self._stop = stop
+        self._unfetched = len(requests)
         try:
-            asyncio.run(self._fetch_all(requests, settings, stop))
+            with Fetcher(settings, admit=self._room) as fetcher:
+                fetcher.run(requests, self._done, stop)
         finally:
             if self.fetched is not None:
                 self.fetched.set()
             self.finished.put(None)
 
-    async def _fetch_all(
-        self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event
-    ) -> None:
-        self._slots = slots = asyncio.Semaphore(self.limit)
-        self._roomy = asyncio.Event()
-        self._loop = asyncio.get_running_loop()
-        async with Fetcher(settings, admit=self._room) as fetcher:
-            unfetched = len(requests)
-
-            async def one(index: int) -> None:
-                nonlocal unfetched
-                await slots.acquire()
-                result = await fetcher.fetch(requests[index])
-                self.ready_bytes += _size(result)
-                parsing = self.on_fetched(index, result)
-                unfetched -= 1
-                if unfetched == 0 and self.fetched is not None:
-                    self.fetched.set()  # before the consumer can take the last one
-                self.finished.put((index, result, parsing))
-
-            pending = {asyncio.ensure_future(one(i)) for i in range(len(requests))}
-            while pending and not stop.is_set():
-                _, pending = await asyncio.wait(pending, timeout=STOP_POLL_S)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+    def _done(self, index: int, result: FetchResult) -> None:
+        """One fetch is in (called by one fetching thread at a time): start its parse."""
+        with self._changed:
+            self.ready_bytes += _size(result)
+        parsing = self.on_fetched(index, result)
+        self._unfetched -= 1
+        if self._unfetched == 0 and self.fetched is not None:
+            self.fetched.set()  # before the consumer can take the last one
+        self.finished.put((index, result, parsing))

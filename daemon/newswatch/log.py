@@ -35,8 +35,8 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
     """Configure logging once for the process; `auto` means console on a TTY, else JSON.
 
     structlog's events and the standard library's records (APScheduler, alembic,
-    httpx, Python warnings) go through one handler and one renderer, so every line
-    on stderr has the same format and no two lines are ever written into each other.
+    urllib3, httpx, Python warnings) go through one handler and one renderer, so every
+    line on stderr has the same format and no two lines are ever written into each other.
     """
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
@@ -118,7 +118,7 @@ def _install_handler(formatter: logging.Formatter, numeric: int) -> None:
     root.addHandler(handler)
     root.setLevel(max(numeric, logging.WARNING))
     logging.getLogger(_OWN).setLevel(numeric)
-    for noisy in ("apscheduler", "alembic", "httpx", "httpcore"):
+    for noisy in ("apscheduler", "alembic", "httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     logging.captureWarnings(True)  # `warnings.warn` from libraries: a log line, not raw text
 

@@ -1,6 +1,6 @@
 """Reading a response body without letting it grow past a limit, compressed or not.
 
-httpx inflates gzip and deflate bodies with no bound, and a small compressed
+An HTTP client inflates gzip and deflate bodies with no bound, and a small compressed
 body (a "gzip bomb") can expand a thousandfold. Here the raw bytes are counted
 as they arrive and decompressed in steps that never produce more than the
 limit, so neither an endless body nor a bomb can take more than `limit` bytes.
@@ -9,21 +9,20 @@ limit, so neither an endless body nor a bomb can take more than `limit` bytes.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
-
-import httpx
+from collections.abc import Iterable, Mapping
 
 from newswatch.sources.httperrors import FetchError
 
 
-async def read_capped(response: httpx.Response, headers: Mapping[str, str], limit: int) -> bytes:
-    """The decoded body, or FetchError once it (or its inflated form) passes `limit` bytes."""
+def read_capped(raw: Iterable[bytes], headers: Mapping[str, str], limit: int) -> bytes:
+    """The decoded body of the `raw` (still encoded) chunks as they arrive, or FetchError
+    once it (or its inflated form) passes `limit` bytes."""
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise FetchError(f"the body is {int(declared):,} bytes, over the {limit:,}-byte limit")
     inflater = Inflater(headers.get("content-encoding", ""), limit)
     received = 0
-    async for chunk in response.aiter_raw():
+    for chunk in raw:
         received += len(chunk)
         if received > limit:
             raise FetchError(f"the body goes on past the {limit:,}-byte limit")
