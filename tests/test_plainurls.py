@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from newswatch import normalize
 from newswatch.normalize import canonical_url
-from newswatch.plainurls import joins_to_itself, split_url
 from newswatch.sources import feeds
 from newswatch.sources.feeds import resolve_link
+from newswatch.sources.plainurls import joins_to_itself, split_url
 
 _SCHEMES = ["http://", "https://", "HTTP://", "Https://", "ftp://", "http:", "http:/", "", "//"]
 _SCHEMES += ["mailto:", " http://", "\thttp://", "h\nttp://", "javascript:", "http:///"]

@@ -14,7 +14,7 @@ from functools import lru_cache
 from urllib.parse import SplitResult, urlunsplit
 
 from newswatch import model
-from newswatch.plainurls import split_url
+from newswatch.sources.plainurls import split_url
 
 # --- text -----------------------------------------------------------------
 

@@ -25,12 +25,12 @@ from urllib.parse import urljoin, urlsplit
 from newswatch.htmltext import html_to_text, plain_text
 from newswatch.model import RawItem
 from newswatch.normalize import MAX_TEXT_CHARS
-from newswatch.plainurls import joins_to_itself
 from newswatch.sources import cp1252
 from newswatch.sources.charset import decode_body
 from newswatch.sources.fastxml import fast_parse
 from newswatch.sources.feedxml import LINK_TEXTS, MEDIA_TEXT, MEDIA_TITLE, run_feedparser
 from newswatch.sources.itemscan import lost_items
+from newswatch.sources.plainurls import joins_to_itself
 
 MAX_KEY_LENGTH = 500
 # An entry's content is read up to this much markup: its text is cut to
