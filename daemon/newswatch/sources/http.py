@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urljoin
 
 from urllib3 import PoolManager, ProxyManager, Timeout
@@ -123,6 +123,12 @@ class _Response:
 Deliver = Callable[[int, FetchResult], None]
 
 
+class StopFlag(Protocol):
+    """What says a run must stop: a threading.Event, or anything as readable."""
+
+    def is_set(self) -> bool: ...
+
+
 class Fetcher:
     """Concurrent, polite HTTP GETs for feeds; use as `with Fetcher(cfg) as f:`.
 
@@ -200,7 +206,7 @@ class Fetcher:
         self,
         requests: Sequence[FetchRequest],
         deliver: Deliver,
-        stop: threading.Event | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         """Fetch every request on up to `concurrency` threads, at most `per_host` at once to
         a host, calling `deliver(index, result)` as each is in (on a fetching thread, one
@@ -397,7 +403,7 @@ def _verifying_context() -> ssl.SSLContext:
 class _Run:
     """One run of the fetching: its queue, its deadlines, its deliveries, its stop."""
 
-    def __init__(self, hosts: HostQueue, deliver: Deliver, stop: threading.Event) -> None:
+    def __init__(self, hosts: HostQueue, deliver: Deliver, stop: StopFlag) -> None:
         self.queue = hosts
         self.deadlines = Deadlines()
         self.stop = stop
