@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from urllib3 import PoolManager, ProxyManager, Timeout
 from urllib3.exceptions import HTTPError, LocationParseError
@@ -377,7 +377,7 @@ class Fetcher:
         if proxy is None:
             return watched(PoolManager(**options))
         auth = parse_url(proxy).auth
-        headers = make_headers(proxy_basic_auth=auth) if auth else None
+        headers = make_headers(proxy_basic_auth=_unquoted(auth)) if auth else None
         return watched(ProxyManager(proxy, proxy_headers=headers, **options))
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -438,6 +438,13 @@ class _Run:
         if earliest is None:
             return STOP_POLL_S
         return min(STOP_POLL_S, max(0.0, earliest - time.monotonic()) + 0.001)
+
+
+def _unquoted(auth: str) -> str:
+    """user:password of a proxy URL as sent: a URL percent-encodes an '@', ':' or '%' in
+    them, and urllib3 sends the URL's text as it is (httpx decoded it)."""
+    user, colon, password = auth.partition(":")
+    return f"{unquote(user)}{colon}{unquote(password)}"
 
 
 def _host_key(url: str) -> str:
