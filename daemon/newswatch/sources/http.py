@@ -256,6 +256,8 @@ class Fetcher:
     def _fetch(self, attempt: _Attempt, hosts: HostQueue) -> FetchResult:
         try:
             return self._follow(attempt, hosts)
+        except Stopped:  # a redirect waited for its host's slot: the run is stopping
+            raise
         except (FetchError, *_NETWORK_ERRORS) as exc:
             status = exc.status if isinstance(exc, FetchError) else None
             return _failure(attempt, self._error_line(attempt, exc), status)
