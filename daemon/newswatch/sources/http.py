@@ -327,7 +327,11 @@ class Fetcher:
         try:
             lowered = {name.lower(): value for name, value in response.headers.items()}
             body = None
-            if 200 <= response.status < 300:
+            if response.status in BODILESS and "transfer-encoding" in lowered:
+                # no body, whatever Transfer-Encoding says (RFC 9112 6.1); http.client would
+                # wait for its chunks, or read them without bound: its connection is closed
+                body = b"" if response.status == 204 else None
+            elif 200 <= response.status < 300:
                 raw = response.stream(READ_CHUNK, decode_content=False)
                 body = read_capped(raw, lowered, self._config.max_bytes)
                 complete = True
@@ -461,9 +465,13 @@ def _host_key(url: str) -> str:
 # is this short, so its connection is reused (one with an answer unread is closed): a
 # cycle of 304s on one host would otherwise open a TCP (and TLS) connection per feed.
 SHORT_ANSWER_BYTES = 64 * 1024
+# Answers that never have a body, whatever their headers say.
+BODILESS = frozenset({204, 304})
 
 
 def _short_answer(status: int, headers: Mapping[str, str]) -> bool:
+    if "transfer-encoding" in headers:  # chunked: http.client reads it whatever the length
+        return False
     if status == 304:
         return True
     length = headers.get("content-length", "")
