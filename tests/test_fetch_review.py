@@ -318,3 +318,39 @@ def test_a_304_that_names_a_transfer_coding_is_not_modified() -> None:
     finally:
         stop.set()
     assert (result.outcome, result.error) == ("not_modified", None)
+
+
+def test_redirects_into_a_host_whose_slot_waits_for_the_consumer_do_not_deadlock() -> None:
+    """max_unfinished is kept by _room, which the fetcher calls with a host's slot held:
+    fetches let go, redirected to that host, waited in hop() for the slot, and the
+    thread holding it waited in _room for them to be taken. (Before, the limit was taken
+    before any host slot.) Only with more threads than max_unfinished (concurrency up
+    to 1,024 is allowed; max_unfinished is 32)."""
+    hosts = feedserver.loopback_hosts(5)
+    running = feedserver.start(hosts)
+    try:
+        target = running.url("/target", hosts[4])
+        feedserver.set_route(running, "/target", feedserver.feed(BODY))
+        moved = Reply(302, headers={"Location": target}, delay=0.5)
+        feedserver.set_route(running, "/moved", moved)
+        urls = [running.url("/moved", host) for host in hosts[:4]]
+        urls += [f"{target}?{i}" for i in range(8)]
+        settings = Fetch.model_validate({"per_host": 1, "concurrency": 6, "timeout": "30s"})
+        stop = threading.Event()
+        taken: list[int] = []
+
+        def consume() -> None:
+            stream = fetch_streamed(_due(urls), settings, stop, lambda i, r: None, 2)
+            for index, _, _ in stream:
+                taken.append(index)
+
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        consumer.join(10)
+        stuck = consumer.is_alive()
+        stop.set()
+        consumer.join(10)
+    finally:
+        feedserver.stop(running)
+    assert not stuck, f"deadlocked after {len(taken)} of {len(urls)} feeds"
+    assert sorted(taken) == list(range(len(urls)))
