@@ -218,7 +218,9 @@ class _Stream(Generic[T]):
         self._unfetched = len(requests)
         try:
             with Fetcher(settings, admit=self._room) as fetcher:
-                fetcher.run(requests, self._done, self)
+                # no more threads than fetches let go ahead of the consumer: one waiting in
+                # _room holds its host's slot, which a fetch let go may need after a redirect
+                fetcher.run(requests, self._done, self, threads=self.limit)
         finally:
             if self.fetched is not None:
                 self.fetched.set()

@@ -207,18 +207,23 @@ class Fetcher:
         requests: Sequence[FetchRequest],
         deliver: Deliver,
         stop: StopFlag | None = None,
+        threads: int | None = None,
     ) -> None:
-        """Fetch every request on up to `concurrency` threads, at most `per_host` at once to
-        a host, calling `deliver(index, result)` as each is in (on a fetching thread, one
-        call at a time). This thread watches the deadlines. Once `stop` is set, what is
-        under way is cut, nothing more is delivered, and this returns."""
+        """Fetch every request on up to `concurrency` threads (and `threads`, if given), at
+        most `per_host` at once to a host, calling `deliver(index, result)` as each is in
+        (on a fetching thread, one call at a time). This thread watches the deadlines. Once
+        `stop` is set, what is under way is cut, nothing more is delivered, and this returns.
+
+        `admit` is called with a host's slot held: a caller whose `admit` waits until some
+        of the fetches it let go are taken must let go at least `threads` of them, or those
+        redirected to that host wait in hop() for the slot of a thread that waits for them."""
         if not requests:
             return
         hosts = [_host_key(request.url) for request in requests]
         run = _Run(HostQueue(hosts, self._config.per_host), deliver, stop or threading.Event())
         # no more threads than could ever fetch at once (all 200 feeds on one host: 2)
         at_once = len(set(hosts)) * self._config.per_host
-        workers = min(self._config.concurrency, len(requests), at_once)
+        workers = min(self._config.concurrency, len(requests), at_once, threads or len(requests))
         run.working = workers
         for number in range(workers):
             threading.Thread(
