@@ -29,7 +29,7 @@ from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 from test_fetch_backpressure import _due
 from test_fetch_proxy import _Proxy
 
-NAME = "DNS:feeds.invalid"
+NAME = "DNS:feeds.invalid,IP:127.0.0.1"
 BODY = b"<?xml version='1.0'?><rss version='2.0'><channel><title>R</title></channel></rss>"
 
 
@@ -182,10 +182,10 @@ def test_https_via_a_proxy_after_a_feed_cut_at_the_deadline(
 
 
 def test_https_directly_verifies_with_ssl_cert_file(tls_server: FeedServer) -> None:
-    """SNI and hostname check: the certificate names feeds.invalid, not 127.0.0.1."""
+    """The hostname is checked: the certificate names feeds.invalid and 127.0.0.1 only."""
     feedserver.set_route(tls_server, "/ok", feedserver.feed(BODY))
     with Fetcher(Fetch()) as fetcher:
-        result = fetcher.fetch(FetchRequest(f"https://127.0.0.1:{tls_server.port}/ok"))
+        result = fetcher.fetch(FetchRequest(f"https://localhost:{tls_server.port}/ok"))
     assert result.outcome == "error" and "TLS (https) failure" in (result.error or "")
 
 
@@ -354,3 +354,44 @@ def test_redirects_into_a_host_whose_slot_waits_for_the_consumer_do_not_deadlock
         feedserver.stop(running)
     assert not stuck, f"deadlocked after {len(taken)} of {len(urls)} feeds"
     assert sorted(taken) == list(range(len(urls)))
+
+
+def test_a_feed_cut_at_its_deadline_through_an_https_proxy(
+    tls_server: FeedServer, certificate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through an https proxy urllib3 speaks TLS in TLS: the connection's sock is an
+    SSLTransport, which has no shutdown(); the watcher's _cut raised AttributeError out
+    of cut_expired, out of Fetcher.run, out of fetch() (and ended a cycle's stream)."""
+    stop = threading.Event()
+    listener = _listen()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate / "cert.pem", certificate / "key.pem")
+
+    def pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def handle(plain: socket.socket) -> None:
+        with contextlib.suppress(OSError), context.wrap_socket(plain, server_side=True) as client:
+            head = b""
+            while b"\r\n\r\n" not in head and (data := client.recv(4096)):
+                head += data
+            upstream = socket.create_connection(("127.0.0.1", tls_server.port))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+            pump(client, upstream)
+
+    _serve(listener, handle, stop)
+    monkeypatch.setenv("https_proxy", f"https://127.0.0.1:{listener.getsockname()[1]}")
+    feedserver.set_route(tls_server, "/drip", Reply(behaviour="drip"))
+    url = f"https://feeds.invalid:{tls_server.port}/drip"
+    try:
+        with Fetcher(Fetch.model_validate({"timeout": "2s"})) as fetcher:
+            result = fetcher.fetch(FetchRequest(url))
+    finally:
+        stop.set()
+    assert result.error == f"no complete answer within the 2 s deadline from {url}"
