@@ -90,6 +90,9 @@ def _cut(deadline: Deadline) -> None:
     if connection is None or getattr(connection, "serves", None) is not deadline:
         return
     sock = connection.sock or deadline.sock
+    # through an https proxy (TLS in TLS) urllib3's SSLTransport, which has no shutdown():
+    # the proxy's socket under it is shut
+    sock = getattr(sock, "socket", sock)
     if sock is not None:
         connection.was_cut = True  # type: ignore[attr-defined]
         with contextlib.suppress(OSError):
