@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -395,3 +396,28 @@ def test_a_feed_cut_at_its_deadline_through_an_https_proxy(
     finally:
         stop.set()
     assert result.error == f"no complete answer within the 2 s deadline from {url}"
+
+
+def test_a_deflate_body_whose_first_chunk_is_one_byte() -> None:
+    """urllib3 hands over a chunked body chunk by chunk, as the server framed it; the
+    first chunk alone told zlib-wrapped from raw deflate, and one byte was taken for raw."""
+    stop = threading.Event()
+    listener = _listen()
+    payload = zlib.compress(BODY)
+
+    def handle(client: socket.socket) -> None:
+        with client:
+            client.recv(4096)
+            head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: deflate"
+            client.sendall(head + b"\r\n\r\n")
+            for part in (payload[:1], payload[1:]):
+                client.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            client.sendall(b"0\r\n\r\n")
+
+    _serve(listener, handle, stop)
+    try:
+        with Fetcher(Fetch()) as fetcher:
+            result = fetcher.fetch(FetchRequest(f"http://127.0.0.1:{listener.getsockname()[1]}/"))
+    finally:
+        stop.set()
+    assert (result.outcome, result.body, result.error) == ("ok", BODY, None)
