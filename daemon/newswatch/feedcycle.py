@@ -126,11 +126,16 @@ def fetch_streamed(
         target=stream.run, args=(requests, settings, stop), name="newswatch-fetch", daemon=True
     )
     worker.start()
-    while (item := _next(stream.finished, idle)) is not None:
-        yield item
-        stream.release(_size(item[1]))
-        del item  # not kept while waiting for the next one
-    worker.join()
+    try:
+        while (item := _next(stream.finished, idle)) is not None:
+            yield item
+            stream.release(_size(item[1]))
+            del item  # not kept while waiting for the next one
+    finally:
+        # a consumer that left early (it raised: the daemon logs it and runs the next
+        # cycle) takes nothing more: the fetching must not wait for it for ever
+        stream.abandon()
+        worker.join()
 
 
 def _size(result: FetchResult) -> int:
@@ -168,6 +173,7 @@ class _Stream(Generic[T]):
         self.finished: queue.Queue[Fetched[T] | None] = queue.Queue()
         self._changed = threading.Condition()  # the consumer took a feed
         self._stop = threading.Event()
+        self._abandoned = threading.Event()  # the consumer left early
         self.ready_bytes = 0  # the bodies fetched and not yet taken by the consumer
         self._let_go = 0  # fetches let go (by _room)
         self._taken = 0  # feeds taken by the consumer
@@ -192,17 +198,29 @@ class _Stream(Generic[T]):
         than `limit` fetched ahead of the consumer, and room for a body; or a stop."""
         with self._changed:
             while self._let_go - self._taken >= self.limit or self._full():
-                if self._stop.is_set():
+                if self.is_set():
                     return
                 self._changed.wait(STOP_POLL_S)
             self._let_go += 1
+
+    def abandon(self) -> None:
+        """The consumer takes nothing more: the fetching stops as on a stop."""
+        with self._changed:
+            self._abandoned.set()
+            self._changed.notify_all()
+
+    def is_set(self) -> bool:
+        """The fetcher's stop: the daemon's, or the consumer gone."""
+        return self._stop.is_set() or self._abandoned.is_set()
 
     def run(self, requests: list[FetchRequest], settings: Fetch, stop: threading.Event) -> None:
         self._stop = stop
         self._unfetched = len(requests)
         try:
             with Fetcher(settings, admit=self._room) as fetcher:
-                fetcher.run(requests, self._done, stop)
+                # no more threads than fetches let go ahead of the consumer: one waiting in
+                # _room holds its host's slot, which a fetch let go may need after a redirect
+                fetcher.run(requests, self._done, self, threads=self.limit)
         finally:
             if self.fetched is not None:
                 self.fetched.set()

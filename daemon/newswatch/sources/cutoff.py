@@ -90,6 +90,9 @@ def _cut(deadline: Deadline) -> None:
     if connection is None or getattr(connection, "serves", None) is not deadline:
         return
     sock = connection.sock or deadline.sock
+    # through an https proxy (TLS in TLS) urllib3's SSLTransport, which has no shutdown():
+    # the proxy's socket under it is shut
+    sock = getattr(sock, "socket", sock)
     if sock is not None:
         connection.was_cut = True  # type: ignore[attr-defined]
         with contextlib.suppress(OSError):
@@ -101,13 +104,28 @@ def _claim(connection: HTTPConnection) -> None:
     deadline: Deadline | None = getattr(_current, "deadline", None)
     with _LOCK:
         if getattr(connection, "was_cut", False):  # cut for an earlier fetch: open anew
-            connection.close()
-            connection.was_cut = False  # type: ignore[attr-defined]
+            _reopen(connection)
         connection.serves = deadline  # type: ignore[attr-defined]
         if deadline is not None:
             deadline.connection, deadline.sock = connection, None
             if deadline.cut:
                 raise TimeoutError("the fetch's deadline passed")
+
+
+def _reopen(connection: HTTPConnection) -> None:
+    """Close `connection` so that its request connects anew, through the same tunnel if
+    it had one: urllib3's close() forgets the tunnel (it is set up again only for a
+    connection found closed before the request), so a connection to an https origin
+    through a proxy would reconnect to the proxy itself and speak TLS to it."""
+    tunnel = connection._tunnel_host, connection._tunnel_port, connection._tunnel_scheme
+    connection.close()
+    connection._tunnel_host, connection._tunnel_port, connection._tunnel_scheme = tunnel
+
+
+def _closed(connection: HTTPConnection) -> None:
+    """`connection` was closed (by its response, its pool, or urllib3 finding it dropped):
+    its next request opens it anew anyway, and any tunnel is set up again by urllib3."""
+    connection.was_cut = False  # type: ignore[attr-defined]
 
 
 def _answering(connection: HTTPConnection) -> None:
@@ -119,6 +137,12 @@ def _answering(connection: HTTPConnection) -> None:
 
 
 class _WatchedHTTPConnection(HTTPConnection):
+    was_cut = False
+
+    def close(self) -> None:
+        super().close()
+        _closed(self)
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _claim(self)
         super().request(*args, **kwargs)
@@ -129,6 +153,12 @@ class _WatchedHTTPConnection(HTTPConnection):
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
+    was_cut = False
+
+    def close(self) -> None:
+        super().close()
+        _closed(self)
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _claim(self)
         super().request(*args, **kwargs)

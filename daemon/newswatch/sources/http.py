@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urljoin
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import unquote, urljoin
 
 from urllib3 import PoolManager, ProxyManager, Timeout
 from urllib3.exceptions import HTTPError, LocationParseError
@@ -123,6 +123,12 @@ class _Response:
 Deliver = Callable[[int, FetchResult], None]
 
 
+class StopFlag(Protocol):
+    """What says a run must stop: a threading.Event, or anything as readable."""
+
+    def is_set(self) -> bool: ...
+
+
 class Fetcher:
     """Concurrent, polite HTTP GETs for feeds; use as `with Fetcher(cfg) as f:`.
 
@@ -200,19 +206,24 @@ class Fetcher:
         self,
         requests: Sequence[FetchRequest],
         deliver: Deliver,
-        stop: threading.Event | None = None,
+        stop: StopFlag | None = None,
+        threads: int | None = None,
     ) -> None:
-        """Fetch every request on up to `concurrency` threads, at most `per_host` at once to
-        a host, calling `deliver(index, result)` as each is in (on a fetching thread, one
-        call at a time). This thread watches the deadlines. Once `stop` is set, what is
-        under way is cut, nothing more is delivered, and this returns."""
+        """Fetch every request on up to `concurrency` threads (and `threads`, if given), at
+        most `per_host` at once to a host, calling `deliver(index, result)` as each is in
+        (on a fetching thread, one call at a time). This thread watches the deadlines. Once
+        `stop` is set, what is under way is cut, nothing more is delivered, and this returns.
+
+        `admit` is called with a host's slot held: a caller whose `admit` waits until some
+        of the fetches it let go are taken must let go at least `threads` of them, or those
+        redirected to that host wait in hop() for the slot of a thread that waits for them."""
         if not requests:
             return
         hosts = [_host_key(request.url) for request in requests]
         run = _Run(HostQueue(hosts, self._config.per_host), deliver, stop or threading.Event())
         # no more threads than could ever fetch at once (all 200 feeds on one host: 2)
         at_once = len(set(hosts)) * self._config.per_host
-        workers = min(self._config.concurrency, len(requests), at_once)
+        workers = min(self._config.concurrency, len(requests), at_once, threads or len(requests))
         run.working = workers
         for number in range(workers):
             threading.Thread(
@@ -250,6 +261,8 @@ class Fetcher:
     def _fetch(self, attempt: _Attempt, hosts: HostQueue) -> FetchResult:
         try:
             return self._follow(attempt, hosts)
+        except Stopped:  # a redirect waited for its host's slot: the run is stopping
+            raise
         except (FetchError, *_NETWORK_ERRORS) as exc:
             status = exc.status if isinstance(exc, FetchError) else None
             return _failure(attempt, self._error_line(attempt, exc), status)
@@ -319,7 +332,11 @@ class Fetcher:
         try:
             lowered = {name.lower(): value for name, value in response.headers.items()}
             body = None
-            if 200 <= response.status < 300:
+            if response.status in BODILESS and "transfer-encoding" in lowered:
+                # no body, whatever Transfer-Encoding says (RFC 9112 6.1); http.client would
+                # wait for its chunks, or read them without bound: its connection is closed
+                body = b"" if response.status == 204 else None
+            elif 200 <= response.status < 300:
                 raw = response.stream(READ_CHUNK, decode_content=False)
                 body = read_capped(raw, lowered, self._config.max_bytes)
                 complete = True
@@ -371,7 +388,7 @@ class Fetcher:
         if proxy is None:
             return watched(PoolManager(**options))
         auth = parse_url(proxy).auth
-        headers = make_headers(proxy_basic_auth=auth) if auth else None
+        headers = make_headers(proxy_basic_auth=_unquoted(auth)) if auth else None
         return watched(ProxyManager(proxy, proxy_headers=headers, **options))
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -397,7 +414,7 @@ def _verifying_context() -> ssl.SSLContext:
 class _Run:
     """One run of the fetching: its queue, its deadlines, its deliveries, its stop."""
 
-    def __init__(self, hosts: HostQueue, deliver: Deliver, stop: threading.Event) -> None:
+    def __init__(self, hosts: HostQueue, deliver: Deliver, stop: StopFlag) -> None:
         self.queue = hosts
         self.deadlines = Deadlines()
         self.stop = stop
@@ -434,6 +451,13 @@ class _Run:
         return min(STOP_POLL_S, max(0.0, earliest - time.monotonic()) + 0.001)
 
 
+def _unquoted(auth: str) -> str:
+    """user:password of a proxy URL as sent: a URL percent-encodes an '@', ':' or '%' in
+    them, and urllib3 sends the URL's text as it is (httpx decoded it)."""
+    user, colon, password = auth.partition(":")
+    return f"{unquote(user)}{colon}{unquote(password)}"
+
+
 def _host_key(url: str) -> str:
     """Whose per-host limit a request counts against ("" for a URL with no host)."""
     try:
@@ -446,9 +470,13 @@ def _host_key(url: str) -> str:
 # is this short, so its connection is reused (one with an answer unread is closed): a
 # cycle of 304s on one host would otherwise open a TCP (and TLS) connection per feed.
 SHORT_ANSWER_BYTES = 64 * 1024
+# Answers that never have a body, whatever their headers say.
+BODILESS = frozenset({204, 304})
 
 
 def _short_answer(status: int, headers: Mapping[str, str]) -> bool:
+    if "transfer-encoding" in headers:  # chunked: http.client reads it whatever the length
+        return False
     if status == 304:
         return True
     length = headers.get("content-length", "")

@@ -42,11 +42,18 @@ class Inflater:
         self._parts: list[bytes] = []
         self._size = 0
         self._decoder: zlib._Decompress | None = None
+        self._head = b""  # a deflate body's first byte, when it came alone
 
     def feed(self, data: bytes) -> None:
         if self._coding in {"", "identity"}:
             self._add(data)
             return
+        if self._coding == "deflate" and self._decoder is None:
+            # its first two bytes tell zlib-wrapped from raw, and a chunk may be one byte
+            data, self._head = self._head + data, b""
+            if len(data) < 2:
+                self._head = data
+                return
         try:
             while data:
                 decoder = self._decoder or self._start(data)
@@ -58,6 +65,8 @@ class Inflater:
             raise FetchError(f"the body is not valid {self._coding} data: {exc}") from None
 
     def finish(self) -> bytes:
+        if self._head:
+            raise FetchError(f"the {self._coding} body was cut short")
         if self._decoder is not None:
             if not self._decoder.eof and self._coding != "deflate":
                 raise FetchError(f"the {self._coding} body was cut short")
