@@ -1,4 +1,6 @@
-"""Review of the urllib3 fetcher (syncfetch): faults found, each shown over real loopback I/O.
+"""The urllib3 fetcher at its edges, over real loopback I/O: redirects into a busy host,
+a cycle left early, proxies (credentials, https tunnels after a cut), bodies on a 304,
+a stop mid-redirect, a deflate body in one-byte chunks.
 
 A TLS server here is feedserver's handler behind a self-signed certificate (made by the
 openssl command), trusted through SSL_CERT_FILE as a user would.
