@@ -319,6 +319,9 @@ NOT_STEADY = (
     "newswatch.alerts.outbox",
     "newswatch.store.alerts",
     "newswatch.alerts.status",
+    # no parse workers: neither the process pool nor multiprocessing
+    "concurrent.futures.process",
+    "multiprocessing",
 )
 
 

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import multiprocessing
 import os
 import select
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, CancelledError, Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -37,6 +35,8 @@ from newswatch.ops.memory import trim_heap
 from newswatch.ops.procs import pid_alive
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from newswatch.match import Matcher
 
 # Bodies below this parse in-process while no worker is running: starting the workers
@@ -233,7 +233,10 @@ class _Pooled:
     def result(self) -> ParsedBody:
         try:
             return self._future.result()
-        except (BrokenProcessPool, CancelledError):  # worker died, or the pool was replaced
+        # BrokenExecutor, the base of BrokenProcessPool: catching that would import
+        # concurrent.futures.process, and a cycle with nothing to parse loads neither it
+        # nor multiprocessing (issue 11)
+        except (BrokenExecutor, CancelledError):  # worker died, or the pool was replaced
             if self._parsers.abandoned:
                 raise ParseAbandoned from None
             return documents_of(self._work, self._matcher)
@@ -307,7 +310,7 @@ class FeedParsers:
             return _InProcess(work, matcher)
         try:
             future = self._ensure_pool().submit(_documents_in_worker, work)
-        except BrokenProcessPool:
+        except BrokenExecutor:
             self.close()  # a worker died (killed, out of memory): start afresh next time
             return _InProcess(work, matcher)
         except RuntimeError:  # shut down by `abandon` between the check and here
@@ -337,6 +340,9 @@ class FeedParsers:
                 # and re-runs the `newswatch` console script as __mp_main__
                 # (multiprocessing does so for any script), which must stay cheap:
                 # cli.py imports nothing heavy at its top (issue 11).
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
