@@ -152,20 +152,8 @@ class _WatchedHTTPConnection(HTTPConnection):
         return super().getresponse()
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    was_cut = False
-
-    def close(self) -> None:
-        super().close()
-        _closed(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _claim(self)
-        super().request(*args, **kwargs)
-
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        _answering(self)
-        return super().getresponse()
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    """The same watch over TLS (its methods come first in the order: HTTPS's follow)."""
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
