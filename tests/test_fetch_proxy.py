@@ -19,6 +19,7 @@ import feedserver
 from feedserver import FeedServer
 from newswatch.config import Fetch
 from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
+from newswatch.sources.proxyenv import proxy_for
 
 BODY = b"<?xml version='1.0'?><rss version='2.0'><channel><title>P</title></channel></rss>"
 
@@ -121,3 +122,34 @@ def test_https_feeds_are_tunnelled_through_the_https_proxy(
     assert result.error == (
         "the proxy failed us on the way to feeds.invalid: Tunnel connection failed: 403 Forbidden"
     )
+
+
+def test_no_proxy_entries_may_name_the_port(
+    server: FeedServer, proxy: _Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = feedserver.set_route(server, "/port.xml", feedserver.feed(BODY))
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.server_address[1]}")
+    monkeypatch.setenv("no_proxy", f"127.0.0.1:{server.port}")
+    assert fetch(url).body == BODY
+    assert proxy.seen == []  # fetched directly
+
+
+@pytest.mark.parametrize(
+    ("host", "no_proxy", "direct"),
+    [
+        ("[::1]", "::1", True),
+        ("[::1]", "[::1]", True),
+        ("[::1]", "[::1]:8080", True),
+        ("[::1]", "::1:9090", False),
+        ("feeds.example.org", "example.org", True),
+        ("feeds.example.org", "example.org:8080", True),
+        ("feeds.example.org", "example.org:443", False),
+        ("example.net", "example.org", False),
+    ],
+)
+def test_no_proxy_matches_ipv6_with_or_without_brackets(
+    host: str, no_proxy: str, direct: bool
+) -> None:
+    proxies = {"http": "http://proxy.invalid:3128", "no": no_proxy}
+    expected = None if direct else "http://proxy.invalid:3128"
+    assert proxy_for("http", host, 8080, proxies) == expected

@@ -367,7 +367,8 @@ class Fetcher:
             raise UnfetchableURL(f"the scheme is {scheme!r}; only http and https are fetched")
         if not host:
             raise UnfetchableURL("it names no host")
-        proxy = proxy_for(scheme, host, self._proxies) if self._proxies else None
+        port = parts.port or (443 if scheme == "https" else 80)
+        proxy = proxy_for(scheme, host, port, self._proxies) if self._proxies else None
         manager = self._managers.get((scheme, proxy))
         if manager is None:
             with self._managers_lock:
