@@ -50,7 +50,7 @@ def _split(url: str) -> object:
         return ValueError(str(exc))
 
 
-@settings(max_examples=2000)
+@settings(max_examples=300)
 @given(_ANY_URL)
 def test_split_url_is_urlsplit(url: str) -> None:
     expected, got = _urllib_split(url), _split(url)
@@ -60,7 +60,7 @@ def test_split_url_is_urlsplit(url: str) -> None:
         assert got == expected and type(got) is type(expected)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=300)
 @given(_ANY_URL, st.sampled_from(_BASES))
 def test_a_url_joins_to_itself_only_where_urljoin_gives_it_back(url: str, base: str) -> None:
     if joins_to_itself(url):
@@ -82,13 +82,13 @@ def _resolve_the_long_way(base: str, link: object) -> str | None:
     return absolute if absolute.lower().startswith(("http://", "https://")) else None
 
 
-@settings(max_examples=2000)
+@settings(max_examples=300)
 @given(_ANY_URL, st.sampled_from(_BASES))
 def test_links_resolve_as_before(url: str, base: str) -> None:
     assert resolve_link(base, url) == _resolve_the_long_way(base, url)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=300)
 @given(st.one_of(_ANY_URL, st.none()))
 def test_canonical_urls_are_made_as_before(url: str | None) -> None:
     with patch.object(normalize, "split_url", urlsplit):
