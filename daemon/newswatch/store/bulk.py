@@ -150,18 +150,28 @@ def select_in(connection: Connection, sql: str, *lists: Sequence[Any], kind: str
     """Run `sql`, where `IN ({})`'s braces stand, in turn, for the members of each of
     `lists` (strings; or integers, `kind="bigint"`), by the driver: through Core,
     rendering an expanding bind parameter of a batch's keys cost more than the
-    look-up. PostgreSQL gets one array parameter each, SQLite one JSON array each,
-    read by json_each: the SQL is then the same for every batch, compiled once and
+    look-up."""
+    dialect = connection.dialect
+    members = [in_list(dialect, kind)] * len(lists)
+    parameters = tuple(list_parameter(dialect, values) for values in lists)
+    return connection.exec_driver_sql(sql.format(*members), parameters)
+
+
+def in_list(dialect: Dialect, kind: str = "text") -> str:
+    """What stands inside `IN (...)` for the members of one list parameter
+    (`list_parameter`): PostgreSQL's array unnested, SQLite's JSON array read by
+    json_each. The SQL is then the same whatever the list's length, compiled once and
     kept in the driver's statement cache (a placeholder per member made a new
     statement to compile for each feed)."""
-    if connection.dialect.name == "postgresql":
-        members = [f"SELECT unnest(%s::{kind}[])"] * len(lists)
-        return connection.exec_driver_sql(sql.format(*members), tuple(list(v) for v in lists))
-    members = [f"SELECT value FROM json_each({placeholder(connection.dialect)})"] * len(lists)
-    return connection.exec_driver_sql(sql.format(*members), tuple(map(_json_array, lists)))
+    if dialect.name == "postgresql":
+        return f"SELECT unnest(%s::{kind}[])"
+    return f"SELECT value FROM json_each({placeholder(dialect)})"
 
 
-def _json_array(values: Sequence[Any]) -> str:
+def list_parameter(dialect: Dialect, values: Sequence[Any]) -> Any:
+    """One parameter carrying `values`: an array for PostgreSQL, a JSON array for SQLite."""
+    if dialect.name == "postgresql":
+        return list(values)
     return json.dumps(list(values))
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from newswatch.store.bulk import placeholder
+from newswatch.store.bulk import in_list, list_parameter, placeholder
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import UtcDateTime, alerts, deliveries, sink_state
 
@@ -124,11 +124,8 @@ def mark_delivered(
     when = processed(now) if processed is not None else now
     if len(alert_ids) == 1:  # the usual message: one alert
         connection.exec_driver_sql(sql, (when, sink, alert_ids[0]))
-    elif dialect.name == "postgresql":
-        connection.exec_driver_sql(sql, (when, sink, list(alert_ids)))
     else:
-        marks = ", ".join([placeholder(dialect)] * len(alert_ids))
-        connection.exec_driver_sql(sql.format(marks), (when, sink, *alert_ids))
+        connection.exec_driver_sql(sql, (when, sink, list_parameter(dialect, alert_ids)))
 
 
 @functools.lru_cache(maxsize=8)
@@ -136,12 +133,7 @@ def _delivered_sql(dialect: Dialect, one: bool) -> tuple[str, Any]:
     """The update marking one alert (or several) delivered, and the bind processor
     of its time (UtcDateTime: naive UTC text on SQLite, as Core would store it)."""
     mark = placeholder(dialect)
-    if one:
-        which = f"alert_id = {mark}"
-    elif dialect.name == "postgresql":
-        which = "alert_id = ANY(%s)"
-    else:
-        which = "alert_id IN ({})"
+    which = f"alert_id = {mark}" if one else f"alert_id IN ({in_list(dialect, 'bigint')})"
     sql = (
         f"UPDATE deliveries SET delivered_at = {mark}, attempts = attempts + 1,"
         f" last_error = NULL WHERE sink = {mark} AND {which}"
