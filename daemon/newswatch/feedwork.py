@@ -138,8 +138,8 @@ _worker_matcher: Matcher | None = None
 
 
 def _start_worker(matcher: Matcher, parent_pid: int) -> None:
-    """Pool initializer: the matcher arrives pickled as its watch list and compiles here;
-    the parse path is imported now, not at the first body."""
+    """Pool initializer: the matcher arrives pickled as its compiled rules; the parse
+    path is imported now, not at the first body."""
     global _worker_matcher
     _exit_with_parent(parent_pid)
     for module in _PARSE_PATH:

@@ -93,7 +93,7 @@ MAX_WORDS = 250
 SEED = 20261130
 _READ_CUT = 3 * MAX_WORDS * 20  # characters of a body searched for its lead and boilerplate
 _SHORT_CUT = 1800  # characters: hold MAX_WORDS + 1 words of 99% of the corpus's leads
-_GROUP = 32  # documents hashed in one matrix (32 x 248 shingles x 128 x 4 bytes: 4 MB)
+_GROUP = 32  # documents MinHashed together (their shingles side by side in each block)
 _ROWS = 32  # permutations computed at a time (32 x 248 x 32 x 4 bytes: 1 MB)
 _CHUNK = 32  # documents whose words are found in one pass over their joined text
 _POWERS = _CHUNK * (MAX_WORDS * 20 + 1) + 2  # bytes of a chunk's joined leads, nearly always
@@ -421,7 +421,7 @@ def _minhash(documents: list[ndarray[Any, Any]]) -> list[Signature]:
     minima = np.empty((NUM_PERM, len(lengths)), dtype=np.uint32)
     # a row per permutation, _ROWS rows at a time in one buffer: the minima run along
     # contiguous memory, and the block stays in the core's cache between the three
-    # passes (the whole matrix, 4 MB, did not: 1.5-1.8x slower)
+    # passes (the whole matrix, 4 MB, did not: see the module docstring)
     block = np.empty((_ROWS, len(mixed)), dtype=np.uint32)
     for row in range(0, NUM_PERM, _ROWS):
         rows = slice(row, row + _ROWS)

@@ -2,8 +2,8 @@
 
 `FetchError` carries the one line the user will read. `describe_error` turns a
 network-level exception (urllib3's, the socket's) into such a line (DNS, refused,
-TLS, timeouts), and `parse_retry_after` reads a server's Retry-After, bounded so that no header can
-park a feed for longer than a year.
+TLS, timeouts), and `parse_retry_after` reads a server's Retry-After, bounded so
+that no header can park a feed for longer than a year.
 """
 
 from __future__ import annotations
