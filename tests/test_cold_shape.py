@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ from newswatch.pipeline import feeds as feeds_module
 from newswatch.pipeline.feeds import WARM_UP_AT
 from test_feedwork import single_item_feed
 from test_fetch_backpressure import _due
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def _small(i: int) -> bytes:

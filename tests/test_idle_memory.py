@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ from newswatch.config import load_config
 from newswatch.scheduler import rest_if_idle
 from newswatch.store.db import head_revision, open_database, upgrade_schema
 from procs import command_line, descendants
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def wire(items: int, tag: str) -> bytes:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,13 +37,6 @@ from test_feedwork import big_feed, single_item_feed
 FEEDS = WARM_UP_AT + 4
 ITEMS = 100
 WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "pe", "ra", "so", "tu") for b in range(60)]
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def wire(feed: int, tag: str) -> bytes:

@@ -9,11 +9,8 @@ person, which must each alert on their own.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
-
-import pytest
 
 import feedserver
 from helpers import alert_records, seed_text
@@ -49,13 +46,6 @@ def rss(title: str, items: list[tuple[str, str, str]]) -> bytes:
 
 def _html(text: str) -> str:
     return "".join(f"<p>{paragraph}</p>" for paragraph in text.split("\n\n"))
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def configure(tmp_path: Path, database_url: str, urls: list[str]) -> Path:

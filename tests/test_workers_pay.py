@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import feedserver
 from helpers import WATCHES, migrated_sqlite
@@ -14,13 +11,6 @@ from newswatch.app import open_app
 from newswatch.config import load_config
 from newswatch.pipeline.feeds import WARM_UP_AT
 from procs import workers_of
-
-
-@pytest.fixture
-def server() -> Iterator[feedserver.FeedServer]:
-    running = feedserver.start()
-    yield running
-    feedserver.stop(running)
 
 
 def test_a_cycle_of_304s_starts_no_parse_workers(tmp_path: Path, server) -> None:
