@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -131,19 +132,30 @@ def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: 
             tmp_path / "seeds",
             extra="fetch: {timeout: 60s}\n",
         )
-        text = config.read_text().replace(
-            "sources:\n", f"sources:\n  feeds:\n    - url: {good}\n    - url: {hang}\n"
-        )
+        # The good feed is due at every tick (its first poll, spread over its interval,
+        # comes within 1 s): a cycle held by the hanging fetch (up to its 60 s) must not
+        # find it not yet due, which a first poll spread over 5 s could (a loaded machine
+        # starting the tick late), leaving it to the next cycle, after the hang.
+        feeds = f"sources:\n  feeds:\n    - url: {good}\n      interval: 1s\n    - url: {hang}\n"
+        text = config.read_text().replace("sources:\n", feeds)
         config.write_text(text.replace("schedule:\n", "schedule:\n  interval: 1h\n"))
         daemon = Daemon(config)
         try:
             line = daemon.wait_for(daemon.out, "Konstantin Kosachev")
             assert json.loads(line)["source"] == "Wire"
+            _wait_until(lambda: any(s.path == "/hang.xml" for s in server.seen), 60)
         finally:
             code, took = daemon.stop()
         assert code == 0 and took < 10  # CONTRACT: SIGTERM stops it within 10 s
     finally:
         feedserver.stop(server)
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"not so within {timeout_s:g} s"
+        time.sleep(0.1)
 
 
 @pytest.mark.slow(seconds=4)
