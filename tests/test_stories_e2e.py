@@ -152,3 +152,46 @@ def test_a_seed_folder_with_an_article_and_its_copy_alerts_once_per_story(
         "gazette-council.txt",
         "herald-council.txt",
     ]
+
+
+# One sentence of wire copy: too short for a MinHash signature (MIN_WORDS), long enough
+# to be news (MIN_CONTENT_WORDS).
+WIRE_SHORT = "Mayor Elena Varga resigned on Monday after the council voted to end her mandate."
+
+
+def test_a_one_sentence_wire_item_re_headlined_by_another_outlet_alerts_once(
+    tmp_path: Path, database_url: str, capsys
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, title in (("herald", "Varga resigns"), ("gazette", "Mayor quits after council vote")):
+        url = f"https://{name}.example/wire-1"
+        (seeds / f"{name}.txt").write_text(seed_text(title, WIRE_SHORT, url), encoding="utf-8")
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
+    )
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    [alert] = alert_records(out)
+    other = "gazette" if "herald" in str(alert["url"]) else "herald"
+    assert [o["url"] for o in alert["story"]["also_reported_by"]] == [
+        f"https://{other}.example/wire-1"
+    ]
+
+
+def test_one_outlets_description_under_all_its_entries_never_joins_them_into_a_story(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    tagline = "News, analysis and opinion from the Herald newsroom, updated every hour of the day."
+    long_tagline = f"{tagline} {tagline} Subscribe for the morning briefing."
+    items = [
+        ("t1", "Varga opens the new tram line", tagline),
+        ("t2", "Varga names a new deputy mayor", tagline),
+        ("t3", "Varga vetoes the parking levy", long_tagline),
+        ("t4", "Varga meets striking dock workers", long_tagline),
+    ]
+    url = feedserver.set_route(server, "/herald.xml", feedserver.feed(rss("Herald", items)))
+    code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
+    assert code == 0, err
+    assert sorted(str(a["title"]) for a in alert_records(out)) == sorted(t for _, t, _ in items)

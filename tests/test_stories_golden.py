@@ -19,6 +19,7 @@ from newswatch.dedup.signature import (
     band_keys,
     band_keys_of,
     band_offsets_generated,
+    batch_signatures,
     recurring_paragraphs,
     signature_of,
     signatures_of,
@@ -26,6 +27,7 @@ from newswatch.dedup.signature import (
     unsigned_band_keys_of,
 )
 from newswatch.dedup.signature import _words as words_of
+from newswatch.model import Document
 from storypairs import (
     COUNCIL,
     FOOTER,
@@ -63,6 +65,37 @@ def test_a_footer_repeated_under_a_feeds_entries_is_not_hashed() -> None:
 def test_titles_and_one_line_texts_get_no_signature() -> None:
     assert signature_of("") is None
     assert signature_of("Read the full story on our website.") is None
+
+
+def test_a_one_sentence_text_is_one_story_only_with_the_same_words() -> None:
+    wire = "Mayor Elena Varga resigned on Monday after the council voted to end her mandate."
+    signature = signature_of(wire)
+    assert signature is not None
+    assert signature_of(wire.upper().replace(" on ", " \u2014 on ")) == signature
+    assert band_keys(signature) == band_keys(signature_of(wire.upper()) or b"")
+    near = wire.replace("Monday", "Tuesday")
+    for other in (near, wire + " More follows.", COUNCIL, wire.replace("Varga", "")):
+        assert similarity(signature, signature_of(other) or b"") < 0.05, other
+    assert signature_of("Mayor Elena Varga resigned on Monday after a vote.") is None
+
+
+def _item(key: str, title: str, body: str, url: str) -> Document:
+    return Document("Herald", key, title, body, url, published=None, content_hash=key)
+
+
+def test_one_outlets_description_under_its_entries_is_not_signed_but_anothers_copy_is() -> None:
+    blurb = "News, analysis and opinion from the Herald newsroom, updated every hour of the day."
+    batch = [
+        _item("a", "Tram line opens", blurb, "https://herald.example/a"),
+        _item("b", "Deputy mayor named", blurb, "https://herald.example/b"),
+        _item("c", "Strike ends", with_footer(HARBOUR), "https://herald.example/c"),
+        _item("d", "Dock strike over", with_footer(HARBOUR), "https://gazette.example/d"),
+        _item("e", "Tram line opens", blurb, "https://wire.example/e"),
+    ]
+    signed = batch_signatures(batch)
+    assert signed[("Herald", "a")] is None and signed[("Herald", "b")] is None
+    assert signed[("Herald", "e")] is None  # its body is the Herald's stock text
+    assert signed[("Herald", "c")] == signed[("Herald", "d")] == signature_of(with_footer(HARBOUR))
 
 
 def test_signatures_and_band_keys_are_stable_values_a_database_can_keep() -> None:

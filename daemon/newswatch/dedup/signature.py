@@ -29,9 +29,20 @@ What is hashed, and why (boilerplate must never merge two stories):
   lines per source, which needs I/O in this pure stage.)
   Only a body's first `_READ_CUT` characters are searched, as far as a lead
   can reach.
-- **Short texts get no signature.** Below `MIN_WORDS` words of body (titles
-  only, one-line summaries, a teaser) only the exact keys of `dedup.keys`
-  apply: a few shared words say nothing about two texts being one story.
+- **Short texts are one story only when their words are the same.** Below
+  `MIN_WORDS` words of body a few shared words say nothing about two texts
+  being one story, so a text of `MIN_CONTENT_WORDS` (a sentence of news) up to
+  `MIN_WORDS` words gets an *exact* signature instead: 128 values drawn from a
+  hash of its case-folded words, alike only for the same words in the same
+  order (a one-sentence wire item re-headlined by another outlet), ~0 similar
+  to any other. Titles only and shorter teasers get no signature: the exact
+  keys of `dedup.keys` alone apply.
+- **One outlet's stock description is not a story.** A body found word for word
+  under two entries of one batch with different titles and links on the same
+  host (a site's tagline, a podcast's blurb under every episode) is not
+  signed: those entries are the outlet's separate items, never copies of each
+  other. Across outlets (another host), the same text under a new headline is
+  re-published copy and is signed.
 - **The lead only: the first `MAX_WORDS` words.** The lead is what makes a
   story that story; copies share it, while footers, related-article lists
   and appended updates come after it. It also bounds the cost of a long
@@ -67,6 +78,7 @@ after restarts and on other nodes. numpy is imported on first use, keeping
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import os
 import re
@@ -77,7 +89,9 @@ from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from itertools import accumulate, chain, filterfalse, pairwise
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from newswatch.dedup.keys import MIN_CONTENT_WORDS
 from newswatch.model import Document
 
 if TYPE_CHECKING:
@@ -233,6 +247,9 @@ def signatures_of(
         texts = [_lead_text(body, split.get(body), boilerplate, sizes) for body in chunk]
         words = _lead_hashes(texts)
         long = [index for index, hashes in enumerate(words) if len(hashes) >= MIN_WORDS]
+        for index, hashes in enumerate(words):
+            if MIN_CONTENT_WORDS <= len(hashes) < MIN_WORDS:
+                signed[chunk[index]] = _exact_signature(texts[index])
         for start in range(0, len(long), _GROUP):
             group = long[start : start + _GROUP]
             for index, signature in zip(group, _minhash([words[i] for i in group]), strict=True):
@@ -328,10 +345,32 @@ def _word_hashes(leads: list[bytes]) -> tuple[ndarray[Any, Any], list[int]]:
     return hashes, np.searchsorted(before, spaces).tolist()
 
 
+def _exact_signature(text: str) -> Signature:
+    """A short text's signature: its case-folded words hashed to SIGNATURE_BYTES bytes,
+    equal for the same words in the same order and ~0 similar to anything else."""
+    return Signature(hashlib.shake_128(b" ".join(_words(text).split())).digest(SIGNATURE_BYTES))
+
+
+def stock_descriptions(documents: Sequence[Document]) -> frozenset[str]:
+    """Bodies found under two entries of a batch with different titles on one host:
+    that outlet's description of all its items, not one story (module docstring)."""
+    seen: dict[tuple[str, str], str] = {}
+    found = set()
+    for document in documents:
+        host = urlsplit(document.url).hostname if document.url else None
+        if host and document.body:
+            title = seen.setdefault((host, document.body), document.title)
+            if title.casefold() != document.title.casefold():
+                found.add(document.body)
+    return frozenset(found)
+
+
 def batch_signatures(documents: Sequence[Document]) -> dict[tuple[str, str], bytes | None]:
-    """Signatures of one source's batch by (source, key), the first entry of a key winning."""
+    """Signatures of one source's batch by (source, key), the first entry of a key winning;
+    none for an outlet's stock description."""
     found: dict[tuple[str, str], bytes | None] = {}
-    signatures = signatures_of([d.body for d in documents])
+    stock = stock_descriptions(documents)
+    signatures = signatures_of(["" if d.body in stock else d.body for d in documents])
     for document, signature in zip(documents, signatures, strict=True):
         found.setdefault((document.source, document.key), signature)
     return found
