@@ -4,21 +4,24 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/newswatch.yaml
 
-.PHONY: run test lint bench clean constraints
+.PHONY: run test lint bench clean constraints bytecode
 
 $(BIN)/newswatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	# bytecode of our own modules: an editable install has none, and with
-	# PYTHONDONTWRITEBYTECODE set every command would compile them all at its start
-	$(BIN)/python -m compileall -q daemon/newswatch
 	touch $@
 
-run: $(BIN)/newswatch
+# Bytecode of our own modules, brought up to date before each use: an editable install
+# has none, and with PYTHONDONTWRITEBYTECODE set (as on these machines) every command
+# would otherwise compile each module changed since at its start (~0.1 s when up to date).
+bytecode: $(BIN)/newswatch
+	$(BIN)/python -m compileall -q daemon/newswatch
+
+run: bytecode
 	$(BIN)/newswatch --config $(CONFIG) run
 
-lint: $(BIN)/newswatch
+lint: bytecode
 	$(BIN)/ruff check daemon tests bench
 	$(BIN)/ruff format --check daemon tests bench
 	$(BIN)/mypy
