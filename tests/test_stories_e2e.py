@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import feedserver
 from helpers import alert_records, seed_text
-from storypairs import COUNCIL, HARBOUR, VARGA_TRIAL, changed_words, with_footer
+from storypairs import COUNCIL, FOOTER, HARBOUR, VARGA_TRIAL, changed_words, with_footer
 from test_feeds_e2e import refreshed, run
 
 WATCHES = """\
@@ -195,3 +195,26 @@ def test_one_outlets_description_under_all_its_entries_never_joins_them_into_a_s
     code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
     assert code == 0, err
     assert sorted(str(a["title"]) for a in alert_records(out)) == sorted(t for _, t, _ in items)
+
+
+def test_a_footer_run_into_the_text_neither_splits_a_story_nor_joins_two(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    """Short items whose outlet glues its footer onto the text's one paragraph: the
+    footer, twice the text's length, would decide their similarity."""
+    strike, trial = HARBOUR.split("\n\n")[0], VARGA_TRIAL.split("\n\n")[0]
+    herald = [("h1", "Dock workers walk out", strike)]
+    gazette = [
+        ("g1", "Harbour at a standstill", f"{strike} {FOOTER}"),
+        ("g2", "Mayor called as a witness", f"{trial} {FOOTER}"),
+    ]
+    urls = [
+        feedserver.set_route(server, "/herald.xml", feedserver.feed(rss("Herald", herald))),
+        feedserver.set_route(server, "/gazette.xml", feedserver.feed(rss("Gazette", gazette))),
+    ]
+    code, out, err = run(configure(tmp_path, database_url, urls), capsys, "ingest")
+    assert code == 0, err
+    alerts = alert_records(out)
+    assert sorted(str(a["watch"]) for a in alerts) == ["Elena Varga", "Harbour strike"], alerts
+    [varga] = [a for a in alerts if a["watch"] == "Elena Varga"]
+    assert varga["story"]["also_reported_by"] == []

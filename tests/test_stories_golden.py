@@ -20,7 +20,7 @@ from newswatch.dedup.signature import (
     band_keys_of,
     band_offsets_generated,
     batch_signatures,
-    recurring_paragraphs,
+    recurring_pieces,
     signature_of,
     signatures_of,
     similarity,
@@ -40,6 +40,7 @@ from storypairs import (
 )
 
 THRESHOLD = Dedup().threshold
+FOOTER_SENTENCES = set(re.split(r"(?<=\.) ", " ".join(FOOTER.split())))
 
 
 def _similarity(pair: Pair) -> float:
@@ -55,7 +56,7 @@ def test_each_pair_is_one_story_or_two_as_a_reader_would_say(pair: Pair) -> None
 
 def test_a_footer_repeated_under_a_feeds_entries_is_not_hashed() -> None:
     bodies = [with_footer(COUNCIL), with_footer(HARBOUR), with_footer(VARGA_TRIAL)]
-    assert recurring_paragraphs(bodies) == {" ".join(FOOTER.split())}
+    assert recurring_pieces(bodies) == FOOTER_SENTENCES
     council, harbour, _ = signatures_of(bodies)
     assert council is not None and harbour is not None
     assert council == signature_of(COUNCIL)
@@ -65,6 +66,28 @@ def test_a_footer_repeated_under_a_feeds_entries_is_not_hashed() -> None:
 def test_titles_and_one_line_texts_get_no_signature() -> None:
     assert signature_of("") is None
     assert signature_of("Read the full story on our website.") is None
+
+
+@pytest.mark.parametrize("join", ["\n\n", " "], ids=["own paragraph", "run on"])
+def test_a_footer_longer_than_the_items_under_it_is_still_a_footer(join: str) -> None:
+    """Two short items under one 90-word footer share more words than they own: they
+    are still two items, and the footer (on its own or run on from the text) goes."""
+    strike, trial = HARBOUR.split("\n\n")[0], VARGA_TRIAL.split("\n\n")[0]
+    bodies = [strike + join + FOOTER, trial + join + FOOTER]
+    assert recurring_pieces(bodies) == FOOTER_SENTENCES
+    copy, other = signatures_of(bodies)
+    assert copy == signature_of(strike)
+    assert similarity(copy or b"", other or b"") < 0.1
+
+
+def test_two_versions_of_one_lead_under_one_footer_are_copies() -> None:
+    """What two entries share may be all they end with, footer and most of the text:
+    when what comes before is alike (an edited first sentence), they are copies and
+    keep their text."""
+    first, rest = COUNCIL.split(", ending", 1)
+    edited = changed_words(first, 0.1) + ", ending" + rest
+    assert recurring_pieces([with_footer(COUNCIL), with_footer(edited)]) == frozenset()
+    assert recurring_pieces([with_footer(COUNCIL), with_footer(edited), HARBOUR]) == frozenset()
 
 
 def test_a_one_sentence_text_is_one_story_only_with_the_same_words() -> None:
@@ -112,7 +135,7 @@ def test_a_batch_holding_an_article_and_its_copy_keeps_their_shared_text() -> No
     """A seed folder with the original, its footer-added copy and an unrelated story
     under the same footer: only the footer is boilerplate."""
     bodies = [COUNCIL, with_footer(COUNCIL), with_footer(HARBOUR)]
-    assert recurring_paragraphs(bodies) == {" ".join(FOOTER.split())}
+    assert recurring_pieces(bodies) == FOOTER_SENTENCES
     original, copy, other = signatures_of(bodies)
     assert original is not None and copy is not None and other is not None
     assert similarity(original, copy) == 1.0
@@ -192,16 +215,16 @@ def test_entries_are_copies_when_what_they_share_is_half_the_shorter() -> None:
     shared = " ".join(f"s{n}" for n in range(10))  # 10 words
     paragraph = {shared}
     # 10 of 20 words shared: copies, the paragraph stays
-    assert recurring_paragraphs([_entry(shared, 10, "a"), _entry(shared, 10, "b")]) == set()
+    assert recurring_pieces([_entry(shared, 10, "a"), _entry(shared, 10, "b")]) == set()
     # 10 of 21 and of 21: different entries, the paragraph is dropped
-    assert recurring_paragraphs([_entry(shared, 11, "a"), _entry(shared, 11, "b")]) == paragraph
+    assert recurring_pieces([_entry(shared, 11, "a"), _entry(shared, 11, "b")]) == paragraph
     # the shorter decides, whichever comes first
-    assert recurring_paragraphs([_entry(shared, 10, "a"), _entry(shared, 300, "b")]) == set()
-    assert recurring_paragraphs([_entry(shared, 300, "a"), _entry(shared, 10, "b")]) == set()
+    assert recurring_pieces([_entry(shared, 10, "a"), _entry(shared, 300, "b")]) == set()
+    assert recurring_pieces([_entry(shared, 300, "a"), _entry(shared, 10, "b")]) == set()
     # own words over several paragraphs and lines, each a word more than its separators
     lines = shared + "\n\nx1 x2\ny1\n\nz1 z2 z3 z4 z5 z6"
-    assert recurring_paragraphs([lines, _entry(shared, 11, "b")]) == set()
-    assert recurring_paragraphs([lines + " z7 z8", _entry(shared, 11, "b")]) == paragraph
+    assert recurring_pieces([lines, _entry(shared, 11, "b")]) == set()
+    assert recurring_pieces([lines + " z7 z8", _entry(shared, 11, "b")]) == paragraph
 
 
 def _numpy_band_keys(signatures: list[bytes]) -> list[list[int]]:

@@ -19,16 +19,28 @@ What is hashed, and why (boilerplate must never merge two stories):
 
 - **Body only.** Headlines are rewritten by every outlet; the title never
   enters the signature.
-- **Paragraphs that recur across a source's batch are dropped.** A feed's
+- **Pieces that recur across a source's batch are dropped.** A feed's
   newsletter blurb, cookie notice or "The post ... appeared first on ..."
-  footer is the same paragraph under each of its entries; a paragraph found
-  under two entries of one batch that are otherwise different (not copies of
-  each other: a seed folder may hold the original and its copy) is that
-  source's boilerplate and is not hashed. (Chosen over a keyword list, which
-  misses every footer it was not written for, and over a stored table of
-  lines per source, which needs I/O in this pure stage.)
+  footer is the same text under each of its entries; a piece found under two
+  entries of one batch that are not copies of each other (a seed folder may
+  hold the original and its copy) is that source's boilerplate and is not
+  hashed. (Chosen over a keyword list, which misses every footer it was not
+  written for, and over a stored table of lines per source, which needs I/O
+  in this pure stage.) A body's *pieces* are its sentences and lines: many
+  outlets run the footer on from the text's last sentence (a plain-text
+  description is one paragraph). Sentences are cut at ". ", "? " and "! " by
+  `str.replace` (a look-behind regular expression cost as much as signing).
   Only a body's first `_READ_CUT` characters are searched, as far as a lead
   can reach.
+- **Copies, and what is only a footer.** Two entries are copies when one holds
+  every piece of the other (an original and its copy with a footer added), or
+  when the pieces they share make up at least half the words of the shorter
+  one, unless all they share is the run of pieces both end with and the
+  pieces before it are unalike (under half their words in common): that is
+  a footer under two different items. Under a 40-word item an 80-word footer
+  is most of the text: by shared words alone the two items were copies, the
+  footer was kept, and it made an unrelated item 0.52 similar to a copy and
+  the copy only 0.37 similar to its original.
 - **Short texts are one story only when their words are the same.** Below
   `MIN_WORDS` words of body a few shared words say nothing about two texts
   being one story, so a text of `MIN_CONTENT_WORDS` (a sentence of news) up to
@@ -64,7 +76,7 @@ s of CPU with CRC-32 per word and 64-bit arithmetic, 0.3 s, then ~0.27 s. Of
 that the matrix is a fifth (three passes of SIMD arithmetic, _ROWS
 permutations at a time so that the three stay in the core's cache: the whole
 4 MB matrix at once cost 1.2-1.4x as much); splitting and comparing
-paragraphs for boilerplate a third (str.split over the first _READ_CUT
+pieces for boilerplate a third (str.split over the first _READ_CUT
 characters, set hashing); the rest finding and hashing words. A body found
 twice in a batch is signed once.
 
@@ -87,7 +99,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
-from itertools import accumulate, chain, filterfalse, pairwise
+from itertools import accumulate, chain, pairwise
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -105,13 +117,14 @@ SHINGLE = 3
 MIN_WORDS = 20
 MAX_WORDS = 250
 SEED = 20261130
-_READ_CUT = 3 * MAX_WORDS * 20  # characters of a body searched for its lead and boilerplate
+_READ_CUT = MAX_WORDS * 20 + 1000  # characters of a body searched for its lead and boilerplate
 _SHORT_CUT = 1800  # characters: hold MAX_WORDS + 1 words of 99% of the corpus's leads
 _GROUP = 32  # documents MinHashed together (their shingles side by side in each block)
 _ROWS = 32  # permutations computed at a time (32 x 248 x 32 x 4 bytes: 1 MB)
 _CHUNK = 32  # documents whose words are found in one pass over their joined text
 _POWERS = _CHUNK * (MAX_WORDS * 20 + 1) + 2  # bytes of a chunk's joined leads, nearly always
 _SPACE = ord(" ")
+_SENTENCE_ENDS = (". ", "? ", "! ")
 
 _WORD = re.compile(r"\w+")
 # ASCII letters, digits and "_" (what \w matches there) lower-cased, other ASCII a
@@ -149,97 +162,130 @@ def paragraphs(body: str) -> list[str]:
     return list(filter(None, map(str.strip, body.split("\n\n"))))
 
 
-def recurring_paragraphs(bodies: Iterable[str]) -> frozenset[str]:
-    """Paragraphs that recur under two *different* entries of one source's batch.
+def pieces(body: str) -> list[str]:
+    """The body's sentences and lines: a footer, even one run on from the text's last
+    sentence, is then pieces of its own (module docstring)."""
+    for end in _SENTENCE_ENDS:
+        body = body.replace(end, end[0] + "\n")
+    return list(filter(None, map(str.strip, body.split("\n"))))
 
-    A footer recurs under unrelated entries; the paragraphs of a re-published
-    copy recur too, under an entry that is mostly the same text. Two entries
-    are copies when the paragraphs they share make up at least half the words
-    of the shorter one; a paragraph shared only by copies is kept.
+
+def recurring_pieces(bodies: Iterable[str]) -> frozenset[str]:
+    """Pieces that recur under two *different* entries of one source's batch.
+
+    A footer recurs under unrelated entries; the pieces of a re-published copy
+    recur too, under an entry that is mostly the same text. Two entries are
+    copies when the pieces they share make up at least half the words of the
+    shorter one; a piece shared only by copies is kept.
     """
-    return _recurring(_read_paragraphs(bodies).values())
+    return _recurring(_read_pieces(bodies).values())
 
 
-def _read_paragraphs(bodies: Iterable[str]) -> dict[str, list[str]]:
-    """The paragraphs of each distinct body of several, within its first _READ_CUT
-    characters; a body of one paragraph has none here."""
-    return {body: paragraphs(body[:_READ_CUT]) for body in bodies if "\n\n" in body}
+def _read_pieces(bodies: Iterable[str]) -> dict[str, list[str]]:
+    """The pieces of each distinct body, within its first _READ_CUT characters."""
+    return {body: pieces(body[:_READ_CUT]) for body in bodies}
 
 
 def _recurring(split: Iterable[list[str]]) -> frozenset[str]:
-    """recurring_paragraphs of the entries' distinct texts, each a list of paragraphs."""
-    texts = [set(found) for found in split]
+    """recurring_pieces of the entries' distinct texts, each a list of pieces."""
+    ordered = list(split)
+    texts = [set(found) for found in ordered]
     # found under two entries: counted in one pass over all (most are not)
     counts = Counter(chain.from_iterable(texts))
     if len(counts) == sum(map(len, texts)):
         return frozenset()
-    repeated = {paragraph for paragraph, count in counts.items() if count > 1}
+    repeated = {piece for piece, count in counts.items() if count > 1}
     holders: dict[str, list[int]] = {}
     for index, text in enumerate(texts):
-        for paragraph in text & repeated:
-            holders.setdefault(paragraph, []).append(index)
-    copies = _Copies(texts)
+        for piece in text & repeated:
+            holders.setdefault(piece, []).append(index)
+    copies = _Copies(ordered, texts)
     found = set()
-    for paragraph, where in holders.items():
+    for piece, where in holders.items():
         pairs = ((a, b) for i, a in enumerate(where) for b in where[i + 1 :])
         if any(not copies(pair) for pair in pairs):
-            found.add(paragraph)
+            found.add(piece)
     return frozenset(found)
 
 
 class _Copies:
-    """Whether two entries of a batch are copies: the words of the paragraphs they
-    share at least half those of the shorter one, that is at least the words of its
-    other paragraphs. Those are counted a paragraph at a time and only until they
-    pass the shared words (a footer is a few dozen words of an entry's hundreds),
-    each paragraph's once, and only they are taken from the entry; entries that
-    share no paragraph are never counted."""
+    """Whether two entries of a batch are copies (module docstring). Shared words are
+    held against those of the shorter entry's other pieces, counted a piece at a
+    time and only until they pass the shared words (a footer is a few dozen words of
+    an entry's hundreds), each piece's once; entries that share no piece are never
+    compared."""
 
-    def __init__(self, texts: list[set[str]]) -> None:
+    def __init__(self, ordered: list[list[str]], texts: list[set[str]]) -> None:
+        self.ordered = ordered
         self.texts = texts
         self.words: dict[str, int] = {}
         self.known: dict[tuple[int, int], bool] = {}
 
     def __call__(self, pair: tuple[int, int]) -> bool:
         if pair not in self.known:
-            a, b = self.texts[pair[0]], self.texts[pair[1]]
-            shared = self._count(a & b)
-            self.known[pair] = self._count(filterfalse(b.__contains__, a), shared) <= shared or (
-                self._count(filterfalse(a.__contains__, b), shared) <= shared
-            )
+            self.known[pair] = self._copies(*pair)
         return self.known[pair]
 
-    def _count(self, paragraphs: Iterable[str], most: int | None = None) -> int:
-        """Words of these paragraphs, by their separators (normalize_text folded the
-        whitespace inside a paragraph to single spaces and line breaks); counting
-        stops once past `most`."""
+    def _copies(self, first: int, second: int) -> bool:
+        a, b = self.texts[first], self.texts[second]
+        if a <= b or b <= a:
+            return True
+        shared = a & b
+        most = self._count(shared)
+        if self._count(a - b, most) > most and self._count(b - a, most) > most:
+            return False
+        ending = _common_ending(self.ordered[first], self.ordered[second])
+        return not shared <= ending or _alike(a - b, b - a)
+
+    def _count(self, pieces: Iterable[str], most: int | None = None) -> int:
+        """Words of these pieces, by their separators (normalize_text folded the
+        whitespace inside a paragraph to single spaces); counting stops once past
+        `most`."""
         words, total = self.words, 0
-        for paragraph in paragraphs:
-            count = words.get(paragraph)
+        for piece in pieces:
+            count = words.get(piece)
             if count is None:
-                count = words[paragraph] = paragraph.count(" ") + paragraph.count("\n") + 1
+                count = words[piece] = piece.count(" ") + 1
             total += count
             if most is not None and total > most:
                 break
         return total
 
 
+def _common_ending(a: list[str], b: list[str]) -> set[str]:
+    """The pieces of the run both lists end with."""
+    run = 0
+    for x, y in zip(reversed(a), reversed(b), strict=False):  # the shorter ends it
+        if x != y:
+            break
+        run += 1
+    return set(a[len(a) - run :])
+
+
+def _alike(a: Iterable[str], b: Iterable[str]) -> bool:
+    """Whether these pieces have at least half their words in common (two versions of
+    one lead, not two different items)."""
+    first = set(" ".join(a).casefold().split())
+    second = set(" ".join(b).casefold().split())
+    return 2 * len(first & second) >= len(first | second)
+
+
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
-    """The body's signature without its boilerplate paragraphs; None when too short."""
+    """The body's signature without its boilerplate pieces; None when too short."""
     return signatures_of([body], boilerplate)[0]
 
 
 def signatures_of(
     bodies: Sequence[str], boilerplate: frozenset[str] | None = None
 ) -> list[Signature | None]:
-    """Signatures of one source's batch, each without the batch's recurring paragraphs
+    """Signatures of one source's batch, each without the batch's recurring pieces
     (or without `boilerplate` when given). A batch's words are found and hashed in a
     few numpy calls over its joined text, its shingles in one matrix per group: per
     document, the calls cost more than the arithmetic."""
-    split = _read_paragraphs(bodies)
+    split = _read_pieces(bodies)
     if boilerplate is None:
         boilerplate = _recurring(split.values())
-    sizes = {len(paragraph) for paragraph in boilerplate}
+    sizes = {len(piece) for piece in boilerplate}
     distinct = list(dict.fromkeys(bodies))  # a body's signature depends on it alone
     signed: dict[str, Signature] = {}
     for first in range(0, len(distinct), _CHUNK):
@@ -260,16 +306,16 @@ def signatures_of(
 def _lead_text(
     body: str, split: list[str] | None, boilerplate: frozenset[str], sizes: set[int]
 ) -> str:
-    """The body without its boilerplate paragraphs (`split`: the paragraphs of its first
-    _READ_CUT characters, None for one paragraph), as far as the lead can reach.
-    `sizes`: the boilerplate's lengths; a paragraph of another length is not hashed."""
-    if not boilerplate or split is None:
+    """The body without its boilerplate pieces (`split`: the pieces of its first
+    _READ_CUT characters, None for one sentence), as far as the lead can reach.
+    `sizes`: the boilerplate's lengths; a piece of another length is not hashed."""
+    if not boilerplate or split is None or boilerplate.isdisjoint(split):
         return body
     kept, size = [], 0
-    for paragraph in split:
-        if len(paragraph) not in sizes or paragraph not in boilerplate:
-            kept.append(paragraph)
-            size += len(paragraph) + 1
+    for piece in split:
+        if len(piece) not in sizes or piece not in boilerplate:
+            kept.append(piece)
+            size += len(piece) + 1
             if size > MAX_WORDS * 20:
                 break
     return " ".join(kept)
@@ -354,9 +400,10 @@ def _exact_signature(text: str) -> Signature:
 def stock_descriptions(documents: Sequence[Document]) -> frozenset[str]:
     """Bodies found under two entries of a batch with different titles on one host:
     that outlet's description of all its items, not one story (module docstring)."""
+    repeated = {body for body, count in Counter(d.body for d in documents).items() if count > 1}
     seen: dict[tuple[str, str], str] = {}
     found = set()
-    for document in documents:
+    for document in (d for d in documents if d.body in repeated):
         host = urlsplit(document.url).hostname if document.url else None
         if host and document.body:
             title = seen.setdefault((host, document.body), document.title)
