@@ -218,3 +218,87 @@ def test_a_footer_run_into_the_text_neither_splits_a_story_nor_joins_two(
     assert sorted(str(a["watch"]) for a in alerts) == ["Elena Varga", "Harbour strike"], alerts
     [varga] = [a for a in alerts if a["watch"] == "Elena Varga"]
     assert varga["story"]["also_reported_by"] == []
+
+
+# Short items, as a hand-made check would write them: each story a few sentences, the
+# footer longer than some of them. Outlets: herald, gazette (footer), courier.
+SHORT_STRIKE = (
+    "Dock workers at the northern harbour began a strike at dawn on Wednesday over pay, "
+    "leaving forty container ships waiting at anchor and halting freight at the port."
+)
+SHORT_LIBRARY = (
+    "Mayor Elena Varga opened the rebuilt central library on Wednesday, three years "
+    "after a fire destroyed its reading rooms and most of its local history archive."
+)
+SHORT_WIRE = (
+    "Mayor Elena Varga will seek a second term, her office said on Wednesday, ending "
+    "months of speculation about her plans before the spring election."
+)
+SHORT_BUDGET = (
+    "Mayor Elena Varga presented a budget on Wednesday that cuts bus fares by a fifth "
+    "and pays for it with a new levy on city centre parking spaces."
+)
+SHORT_TRIAL = (
+    "Mayor Elena Varga told a fraud trial on Wednesday that she ordered an audit of "
+    "road contracts weeks after taking office, when the costs looked far too high."
+)
+STORIES = {  # outlet: [(guid, headline, text)]
+    "herald": [
+        ("h1", "Dock strike strands forty ships", SHORT_STRIKE),
+        ("h2", "Varga to run again", SHORT_WIRE),
+        ("h3", "Varga cuts bus fares by a fifth", SHORT_BUDGET),
+    ],
+    "gazette": [
+        ("g1", "Port at a standstill", f"{SHORT_STRIKE}\n\n{FOOTER}"),
+        ("g2", "Library reopens after fire", f"{SHORT_LIBRARY}\n\n{FOOTER}"),
+    ],
+    "courier": [
+        ("c1", "Second term for the mayor?", SHORT_WIRE),
+        ("c2", "Mayor testifies in contracts trial", SHORT_TRIAL),
+    ],
+}
+EXPECTED = {  # one alert per story: (watch, headline of either copy)
+    ("Harbour strike", ("Dock strike strands forty ships", "Port at a standstill")),
+    ("Elena Varga", ("Library reopens after fire",)),
+    ("Elena Varga", ("Varga to run again", "Second term for the mayor?")),
+    ("Elena Varga", ("Varga cuts bus fares by a fifth",)),
+    ("Elena Varga", ("Mayor testifies in contracts trial",)),
+}
+
+
+def _one_alert_per_story(out: str) -> None:
+    alerts = alert_records(out)
+    found = sorted((str(a["watch"]), str(a["title"])) for a in alerts)
+    assert len(found) == len(EXPECTED), found
+    for watch, headlines in EXPECTED:
+        assert sum(1 for w, t in found if w == watch and t in headlines) == 1, (watch, found)
+
+
+def test_copies_footers_wire_items_and_one_persons_stories_from_feeds(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    urls = [
+        feedserver.set_route(server, f"/{name}.xml", feedserver.feed(rss(name.title(), items)))
+        for name, items in STORIES.items()
+    ]
+    code, out, err = run(configure(tmp_path, database_url, urls), capsys, "ingest")
+    assert code == 0, err
+    _one_alert_per_story(out)
+
+
+def test_copies_footers_wire_items_and_one_persons_stories_from_one_seed_folder(
+    tmp_path: Path, database_url: str, capsys
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for outlet, items in STORIES.items():
+        for guid, headline, text in items:
+            url = f"https://{outlet}.example/{guid}"
+            (seeds / f"{guid}.txt").write_text(seed_text(headline, text, url), encoding="utf-8")
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
+    )
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    _one_alert_per_story(out)
