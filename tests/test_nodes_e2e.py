@@ -1,8 +1,8 @@
 """Three `newswatch run` nodes on one PostgreSQL, as a user starts them; one is killed.
 
-400 feeds on 20 loopback host names (20 a host, as many as 2,000 on 100 would
+200 feeds on 10 loopback host names (20 a host, as many as 2,000 on 100 would
 give: the per-host limit is reached on every host), served by one server that notes the
-time of every request per feed; 20 of them (one a host) gain an item (one alert) every
+time of every request per feed; 10 of them (one a host) gain an item (one alert) every
 interval. Every feed must be polled about once per interval and never by two
 nodes at once, every alert must reach the SMTP server and the log exactly
 once, and the feeds of a node killed with SIGKILL mid-cycle must be polled by
@@ -32,9 +32,9 @@ from newswatch.store.tables import alerts, deliveries, documents, feeds, sink_st
 from smtpserver import SmtpServer
 from test_daemon import Daemon
 
-FEEDS = 400
-HOSTS = 20
-LIVE = 20  # feeds that gain an item every interval: one on every host
+FEEDS = 200
+HOSTS = 10
+LIVE = 10  # feeds that gain an item every interval: one on every host
 INTERVAL = 6.0
 LEASE = 3.0
 TICK = 5.0  # the daemon's feed tick (scheduler.FEED_TICK)
@@ -127,7 +127,7 @@ def _wait(condition, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.slow(seconds=50)
+@pytest.mark.slow(seconds=30)
 def test_three_nodes_poll_each_feed_once_and_survive_a_kill(
     tmp_path: Path, postgres_url: str, traffic
 ) -> None:
