@@ -35,14 +35,15 @@ from procs import forkservers_of, workers_of
 from test_feedwork import big_feed, single_item_feed
 
 FEEDS = WARM_UP_AT + 4
-ITEMS = 100
+ITEMS = 40
 WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "pe", "ra", "so", "tu") for b in range(60)]
 
 
 def wire(feed: int, tag: str) -> bytes:
-    """~40 KB of feed, long enough to parse that both workers are busy at once. Each
-    story's words are drawn at random: alike, they would all be near-duplicates of
-    one another, and filing each in its story would cost more than the whole pass."""
+    """~16 KB of feed (twice the in-process limit), long enough to parse that both workers
+    are busy at once. Each story's words are drawn at random: alike, they would all be
+    near-duplicates of one another, and filing each in its story would cost more than
+    the whole pass."""
     entry = "<item><guid>{0}</guid><title>Story {0}</title><description>{1}</description></item>"
     names = [f"{tag}{feed}-{n}" for n in range(ITEMS)]
     texts = [" ".join(random.Random(name).choices(WORDS, k=60)) for name in names]
