@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pytest
+
 import feedserver
 from helpers import alert_records, seed_text
 from storypairs import COUNCIL, FOOTER, HARBOUR, VARGA_TRIAL, changed_words, with_footer
@@ -302,3 +304,25 @@ def test_copies_footers_wire_items_and_one_persons_stories_from_one_seed_folder(
     code, out, err = run(config, capsys, "ingest")
     assert code == 0, err
     _one_alert_per_story(out)
+
+
+@pytest.mark.parametrize("body", [WIRE_SHORT, COUNCIL], ids=["one sentence", "article"])
+def test_seeds_of_one_story_under_two_headlines_are_one_story_whatever_their_urls_host(
+    tmp_path: Path, database_url: str, capsys, body: str
+) -> None:
+    """A seed folder holds documents from any outlet, often all linked on one host
+    (example.com): the same text under two headlines there is a copy, not a site's
+    stock description (which only a feed's entries have)."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for number, title in enumerate(("Council backs Varga's plan", "Varga wins the vote"), 1):
+        url = f"https://example.com/news/{number}"
+        (seeds / f"{number}.txt").write_text(seed_text(title, body, url), encoding="utf-8")
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
+    )
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    [alert] = alert_records(out)
+    assert len(alert["story"]["also_reported_by"]) == 1

@@ -106,7 +106,7 @@ def _item(key: str, title: str, body: str, url: str) -> Document:
     return Document("Herald", key, title, body, url, published=None, content_hash=key)
 
 
-def test_one_outlets_description_under_its_entries_is_not_signed_but_anothers_copy_is() -> None:
+def test_one_feeds_description_under_its_entries_is_not_signed_but_a_copy_is() -> None:
     blurb = "News, analysis and opinion from the Herald newsroom, updated every hour of the day."
     batch = [
         _item("a", "Tram line opens", blurb, "https://herald.example/a"),
@@ -115,10 +115,13 @@ def test_one_outlets_description_under_its_entries_is_not_signed_but_anothers_co
         _item("d", "Dock strike over", with_footer(HARBOUR), "https://gazette.example/d"),
         _item("e", "Tram line opens", blurb, "https://wire.example/e"),
     ]
-    signed = batch_signatures(batch)
+    signed = batch_signatures(batch, feed=True)
     assert signed[("Herald", "a")] is None and signed[("Herald", "b")] is None
     assert signed[("Herald", "e")] is None  # its body is the Herald's stock text
     assert signed[("Herald", "c")] == signed[("Herald", "d")] == signature_of(with_footer(HARBOUR))
+    # a seed folder's documents come from any outlet: the same text is a copy
+    seeds = batch_signatures(batch)
+    assert seeds[("Herald", "a")] == seeds[("Herald", "b")] == signature_of(blurb) is not None
 
 
 def test_signatures_and_band_keys_are_stable_values_a_database_can_keep() -> None:

@@ -121,7 +121,7 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
     if matcher is not None:
         prior = dict(work.salience)
         matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source, prior) for d in docs}
-    signatures = batch_signatures(docs)
+    signatures = batch_signatures(docs, feed=True)
     return ParsedBody(
         title=parsed.title,
         documents=docs,

@@ -53,11 +53,12 @@ What is hashed, and why (boilerplate must never merge two stories):
   to any other. Titles only and shorter teasers get no signature: the exact
   keys of `dedup.keys` alone apply.
 - **One outlet's stock description is not a story.** A body found word for word
-  under two entries of one batch with different titles and links on the same
+  under two entries of one feed with different titles and links on the same
   host (a site's tagline, a podcast's blurb under every episode) is not
   signed: those entries are the outlet's separate items, never copies of each
-  other. Across outlets (another host), the same text under a new headline is
-  re-published copy and is signed.
+  other. Across outlets (another host, another feed) and in a seed folder
+  (documents of any outlet, often all linked on example.com), the same text
+  under a new headline is re-published copy and is signed.
 - **The lead only: the first `MAX_WORDS` words.** The lead is what makes a
   story that story; copies share it, while footers, related-article lists
   and appended updates come after it. It also bounds the cost of a long
@@ -436,11 +437,15 @@ def stock_descriptions(documents: Sequence[Document]) -> frozenset[str]:
     return frozenset(found)
 
 
-def batch_signatures(documents: Sequence[Document]) -> dict[tuple[str, str], bytes | None]:
-    """Signatures of one source's batch by (source, key), the first entry of a key winning;
-    none for an outlet's stock description."""
+def batch_signatures(
+    documents: Sequence[Document], feed: bool = False
+) -> dict[tuple[str, str], bytes | None]:
+    """Signatures of one source's batch by (source, key), the first entry of a key winning.
+    A `feed`'s entries are one outlet's: none for its stock description. (A seed folder
+    holds documents of any outlet, often all linked on one host such as example.com:
+    the same text under two headlines there is a copy.)"""
     found: dict[tuple[str, str], bytes | None] = {}
-    stock = stock_descriptions(documents)
+    stock = stock_descriptions(documents) if feed else frozenset()
     signatures = signatures_of(["" if d.body in stock else d.body for d in documents])
     for document, signature in zip(documents, signatures, strict=True):
         found.setdefault((document.source, document.key), signature)
