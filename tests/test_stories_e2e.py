@@ -60,6 +60,24 @@ def configure(tmp_path: Path, database_url: str, urls: list[str]) -> Path:
     return path
 
 
+def ingest_seeds(
+    tmp_path: Path, database_url: str, capsys, seeds: list[tuple[str, str, str, str]]
+) -> tuple[Path, str]:
+    """`ingest` of one seed folder holding these (file name, title, body, URL): the
+    config and the command's stdout."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name, title, body, url in seeds:
+        (folder / name).write_text(seed_text(title, body, url), encoding="utf-8")
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  seeds:\n    - path: {folder}\n" + WATCHES
+    )
+    code, out, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    return config, out
+
+
 HERALD = [("c1", "Council approves rail yard plan", COUNCIL)]
 GAZETTE = [
     ("g1", "Varga wins rail yard vote after four-hour debate", with_footer(COUNCIL)),
@@ -122,23 +140,17 @@ def test_an_edited_copy_stays_in_its_story_and_does_not_alert_again(
 def test_a_seed_folder_with_an_article_and_its_copy_alerts_once_per_story(
     tmp_path: Path, database_url: str, capsys
 ) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
     files = {
         "herald-council.txt": ("Council approves rail yard plan", COUNCIL),
         "gazette-council.txt": ("Varga wins rail yard vote", with_footer(COUNCIL)),
         "gazette-harbour.txt": ("Port at standstill", with_footer(HARBOUR)),
         "gazette-trial.txt": ("Mayor testifies in fraud trial", with_footer(VARGA_TRIAL)),
     }
-    for name, (title, body) in files.items():
-        url = f"https://{name.split('-')[0]}.example/{name}"
-        (seeds / name).write_text(seed_text(title, body, url), encoding="utf-8")
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(
-        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
-    )
-    code, out, err = run(config, capsys, "ingest")
-    assert code == 0, err
+    seeds = [
+        (name, title, body, f"https://{name.split('-')[0]}.example/{name}")
+        for name, (title, body) in files.items()
+    ]
+    config, out = ingest_seeds(tmp_path, database_url, capsys, seeds)
     titles = sorted(str(a["title"]) for a in alert_records(out))
     council = [
         t for t in titles if t in (files["herald-council.txt"][0], files["gazette-council.txt"][0])
@@ -149,6 +161,7 @@ def test_a_seed_folder_with_an_article_and_its_copy_alerts_once_per_story(
         "Port at standstill",
     ]
     code, out, _ = run(config, capsys, "stories", "--json")
+    assert code == 0
     [story] = [json.loads(line) for line in out.splitlines()]
     assert sorted(o["url"].split("/")[-1] for o in story["outlets"]) == [
         "gazette-council.txt",
@@ -164,17 +177,11 @@ WIRE_SHORT = "Mayor Elena Varga resigned on Monday after the council voted to en
 def test_a_one_sentence_wire_item_re_headlined_by_another_outlet_alerts_once(
     tmp_path: Path, database_url: str, capsys
 ) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for name, title in (("herald", "Varga resigns"), ("gazette", "Mayor quits after council vote")):
-        url = f"https://{name}.example/wire-1"
-        (seeds / f"{name}.txt").write_text(seed_text(title, WIRE_SHORT, url), encoding="utf-8")
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(
-        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
-    )
-    code, out, err = run(config, capsys, "ingest")
-    assert code == 0, err
+    seeds = [
+        (f"{name}.txt", title, WIRE_SHORT, f"https://{name}.example/wire-1")
+        for name, title in (("herald", "Varga resigns"), ("gazette", "Mayor quits after the vote"))
+    ]
+    _, out = ingest_seeds(tmp_path, database_url, capsys, seeds)
     [alert] = alert_records(out)
     other = "gazette" if "herald" in str(alert["url"]) else "herald"
     assert [o["url"] for o in alert["story"]["also_reported_by"]] == [
@@ -291,18 +298,12 @@ def test_copies_footers_wire_items_and_one_persons_stories_from_feeds(
 def test_copies_footers_wire_items_and_one_persons_stories_from_one_seed_folder(
     tmp_path: Path, database_url: str, capsys
 ) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for outlet, items in STORIES.items():
-        for guid, headline, text in items:
-            url = f"https://{outlet}.example/{guid}"
-            (seeds / f"{guid}.txt").write_text(seed_text(headline, text, url), encoding="utf-8")
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(
-        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
-    )
-    code, out, err = run(config, capsys, "ingest")
-    assert code == 0, err
+    seeds = [
+        (f"{guid}.txt", headline, text, f"https://{outlet}.example/{guid}")
+        for outlet, items in STORIES.items()
+        for guid, headline, text in items
+    ]
+    _, out = ingest_seeds(tmp_path, database_url, capsys, seeds)
     _one_alert_per_story(out)
 
 
@@ -313,16 +314,11 @@ def test_seeds_of_one_story_under_two_headlines_are_one_story_whatever_their_url
     """A seed folder holds documents from any outlet, often all linked on one host
     (example.com): the same text under two headlines there is a copy, not a site's
     stock description (which only a feed's entries have)."""
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for number, title in enumerate(("Council backs Varga's plan", "Varga wins the vote"), 1):
-        url = f"https://example.com/news/{number}"
-        (seeds / f"{number}.txt").write_text(seed_text(title, body, url), encoding="utf-8")
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(
-        f"database: {database_url}\nsources:\n  seeds:\n    - path: {seeds}\n" + WATCHES
-    )
-    code, out, err = run(config, capsys, "ingest")
-    assert code == 0, err
+    titles = ("Council backs Varga's plan", "Varga wins the vote")
+    seeds = [
+        (f"{n}.txt", title, body, f"https://example.com/news/{n}")
+        for n, title in enumerate(titles, 1)
+    ]
+    _, out = ingest_seeds(tmp_path, database_url, capsys, seeds)
     [alert] = alert_records(out)
     assert len(alert["story"]["also_reported_by"]) == 1
