@@ -281,3 +281,28 @@ def test_a_body_twice_in_a_batch_is_signed_once_and_alike() -> None:
     found = signatures_of(bodies)
     assert found[0] is found[2] and found[1] is found[4]
     assert found == [signatures_of([body], frozenset())[0] for body in bodies]
+
+
+_SENTENCES = st.sampled_from(
+    [FOOTER.split(". ")[0] + ".", "Varga said so.", "Ships wait at anchor!", "Why now?", "—", ""]
+)
+_BODIES = st.lists(
+    st.builds(
+        lambda parts, seps: "".join(p + s for p, s in zip(parts, seps, strict=False)),
+        st.lists(st.one_of(_SENTENCES, st.text(alphabet=_MIXED, max_size=40)), max_size=8),
+        st.lists(st.sampled_from([" ", "\n", "\n\n", ". ", "? "]), min_size=8, max_size=8),
+    ),
+    max_size=6,
+)
+
+
+@given(_BODIES)
+def test_any_batch_is_signed_without_error_and_a_body_alike_wherever_it_sits(
+    bodies: list[str],
+) -> None:
+    """Footers, run-on sentences, empty and odd texts: every body gets a signature of the
+    format or none, and the same body the same one within its batch."""
+    signed = signatures_of(bodies)
+    assert all(s is None or len(s) == SIGNATURE_BYTES for s in signed)
+    first = dict(zip(bodies, signed, strict=True))
+    assert all(first[body] == signature for body, signature in zip(bodies, signed, strict=True))
