@@ -322,3 +322,23 @@ def test_seeds_of_one_story_under_two_headlines_are_one_story_whatever_their_url
     _, out = ingest_seeds(tmp_path, database_url, capsys, seeds)
     [alert] = alert_records(out)
     assert len(alert["story"]["also_reported_by"]) == 1
+
+
+def test_a_copy_arriving_in_a_later_pass_joins_the_story_the_earlier_one_alerted(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    herald = feedserver.set_route(server, "/herald.xml", feedserver.feed(rss("Herald", HERALD)))
+    code, out, err = run(configure(tmp_path, database_url, [herald]), capsys, "ingest")
+    assert code == 0, err
+    [first] = alert_records(out)
+    gazette = feedserver.set_route(server, "/gazette.xml", feedserver.feed(rss("Gazette", GAZETTE)))
+    code, out, err = run(configure(tmp_path, database_url, [herald, gazette]), capsys, "ingest")
+    assert code == 0, err
+    later = alert_records(out)
+    assert sorted(str(a["title"]) for a in later) == [
+        "Mayor testifies in contracts fraud trial",
+        "Port at standstill as dock workers strike",
+    ]
+    code, out, _ = run(configure(tmp_path, database_url, [herald, gazette]), capsys, "alerts")
+    assert code == 0 and out.count("rail yard") == 1, out
+    assert first["story"]["also_reported_by"] == []
