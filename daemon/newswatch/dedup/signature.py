@@ -162,11 +162,6 @@ class Signature(bytes):
     """NUM_PERM little-endian uint16 MinHash values (256 bytes), storable as a blob."""
 
 
-def paragraphs(body: str) -> list[str]:
-    """The body's paragraphs; normalize_text already collapsed the spaces inside them."""
-    return list(filter(None, map(str.strip, body.split("\n\n"))))
-
-
 def pieces(body: str) -> list[str]:
     """The body's sentences and lines: a footer, even one run on from the text's last
     sentence, is then pieces of its own (module docstring)."""
@@ -184,9 +179,8 @@ def recurring_pieces(bodies: Iterable[str]) -> frozenset[str]:
     """Pieces that recur under two *different* entries of one source's batch.
 
     A footer recurs under unrelated entries; the pieces of a re-published copy
-    recur too, under an entry that is mostly the same text. Two entries are
-    copies when the pieces they share make up at least half the words of the
-    shorter one; a piece shared only by copies is kept.
+    recur too, under an entry that is mostly the same text (what makes two
+    entries copies: module docstring); a piece shared only by copies is kept.
     """
     return _recurring(_read_pieces(bodies).values())
 
@@ -315,7 +309,7 @@ def signatures_of(
     signed: dict[str, Signature] = {}
     for first in range(0, len(distinct), _CHUNK):
         chunk = distinct[first : first + _CHUNK]
-        texts = [_lead_text(body, split.get(body), boilerplate, sizes) for body in chunk]
+        texts = [_lead_text(body, split[body], boilerplate, sizes) for body in chunk]
         words = _lead_hashes(texts)
         long = [index for index, hashes in enumerate(words) if len(hashes) >= MIN_WORDS]
         for index, hashes in enumerate(words):
@@ -328,13 +322,11 @@ def signatures_of(
     return [signed.get(body) for body in bodies]
 
 
-def _lead_text(
-    body: str, split: list[str] | None, boilerplate: frozenset[str], sizes: set[int]
-) -> str:
+def _lead_text(body: str, split: list[str], boilerplate: frozenset[str], sizes: set[int]) -> str:
     """The body without its boilerplate pieces (`split`: the pieces of its first
-    _READ_CUT characters, None for one sentence), as far as the lead can reach.
-    `sizes`: the boilerplate's lengths; a piece of another length is not hashed."""
-    if not boilerplate or split is None or boilerplate.isdisjoint(split):
+    _READ_CUT characters), as far as the lead can reach. `sizes`: the boilerplate's
+    lengths; a piece of another length is not hashed."""
+    if not boilerplate or boilerplate.isdisjoint(split):
         return body
     kept, size = [], 0
     for piece in split:
