@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from newswatch.config import Dedup
 from newswatch.dedup.signature import (
     _BAND_OFFSETS,
+    _INCREMENTS,
+    _MULTIPLIERS,
     _PUNCTUATION,
     BANDS,
     MAX_WORDS,
@@ -20,6 +22,7 @@ from newswatch.dedup.signature import (
     band_keys_of,
     band_offsets_generated,
     batch_signatures,
+    permutations_generated,
     recurring_pieces,
     signature_of,
     signatures_of,
@@ -266,6 +269,10 @@ def test_band_keys_and_similarity_in_plain_python_equal_numpys() -> None:
 
 def test_the_written_band_offsets_are_those_drawn() -> None:
     assert band_offsets_generated() == _BAND_OFFSETS
+
+
+def test_the_written_permutations_are_those_drawn() -> None:
+    assert permutations_generated() == (_MULTIPLIERS, _INCREMENTS)
     # the plain-Python finaliser adds them to a 32-bit value without a cut to 64 bits
     assert max(_BAND_OFFSETS) + 0xFFFFFFFF < 1 << 64
 
