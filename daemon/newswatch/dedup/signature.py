@@ -19,31 +19,11 @@ What is hashed, and why (boilerplate must never merge two stories):
 
 - **Body only.** Headlines are rewritten by every outlet; the title never
   enters the signature.
-- **Pieces that recur across a source's batch are dropped.** A feed's
-  newsletter blurb, cookie notice or "The post ... appeared first on ..."
-  footer is the same text under each of its entries; a piece found under two
-  entries of one batch that are not copies of each other (a seed folder may
-  hold the original and its copy) is that source's boilerplate and is not
-  hashed. (Chosen over a keyword list, which misses every footer it was not
-  written for, and over a stored table of lines per source, which needs I/O
-  in this pure stage.) A body's *pieces* are its sentences and lines: many
-  outlets run the footer on from the text's last sentence (a plain-text
-  description is one paragraph). Sentences are cut at ". ", "? " and "! " by
-  `str.replace` (a look-behind regular expression cost as much as signing),
-  and only in a batch where two bodies begin or end alike: elsewhere nothing
-  is run on, and its lines (paragraphs) are its pieces (52 of the corpus's
-  200 feeds are cut at sentences; lines cost a third as much).
-  Only a body's first `_READ_CUT` characters are searched, as far as a lead
-  can reach.
-- **Copies, and what is only a footer.** Two entries are copies when one holds
-  every piece of the other (an original and its copy with a footer added), or
-  when the pieces they share make up at least half the words of the shorter
-  one, unless all they share is the run of pieces both end with and the
-  pieces before it are unalike (under half their words in common): that is
-  a footer under two different items. Under a 40-word item an 80-word footer
-  is most of the text: by shared words alone the two items were copies, the
-  footer was kept, and it made an unrelated item 0.52 similar to a copy and
-  the copy only 0.37 similar to its original.
+- **Boilerplate is dropped** (`dedup.boilerplate`): pieces that recur under
+  entries of one batch that are not copies of each other (a footer, a header,
+  a cookie notice), and in a feed an outlet's stock description under all its
+  entries. Only a body's first `_READ_CUT` characters are searched, as far as
+  a lead can reach.
 - **Short texts are one story only when their words are the same.** Below
   `MIN_WORDS` words of body a few shared words say nothing about two texts
   being one story, so a text of `MIN_CONTENT_WORDS` (a sentence of news) up to
@@ -52,13 +32,6 @@ What is hashed, and why (boilerplate must never merge two stories):
   order (a one-sentence wire item re-headlined by another outlet), ~0 similar
   to any other. Titles only and shorter teasers get no signature: the exact
   keys of `dedup.keys` alone apply.
-- **One outlet's stock description is not a story.** A body found word for word
-  under two entries of one feed with different titles and links on the same
-  host (a site's tagline, a podcast's blurb under every episode) is not
-  signed: those entries are the outlet's separate items, never copies of each
-  other. Across outlets (another host, another feed) and in a seed folder
-  (documents of any outlet, often all linked on example.com), the same text
-  under a new headline is re-published copy and is signed.
 - **The lead only: the first `MAX_WORDS` words.** The lead is what makes a
   story that story; copies share it, while footers, related-article lists
   and appended updates come after it. It also bounds the cost of a long
@@ -79,10 +52,9 @@ memory and a native multiply). Signing the corpus's 200 feeds took 0.6-0.8
 s of CPU with CRC-32 per word and 64-bit arithmetic, 0.3 s, then ~0.27 s. Of
 that the matrix is a fifth (three passes of SIMD arithmetic, _ROWS
 permutations at a time so that the three stay in the core's cache: the whole
-4 MB matrix at once cost 1.2-1.4x as much); splitting and comparing
-pieces for boilerplate a third (str.split over the first _READ_CUT
-characters, set hashing); the rest finding and hashing words. A body found
-twice in a batch is signed once.
+4 MB matrix at once cost 1.2-1.4x as much); finding boilerplate a third
+(`dedup.boilerplate`); the rest finding and hashing words. A body found twice
+in a batch is signed once.
 
 This is signature format 2 (format 1: 128 32-bit values, 512 bytes, 16 bands
 of 3): `similarity` says 0 for two signatures of different formats, and
@@ -100,13 +72,12 @@ import os
 import re
 import sys
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
-from itertools import accumulate, chain, pairwise
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from newswatch.dedup.boilerplate import read_pieces, recurring, stock_descriptions
 from newswatch.dedup.keys import MIN_CONTENT_WORDS
 from newswatch.model import Document
 
@@ -128,8 +99,6 @@ _ROWS = 32  # permutations computed at a time (32 x 248 x 32 x 4 bytes: 1 MB)
 _CHUNK = 32  # documents whose words are found in one pass over their joined text
 _POWERS = _CHUNK * (MAX_WORDS * 20 + 1) + 2  # bytes of a chunk's joined leads, nearly always
 _SPACE = ord(" ")
-_SENTENCE_ENDS = (". ", "? ", "! ")
-_EDGE = 40  # characters: a footer's or header's last or first few words
 
 _WORD = re.compile(r"\w+")
 # ASCII letters, digits and "_" (what \w matches there) lower-cased, other ASCII a
@@ -215,131 +184,9 @@ class Signature(bytes):
     """NUM_PERM little-endian uint16 MinHash values (256 bytes), storable as a blob."""
 
 
-def pieces(body: str) -> list[str]:
-    """The body's sentences and lines: a footer, even one run on from the text's last
-    sentence, is then pieces of its own (module docstring)."""
-    for end in _SENTENCE_ENDS:
-        body = body.replace(end, end[0] + "\n")
-    return lines(body)
-
-
-def lines(body: str) -> list[str]:
-    """The body's lines (its paragraphs, and lines within them)."""
-    return list(filter(None, map(str.strip, body.split("\n"))))
-
-
 def recurring_pieces(bodies: Iterable[str]) -> frozenset[str]:
-    """Pieces that recur under two *different* entries of one source's batch.
-
-    A footer recurs under unrelated entries; the pieces of a re-published copy
-    recur too, under an entry that is mostly the same text (what makes two
-    entries copies: module docstring); a piece shared only by copies is kept.
-    """
-    return _recurring(_read_pieces(bodies).values())
-
-
-def _read_pieces(bodies: Iterable[str]) -> dict[str, list[str]]:
-    """The pieces of each distinct body, within its first _READ_CUT characters. Cut at
-    sentences only when two bodies of the batch begin or end alike (a footer or a
-    header run on from the text), else at lines: sentences cost 3-4x as much."""
-    texts = {body: body[:_READ_CUT] for body in bodies}
-    split = pieces if _edges_shared(texts.values()) else lines
-    return {body: split(text) for body, text in texts.items()}
-
-
-def _edges_shared(texts: Iterable[str]) -> bool:
-    """Whether two of these (distinct) texts begin or end with the same _EDGE characters."""
-    seen: set[str] = set()
-    for text in texts:
-        for edge in ("^" + text[:_EDGE], "$" + text[-_EDGE:]):
-            if edge in seen:
-                return True
-            seen.add(edge)
-    return False
-
-
-def _recurring(split: Iterable[list[str]]) -> frozenset[str]:
-    """recurring_pieces of the entries' distinct texts, each a list of pieces."""
-    ordered = list(split)
-    texts = [set(found) for found in ordered]
-    # found under two entries: counted in one pass over all (most are not)
-    counts = Counter(chain.from_iterable(texts))
-    if len(counts) == sum(map(len, texts)):
-        return frozenset()
-    repeated = {piece for piece, count in counts.items() if count > 1}
-    holders: dict[str, list[int]] = {}
-    for index, text in enumerate(texts):
-        for piece in text & repeated:
-            holders.setdefault(piece, []).append(index)
-    copies = _Copies(ordered, texts)
-    found = set()
-    for piece, where in holders.items():
-        pairs = ((a, b) for i, a in enumerate(where) for b in where[i + 1 :])
-        if any(not copies(pair) for pair in pairs):
-            found.add(piece)
-    return frozenset(found)
-
-
-class _Copies:
-    """Whether two entries of a batch are copies (module docstring). Shared words are
-    held against those of the shorter entry's other pieces, counted a piece at a
-    time and only until they pass the shared words (a footer is a few dozen words of
-    an entry's hundreds), each piece's once; entries that share no piece are never
-    compared."""
-
-    def __init__(self, ordered: list[list[str]], texts: list[set[str]]) -> None:
-        self.ordered = ordered
-        self.texts = texts
-        self.words: dict[str, int] = {}
-        self.known: dict[tuple[int, int], bool] = {}
-
-    def __call__(self, pair: tuple[int, int]) -> bool:
-        if pair not in self.known:
-            self.known[pair] = self._copies(*pair)
-        return self.known[pair]
-
-    def _copies(self, first: int, second: int) -> bool:
-        a, b = self.texts[first], self.texts[second]
-        if a <= b or b <= a:
-            return True
-        shared = a & b
-        most = self._count(shared)
-        if self._count(a - b, most) > most and self._count(b - a, most) > most:
-            return False
-        ending = _common_ending(self.ordered[first], self.ordered[second])
-        return not shared <= ending or _alike(a - b, b - a)
-
-    def _count(self, pieces: Iterable[str], most: int | None = None) -> int:
-        """Words of these pieces, by their separators (normalize_text folded the
-        whitespace inside a paragraph to single spaces); counting stops once past
-        `most`."""
-        words, total = self.words, 0
-        for piece in pieces:
-            count = words.get(piece)
-            if count is None:
-                count = words[piece] = piece.count(" ") + 1
-            total += count
-            if most is not None and total > most:
-                break
-        return total
-
-
-def _common_ending(a: list[str], b: list[str]) -> set[str]:
-    """The pieces of the run both lists end with."""
-    run = 0
-    for x, y in zip(reversed(a), reversed(b), strict=False):  # the shorter ends it
-        if x != y:
-            break
-        run += 1
-    return set(a[len(a) - run :])
-
-
-def _alike(a: Iterable[str], b: Iterable[str]) -> bool:
-    """Whether these pieces have at least half their words in common (two versions of
-    one lead, not two different items)."""
-    first = set(" ".join(a).casefold().split())
-    second = set(" ".join(b).casefold().split())
-    return 2 * len(first & second) >= len(first | second)
+    """What signing drops as a batch's boilerplate (`dedup.boilerplate`)."""
+    return recurring(read_pieces(bodies, _READ_CUT).values())
 
 
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
@@ -354,9 +201,9 @@ def signatures_of(
     (or without `boilerplate` when given). A batch's words are found and hashed in a
     few numpy calls over its joined text, its shingles in one matrix per group: per
     document, the calls cost more than the arithmetic."""
-    split = _read_pieces(bodies)
+    split = read_pieces(bodies, _READ_CUT)
     if boilerplate is None:
-        boilerplate = _recurring(split.values())
+        boilerplate = recurring(split.values())
     sizes = {len(piece) for piece in boilerplate}
     distinct = list(dict.fromkeys(bodies))  # a body's signature depends on it alone
     signed: dict[str, Signature] = {}
@@ -465,21 +312,6 @@ def _exact_signature(text: str) -> Signature:
     """A short text's signature: its case-folded words hashed to SIGNATURE_BYTES bytes,
     equal for the same words in the same order and ~0 similar to anything else."""
     return Signature(hashlib.shake_128(b" ".join(_words(text).split())).digest(SIGNATURE_BYTES))
-
-
-def stock_descriptions(documents: Sequence[Document]) -> frozenset[str]:
-    """Bodies found under two entries of a batch with different titles on one host:
-    that outlet's description of all its items, not one story (module docstring)."""
-    repeated = {body for body, count in Counter(d.body for d in documents).items() if count > 1}
-    seen: dict[tuple[str, str], str] = {}
-    found = set()
-    for document in (d for d in documents if d.body in repeated):
-        host = urlsplit(document.url).hostname if document.url else None
-        if host and document.body:
-            title = seen.setdefault((host, document.body), document.title)
-            if title.casefold() != document.title.casefold():
-                found.add(document.body)
-    return frozenset(found)
 
 
 def batch_signatures(
