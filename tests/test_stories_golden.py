@@ -83,6 +83,27 @@ def test_a_footer_longer_than_the_items_under_it_is_still_a_footer(join: str) ->
     assert similarity(copy or b"", other or b"") < 0.1
 
 
+def test_a_byline_over_short_items_and_a_footer_under_them_are_both_boilerplate() -> None:
+    """A short header line (a byline) and a footer around two different short items:
+    both go, and each item is signed as it reads alone."""
+    strike, trial = HARBOUR.split("\n\n")[0], VARGA_TRIAL.split("\n\n")[0]
+    byline = "By our city desk."
+    bodies = [f"{byline}\n\n{strike}\n\n{FOOTER}", f"{byline}\n\n{trial}\n\n{FOOTER}"]
+    assert recurring_pieces(bodies) == {byline} | FOOTER_SENTENCES
+    copy, other = signatures_of(bodies)
+    assert copy == signature_of(strike)
+    assert similarity(copy or b"", other or b"") < 0.1
+
+
+def test_a_shared_lead_is_not_a_header() -> None:
+    """Two versions of one story that share their first paragraphs and end differently
+    (an edited ending) are copies: what they share is the story, however it sits."""
+    *lead, _ = COUNCIL.split("\n\n")
+    other_ending = "The mayor said she would ask the regional government for the footbridge money."
+    bodies = [COUNCIL, "\n\n".join([*lead, other_ending])]
+    assert recurring_pieces(bodies) == frozenset()
+
+
 def test_two_versions_of_one_lead_under_one_footer_are_copies() -> None:
     """What two entries share may be all they end with, footer and most of the text:
     when what comes before is alike (an edited first sentence), they are copies and

@@ -17,9 +17,11 @@
 - **Copies, and what is only a footer.** Two entries are copies when one holds
   every piece of the other (an original and its copy with a footer added), or
   when the pieces they share make up at least half the words of the shorter
-  one, unless all they share is the run of pieces both end with and the
-  pieces before it are unalike (under half their words in common): that is
-  a footer under two different items. Under a 40-word item an 80-word footer
+  one, unless all they share is the run of pieces both end with (and a few
+  words both start with, up to `_HEADER_WORDS`: a byline) and the pieces in
+  between are unalike (under half their words in common): that is a footer
+  (and a header) around two different items. A longer shared start is a
+  shared lead: the story itself. Under a 40-word item an 80-word footer
   is most of the text: by shared words alone the two items were copies, the
   footer was kept, and it made an unrelated item 0.52 similar to a copy and
   the copy only 0.37 similar to its original.
@@ -43,6 +45,7 @@ from newswatch.model import Document
 
 _SENTENCE_ENDS = (". ", "? ", "! ")
 _EDGE = 40  # characters: a footer's or header's last or first few words
+_HEADER_WORDS = 8  # a byline or a label over the text; a shared lead is longer
 
 
 def pieces(body: str) -> list[str]:
@@ -130,8 +133,19 @@ class _Copies:
         most = self._count(shared)
         if self._count(a - b, most) > most and self._count(b - a, most) > most:
             return False
-        ending = _common_ending(self.ordered[first], self.ordered[second])
-        return not shared <= ending or _alike(a - b, b - a)
+        one, other = self.ordered[first], self.ordered[second]
+        edges = _common_ending(one, other) | self._header(one, other)
+        return not shared <= edges or _alike(a - b, b - a)
+
+    def _header(self, one: list[str], other: list[str]) -> set[str]:
+        """The run of pieces both lists start with, when it is a few words (a byline, a
+        label): a longer one is a shared lead, the story itself."""
+        run = 0
+        for x, y in zip(one, other, strict=False):  # the shorter ends it
+            if x != y:
+                break
+            run += 1
+        return set(one[:run]) if self._count(one[:run]) <= _HEADER_WORDS else set()
 
     def _count(self, pieces: Iterable[str], most: int | None = None) -> int:
         """Words of these pieces, by their separators (normalize_text folded the
