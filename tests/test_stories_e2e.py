@@ -230,7 +230,8 @@ def test_a_footer_run_into_the_text_neither_splits_a_story_nor_joins_two(
 
 
 # Short items, as a hand-made check would write them: each story a few sentences, the
-# footer longer than some of them. Outlets: herald, gazette (footer), courier.
+# footer longer than some of them (once on its own, once run on from the text).
+# Outlets: herald, gazette (byline and footer), courier.
 SHORT_STRIKE = (
     "Dock workers at the northern harbour began a strike at dawn on Wednesday over pay, "
     "leaving forty container ships waiting at anchor and halting freight at the port."
@@ -257,9 +258,9 @@ STORIES = {  # outlet: [(guid, headline, text)]
         ("h2", "Varga to run again", SHORT_WIRE),
         ("h3", "Varga cuts bus fares by a fifth", SHORT_BUDGET),
     ],
-    "gazette": [
-        ("g1", "Port at a standstill", f"{SHORT_STRIKE}\n\n{FOOTER}"),
-        ("g2", "Library reopens after fire", f"{SHORT_LIBRARY}\n\n{FOOTER}"),
+    "gazette": [  # its byline over each item, its footer under it
+        ("g1", "Port at a standstill", f"By Gazette staff.\n\n{SHORT_STRIKE}\n\n{FOOTER}"),
+        ("g2", "Library reopens after fire", f"By Gazette staff.\n\n{SHORT_LIBRARY} {FOOTER}"),
     ],
     "courier": [
         ("c1", "Second term for the mayor?", SHORT_WIRE),
