@@ -95,6 +95,42 @@ def test_a_byline_over_short_items_and_a_footer_under_them_are_both_boilerplate(
     assert similarity(copy or b"", other or b"") < 0.1
 
 
+def test_a_footer_followed_by_a_line_of_its_own_is_still_a_footer() -> None:
+    """A last line that names the item ("The post ... appeared first on ...") after the
+    shared footer: the footer goes, the lines stay."""
+    strike, trial = HARBOUR.split("\n\n")[0], VARGA_TRIAL.split("\n\n")[0]
+    bodies = [
+        f"{strike}\n\n{FOOTER}\n\nThe post Port at a standstill appeared first on Gazette.",
+        f"{trial}\n\n{FOOTER}\n\nThe post Mayor in court appeared first on Gazette.",
+    ]
+    found = recurring_pieces(bodies)  # the footer, whole or as its sentences
+    footer = " ".join(FOOTER.split())
+    assert all(piece in footer for piece in found)
+    assert sum(len(piece.split()) for piece in found) == len(footer.split())
+    copy, other = signatures_of(bodies)
+    assert similarity(copy or b"", signature_of(strike) or b"") > 0.6
+    assert similarity(copy or b"", other or b"") < 0.1
+
+
+def test_a_footer_run_on_into_a_last_sentence_of_its_own_is_still_a_footer() -> None:
+    strike, trial = HARBOUR.split("\n\n")[0], VARGA_TRIAL.split("\n\n")[0]
+    bodies = [
+        f"{strike} {FOOTER} You are reading story 1 of today's briefing.",
+        f"{trial} {FOOTER} You are reading story 2 of today's briefing.",
+    ]
+    assert recurring_pieces(bodies) == FOOTER_SENTENCES
+    copy, other = signatures_of(bodies)
+    assert similarity(copy or b"", signature_of(strike) or b"") > 0.6
+    assert similarity(copy or b"", other or b"") < 0.1
+
+
+def test_a_copy_with_its_last_sentence_replaced_keeps_its_text() -> None:
+    """All but the last sentence shared: that is the story, not a footer."""
+    *lead, _ = COUNCIL.split("\n\n")
+    ending = "The mayor said she would ask the regional government for the footbridge money."
+    assert recurring_pieces([with_footer(COUNCIL), "\n\n".join([*lead, ending])]) == frozenset()
+
+
 def test_a_shared_lead_is_not_a_header() -> None:
     """Two versions of one story that share their first paragraphs and end differently
     (an edited ending) are copies: what they share is the story, however it sits."""
