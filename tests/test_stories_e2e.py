@@ -199,6 +199,8 @@ def test_one_outlets_description_under_all_its_entries_never_joins_them_into_a_s
         ("t2", "Varga names a new deputy mayor", tagline),
         ("t3", "Varga vetoes the parking levy", long_tagline),
         ("t4", "Varga meets striking dock workers", long_tagline),
+        ("t5", "Varga visits the flooded quarter", tagline),
+        ("t6", "Varga opens the book fair", long_tagline),
     ]
     url = feedserver.set_route(server, "/herald.xml", feedserver.feed(rss("Herald", items)))
     code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
@@ -343,3 +345,20 @@ def test_a_copy_arriving_in_a_later_pass_joins_the_story_the_earlier_one_alerted
     code, out, _ = run(configure(tmp_path, database_url, [herald, gazette]), capsys, "alerts")
     assert code == 0 and out.count("rail yard") == 1, out
     assert first["story"]["also_reported_by"] == []
+
+
+def test_one_feed_carrying_a_story_and_its_re_headlined_copy_alerts_once(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    """A hand-made feed of one host: the same wire text under two headlines is one story
+    (a site's stock description sits under three entries or more)."""
+    items = [
+        ("w1", "Varga to run again", SHORT_WIRE),
+        ("w2", "Second term for the mayor?", SHORT_WIRE),
+        ("w3", "Varga resigns", WIRE_SHORT),
+        ("w4", "Mayor quits after the vote", WIRE_SHORT),
+    ]
+    url = feedserver.set_route(server, "/wire.xml", feedserver.feed(rss("Wire", items)))
+    code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
+    assert code == 0, err
+    assert len(alert_records(out)) == 2, alert_records(out)

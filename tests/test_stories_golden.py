@@ -171,14 +171,18 @@ def test_one_feeds_description_under_its_entries_is_not_signed_but_a_copy_is() -
     batch = [
         _item("a", "Tram line opens", blurb, "https://herald.example/a"),
         _item("b", "Deputy mayor named", blurb, "https://herald.example/b"),
+        _item("f", "Library reopens", blurb, "https://herald.example/f"),
         _item("c", "Strike ends", with_footer(HARBOUR), "https://herald.example/c"),
         _item("d", "Dock strike over", with_footer(HARBOUR), "https://gazette.example/d"),
         _item("e", "Tram line opens", blurb, "https://wire.example/e"),
+        _item("g", "Port strike ends", with_footer(HARBOUR), "https://herald.example/g"),
     ]
     signed = batch_signatures(batch, feed=True)
     assert signed[("Herald", "a")] is None and signed[("Herald", "b")] is None
     assert signed[("Herald", "e")] is None  # its body is the Herald's stock text
-    assert signed[("Herald", "c")] == signed[("Herald", "d")] == signature_of(with_footer(HARBOUR))
+    # the same text under two headlines of one host: a story and its copy
+    assert signed[("Herald", "c")] == signed[("Herald", "g")] == signature_of(with_footer(HARBOUR))
+    assert signed[("Herald", "d")] == signed[("Herald", "c")]
     # a seed folder's documents come from any outlet: the same text is a copy
     seeds = batch_signatures(batch)
     assert seeds[("Herald", "a")] == seeds[("Herald", "b")] == signature_of(blurb) is not None

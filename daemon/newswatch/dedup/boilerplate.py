@@ -28,10 +28,11 @@
   footer was kept, and it made an unrelated item 0.52 similar to a copy and
   the copy only 0.37 similar to its original.
 - **One outlet's stock description is not a story.** A body found word for word
-  under two entries of one feed with different titles and links on the same
-  host (a site's tagline, a podcast's blurb under every episode) is not
-  signed: those entries are the outlet's separate items, never copies of each
-  other. Across outlets (another host, another feed) and in a seed folder
+  under three entries or more of one feed, with different titles and links on
+  the same host (a site's tagline, a podcast's blurb under every episode), is
+  not signed: those entries are the outlet's separate items, never copies of
+  each other. (Under two, the text is signed: one feed may well carry a story
+  and its re-headlined copy.) Across outlets (another host, another feed) and in a seed folder
   (documents of any outlet, often all linked on example.com), the same text
   under a new headline is re-published copy and is signed.
 """
@@ -48,6 +49,9 @@ from newswatch.model import Document
 _SENTENCE_ENDS = (". ", "? ", "! ")
 _EDGE = 40  # characters: a footer's or header's last or first few words
 _HEADER_WORDS = 8  # a byline or a label over the text; a shared lead is longer
+# A site's stock description sits under many of its entries; two entries of one feed
+# with one text under two headlines are more likely a story and its re-headlined copy.
+STOCK_ENTRIES = 3
 
 
 def pieces(body: str) -> list[str]:
@@ -192,15 +196,18 @@ def _alike(a: Iterable[str], b: Iterable[str]) -> bool:
 
 
 def stock_descriptions(documents: Sequence[Document]) -> frozenset[str]:
-    """Bodies found under two entries of a batch with different titles on one host:
-    that outlet's description of all its items, not one story (module docstring)."""
-    repeated = {body for body, count in Counter(d.body for d in documents).items() if count > 1}
-    seen: dict[tuple[str, str], str] = {}
-    found = set()
-    for document in (d for d in documents if d.body in repeated):
-        host = urlsplit(document.url).hostname if document.url else None
-        if host and document.body:
-            title = seen.setdefault((host, document.body), document.title)
-            if title.casefold() != document.title.casefold():
-                found.add(document.body)
-    return frozenset(found)
+    """Bodies found under `STOCK_ENTRIES` entries or more of a batch, on one host, with
+    different titles: that outlet's description of all its items, not one story
+    (module docstring)."""
+    repeated = Counter(d.body for d in documents)
+    held: dict[tuple[str, str], list[str]] = {}
+    for document in documents:
+        if document.body and repeated[document.body] >= STOCK_ENTRIES and document.url:
+            host = urlsplit(document.url).hostname
+            if host:
+                held.setdefault((host, document.body), []).append(document.title.casefold())
+    return frozenset(
+        body
+        for (_, body), titles in held.items()
+        if len(titles) >= STOCK_ENTRIES and len(set(titles)) > 1
+    )
