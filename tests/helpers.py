@@ -63,6 +63,19 @@ def write_config(folder: Path, database_url: str, seeds: Path, extra: str = "") 
     return config
 
 
+def feeds_config(
+    folder: Path, database_url: str, urls: list[str], extra: str = "", watches: str = WATCHES
+) -> Path:
+    """A config in `folder` polling these feed URLs, with `extra` YAML and `watches`."""
+    config = folder / "newswatch.yaml"
+    entries = "".join(f"    - url: {url}\n" for url in urls)
+    config.write_text(
+        f"database: {database_url}\nsources:\n  feeds:\n{entries}{extra}{watches}",
+        encoding="utf-8",
+    )
+    return config
+
+
 @cache
 def _migrated_template() -> Path:
     """A SQLite file at the newest migration, made once per test process."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import feedserver
-from helpers import WATCHES
+from helpers import feeds_config
 from newswatch.app import open_app
 from newswatch.config import FeedSource, Fetch, load_config
 from newswatch.feedcycle import fetch_streamed
@@ -49,13 +49,7 @@ def test_the_feeds_parsed_are_stored_while_the_last_body_still_parses(
     big = single_item_feed(3 * 2**20)
     urls.append(feedserver.set_route(server, "/big", feedserver.feed(big, delay=0.3)))
     database = tmp_path / "nw.db"
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(
-        f"database: sqlite:///{database}\nsources:\n  feeds:\n"
-        + "".join(f"    - url: {url}\n" for url in urls)
-        + WATCHES
-    )
-    config = load_config(path)
+    config = load_config(feeds_config(tmp_path, f"sqlite:///{database}", urls))
     app = open_app(config)
     counts: list[int] = []
     done = threading.Event()

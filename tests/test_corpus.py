@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import feedserver
-from helpers import WATCHES, alert_records
+from helpers import alert_records, feeds_config
 from newswatch.cli import main
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
@@ -41,14 +41,8 @@ DISTINCT_DOCUMENTS = 6543
 
 def corpus_config(tmp_path: Path, urls: list[str]) -> tuple[Path, Path]:
     database = tmp_path / "corpus.db"
-    feeds = "".join(f"    - url: {url}\n" for url in urls)
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(
-        f"database: sqlite:///{database}\nsources:\n  feeds:\n{feeds}"
-        "fetch: {concurrency: 16, per_host: 4}\n" + WATCHES,
-        encoding="utf-8",
-    )
-    return config, database
+    fetch = "fetch: {concurrency: 16, per_host: 4}\n"
+    return feeds_config(tmp_path, f"sqlite:///{database}", urls, fetch), database
 
 
 @pytest.mark.slow(seconds=25)

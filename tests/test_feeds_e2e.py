@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 import feedserver
-from helpers import WATCHES, alert_records, migrated_sqlite
+from helpers import WATCHES, alert_records, feeds_config, migrated_sqlite
 from newswatch.cli import main
 from newswatch.store.db import open_database
 
@@ -28,13 +28,8 @@ def rss(*items: tuple[str, str, str]) -> bytes:
 
 
 def configure(tmp_path: Path, database_url: str, feeds: list[str], extra: str = "") -> Path:
-    entries = "".join(f"    - url: {url}\n" for url in feeds)
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(
-        f"database: {database_url}\nsources:\n  feeds:\n{entries}"
-        "fetch: {timeout: 30s, connect_timeout: 10s}\n" + WATCHES + extra
-    )
-    return path
+    fetch = "fetch: {timeout: 30s, connect_timeout: 10s}\n"
+    return feeds_config(tmp_path, database_url, feeds, fetch, WATCHES + extra)
 
 
 def run(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import feedserver
-from helpers import alert_records, migrated_sqlite
+from helpers import alert_records, feeds_config, migrated_sqlite
 from newswatch.cli import main
 
 WATCHES = """\
@@ -26,13 +26,8 @@ watch:
 
 
 def configure(tmp_path: Path, feeds: list[str]) -> Path:
-    entries = "".join(f"    - url: {url}\n" for url in feeds)
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(
-        f"database: {migrated_sqlite(tmp_path / 'nw.db')}\nsources:\n  feeds:\n{entries}"
-        "fetch: {timeout: 3s, connect_timeout: 2s}\n" + WATCHES
-    )
-    return path
+    fetch = "fetch: {timeout: 3s, connect_timeout: 2s}\n"
+    return feeds_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), feeds, fetch, WATCHES)
 
 
 def run(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

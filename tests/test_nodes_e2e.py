@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 import feedserver
-from helpers import run_cli
+from helpers import feeds_config, run_cli
 from newswatch.store.tables import alerts, deliveries, documents, feeds, sink_state
 from smtpserver import SmtpServer
 from test_daemon import Daemon
@@ -100,19 +100,15 @@ def traffic() -> Iterator[tuple[feedserver.FeedServer, Traffic, list[str]]]:
 
 
 def _config(tmp_path: Path, url: str, feed_urls: list[str], smtp_port: int) -> Path:
-    entries = "".join(f"    - url: {u}\n" for u in feed_urls)
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(
-        f"database: {url}\n"
-        f"sources:\n  feeds:\n{entries}"
+    settings = (
         f"schedule: {{interval: {INTERVAL:g}s}}\n"
         f"node: {{lease: {LEASE:g}s}}\n"
         f"fetch: {{timeout: 5s, connect_timeout: 3s, per_host: {PER_HOST}}}\n"
-        "watch:\n  people:\n    - name: Konstantin Kosachev\n      aliases: [Kosachev]\n"
         "alerts:\n  - type: log\n  - type: email\n    to: [desk@example.org]\n"
         f"    from: newswatch@example.org\n    smtp: {{host: 127.0.0.1, port: {smtp_port}}}\n"
     )
-    return path
+    watches = "watch:\n  people:\n    - name: Konstantin Kosachev\n      aliases: [Kosachev]\n"
+    return feeds_config(tmp_path, url, feed_urls, settings, watches)
 
 
 def _node_id(daemon: Daemon) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import feedserver
-from helpers import WATCHES, migrated_sqlite
+from helpers import feeds_config, migrated_sqlite
 from newswatch.config import Person, Topic
 from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, documents_of
 from newswatch.match import compile_watches
@@ -100,12 +100,7 @@ def test_a_cold_ingest_parses_on_two_workers_with_no_forkserver_and_a_later_one_
     ]
     assert all(len(wire(i, "a")) > POOL_THRESHOLD_BYTES for i in range(FEEDS))
     database = tmp_path / "nw.db"
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(
-        f"database: {migrated_sqlite(database)}\nsources:\n  feeds:\n"
-        + "".join(f"    - url: {url}\n" for url in urls)
-        + WATCHES
-    )
+    config = feeds_config(tmp_path, migrated_sqlite(database), urls)
     argv = [*newswatch_command(), "--config", str(config), "--log-format", "json", "ingest"]
 
     cold = Watched(argv, tmp_path / "cold.log")

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 import feedserver
-from helpers import alert_records, seed_text
+from helpers import alert_records, feeds_config, seed_text
 from storypairs import COUNCIL, FOOTER, HARBOUR, VARGA_TRIAL, changed_words, with_footer
 from test_feeds_e2e import refreshed, run
 
@@ -51,13 +51,8 @@ def _html(text: str) -> str:
 
 
 def configure(tmp_path: Path, database_url: str, urls: list[str]) -> Path:
-    path = tmp_path / "newswatch.yaml"
-    feeds = "".join(f"    - url: {url}\n" for url in urls)
-    path.write_text(
-        f"database: {database_url}\nsources:\n  feeds:\n{feeds}"
-        "fetch: {timeout: 3s, connect_timeout: 2s}\n" + WATCHES
-    )
-    return path
+    fetch = "fetch: {timeout: 3s, connect_timeout: 2s}\n"
+    return feeds_config(tmp_path, database_url, urls, fetch, WATCHES)
 
 
 def ingest_seeds(

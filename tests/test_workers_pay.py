@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import feedserver
-from helpers import WATCHES, migrated_sqlite
+from helpers import feeds_config, migrated_sqlite
 from newswatch.app import open_app
 from newswatch.config import load_config
 from newswatch.pipeline.feeds import WARM_UP_AT
@@ -21,12 +21,7 @@ def test_a_cycle_of_304s_starts_no_parse_workers(tmp_path: Path, server) -> None
             f"<item><guid>g{index}</guid><title>Story {index}</title></item></channel></rss>"
         ).encode()
         urls.append(feedserver.set_route(server, f"/f{index}.xml", feedserver.feed(body)))
-    config_path = tmp_path / "newswatch.yaml"
-    feeds = "".join(f"    - url: {url}\n" for url in urls)
-    config_path.write_text(
-        f"database: {migrated_sqlite(tmp_path / 'nw.db')}\nsources:\n  feeds:\n{feeds}" + WATCHES
-    )
-    config = load_config(config_path)
+    config = load_config(feeds_config(tmp_path, migrated_sqlite(tmp_path / "nw.db"), urls))
     app = open_app(config)
     try:
         first = app.pipeline.refresh_feeds(config.sources.feeds, force=True)
