@@ -139,22 +139,18 @@ class _Copies:
         a, b = self.texts[first], self.texts[second]
         if a <= b or b <= a:
             return True
-        shared = a & b
+        shared, only_a, only_b = a & b, a - b, b - a
         most = self._count(shared)
-        if self._count(a - b, most) > most and self._count(b - a, most) > most:
+        if self._count(only_a, most) > most and self._count(only_b, most) > most:
             return False
         one, other = self.ordered[first], self.ordered[second]
         edges = _common_ending(one, other) | self._header(one, other)
-        return not shared <= edges or _alike(a - b, b - a)
+        return not shared <= edges or _alike(only_a, only_b)
 
     def _header(self, one: list[str], other: list[str]) -> set[str]:
         """The run of pieces both lists start with, when it is a few words (a byline, a
         label): a longer one is a shared lead, the story itself."""
-        run = 0
-        for x, y in zip(one, other, strict=False):  # the shorter ends it
-            if x != y:
-                break
-            run += 1
+        run = _common_run(one, other)
         return set(one[:run]) if self._count(one[:run]) <= _HEADER_WORDS else set()
 
     def _count(self, pieces: Iterable[str], most: int | None = None) -> int:
@@ -177,14 +173,20 @@ def _common_ending(a: list[str], b: list[str]) -> set[str]:
     their own ("The post ... appeared first on ..."); none when the run reaches the
     start of either (then it is the story itself)."""
     for x, y in ((a, b), (a[:-1], b[:-1])):
-        run = 0
-        for p, q in zip(reversed(x), reversed(y), strict=False):  # the shorter ends it
-            if p != q:
-                break
-            run += 1
+        run = _common_run(reversed(x), reversed(y))
         if run:
             return set(x[len(x) - run :]) if run < min(len(x), len(y)) else set()
     return set()
+
+
+def _common_run(a: Iterable[str], b: Iterable[str]) -> int:
+    """How many pieces the two sequences have alike from their first on."""
+    run = 0
+    for x, y in zip(a, b, strict=False):  # the shorter ends it
+        if x != y:
+            break
+        run += 1
+    return run
 
 
 def _alike(a: Iterable[str], b: Iterable[str]) -> bool:
