@@ -20,6 +20,7 @@ the same charset warning).
 from __future__ import annotations
 
 import csv
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -742,6 +743,38 @@ def test_json_feed_never_reaches_the_fast_path() -> None:
     )
     fast, reference = both_ways(body)
     assert fast == reference and [d.url for d in fast[1]] == ["https://news.example.org/j"]
+
+
+class _ImportsAsked:
+    """A finder that only counts the imports that reach the path search."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        self.asked.append(name)
+
+
+def test_undated_entries_cost_no_failed_import_each() -> None:
+    """fastfeedparser tries an undated entry's guid as a date, and then `import dateparser`
+    (not installed): each failed import searched the whole path again, 60% of the
+    parse of a large undated feed. The fast path still reads such a feed."""
+    body = rss(
+        "".join(
+            f"<item><guid>g{n}</guid><title>Story {n}</title>"
+            f"<description>Talks resumed on day {n}.</description></item>"
+            for n in range(50)
+        )
+    )
+    finder = _ImportsAsked()
+    sys.meta_path.insert(0, finder)
+    try:
+        read = fast_path_reads(body)
+        fast, reference = both_ways(body)
+    finally:
+        sys.meta_path.remove(finder)
+    assert read and fast == reference and len(fast[1]) == 50
+    assert "dateparser" not in finder.asked
 
 
 def test_the_fast_path_keeps_what_users_see() -> None:
