@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from newswatch.feedwork import (
 from newswatch.match import compile_watches
 from newswatch.normalize import MAX_TEXT_CHARS
 from procs import command_line, descendants, forkservers_of, peak_rss_mb, survivors, workers_of
+from test_stopping import big_feed as feed_of_50000_items
 
 
 def big_feed() -> bytes:
@@ -139,6 +141,37 @@ def test_abandon_kills_a_parse_in_flight_and_nothing_is_parsed_after() -> None:
         assert survivors(workers) == []
     finally:
         parsers.close()
+
+
+@pytest.mark.slow(seconds=2)
+def test_abandon_ends_the_wait_for_a_parse_in_this_process_mid_body() -> None:
+    """With no workers (`ingest`), a body parses on a thread while its asker waits:
+    abandoning hands the asker ParseAbandoned mid-parse (a feed of 50,000 entries
+    parses for seconds), not the documents once the parse is over."""
+    matcher = compile_watches([Person(name="Joe Biden", aliases=("Biden",))], [])
+    parsers = FeedParsers(matcher, workers=1)
+    work = FeedBody(feed_of_50000_items(), "http://127.0.0.1/big", {}, None, datetime.now(UTC))
+    parsing = parsers.submit(work)
+    outcome: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(parsing.result())
+        except ParseAbandoned as exc:
+            outcome.append(exc)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    deadline = time.monotonic() + 30
+    while not any(thread.name == "newswatch-parse" for thread in threading.enumerate()):
+        assert time.monotonic() < deadline and not outcome, "the parse never started"
+        time.sleep(0.05)
+    parsers.abandon()
+    asker.join(timeout=60)
+    assert len(outcome) == 1 and isinstance(outcome[0], ParseAbandoned), outcome
+    assert workers_of(os.getpid()) == []
+    with pytest.raises(ParseAbandoned):
+        parsers.submit(work).result()
 
 
 def _wait_for_workers(timeout: float = 30) -> list[int]:

@@ -2,9 +2,10 @@
 
 A forkserver (~30 MB with the parse path preloaded) stayed resident for as long
 as the workers it had forked, counted in every sample of the tree's peak; the
-workers are now spawned by the main process. A cold `newswatch ingest` (the
-console script, which each worker re-runs as __mp_main__) is watched through
-/proc, and a worker killed mid-parse still leaves its body parsed and the next
+workers are now spawned by the main process. A cold `newswatch ingest
+--parse-workers 2` (the console script, which each worker re-runs as
+__mp_main__) is watched through /proc, and a plain `ingest`, which parses in its
+own process, and a worker killed mid-parse still leaves its body parsed and the next
 bodies parsed by new workers. The watch list travels to the workers compiled,
 without the config schema's pydantic models.
 """
@@ -31,7 +32,7 @@ from newswatch.config import Person, Topic
 from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, documents_of
 from newswatch.match import compile_watches
 from newswatch.pipeline.feeds import WARM_UP_AT
-from procs import forkservers_of, workers_of
+from procs import descendants, forkservers_of, workers_of
 from test_feedwork import big_feed, single_item_feed
 
 FEEDS = WARM_UP_AT + 4
@@ -66,6 +67,7 @@ class Watched:
 
     def __init__(self, argv: list[str], err: Path) -> None:
         self.most_workers = 0
+        self.most_children = 0
         self.forkservers: set[int] = set()
         self.workers: set[int] = set()
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err.open("w"))
@@ -77,6 +79,7 @@ class Watched:
             workers = workers_of(self.process.pid)
             self.workers.update(workers)
             self.most_workers = max(self.most_workers, len(workers))
+            self.most_children = max(self.most_children, len(descendants(self.process.pid)))
             self.forkservers.update(forkservers_of(self.process.pid))
             time.sleep(0.02)
 
@@ -102,6 +105,7 @@ def test_a_cold_ingest_parses_on_two_workers_with_no_forkserver_and_a_later_one_
     database = tmp_path / "nw.db"
     config = feeds_config(tmp_path, migrated_sqlite(database), urls)
     argv = [*newswatch_command(), "--config", str(config), "--log-format", "json", "ingest"]
+    argv += ["--parse-workers", "2"]
 
     cold = Watched(argv, tmp_path / "cold.log")
     assert cold.wait() == 0, (tmp_path / "cold.log").read_text()
@@ -117,6 +121,24 @@ def test_a_cold_ingest_parses_on_two_workers_with_no_forkserver_and_a_later_one_
     assert later.most_workers == 2 and later.forkservers == set()
     assert later.workers.isdisjoint(cold.workers)
     assert _documents(database) == 2 * FEEDS * ITEMS
+
+
+@pytest.mark.slow(seconds=5)
+def test_a_plain_ingest_parses_in_its_own_process(
+    tmp_path: Path, server: feedserver.FeedServer
+) -> None:
+    """One process parses with less CPU and half the memory of three (bench/README.md)."""
+    urls = [
+        feedserver.set_route(server, f"/p{i}.xml", feedserver.feed(wire(i, "p"), delay=0.05))
+        for i in range(FEEDS)
+    ]
+    database = tmp_path / "nw.db"
+    config = feeds_config(tmp_path, migrated_sqlite(database), urls)
+    argv = [*newswatch_command(), "--config", str(config), "--log-format", "json", "ingest"]
+    alone = Watched(argv, tmp_path / "alone.log")
+    assert alone.wait() == 0, (tmp_path / "alone.log").read_text()
+    assert alone.most_children == 0, "no worker, no resource tracker"
+    assert _documents(database) == FEEDS * ITEMS
 
 
 def _documents(database: Path) -> int:

@@ -1,7 +1,9 @@
 """Stopping on time: SIGTERM and SIGKILL of `run` and `ingest` in the middle of a large parse.
 
 Real processes, a real loopback feed server and a real SQLite file. The feed is
-~7 MB of 50,000 items: its parse takes seconds, so the signal lands mid-parse.
+~7 MB of 50,000 items: its parse takes seconds, so the signal lands mid-parse,
+in a parse worker (`run`, `ingest --parse-workers 2`) or in the process itself
+(`ingest`).
 """
 
 from __future__ import annotations
@@ -42,8 +44,16 @@ def server() -> Iterator[feedserver.FeedServer]:
     feedserver.stop(served)
 
 
+# (command, whether it parses on workers)
+RUN = ("run", True)
+INGEST = ("ingest", False)
+INGEST_ON_WORKERS = ("ingest --parse-workers 2", True)
+
+
 class Started:
-    def __init__(self, tmp_path: Path, server: feedserver.FeedServer, command: str) -> None:
+    def __init__(
+        self, tmp_path: Path, server: feedserver.FeedServer, command: tuple[str, bool]
+    ) -> None:
         (tmp_path / "seeds").mkdir()
         self.database = tmp_path / "nw.db"
         config = write_config(tmp_path, migrated_sqlite(self.database), tmp_path / "seeds")
@@ -54,23 +64,34 @@ class Started:
         self.err = tmp_path / "stderr.log"
         self.served_before = len(server.seen)
         self.server = server
+        self.on_workers = command[1]
         argv = [sys.executable, "-m", "newswatch", "--config", str(config)]
         self.process = subprocess.Popen(
-            [*argv, "--log-format", "json", command],
+            [*argv, "--log-format", "json", *command[0].split()],
             stdout=subprocess.DEVNULL,
             stderr=self.err.open("w"),
         )
 
     def wait_mid_parse(self, timeout: float = 60) -> list[int]:
-        """Once the feed is served and a worker holds it: every process under the main one."""
+        """Once the feed is served and parsing (on a worker, if the command has them):
+        every process under the main one."""
         deadline = time.monotonic() + timeout
-        while len(self.server.seen) == self.served_before or not workers_of(self.process.pid):
+        while len(self.server.seen) == self.served_before or not self._parsing():
             assert self.process.poll() is None, self.err.read_text()
             assert time.monotonic() < deadline, "the feed was never fetched and parsed"
             time.sleep(0.2)
         time.sleep(1)  # the body is on its way to a worker, or parsing there
-        assert workers_of(self.process.pid), "the parse ended before the test could stop it"
+        assert self._parsing(), "the parse ended before the test could stop it"
         return descendants(self.process.pid)
+
+    def _parsing(self) -> bool:
+        if self.on_workers:
+            return bool(workers_of(self.process.pid))
+        return self.process.poll() is None and self._documents() == 0
+
+    def _documents(self) -> int:
+        with sqlite3.connect(self.database, timeout=30) as db:
+            return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
 
     def signal(self, signum: int) -> tuple[int, float]:
         started = time.monotonic()
@@ -92,26 +113,26 @@ class Started:
 NOT_POLLED = (0, "new", None, None, 0)  # no documents; the feed still waits for its first poll
 
 
-@pytest.mark.parametrize("command", ["run", "ingest"])
+@pytest.mark.parametrize("command", [RUN, INGEST, INGEST_ON_WORKERS], ids=lambda c: c[0])
 @pytest.mark.slow(seconds=8)
 def test_sigterm_mid_parse_stops_within_10s_and_leaves_the_feed_to_the_next_poll(
-    tmp_path: Path, server: feedserver.FeedServer, command: str
+    tmp_path: Path, server: feedserver.FeedServer, command: tuple[str, bool]
 ) -> None:
     started = Started(tmp_path, server, command)
     processes = started.wait_mid_parse()
     code, took = started.signal(signal.SIGTERM)
     log = started.err.read_text()
     assert took < STOP_LIMIT_S, f"stopped after {took:.1f}s"
-    assert code == (0 if command == "run" else 1), log
+    assert code == (0 if command == RUN else 1), log
     assert "Traceback" not in log
     assert survivors(processes) == []
     assert started.feed_state() == NOT_POLLED
 
 
-@pytest.mark.parametrize("command", ["run", "ingest"])
+@pytest.mark.parametrize("command", [RUN, INGEST_ON_WORKERS], ids=lambda c: c[0])
 @pytest.mark.slow(seconds=8)
 def test_sigkill_mid_parse_leaves_no_worker_or_tracker_behind(
-    tmp_path: Path, server: feedserver.FeedServer, command: str
+    tmp_path: Path, server: feedserver.FeedServer, command: tuple[str, bool]
 ) -> None:
     started = Started(tmp_path, server, command)
     processes = started.wait_mid_parse()

@@ -49,11 +49,13 @@ class App:
         self.engine.dispose()
 
 
-def open_app(config: Config, matcher: Matcher | None = None) -> App:
+def open_app(
+    config: Config, matcher: Matcher | None = None, parse_workers: int | None = None
+) -> App:
     """Open the database (migrating it) and build the pipeline; raises DatabaseError.
 
     `matcher`: the config's watch list compiled before (config/cache.py); without it,
-    compiled now."""
+    compiled now. `parse_workers`: see `FeedParsers` (default: the daemon's two)."""
     from newswatch.pipeline import Pipeline
     from newswatch.sinks import build_sinks, sink_routes
     from newswatch.store.db import open_database
@@ -67,5 +69,6 @@ def open_app(config: Config, matcher: Matcher | None = None) -> App:
         feed_settings=feed_settings(config),
         dedup=config.dedup,
         routes=sink_routes(config, sinks),
+        parse_workers=parse_workers,
     )
     return App(config=config, engine=engine, pipeline=pipeline)

@@ -1,9 +1,15 @@
-"""Feed bodies to documents, on both cores when there is enough to parse.
+"""Feed bodies to documents: in this process, or on worker processes beside it.
 
 Parsing (feedparser, HTML to text), normalising and matching are pure and
-CPU-bound, so bodies go to worker processes as they arrive, while the main
-thread stores what is already parsed; small bodies are parsed in-process
-when no worker is running, where starting one would cost more than it saves.
+CPU-bound. The daemon hands bodies to two worker processes as they arrive, while
+the main thread stores what is already parsed, so that its own resident set
+never holds the parse path; small bodies are parsed in-process when no worker is
+running, where starting one would cost more than it saves. A one-shot `ingest`
+parses every body in-process (`workers=1`): on the corpus's cold pass the
+workers shortened the wall by a fifth on an idle machine, but cost 15% more CPU
+(each imports the parse path, bodies and documents are pickled) and twice the
+memory of the process tree (bench/README.md), and a process that exits has no
+resident set to protect.
 Workers are spawned (each a fresh interpreter, started by fork and exec), never
 forked from a process that runs scheduler threads; and no forkserver stays
 resident beside them (see `FeedParsers._ensure_pool`).
@@ -53,10 +59,18 @@ _PARSE_PATH = [
 ]
 # Without pidfd (Linux < 5.3), how often a worker checks that the main process lives.
 PARENT_POLL_S = 1.0
+# How often a caller waiting for an in-process parse checks that the parsers were not
+# abandoned.
+ABANDON_POLL_S = 0.1
 
 
 class ParseAbandoned(Exception):
     """The parsers were abandoned (the daemon is stopping): this body was not parsed."""
+
+
+class _ParseEnded(BaseException):
+    """Raised in an abandoned in-process parse (`_end_parse`); a BaseException, so that
+    no handler of a parse's own errors (`except Exception`) takes it for one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,17 +221,63 @@ class Parsing(Protocol):
 
 
 class _InProcess:
-    """A small body: parsed when its result is asked for, on the asking thread."""
+    """A body parsed in this process, when its result is asked for.
 
-    def __init__(self, work: FeedBody, matcher: Matcher) -> None:
+    The parse runs on a thread of its own while the asker waits, so that a stop
+    (`abandon`) is heard within ABANDON_POLL_S even in the middle of a large body (a
+    feed of 50,000 entries parses for seconds): the asker gets ParseAbandoned, and the
+    parse is ended too (`_end_parse`), as the process must not exit while it runs.
+    """
+
+    def __init__(self, work: FeedBody, matcher: Matcher, parsers: FeedParsers) -> None:
         self._work = work
         self._matcher = matcher
+        self._parsers = parsers
 
     def result(self) -> ParsedBody:
-        return documents_of(self._work, self._matcher)
+        outcome: list[ParsedBody | BaseException] = []
+        done = threading.Event()
+
+        def parse() -> None:
+            try:
+                outcome.append(documents_of(self._work, self._matcher))
+            except BaseException as exc:  # handed to the asker
+                outcome.append(exc)
+            finally:
+                done.set()
+
+        if not self._parsers.start_here(threading.Thread(target=parse, name="newswatch-parse")):
+            raise ParseAbandoned
+        while not done.wait(ABANDON_POLL_S):
+            if self._parsers.abandoned:
+                raise ParseAbandoned
+        (parsed,) = outcome
+        if isinstance(parsed, _ParseEnded):
+            raise ParseAbandoned
+        if isinstance(parsed, BaseException):
+            raise parsed
+        return parsed
 
     def wait(self, timeout: float | None) -> bool:
-        return True  # nothing to wait for: `result` does the work
+        return True  # nothing under way: `result` does the work
+
+
+def _end_parse(thread: threading.Thread) -> None:
+    """End an abandoned parse on `thread` by raising ParseAbandoned in it.
+
+    The process is about to exit: a parse still running then would hold the exit
+    (a thread is joined) or, made a daemon thread, abort it (native code running
+    in a daemon thread at interpreter shutdown killed `ingest` with SIGABRT under
+    load). The exception is raised at the thread's next step of Python code: at
+    most one native call (an XML parse of one body) later. Nothing parses after
+    an abandon, so what the parse leaves half-done is never read.
+    """
+    import ctypes
+
+    ident = thread.ident
+    if ident is not None and thread.is_alive():
+        raise_in = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        raise_in(ctypes.c_ulong(ident), ctypes.py_object(_ParseEnded))
 
 
 class _Pooled:
@@ -283,10 +343,13 @@ class FeedParsers:
     """
 
     def __init__(self, matcher: Matcher, workers: int | None = None) -> None:
+        """`workers`: worker processes; 1 parses every body in this process (default:
+        two, or one on a single core)."""
         self.workers = workers or min(2, os.cpu_count() or 1)
         self.matcher = matcher
         self.abandoned = False
         self._pool: ProcessPoolExecutor | None = None
+        self._here: threading.Thread | None = None  # the last parse started in-process
         self._lock = threading.Lock()
         self._last_used = time.monotonic()
 
@@ -307,15 +370,24 @@ class FeedParsers:
         if self.abandoned:
             return _Abandoned()
         if self.workers < 2 or (len(work.body) < POOL_THRESHOLD_BYTES and self._pool is None):
-            return _InProcess(work, matcher)
+            return _InProcess(work, matcher, self)
         try:
             future = self._ensure_pool().submit(_documents_in_worker, work)
         except BrokenExecutor:
             self.close()  # a worker died (killed, out of memory): start afresh next time
-            return _InProcess(work, matcher)
+            return _InProcess(work, matcher, self)
         except RuntimeError:  # shut down by `abandon` between the check and here
             return _Abandoned()
         return _Pooled(future, work, self)
+
+    def start_here(self, thread: threading.Thread) -> bool:
+        """Start an in-process parse on `thread`, unless abandoned (then False)."""
+        with self._lock:
+            if self.abandoned:
+                return False
+            self._here = thread
+            thread.start()
+        return True
 
     def close_if_idle(self, idle_s: float) -> bool:
         """Stop the workers if nothing was parsed for `idle_s`: a daemon whose feeds are
@@ -368,6 +440,9 @@ class FeedParsers:
         with self._lock:
             self.abandoned = True
             pool, self._pool = self._pool, None
+            here = self._here
+        if here is not None:
+            _end_parse(here)
         if pool is None:
             return
         # The pool's own table of its workers (Python 3.14 adds a public `kill_workers`).

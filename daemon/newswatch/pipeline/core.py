@@ -171,6 +171,7 @@ class PipelineCore:
         feed_settings: FeedSettings | None = None,
         dedup: Dedup | None = None,
         routes: Sequence[Route] | None = None,
+        parse_workers: int | None = None,
     ) -> None:
         self.engine = engine
         self.matcher = matcher
@@ -180,7 +181,7 @@ class PipelineCore:
         self.clock = clock
         self.feed_settings = feed_settings or FeedSettings()
         self.dedup = dedup or _schema_default("Dedup")
-        self.parsers = FeedParsers(matcher)
+        self.parsers = FeedParsers(matcher, parse_workers)
         self.rng = random.Random()
         # SQLite allows one writer; serialising our own writers avoids lock waits.
         self.write_lock = threading.Lock()
