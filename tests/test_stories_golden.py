@@ -66,6 +66,18 @@ def test_a_footer_repeated_under_a_feeds_entries_is_not_hashed() -> None:
     assert similarity(council, harbour) < 0.1
 
 
+def test_a_footer_under_one_entry_is_known_from_the_sources_stored_bodies() -> None:
+    """A batch of one entry: its footer is found among the source's latest stored bodies
+    (the context), which are not signed; a copy in the context keeps what it shares."""
+    [alone] = signatures_of([with_footer(HARBOUR)])
+    [known] = signatures_of([with_footer(HARBOUR)], context=[with_footer(COUNCIL)])
+    assert known == signature_of(HARBOUR) != alone
+    [copy] = signatures_of([with_footer(HARBOUR)], context=[HARBOUR, with_footer(COUNCIL)])
+    assert copy == signature_of(HARBOUR)
+    [kept] = signatures_of([HARBOUR], context=[HARBOUR])
+    assert kept == signature_of(HARBOUR), "a body's own stored copy is not boilerplate"
+
+
 def test_titles_and_one_line_texts_get_no_signature() -> None:
     assert signature_of("") is None
     assert signature_of("Read the full story on our website.") is None

@@ -82,6 +82,8 @@ class FeedBody:
     fetched_at: datetime
     # recent documents naming each sharer of an alias in full (match/salience.py)
     salience: tuple[tuple[str, int], ...] = ()
+    # the feed's latest stored bodies, where its batch's boilerplate is sought too
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,7 @@ def documents_of(work: FeedBody, matcher: Matcher | None = None) -> ParsedBody:
     if matcher is not None:
         prior = dict(work.salience)
         matched = {(d.source, d.key): matcher.match(d.title, d.body, d.source, prior) for d in docs}
-    signatures = batch_signatures(docs, feed=True)
+    signatures = batch_signatures(docs, feed=True, context=work.context)
     return ParsedBody(
         title=parsed.title,
         documents=docs,

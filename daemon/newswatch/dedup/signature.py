@@ -20,10 +20,13 @@ What is hashed, and why (boilerplate must never merge two stories):
 - **Body only.** Headlines are rewritten by every outlet; the title never
   enters the signature.
 - **Boilerplate is dropped** (`dedup.boilerplate`): pieces that recur under
-  entries of one batch that are not copies of each other (a footer, a header,
-  a cookie notice), and in a feed an outlet's stock description under all its
-  entries. Only a body's first `_READ_CUT` characters are searched, as far as
-  a lead can reach.
+  entries that are not copies of each other (a footer, a header, a cookie
+  notice), among a batch's entries and the source's `CONTEXT_BODIES` latest
+  stored ones (an outlet whose feed shows one entry at a time, or a seed file
+  added alone, still has its footer found: unremoved, an 80-word footer made
+  a short copy unlike its original and like the outlet's other items); and in
+  a feed an outlet's stock description under all its entries. Only a body's
+  first `READ_CUT` characters are searched, as far as a lead can reach.
 - **Short texts are one story only when their words are the same.** Below
   `MIN_WORDS` words of body a few shared words say nothing about two texts
   being one story, so a text of `MIN_CONTENT_WORDS` (a sentence of news) up to
@@ -92,7 +95,8 @@ SHINGLE = 3
 MIN_WORDS = 20
 MAX_WORDS = 250
 SEED = 20261130
-_READ_CUT = MAX_WORDS * 20 + 1000  # characters of a body searched for its lead and boilerplate
+READ_CUT = MAX_WORDS * 20 + 1000  # characters of a body searched for its lead and boilerplate
+CONTEXT_BODIES = 8  # the source's latest stored bodies among which a batch's boilerplate is sought
 _SHORT_CUT = 1800  # characters: hold MAX_WORDS + 1 words of 99% of the corpus's leads
 _GROUP = 32  # documents MinHashed together (their shingles side by side in each block)
 _ROWS = 32  # permutations computed at a time (32 x 248 x 32 x 4 bytes: 1 MB)
@@ -186,7 +190,7 @@ class Signature(bytes):
 
 def recurring_pieces(bodies: Iterable[str]) -> frozenset[str]:
     """What signing drops as a batch's boilerplate (`dedup.boilerplate`)."""
-    return recurring(read_pieces(bodies, _READ_CUT).values())
+    return recurring(read_pieces(bodies, READ_CUT).values())
 
 
 def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signature | None:
@@ -195,13 +199,16 @@ def signature_of(body: str, boilerplate: frozenset[str] = frozenset()) -> Signat
 
 
 def signatures_of(
-    bodies: Sequence[str], boilerplate: frozenset[str] | None = None
+    bodies: Sequence[str],
+    boilerplate: frozenset[str] | None = None,
+    context: Sequence[str] = (),
 ) -> list[Signature | None]:
-    """Signatures of one source's batch, each without the batch's recurring pieces
-    (or without `boilerplate` when given). A batch's words are found and hashed in a
-    few numpy calls over its joined text, its shingles in one matrix per group: per
+    """Signatures of one source's batch, each without the pieces recurring among the
+    batch and its `context` (the source's latest stored bodies, not signed), or
+    without `boilerplate` when given. A batch's words are found and hashed in a few
+    numpy calls over its joined text, its shingles in one matrix per group: per
     document, the calls cost more than the arithmetic."""
-    split = read_pieces(bodies, _READ_CUT)
+    split = read_pieces([*bodies, *context], READ_CUT)
     if boilerplate is None:
         boilerplate = recurring(split.values())
     sizes = {len(piece) for piece in boilerplate}
@@ -224,7 +231,7 @@ def signatures_of(
 
 def _lead_text(body: str, split: list[str], boilerplate: frozenset[str], sizes: set[int]) -> str:
     """The body without its boilerplate pieces (`split`: the pieces of its first
-    _READ_CUT characters), as far as the lead can reach. `sizes`: the boilerplate's
+    READ_CUT characters), as far as the lead can reach. `sizes`: the boilerplate's
     lengths; a piece of another length is not hashed."""
     if not boilerplate or boilerplate.isdisjoint(split):
         return body
@@ -315,15 +322,17 @@ def _exact_signature(text: str) -> Signature:
 
 
 def batch_signatures(
-    documents: Sequence[Document], feed: bool = False
+    documents: Sequence[Document], feed: bool = False, context: Sequence[str] = ()
 ) -> dict[tuple[str, str], bytes | None]:
     """Signatures of one source's batch by (source, key), the first entry of a key winning.
     A `feed`'s entries are one outlet's: none for its stock description. (A seed folder
     holds documents of any outlet, often all linked on one host such as example.com:
-    the same text under two headlines there is a copy.)"""
+    the same text under two headlines there is a copy.) `context`: the source's latest
+    stored bodies, where the batch's boilerplate is sought too."""
     found: dict[tuple[str, str], bytes | None] = {}
     stock = stock_descriptions(documents) if feed else frozenset()
-    signatures = signatures_of(["" if d.body in stock else d.body for d in documents])
+    bodies = ["" if d.body in stock else d.body for d in documents]
+    signatures = signatures_of(bodies, context=context)
     for document, signature in zip(documents, signatures, strict=True):
         found.setdefault((document.source, document.key), signature)
     return found

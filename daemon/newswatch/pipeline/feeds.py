@@ -206,8 +206,26 @@ class FeedRefresh:
             source=due.source.name or due.record.title,
             fetched_at=fetched_at,
             salience=tuple(self.pipeline.salience.items()),
+            context=self._stored_bodies(due),
         )
         return self.pipeline.parsers.submit(work)
+
+    def _stored_bodies(self, due: feedcycle.DueFeed) -> tuple[str, ...]:
+        """The feed's latest stored bodies (none for a feed that stored nothing yet):
+        where its batch's boilerplate is sought too (dedup.signature). Read on the
+        fetching thread, as the body comes in; a database error leaves them out, and
+        the store says it."""
+        if not due.record.documents:
+            return ()
+        from newswatch.dedup.signature import CONTEXT_BODIES, READ_CUT
+        from newswatch.store.documents import recent_bodies
+
+        try:
+            with self.pipeline.engine.connect() as connection:
+                found = recent_bodies(connection, feed_origin(due.source), CONTEXT_BODIES, READ_CUT)
+        except SQLAlchemyError:
+            return ()
+        return tuple(found)
 
     def _finish(
         self, due: feedcycle.DueFeed, result: FetchResult, parsed: ParsedBody | None

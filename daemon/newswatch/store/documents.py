@@ -24,6 +24,18 @@ DUPLICATE_SAMPLE = 5
 Signatures = Mapping[tuple[str, str], bytes | None]
 
 
+def recent_bodies(connection: Connection, origin: str, limit: int, chars: int) -> list[str]:
+    """The first `chars` characters of the bodies of `origin`'s latest `limit` documents
+    (an index on origin and id finds them)."""
+    query = (
+        select(func.substr(documents.c.body, 1, chars))
+        .where(documents.c.origin == origin)
+        .order_by(documents.c.id.desc())
+        .limit(limit)
+    )
+    return list(connection.scalars(query))
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
     """What every stored row of a batch shares."""

@@ -130,6 +130,8 @@ documents = Table(
     Index("uq_documents_content_key", "content_key", unique=True),
     Index("ix_documents_published", "published"),
     Index("ix_documents_created_at", "created_at"),
+    # a source's latest documents: where a batch's boilerplate is sought too (0016)
+    Index("ix_documents_origin_id", "origin", "id"),
 )
 
 # LSH band keys of each document's signature: candidates for near-duplicates.
