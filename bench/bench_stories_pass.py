@@ -32,7 +32,7 @@ from served import served_feeds
 ROOT = Path(__file__).resolve().parent.parent
 UNSIGNED = '''
 
-def batch_signatures(documents, feed=False):  # noqa: F811 - bench_stories_pass: stories off
+def batch_signatures(documents, feed=False, context=()):  # noqa: F811 - stories off
     """This copy signs nothing: documents are deduplicated by their exact keys only."""
     return {}
 '''
