@@ -169,12 +169,21 @@ def test_a_seed_folder_with_an_article_and_its_copy_alerts_once_per_story(
 WIRE_SHORT = "Mayor Elena Varga resigned on Monday after the council voted to end her mandate."
 
 
+@pytest.mark.parametrize(
+    "dressed", ["{}", "ZAGREB (Reuters) - {}", "{} (AP)"], ids=["as sent", "dateline", "credit"]
+)
 def test_a_one_sentence_wire_item_re_headlined_by_another_outlet_alerts_once(
-    tmp_path: Path, database_url: str, capsys
+    tmp_path: Path, database_url: str, capsys, dressed: str
 ) -> None:
+    """The second outlet keeps the wire's dateline or credit, or not."""
     seeds = [
-        (f"{name}.txt", title, WIRE_SHORT, f"https://{name}.example/wire-1")
-        for name, title in (("herald", "Varga resigns"), ("gazette", "Mayor quits after the vote"))
+        ("herald.txt", "Varga resigns", WIRE_SHORT, "https://herald.example/wire-1"),
+        (
+            "gazette.txt",
+            "Mayor quits after the vote",
+            dressed.format(WIRE_SHORT),
+            "https://gazette.example/wire-1",
+        ),
     ]
     _, out = ingest_seeds(tmp_path, database_url, capsys, seeds)
     [alert] = alert_records(out)

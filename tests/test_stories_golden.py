@@ -37,6 +37,7 @@ from storypairs import (
     HARBOUR,
     PAIRS,
     VARGA_TRIAL,
+    WIRE,
     Pair,
     changed_words,
     with_footer,
@@ -172,6 +173,44 @@ def test_a_one_sentence_text_is_one_story_only_with_the_same_words() -> None:
     for other in (near, wire + " More follows.", COUNCIL, wire.replace("Varga", "")):
         assert similarity(signature, signature_of(other) or b"") < 0.05, other
     assert signature_of("Mayor Elena Varga resigned on Monday after a vote.") is None
+
+
+WIRE_SENTENCE = "Mayor Elena Varga resigned on Monday after the council voted to end her mandate."
+
+
+@pytest.mark.parametrize(
+    "dressed",
+    [
+        "LONDON (Reuters) - {}",
+        "Kyiv, Ukraine (AP) \u2014 {}",
+        "WASHINGTON \u2014 {}",
+        "NEW YORK - {}",
+        "(AFP) - {}",
+        "{} (Reuters)",
+        "BRUSSELS (dpa) \u2013 {} (dpa)",
+    ],
+)
+def test_a_wire_items_dateline_and_credit_leave_it_the_same_story(dressed: str) -> None:
+    """Outlets re-publishing a wire item keep or drop its dateline and credit: a
+    one-sentence item (an exact signature) and a longer one (MinHash) alike."""
+    for text in (WIRE_SENTENCE, WIRE):
+        assert signature_of(dressed.format(text)) == signature_of(text) is not None
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Elena Varga \u2014 {}", "John Smith \u2014 {}"),  # names, not a place in capitals
+        ("US-China {}", "EU-China {}"),  # a hyphen, not a dash
+        ("{} More follows.", "{}"),
+        ("{} (Frost Security)", "{}"),  # not one word: the text's own
+    ],
+)
+def test_only_a_dateline_and_a_credit_are_dropped(first: str, second: str) -> None:
+    text = "talks on Monday ended after the council voted to end the mandate of the mayor."
+    one, other = signature_of(first.format(text)), signature_of(second.format(text))
+    assert one is not None and other is not None
+    assert similarity(one, other) < 0.05
 
 
 def _item(key: str, title: str, body: str, url: str) -> Document:

@@ -33,7 +33,9 @@ What is hashed, and why (boilerplate must never merge two stories):
   `MIN_WORDS` words gets an *exact* signature instead: 128 values drawn from a
   hash of its case-folded words, alike only for the same words in the same
   order (a one-sentence wire item re-headlined by another outlet), ~0 similar
-  to any other. Titles only and shorter teasers get no signature: the exact
+  to any other. A wire item's dateline and credit ("LONDON (Reuters) - ",
+  "(AP)"), which re-publishing outlets keep or drop, are not hashed, short
+  text or long. Titles only and shorter teasers get no signature: the exact
   keys of `dedup.keys` alone apply.
 - **The lead only: the first `MAX_WORDS` words.** The lead is what makes a
   story that story; copies share it, while footers, related-article lists
@@ -105,6 +107,19 @@ _POWERS = _CHUNK * (MAX_WORDS * 20 + 1) + 2  # bytes of a chunk's joined leads, 
 _SPACE = ord(" ")
 
 _WORD = re.compile(r"\w+")
+# A wire item's dateline and credit, which the outlets re-publishing it keep or drop:
+# before a dash at the start, a place in capitals, an agency in brackets, or both
+# ("LONDON (Reuters) - ", "Kyiv, Ukraine (AP) \u2014 ", "WASHINGTON \u2014 ", "(AFP) - "); an
+# agency of one word in brackets at the end ("(Reuters)"). Nothing else: words before a
+# dash, or a longer bracket at the end ("(Frost Security)"), are the text's own.
+_AGENCY = r"\([A-Za-z][A-Za-z.&' ]{1,24}\)"
+_CAPITALS = r"[A-Z][A-Z.'\u2019-]+(?: [A-Z][A-Z.'\u2019-]+)*"
+_NAMED = r"[A-Z][\w.'\u2019-]*(?:,? [A-Z][\w.'\u2019-]*){0,3}"
+_DATELINE = re.compile(
+    rf"^(?:(?:{_CAPITALS}|{_NAMED}),? ?{_AGENCY}|{_CAPITALS}|{_AGENCY}) ?[-\u2013\u2014]+ +"
+)
+_DASHES = re.compile("[-\u2013\u2014] ")  # a dateline ends with one, within its first 80 characters
+_CREDIT = re.compile(r" *\([A-Za-z][A-Za-z.&']{1,14}\)\.?$")
 # ASCII letters, digits and "_" (what \w matches there) lower-cased, other ASCII a
 # space; bytes of other characters kept (a UTF-8 sequence is never split)
 _PUNCTUATION = "\u2019\u2018\u201c\u201d\u2014\u2013\u2026\u00a0\u00ab\u00bb\u2022\u00b7"
@@ -216,7 +231,7 @@ def signatures_of(
     signed: dict[str, Signature] = {}
     for first in range(0, len(distinct), _CHUNK):
         chunk = distinct[first : first + _CHUNK]
-        texts = [_lead_text(body, split[body], boilerplate, sizes) for body in chunk]
+        texts = [_undated(_lead_text(body, split[body], boilerplate, sizes)) for body in chunk]
         words = _lead_hashes(texts)
         long = [index for index, hashes in enumerate(words) if len(hashes) >= MIN_WORDS]
         for index, hashes in enumerate(words):
@@ -243,6 +258,17 @@ def _lead_text(body: str, split: list[str], boilerplate: frozenset[str], sizes: 
             if size > MAX_WORDS * 20:
                 break
     return " ".join(kept)
+
+
+def _undated(text: str) -> str:
+    """The text without a wire item's dateline and credit (see _DATELINE), which would
+    make a one-sentence item re-published with or without them another story."""
+    head = text[:80]
+    if (text[:1].isupper() or text[:1] == "(") and _DASHES.search(head):
+        text = _DATELINE.sub("", text, count=1)
+    if text[-1:] in ")." and "(" in text[-19:]:
+        text = _CREDIT.sub("", text, count=1)
+    return text
 
 
 def _lead_hashes(texts: list[str]) -> list[ndarray[Any, Any]]:
