@@ -48,6 +48,9 @@ class Verdict:
     reason: str = ""
 
 
+NEW = Verdict("new")  # the verdict of most entries of a cold pass: one, not one each
+
+
 @dataclass
 class Known:
     """Stored documents found by each key of a batch."""
@@ -103,7 +106,7 @@ def _against_store(keys: DedupKeys, origin: str, known: Known) -> Verdict:
     for other in known.by_url_key.get(keys.url_key or "", ()):
         if other.origin != origin:
             return Verdict("duplicate", document_id=other.id, reason="same link and title")
-    return Verdict("new")
+    return NEW
 
 
 def _stored_identity(keys: DedupKeys, known: Known) -> tuple[StoredDocument | None, bool]:

@@ -311,6 +311,8 @@ def _candidates(
         return found
     ordered = sorted(keys)
     oldest = _ARCHIVE | first
+    # a document found through several keys (a copy shares most): made once
+    made: dict[int, _Candidate] = {}
     for start in range(0, len(ordered), 2000):
         chunk = ordered[start : start + 2000]
         current = [day << 32 | key for day in range(recent, today + 1) for key in chunk]
@@ -319,8 +321,13 @@ def _candidates(
         for band_key, document_id, story_id, signature, published, created_at in rows:
             if signature is None:
                 continue
-            moment = _utc(published or created_at)
-            candidate = _Candidate(document_id, story_id or document_id, bytes(signature), moment)
+            candidate = made.get(document_id)
+            if candidate is None:
+                moment = _utc(published or created_at)
+                candidate = _Candidate(
+                    document_id, story_id or document_id, bytes(signature), moment
+                )
+                made[document_id] = candidate
             key = (band_key >> _DAY_BITS if band_key >= _ARCHIVE else band_key) & _LOW
             found.setdefault(key, []).append(candidate)
     return found
