@@ -48,7 +48,7 @@ def corpus(directory: Path) -> list[tuple[str, bytes]]:
 
 
 def run(name: str, body: bytes) -> object:
-    from newswatch.feedwork import FeedBody, documents_of
+    from newswatch.parsing.feedwork import FeedBody, documents_of
 
     work = FeedBody(
         body, url=f"http://corpus.test/{name}", headers=HEADERS, source=None, fetched_at=NOW

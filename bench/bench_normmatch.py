@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newswatch.config import load_config
-from newswatch.feedwork import FeedBody, documents_of
 from newswatch.match import Matcher, compile_watches
 from newswatch.model import Document, RawItem
 from newswatch.normalize import normalize
+from newswatch.parsing.feedwork import FeedBody, documents_of
 from newswatch.sources.feeds import FeedParseError, parse_feed
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -78,14 +78,17 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--documents", action="store_true", help="time documents_of")
     args = parser.parse_args(argv)
-    from newswatch import feedwork
+    from newswatch.parsing import feedwork
     from newswatch.sources import feeds as this
 
     files = sorted(p for p in args.corpus.iterdir() if p.is_file() and not p.suffix)
     bodies = [p.read_bytes() for p in files if p.name != "MANIFEST.tsv"]
     with tempfile.TemporaryDirectory() as scratch:
         other = other_feeds(args.other, Path(scratch))
-        import newswatch_other.feedwork as other_work  # type: ignore[import-not-found]
+        try:  # the parse stage's runner moved into a package of its own (session 23)
+            import newswatch_other.parsing.feedwork as other_work  # type: ignore[import-not-found]
+        except ModuleNotFoundError:
+            import newswatch_other.feedwork as other_work  # type: ignore[import-not-found,no-redef]
 
         works = {other: other_work, this: feedwork} if args.documents else {}
         for feeds in (other, this):  # first use imports the parsers

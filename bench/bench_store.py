@@ -32,13 +32,13 @@ import yaml
 from sqlalchemy import Engine, event, text
 
 from bench_feeds import corpus_server
-from newswatch import feedwork
 from newswatch.alerts.log import LogSink
 from newswatch.app import compile_config
 from newswatch.config import Config
 from newswatch.config.load import load_config
-from newswatch.feedwork import FeedBody, FeedParsers, ParsedBody
 from newswatch.log import configure_logging
+from newswatch.parsing import feedwork
+from newswatch.parsing.feedwork import FeedBody, FeedParsers, ParsedBody
 from newswatch.pipeline import Pipeline
 from newswatch.store.db import open_database
 

@@ -53,8 +53,8 @@ from newswatch.dedup.signature import (
     batch_signatures,
     signatures_of,
 )
-from newswatch.feedwork import FeedBody, documents_of
 from newswatch.match import compile_watches
+from newswatch.parsing.feedwork import FeedBody, documents_of
 from newswatch.pipeline import Pipeline
 from newswatch.pipeline.feeds import STORE_BATCH, STORE_BATCH_DOCUMENTS
 from newswatch.store import stories as story_store

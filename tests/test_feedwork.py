@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from newswatch.config import Person
-from newswatch.feedwork import (
+from newswatch.match import compile_watches
+from newswatch.normalize import MAX_TEXT_CHARS
+from newswatch.parsing.feedwork import (
     POOL_THRESHOLD_BYTES,
     FeedBody,
     FeedParsers,
     ParseAbandoned,
     documents_of,
 )
-from newswatch.match import compile_watches
-from newswatch.normalize import MAX_TEXT_CHARS
 from procs import command_line, descendants, forkservers_of, peak_rss_mb, survivors, workers_of
 from test_stopping import big_feed as feed_of_50000_items
 
@@ -185,7 +185,7 @@ def _wait_for_workers(timeout: float = 30) -> list[int]:
 OWNER = """
 import sys, time
 from newswatch.config import Person
-from newswatch.feedwork import FeedParsers
+from newswatch.parsing.feedwork import FeedParsers
 from newswatch.match import compile_watches
 
 if __name__ == "__main__":

@@ -192,9 +192,9 @@ def test_a_kept_watch_list_loads_when_first_used_and_travels_to_parse_workers() 
     gets the same bytes and matches as a freshly compiled watch list does."""
     from datetime import UTC, datetime
 
-    from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers
     from newswatch.match import compile_watches
     from newswatch.match.kept import KeptMatcher, kept_matcher
+    from newswatch.parsing.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers
     from test_feedwork import big_feed
 
     compiled = compile_watches([schema.Person(name="Joe Biden", aliases=("Biden",))], [])

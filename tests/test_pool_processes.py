@@ -29,8 +29,8 @@ import pytest
 import feedserver
 from helpers import feeds_config, migrated_sqlite
 from newswatch.config import Person, Topic
-from newswatch.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, documents_of
 from newswatch.match import compile_watches
+from newswatch.parsing.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, documents_of
 from newswatch.pipeline.feeds import WARM_UP_AT
 from procs import descendants, forkservers_of, workers_of
 from test_feedwork import big_feed, single_item_feed
@@ -88,7 +88,7 @@ class Watched:
             return self.process.wait(timeout=120)
         finally:
             if self.process.poll() is None:
-                self.process.kill()  # and its workers follow it (feedwork._exit_with_parent)
+                self.process.kill()  # its workers follow it (feedwork._exit_with_parent)
                 self.process.wait()
             self._thread.join()
 

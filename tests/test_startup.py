@@ -156,7 +156,7 @@ from newswatch.cli import main  # what the `newswatch` console script runs first
 
 if __name__ == "__main__":
     import json
-    from newswatch.feedwork import FeedParsers
+    from newswatch.parsing.feedwork import FeedParsers
     from newswatch.match import compile_watches
 
     parsers = FeedParsers(compile_watches([], []), workers=2)

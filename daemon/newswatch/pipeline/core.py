@@ -20,10 +20,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.alerts.routing import Route, every_watch
-from newswatch.feedwork import FeedParsers
 from newswatch.log import get_logger
 from newswatch.match.salience import NO_SALIENCE, Salience
 from newswatch.ops import metrics
+from newswatch.parsing.feedwork import FeedParsers
 from newswatch.store.db import database_error
 
 # The stores of documents, stories and alerts, and the outbox, load when a refresh

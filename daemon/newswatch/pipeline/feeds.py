@@ -15,10 +15,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from newswatch import feedcycle
 from newswatch.alerts.sink import Announcing, SinkError
 from newswatch.feedpolicy import FeedState, after_fetch
-from newswatch.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.log import get_logger
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
 from newswatch.ops.memory import tune_heap
+from newswatch.parsing.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
 from newswatch.pipeline.core import IngestCounts, PipelineCore, RefreshReport
 from newswatch.sources.http import FetchResult
 from newswatch.store import feeds as feed_store

@@ -6,7 +6,7 @@ the main thread stores what is already parsed, so that its own resident set
 never holds the parse path; small bodies are parsed in-process when no worker is
 running, where starting one would cost more than it saves. A one-shot `ingest`
 parses every body in-process (`workers=1`): on the corpus's cold pass the
-workers shortened the wall by a fifth on an idle machine, but cost 15% more CPU
+workers shortened the wall by a fifth on an idle machine, but cost 12-15% more CPU
 (each imports the parse path, bodies and documents are pickled) and twice the
 memory of the process tree (bench/README.md), and a process that exits has no
 resident set to protect.
@@ -54,7 +54,7 @@ POOL_THRESHOLD_BYTES = 8 * 2**10
 TRIM_AFTER_BYTES = 256 * 2**10
 # What a worker imports as it starts, while the first bodies are still being fetched.
 _PARSE_PATH = [
-    *("newswatch.feedwork", "newswatch.sources.feeds", "newswatch.normalize"),
+    *("newswatch.parsing.feedwork", "newswatch.sources.feeds", "newswatch.normalize"),
     *("newswatch.match", "newswatch.dedup.signature"),
 ]
 # Without pidfd (Linux < 5.3), how often a worker checks that the main process lives.
@@ -265,12 +265,12 @@ class _InProcess:
 
 
 def _end_parse(thread: threading.Thread) -> None:
-    """End an abandoned parse on `thread` by raising ParseAbandoned in it.
+    """End an abandoned parse on `thread` by raising `_ParseEnded` in it.
 
     The process is about to exit: a parse still running then would hold the exit
     (a thread is joined) or, made a daemon thread, abort it (native code running
     in a daemon thread at interpreter shutdown killed `ingest` with SIGABRT under
-    load). The exception is raised at the thread's next step of Python code: at
+    load). It is raised at the thread's next step of Python code: at
     most one native call (an XML parse of one body) later. Nothing parses after
     an abandon, so what the parse leaves half-done is never read.
     """
