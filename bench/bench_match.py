@@ -230,8 +230,8 @@ def corpus_documents() -> list[CorpusDoc]:
 
 
 def example_matcher() -> Matcher:
-    from newswatch.app import compile_config
     from newswatch.config import load_config
+    from newswatch.match.watchlist import compile_config
 
     return compile_config(load_config(ROOT / "config" / "newswatch.yaml"))
 

@@ -36,10 +36,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import ProgrammingError
 
-from newswatch.app import open_app
 from newswatch.config import load_config
 from newswatch.log import configure_logging
 from newswatch.ops.node import Node
+from newswatch.pipeline.app import open_app
 from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent

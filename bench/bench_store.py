@@ -33,10 +33,10 @@ from sqlalchemy import Engine, event, text
 
 from bench_feeds import corpus_server
 from newswatch.alerts.log import LogSink
-from newswatch.app import compile_config
 from newswatch.config import Config
 from newswatch.config.load import load_config
 from newswatch.log import configure_logging
+from newswatch.match.watchlist import compile_config
 from newswatch.parsing import feedwork
 from newswatch.parsing.feedwork import FeedBody, FeedParsers, ParsedBody
 from newswatch.pipeline import Pipeline

@@ -37,8 +37,8 @@ from sqlalchemy import Engine
 from bench_parse_vs import CORPUS
 from bench_store_vs import drop, fresh_database, parsed_corpus
 from newswatch.alerts.log import LogSink
-from newswatch.app import compile_config
 from newswatch.config.load import load_config
+from newswatch.match.watchlist import compile_config
 from newswatch.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent

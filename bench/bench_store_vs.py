@@ -34,8 +34,8 @@ from sqlalchemy import Engine, create_engine, text
 
 from bench_parse_vs import CORPUS, HEADERS, other_feeds
 from newswatch.alerts.outbox import build_alert
-from newswatch.app import compile_config
 from newswatch.config.load import load_config
+from newswatch.match.watchlist import compile_config
 from newswatch.parsing.feedwork import FeedBody, ParsedBody, documents_of
 from newswatch.store import alerts as this_alerts
 from newswatch.store import documents as this_documents

@@ -31,10 +31,10 @@ from newswatch.alerts.outbox import deliver_pending
 from newswatch.alerts.render import Article
 from newswatch.alerts.safetext import clean_line, markdown_link, markdown_text, safe_link
 from newswatch.alerts.sink import Announcing
-from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.config.schema import AppriseAlert
+from newswatch.match.watchlist import compile_config
 from newswatch.ops.feedhealth import Notice
 from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks

@@ -15,10 +15,10 @@ import pytest
 
 import feedserver
 from helpers import feeds_config
-from newswatch.app import open_app
 from newswatch.config import FeedSource, Fetch, load_config
 from newswatch.feedcycle import fetch_streamed
 from newswatch.pipeline import feeds as feeds_module
+from newswatch.pipeline.app import open_app
 from newswatch.pipeline.feeds import WARM_UP_AT
 from test_feedwork import single_item_feed
 from test_fetch_backpressure import _due

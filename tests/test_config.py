@@ -11,7 +11,6 @@ import pytest
 from pydantic import ValidationError
 
 from helpers import REPO
-from newswatch.app import compile_config
 from newswatch.config import (
     ConfigError,
     EmailAlert,
@@ -20,6 +19,7 @@ from newswatch.config import (
     load_config,
     parse_duration,
 )
+from newswatch.match.watchlist import compile_config
 
 
 def write(tmp_path: Path, text: str, name: str = "newswatch.yaml") -> Path:

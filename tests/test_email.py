@@ -16,9 +16,9 @@ from helpers import alert, alert_records, migrated_sqlite, seed_text, write_conf
 from newswatch.alerts.digest import DigestSchedule
 from newswatch.alerts.outbox import deliver_pending
 from newswatch.alerts.sink import Outcome, Sink, SinkError
-from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
+from newswatch.match.watchlist import compile_config
 from newswatch.model import Alert
 from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks

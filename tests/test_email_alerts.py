@@ -28,10 +28,10 @@ from newswatch.alerts.render import (
     watch_names,
 )
 from newswatch.alerts.sink import Sink
-from newswatch.app import compile_config
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.config.zones import system_zone
+from newswatch.match.watchlist import compile_config
 from newswatch.model import Hit, Outlet, Story
 from newswatch.pipeline import Pipeline
 from newswatch.sinks import build_sinks

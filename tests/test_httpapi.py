@@ -27,10 +27,10 @@ from structlog.testing import capture_logs
 from conftest import SEED_FILE
 from helpers import migrated_sqlite, write_config
 from newswatch import __version__, httpapi
-from newswatch.app import App, open_app
 from newswatch.config import load_config
 from newswatch.config.schema import HttpServer
 from newswatch.ops import metrics
+from newswatch.pipeline.app import App, open_app
 from newswatch.service import configure_metrics
 from test_daemon import Daemon
 

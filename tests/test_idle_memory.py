@@ -13,8 +13,8 @@ import pytest
 
 import feedserver
 from helpers import WATCHES
-from newswatch.app import open_app
 from newswatch.config import load_config
+from newswatch.pipeline.app import open_app
 from newswatch.scheduler import rest_if_idle
 from newswatch.store.db import head_revision, open_database, upgrade_schema
 from procs import command_line, descendants

@@ -13,11 +13,11 @@ import pytest
 from pydantic import BaseModel
 
 from helpers import alert_records, migrated_sqlite, run_cli, seed_text, write_config
-from newswatch.app import feed_settings
 from newswatch.config import check_config, schema
 from newswatch.config.cache import cache_dir, cached_config, save_matcher
 from newswatch.config.plain import CLASSES, plain_config, sink_names
 from newswatch.match import Matcher
+from newswatch.pipeline.app import feed_settings
 from newswatch.sinks import build_sinks, sink_routes
 from test_startup import imports_of, settled
 
@@ -111,7 +111,7 @@ def test_a_kept_config_equals_a_fresh_validation(tmp_path: Path) -> None:
     path = write_config(tmp_path, "sqlite:///nw.db", seeds, EVERY_PART)
     settled(path)
     config, _ = check_config(path)
-    from newswatch.app import compile_config
+    from newswatch.match.watchlist import compile_config
 
     matcher = compile_config(config)
     save_matcher(config, matcher, read_at=path.stat().st_mtime + 60)

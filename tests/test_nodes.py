@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import migrated_sqlite, run_cli, seed_text, write_config
-from newswatch.app import compile_config
 from newswatch.config import Config, FeedSource, load_config
 from newswatch.feedcycle import DueFeed, current_record
 from newswatch.httpapi import health
+from newswatch.match.watchlist import compile_config
 from newswatch.ops.metrics import Registry
 from newswatch.ops.node import Node
 from newswatch.pipeline import Pipeline

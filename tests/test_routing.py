@@ -13,11 +13,12 @@ import pytest
 from helpers import migrated_sqlite, seed_text, write_config
 from hookserver import HookServer
 from newswatch.alerts.outbox import deliver_pending
-from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.cli import main
 from newswatch.config import Config, load_config
 from newswatch.log import configure_logging
+from newswatch.match.watchlist import compile_config
 from newswatch.model import Alert, Document
+from newswatch.pipeline.app import feed_settings, open_app
 from newswatch.sinks import build_sinks, sink_routes
 from newswatch.store import alerts as alert_store
 from newswatch.store import deliveries as delivery_store

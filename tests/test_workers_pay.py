@@ -7,8 +7,8 @@ from pathlib import Path
 
 import feedserver
 from helpers import feeds_config, migrated_sqlite
-from newswatch.app import open_app
 from newswatch.config import load_config
+from newswatch.pipeline.app import open_app
 from newswatch.pipeline.feeds import WARM_UP_AT
 from procs import workers_of
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from newswatch.app import App
     from newswatch.config import Config
     from newswatch.match import Matcher, Rejection
     from newswatch.model import Alert, Match
     from newswatch.pipeline import Pipeline, RefreshReport
+    from newswatch.pipeline.app import App
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -245,9 +245,9 @@ def _fail(message: str, code: int) -> int:
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
     from newswatch.alerts.preflight import sink_problems
-    from newswatch.app import compile_config
     from newswatch.config import ConfigError
     from newswatch.config.cache import save_matcher
+    from newswatch.match.watchlist import compile_config
     from newswatch.store.dbinfo import shown_url
 
     matcher = compile_config(config)
@@ -275,9 +275,9 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     """`ingest` after a full validation: keep the compiled watch list and the config's
     plain copy for the next run (config/cache.py), and run on that copy as it will."""
-    from newswatch.app import compile_config
     from newswatch.config.cache import save_matcher
     from newswatch.config.plain import plain_config
+    from newswatch.match.watchlist import compile_config
 
     matcher = compile_config(config)
     save_matcher(config, matcher, args.read_at)
@@ -402,8 +402,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_match(config: Config, args: argparse.Namespace) -> int:
-    from newswatch.app import compile_config
     from newswatch.config.cache import save_matcher
+    from newswatch.match.watchlist import compile_config
 
     matcher = compile_config(config)
     save_matcher(config, matcher, args.read_at)
@@ -487,7 +487,7 @@ def _match_record(match: Match, title: str, body: str) -> dict[str, object]:
 
 
 def cmd_replay(config: Config, args: argparse.Namespace) -> int:
-    from newswatch.app import compile_config
+    from newswatch.match.watchlist import compile_config
 
     since = _since(args.since)
     notes: dict[tuple[int, str], dict[str, object]] = {}
@@ -754,7 +754,7 @@ def _node(app: App, config: Config) -> Iterator[None]:
 def _app(
     config: Config, matcher: Matcher | None = None, parse_workers: int | None = None
 ) -> Iterator[App]:
-    from newswatch.app import open_app
+    from newswatch.pipeline.app import open_app
 
     app = open_app(config, matcher, parse_workers)
     try:

@@ -13,16 +13,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from newswatch.alerts.sink import Sink
-from newswatch.app import compile_config, feed_settings, open_app
 from newswatch.config import Config, ConfigError
 from newswatch.httpapi import StatusEndpoint
 from newswatch.listen import is_loopback
 from newswatch.log import get_logger, set_node
+from newswatch.match.watchlist import compile_config
 from newswatch.ops import metrics
 from newswatch.ops.node import Node
 from newswatch.ops.schema import upgrade_aside
 from newswatch.ops.status import status_line
 from newswatch.ops.systemd import notify, under_systemd, watchdog_interval
+from newswatch.pipeline.app import feed_settings, open_app
 from newswatch.pipeline.feeds import feed_label
 from newswatch.pipeline.seeds import seed_label
 from newswatch.scheduler import (

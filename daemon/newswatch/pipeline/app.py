@@ -7,23 +7,12 @@ from typing import TYPE_CHECKING
 
 from newswatch.config.plain import sink_names
 
-if TYPE_CHECKING:  # `check` and `match` compile a config without loading the store (issue 11)
+if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from newswatch.config import Config
     from newswatch.match import Matcher
     from newswatch.pipeline import FeedSettings, Pipeline
-
-
-def compile_config(config: Config) -> Matcher:
-    from newswatch.match import compile_watches
-    from newswatch.yamlsource import paused_gc
-
-    watch = config.watch
-    with paused_gc():  # a large watch list is a burst of objects that stay
-        if watch.ambiguous is None:
-            return compile_watches(watch.people, watch.topics)
-        return compile_watches(watch.people, watch.topics, watch.ambiguous)
 
 
 def feed_settings(config: Config) -> FeedSettings:
@@ -56,6 +45,7 @@ def open_app(
 
     `matcher`: the config's watch list compiled before (config/cache.py); without it,
     compiled now. `parse_workers`: see `FeedParsers` (default: the daemon's two)."""
+    from newswatch.match.watchlist import compile_config
     from newswatch.pipeline import Pipeline
     from newswatch.sinks import build_sinks, sink_routes
     from newswatch.store.db import open_database
