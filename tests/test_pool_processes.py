@@ -97,15 +97,9 @@ class Watched:
 def test_a_cold_ingest_parses_on_two_workers_with_no_forkserver_and_a_later_one_too(
     tmp_path: Path, server: feedserver.FeedServer
 ) -> None:
-    urls = [
-        feedserver.set_route(server, f"/w{i}.xml", feedserver.feed(wire(i, "a"), delay=0.05))
-        for i in range(FEEDS)
-    ]
     assert all(len(wire(i, "a")) > POOL_THRESHOLD_BYTES for i in range(FEEDS))
-    database = tmp_path / "nw.db"
-    config = feeds_config(tmp_path, migrated_sqlite(database), urls)
-    argv = [*newswatch_command(), "--config", str(config), "--log-format", "json", "ingest"]
-    argv += ["--parse-workers", "2"]
+    database, ingest = _wire_ingest(tmp_path, server, "a")
+    argv = [*ingest, "--parse-workers", "2"]
 
     cold = Watched(argv, tmp_path / "cold.log")
     assert cold.wait() == 0, (tmp_path / "cold.log").read_text()
@@ -115,7 +109,7 @@ def test_a_cold_ingest_parses_on_two_workers_with_no_forkserver_and_a_later_one_
 
     # a later pass, every feed with new stories: new workers, still no forkserver
     for i in range(FEEDS):
-        feedserver.set_route(server, f"/w{i}.xml", feedserver.feed(wire(i, "b")))
+        feedserver.set_route(server, f"/a{i}.xml", feedserver.feed(wire(i, "b")))
     later = Watched(argv, tmp_path / "later.log")
     assert later.wait() == 0, (tmp_path / "later.log").read_text()
     assert later.most_workers == 2 and later.forkservers == set()
@@ -128,17 +122,23 @@ def test_a_plain_ingest_parses_in_its_own_process(
     tmp_path: Path, server: feedserver.FeedServer
 ) -> None:
     """One process parses with less CPU and half the memory of three (bench/README.md)."""
-    urls = [
-        feedserver.set_route(server, f"/p{i}.xml", feedserver.feed(wire(i, "p"), delay=0.05))
-        for i in range(FEEDS)
-    ]
-    database = tmp_path / "nw.db"
-    config = feeds_config(tmp_path, migrated_sqlite(database), urls)
-    argv = [*newswatch_command(), "--config", str(config), "--log-format", "json", "ingest"]
+    database, argv = _wire_ingest(tmp_path, server, "p")
     alone = Watched(argv, tmp_path / "alone.log")
     assert alone.wait() == 0, (tmp_path / "alone.log").read_text()
     assert alone.most_children == 0, "no worker, no resource tracker"
     assert _documents(database) == FEEDS * ITEMS
+
+
+def _wire_ingest(tmp_path: Path, server: feedserver.FeedServer, tag: str) -> tuple[Path, list[str]]:
+    """FEEDS wire feeds served at /{tag}N.xml: the database and the `ingest` command."""
+    urls = [
+        feedserver.set_route(server, f"/{tag}{i}.xml", feedserver.feed(wire(i, tag), delay=0.05))
+        for i in range(FEEDS)
+    ]
+    database = tmp_path / "nw.db"
+    config = feeds_config(tmp_path, migrated_sqlite(database), urls)
+    command = [*newswatch_command(), "--config", str(config), "--log-format", "json", "ingest"]
+    return database, command
 
 
 def _documents(database: Path) -> int:

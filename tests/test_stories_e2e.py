@@ -290,6 +290,15 @@ def _one_alert_per_story(out: str) -> None:
         assert sum(1 for w, t in found if w == watch and t in headlines) == 1, (watch, found)
 
 
+def story_seeds() -> list[tuple[str, str, str, str]]:
+    """STORIES as seed files: (file name, title, body, URL)."""
+    return [
+        (f"{guid}.txt", headline, text, f"https://{outlet}.example/{guid}")
+        for outlet, items in STORIES.items()
+        for guid, headline, text in items
+    ]
+
+
 def test_copies_footers_wire_items_and_one_persons_stories_from_feeds(
     tmp_path: Path, database_url: str, server, capsys
 ) -> None:
@@ -305,11 +314,7 @@ def test_copies_footers_wire_items_and_one_persons_stories_from_feeds(
 def test_copies_footers_wire_items_and_one_persons_stories_from_one_seed_folder(
     tmp_path: Path, database_url: str, capsys
 ) -> None:
-    seeds = [
-        (f"{guid}.txt", headline, text, f"https://{outlet}.example/{guid}")
-        for outlet, items in STORIES.items()
-        for guid, headline, text in items
-    ]
+    seeds = story_seeds()
     _, out = ingest_seeds(tmp_path, database_url, capsys, seeds)
     _one_alert_per_story(out)
 
@@ -398,11 +403,7 @@ def test_a_footer_under_one_entry_a_pass_is_known_from_the_outlets_earlier_entri
 def test_a_seed_copy_alone_in_its_pass_loses_the_footer_its_folder_knows(
     tmp_path: Path, database_url: str, capsys
 ) -> None:
-    seeds = [
-        (f"{guid}.txt", headline, text, f"https://{outlet}.example/{guid}")
-        for outlet, items in STORIES.items()
-        for guid, headline, text in items
-    ]
+    seeds = story_seeds()
     later = [seed for seed in seeds if seed[0] == "g1.txt"]
     config, first = ingest_seeds(
         tmp_path, database_url, capsys, [s for s in seeds if s not in later]
