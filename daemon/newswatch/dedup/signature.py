@@ -118,7 +118,7 @@ _NAMED = r"[A-Z][\w.'\u2019-]*(?:,? [A-Z][\w.'\u2019-]*){0,3}"
 _DATELINE = re.compile(
     rf"^(?:(?:{_CAPITALS}|{_NAMED}),? ?{_AGENCY}|{_CAPITALS}|{_AGENCY}) ?[-\u2013\u2014]+ +"
 )
-_DASHES = re.compile("[-\u2013\u2014] ")  # a dateline ends with one, within its first 80 characters
+_DASHES = re.compile("[-\u2013\u2014] ")  # a dateline ends with one
 _CREDIT = re.compile(r" *\([A-Za-z][A-Za-z.&']{1,14}\)\.?$")
 # ASCII letters, digits and "_" (what \w matches there) lower-cased, other ASCII a
 # space; bytes of other characters kept (a UTF-8 sequence is never split)
@@ -263,9 +263,11 @@ def _lead_text(body: str, split: list[str], boilerplate: frozenset[str], sizes: 
 def _undated(text: str) -> str:
     """The text without a wire item's dateline and credit (see _DATELINE), which would
     make a one-sentence item re-published with or without them another story."""
-    head = text[:80]
-    if (text[:1].isupper() or text[:1] == "(") and _DASHES.search(head):
-        text = _DATELINE.sub("", text, count=1)
+    head = text[:80]  # a dateline is shorter: the search stays short on any text
+    if (head[:1].isupper() or head[:1] == "(") and _DASHES.search(head):
+        dateline = _DATELINE.match(head)
+        if dateline is not None:
+            text = text[dateline.end() :]
     if text[-1:] in ")." and "(" in text[-19:]:
         text = _CREDIT.sub("", text, count=1)
     return text
