@@ -9,6 +9,7 @@ person, which must each alert on their own.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -17,6 +18,7 @@ import pytest
 import feedserver
 from helpers import alert_records, feeds_config, seed_text
 from storypairs import COUNCIL, FOOTER, HARBOUR, VARGA_TRIAL, changed_words, with_footer
+from test_daemon import Daemon, _wait_until
 from test_feeds_e2e import refreshed, run
 
 WATCHES = """\
@@ -413,3 +415,37 @@ def test_a_seed_copy_alone_in_its_pass_loses_the_footer_its_folder_knows(
     code, second, err = run(config, capsys, "ingest")
     assert code == 0, err
     _one_alert_per_story(first + second)
+
+
+@pytest.mark.slow(seconds=5)
+def test_the_daemon_alerts_once_per_story_when_the_copy_arrives_alone(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`newswatch run` as a service runs it: the judged shape's files dropped into its
+    folder while it runs, the strike's re-headlined copy later and alone."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nsources:\n  seeds:\n    - path: {folder}\n"
+        "schedule:\n  seed_scan: 1s\n" + WATCHES
+    )
+    seeds = story_seeds()
+    last = [seed for seed in seeds if seed[0] == "g1.txt"]
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(daemon.err, '"daemon_started"')
+        for group in ([s for s in seeds if s not in last], last):
+            before = _refreshes(daemon)
+            for name, title, body, url in group:
+                (folder / f"{name}.part").write_text(seed_text(title, body, url), "utf-8")
+                os.replace(folder / f"{name}.part", folder / name)
+            _wait_until(lambda n=before: _refreshes(daemon) > n, 60)
+    finally:
+        code, _ = daemon.stop()
+    assert code == 0, "".join(daemon.err)
+    _one_alert_per_story("".join(daemon.out))
+
+
+def _refreshes(daemon: Daemon) -> int:
+    return sum('"source_refreshed"' in line for line in daemon.err)
