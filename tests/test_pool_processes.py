@@ -149,7 +149,7 @@ def _documents(database: Path) -> int:
 @pytest.mark.slow(seconds=5)
 def test_workers_killed_mid_parse_cost_no_body_and_new_ones_take_over() -> None:
     matcher = compile_watches([Person(name="Joe Biden", aliases=("Biden",))], [])
-    parsers = FeedParsers(matcher)
+    parsers = FeedParsers(matcher, workers=2)
     try:
         parsers.warm_up()
         deadline = time.monotonic() + 30

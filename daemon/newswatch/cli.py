@@ -90,10 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--parse-workers",
         type=_workers,
-        default=1,
+        default=0,
         metavar="N",
-        help="parse feed bodies on N worker processes (default 1: in this process; "
-        "2 shortens a large first import on an idle machine, at twice the memory)",
+        help="parse feed bodies on N worker processes (default 0: in this process; "
+        "1 or 2 shorten a large first import on an idle machine, at more memory)",
     )
     commands.add_parser("check", help="validate the config and print a summary")
     match = commands.add_parser("match", help="dry run: which watches match this text and why")
@@ -767,9 +767,9 @@ def _app(
 
 
 def _workers(text: str) -> int:
-    """`--parse-workers`: a whole number, 1 or more."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    """`--parse-workers`: a whole number, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
     return int(text)
 
 

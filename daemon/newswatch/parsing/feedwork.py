@@ -1,15 +1,15 @@
 """Feed bodies to documents: in this process, or on worker processes beside it.
 
 Parsing (feedparser, HTML to text), normalising and matching are pure and
-CPU-bound. The daemon hands bodies to two worker processes as they arrive, while
-the main thread stores what is already parsed, so that its own resident set
-never holds the parse path; small bodies are parsed in-process when no worker is
-running, where starting one would cost more than it saves. A one-shot `ingest`
-parses every body in-process (`workers=1`): on the corpus's cold pass the
-workers shortened the wall by a fifth on an idle machine, but cost 12-15% more CPU
-(each imports the parse path, bodies and documents are pickled) and twice the
-memory of the process tree (bench/README.md), and a process that exits has no
-resident set to protect.
+CPU-bound. The daemon hands bodies to a worker process as they arrive, while the
+main thread stores what is already parsed, so that its own resident set never
+holds the parse path; small bodies are parsed in-process when no worker is
+running, where starting one would cost more than it saves. One worker, not
+two: on the corpus's cold pass (bench/README.md) two made it 12% shorter but
+cost 6% more CPU and 62 MB more at the peak, and a service's cycle is not in a
+hurry. A one-shot `ingest` parses every body in this process (`workers=0`):
+4% less CPU again, 50 MB less than main and worker, and a process that exits
+has no resident set to protect.
 Workers are spawned (each a fresh interpreter, started by fork and exec), never
 forked from a process that runs scheduler threads; and no forkserver stays
 resident beside them (see `FeedParsers._ensure_pool`).
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
     from newswatch.match import Matcher
 
+# The daemon's parse workers (see the module docstring).
+DAEMON_WORKERS = 1
 # Bodies below this parse in-process while no worker is running: starting the workers
 # for them would cost more than it saves. Once they run (a large body, or a cycle's
 # warm-up), every body goes to them, so the main process never loads the parse path
@@ -341,13 +343,12 @@ class FeedParsers:
     """Hands bodies to worker processes as they arrive; small ones stay in-process.
 
     `submit` is called from the fetching thread as each body comes in, so
-    both cores parse while the network is still busy; close it when done.
+    bodies parse while the network is still busy; close it when done.
     """
 
-    def __init__(self, matcher: Matcher, workers: int | None = None) -> None:
-        """`workers`: worker processes; 1 parses every body in this process (default:
-        two, or one on a single core)."""
-        self.workers = workers or min(2, os.cpu_count() or 1)
+    def __init__(self, matcher: Matcher, workers: int = DAEMON_WORKERS) -> None:
+        """`workers`: worker processes; 0 parses every body in this process."""
+        self.workers = workers
         self.matcher = matcher
         self.abandoned = False
         self._pool: ProcessPoolExecutor | None = None
@@ -362,7 +363,7 @@ class FeedParsers:
 
     def warm_up(self) -> None:
         """Start the workers now, so their start overlaps the fetching instead of the parsing."""
-        if self.workers >= 2 and not self.abandoned:
+        if self.workers and not self.abandoned:
             pool = self._ensure_pool()
             for _ in range(self.workers):
                 pool.submit(int)
@@ -371,7 +372,7 @@ class FeedParsers:
         matcher = self.matcher
         if self.abandoned:
             return _Abandoned()
-        if self.workers < 2 or (len(work.body) < POOL_THRESHOLD_BYTES and self._pool is None):
+        if not self.workers or (len(work.body) < POOL_THRESHOLD_BYTES and self._pool is None):
             return _InProcess(work, matcher, self)
         try:
             future = self._ensure_pool().submit(_documents_in_worker, work)

@@ -44,7 +44,7 @@ def open_app(
     """Open the database (migrating it) and build the pipeline; raises DatabaseError.
 
     `matcher`: the config's watch list compiled before (config/cache.py); without it,
-    compiled now. `parse_workers`: see `FeedParsers` (default: the daemon's two)."""
+    compiled now. `parse_workers`: see `FeedParsers` (default: the daemon's)."""
     from newswatch.match.watchlist import compile_config
     from newswatch.pipeline import Pipeline
     from newswatch.sinks import build_sinks, sink_routes

@@ -23,7 +23,7 @@ from newswatch.alerts.routing import Route, every_watch
 from newswatch.log import get_logger
 from newswatch.match.salience import NO_SALIENCE, Salience
 from newswatch.ops import metrics
-from newswatch.parsing.feedwork import FeedParsers
+from newswatch.parsing.feedwork import DAEMON_WORKERS, FeedParsers
 from newswatch.store.db import database_error
 
 # The stores of documents, stories and alerts, and the outbox, load when a refresh
@@ -181,7 +181,9 @@ class PipelineCore:
         self.clock = clock
         self.feed_settings = feed_settings or FeedSettings()
         self.dedup = dedup or _schema_default("Dedup")
-        self.parsers = FeedParsers(matcher, parse_workers)
+        self.parsers = FeedParsers(
+            matcher, DAEMON_WORKERS if parse_workers is None else parse_workers
+        )
         self.rng = random.Random()
         # SQLite allows one writer; serialising our own writers avoids lock waits.
         self.write_lock = threading.Lock()

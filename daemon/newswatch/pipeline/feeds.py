@@ -161,7 +161,7 @@ class FeedRefresh:
 
         In the tail (every feed fetched, the last ones parsing) the feeds held are stored
         while the workers finish, not after them: a cold pass ended with up to a whole
-        batch stored, its feeds' alerts then delivered, with both workers done (issue 11).
+        batch stored, its feeds' alerts then delivered, with the workers done (issue 11).
         """
         if not self._held:
             return None
