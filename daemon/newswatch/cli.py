@@ -291,9 +291,8 @@ def run_ingest(config: Config, matcher: Matcher, args: argparse.Namespace) -> in
         names = [s.source_name for s in config.sources.seeds]
         names += [f.name or f.url for f in config.sources.feeds]
         raise UsageError(f"no source named {args.source!r}; sources: {', '.join(names)}")
-    parse_workers = args.parse_workers
     with (
-        _app(config, matcher, parse_workers) as app,
+        _app(config, matcher, args.parse_workers) as app,
         _node(app, config),
         _stop_on_signals(app.pipeline),
     ):

@@ -262,12 +262,10 @@ class PipelineCore:
 
         now = self.clock()
         if signatures is None:
-            from newswatch.dedup import signature  # not for 304 cycles
+            from newswatch.dedup.signature import batch_signatures  # not for 304 cycles
 
-            context = document_store.recent_bodies(
-                connection, origin, signature.CONTEXT_BODIES, signature.READ_CUT
-            )
-            signatures = signature.batch_signatures(documents, context=context)
+            context = document_store.signing_context(connection, origin)
+            signatures = batch_signatures(documents, context=context)
         saved = document_store.save_documents(connection, documents, now, origin, signatures)
         self.place_in_stories(connection, saved, signatures, now)
         fresh = saved.new + saved.updated

@@ -217,12 +217,11 @@ class FeedRefresh:
         the store says it."""
         if not due.record.documents:
             return ()
-        from newswatch.dedup.signature import CONTEXT_BODIES, READ_CUT
-        from newswatch.store.documents import recent_bodies
+        from newswatch.store.documents import signing_context
 
         try:
             with self.pipeline.engine.connect() as connection:
-                found = recent_bodies(connection, feed_origin(due.source), CONTEXT_BODIES, READ_CUT)
+                found = signing_context(connection, feed_origin(due.source))
         except SQLAlchemyError:
             return ()
         return tuple(found)

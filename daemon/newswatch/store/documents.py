@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from newswatch.dedup import DedupKeys, keys_of
 from newswatch.dedup.decide import Known, StoredDocument, Verdict, decide
+from newswatch.dedup.signature import CONTEXT_BODIES, READ_CUT
 from newswatch.model import Document
 from newswatch.store import bulk
 from newswatch.store.tables import documents
@@ -24,14 +25,15 @@ DUPLICATE_SAMPLE = 5
 Signatures = Mapping[tuple[str, str], bytes | None]
 
 
-def recent_bodies(connection: Connection, origin: str, limit: int, chars: int) -> list[str]:
-    """The first `chars` characters of the bodies of `origin`'s latest `limit` documents
-    (an index on origin and id finds them)."""
+def signing_context(connection: Connection, origin: str) -> list[str]:
+    """What signing a batch of `origin` seeks its boilerplate among besides the batch
+    (dedup.signature): the first READ_CUT characters of the bodies of its CONTEXT_BODIES
+    latest documents (an index on origin and id finds them)."""
     query = (
-        select(func.substr(documents.c.body, 1, chars))
+        select(func.substr(documents.c.body, 1, READ_CUT))
         .where(documents.c.origin == origin)
         .order_by(documents.c.id.desc())
-        .limit(limit)
+        .limit(CONTEXT_BODIES)
     )
     return list(connection.scalars(query))
 
