@@ -9,7 +9,8 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -170,3 +171,11 @@ def alert_of(document: Document, watch: str, kind: WatchKind = "person") -> Aler
         matched=(watch,),
         snippet="…",
     )
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 60) -> None:
+    """Poll `condition` until it holds; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not so within {seconds:g} s"
+        time.sleep(0.02)

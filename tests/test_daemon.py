@@ -9,12 +9,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from helpers import WATCHES, migrated_sqlite, seed_text, write_config
+from helpers import WATCHES, migrated_sqlite, seed_text, wait_until, write_config
 
 
 class Daemon:
@@ -143,19 +142,12 @@ def test_daemon_polls_feeds_and_stops_within_10s_while_a_server_hangs(tmp_path: 
         try:
             line = daemon.wait_for(daemon.out, "Konstantin Kosachev")
             assert json.loads(line)["source"] == "Wire"
-            _wait_until(lambda: any(s.path == "/hang.xml" for s in server.seen), 60)
+            wait_until(lambda: any(s.path == "/hang.xml" for s in server.seen))
         finally:
             code, took = daemon.stop()
         assert code == 0 and took < 10  # CONTRACT: SIGTERM stops it within 10 s
     finally:
         feedserver.stop(server)
-
-
-def _wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"not so within {timeout_s:g} s"
-        time.sleep(0.1)
 
 
 @pytest.mark.slow(seconds=4)

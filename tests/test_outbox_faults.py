@@ -14,13 +14,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO, migrated_sqlite, seed_text, write_config
+from helpers import REPO, migrated_sqlite, seed_text, wait_until, write_config
 from newswatch.alerts import outbox
 from newswatch.alerts.status import failing_sinks
 from newswatch.cli import main
@@ -233,13 +232,6 @@ def spawn(config: Path, command: str) -> subprocess.Popen[str]:
     )
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
-
-
 def finish(process: subprocess.Popen[str], seconds: float = 60) -> tuple[int, str]:
     try:
         _out, err = process.communicate(timeout=seconds)
@@ -260,7 +252,7 @@ def test_sigkill_mid_delivery_repeats_at_most_the_message_in_flight(
     config = newsroom(tmp_path, smtp.port, stories)
     process = spawn(config, command)
     try:
-        wait_for(lambda: len(smtp.received) >= 20)
+        wait_until(lambda: len(smtp.received) >= 20)
     finally:
         process.send_signal(signal.SIGKILL)
         finish(process)
@@ -280,7 +272,7 @@ def test_sigterm_mid_delivery_stops_soon_and_sends_nothing_twice(
     config = newsroom(tmp_path, smtp.port, stories)
     process = spawn(config, command)
     try:
-        wait_for(lambda: len(smtp.received) >= 20)
+        wait_until(lambda: len(smtp.received) >= 20)
     finally:
         process.send_signal(signal.SIGTERM)
         started = time.monotonic()

@@ -16,9 +16,9 @@ from xml.sax.saxutils import escape
 import pytest
 
 import feedserver
-from helpers import alert_records, feeds_config, seed_text
+from helpers import alert_records, feeds_config, seed_text, wait_until
 from storypairs import COUNCIL, FOOTER, HARBOUR, VARGA_TRIAL, changed_words, with_footer
-from test_daemon import Daemon, _wait_until
+from test_daemon import Daemon
 from test_feeds_e2e import refreshed, run
 
 WATCHES = """\
@@ -55,6 +55,17 @@ def _html(text: str) -> str:
 def configure(tmp_path: Path, database_url: str, urls: list[str]) -> Path:
     fetch = "fetch: {timeout: 3s, connect_timeout: 2s}\n"
     return feeds_config(tmp_path, database_url, urls, fetch, WATCHES)
+
+
+def ingest_feed(
+    tmp_path: Path, database_url: str, server, capsys, title: str, items: list[tuple[str, str, str]]
+) -> str:
+    """`ingest` of one feed of these (guid, title, text) items: the command's stdout."""
+    route = f"/{title.lower()}.xml"
+    url = feedserver.set_route(server, route, feedserver.feed(rss(title, items)))
+    code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
+    assert code == 0, err
+    return out
 
 
 def ingest_seeds(
@@ -208,9 +219,7 @@ def test_one_outlets_description_under_all_its_entries_never_joins_them_into_a_s
         ("t5", "Varga visits the flooded quarter", tagline),
         ("t6", "Varga opens the book fair", long_tagline),
     ]
-    url = feedserver.set_route(server, "/herald.xml", feedserver.feed(rss("Herald", items)))
-    code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
-    assert code == 0, err
+    out = ingest_feed(tmp_path, database_url, server, capsys, "Herald", items)
     assert sorted(str(a["title"]) for a in alert_records(out)) == sorted(t for _, t, _ in items)
 
 
@@ -369,9 +378,7 @@ def test_one_feed_carrying_a_story_and_its_re_headlined_copy_alerts_once(
         ("w3", "Varga resigns", WIRE_SHORT),
         ("w4", "Mayor quits after the vote", WIRE_SHORT),
     ]
-    url = feedserver.set_route(server, "/wire.xml", feedserver.feed(rss("Wire", items)))
-    code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
-    assert code == 0, err
+    out = ingest_feed(tmp_path, database_url, server, capsys, "Wire", items)
     assert len(alert_records(out)) == 2, alert_records(out)
 
 
@@ -440,7 +447,7 @@ def test_the_daemon_alerts_once_per_story_when_the_copy_arrives_alone(
             for name, title, body, url in group:
                 (folder / f"{name}.part").write_text(seed_text(title, body, url), "utf-8")
                 os.replace(folder / f"{name}.part", folder / name)
-            _wait_until(lambda n=before: _refreshes(daemon) > n, 60)
+            wait_until(lambda n=before: _refreshes(daemon) > n)
     finally:
         code, _ = daemon.stop()
     assert code == 0, "".join(daemon.err)
