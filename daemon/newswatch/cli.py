@@ -179,6 +179,10 @@ def _started() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line (`argv` None: this process's)."""
     args = build_parser().parse_args(argv)  # --help and --version end here, importing nothing
+    if args.command in _THREADED:
+        from newswatch.ops.memory import tune_heap
+
+        tune_heap()  # before any thread starts (see its docstring)
     from newswatch.log import configure_logging
 
     try:
@@ -782,6 +786,8 @@ def _since(text: str) -> datetime:
         raise UsageError(str(exc)) from None
 
 
+# the commands that run threads beside the main one (a node's heartbeat, fetching, parsing)
+_THREADED = frozenset({"run", "ingest", "replay", "deliver"})
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "check": cmd_check,
     "ingest": cmd_ingest,

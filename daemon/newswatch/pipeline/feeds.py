@@ -112,7 +112,7 @@ class FeedRefresh:
     def _poll(self, due: list[feedcycle.DueFeed], finished: set[int]) -> list[RefreshReport]:
         stop = self.pipeline.stop_requested
         fetched_at = self.pipeline.clock()
-        tune_heap()  # before the fetching thread starts
+        tune_heap()  # done by the command line; for other callers, before fetching at least
         if sum(1 for feed in due if _sends_a_body(feed)) >= WARM_UP_AT:
             self.pipeline.parsers.warm_up()
 
