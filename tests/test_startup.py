@@ -274,6 +274,8 @@ def test_check_reports_every_error_as_before(tmp_path: Path) -> None:
         "or password_file: PATH",
         "newswatch: 7 configuration error(s)",
     ]
+    ingest = run_cli("--config", str(bad), "ingest")  # validated by a child (config/aside.py)
+    assert (ingest.returncode, ingest.stdout, ingest.stderr) == (2, "", done.stderr)
     listed = tmp_path / "people.csv"
     listed.write_bytes(b"name,aliases\nGrace Hopper,Hopper\n\xff\xfe,bad\n")
     bad.write_text(BAD_CHECKS, encoding="utf-8")

@@ -216,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from newswatch.config.cache import cached_config
 
             kept = cached_config(path)
+            if kept is None:  # validated by a child, which keeps pydantic out of this process
+                from newswatch.config.aside import validated_aside
+
+                kept = validated_aside(path, args.read_at)
             if kept is not None:
                 return run_ingest(*kept, args)
         from newswatch.config import check_config
