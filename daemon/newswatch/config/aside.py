@@ -57,8 +57,7 @@ def _validate(path: Path, read_at: float) -> tuple[str, Any]:
     """What the child sends back: ("valid", (plain config, pickled rules)) or
     ("invalid", problems)."""
     from newswatch.config import check_config
-    from newswatch.config.cache import save_matcher
-    from newswatch.config.plain import plain_config
+    from newswatch.config.cache import kept_parts, save_kept
     from newswatch.config.plugins import stand_in
     from newswatch.match.watchlist import compile_config
 
@@ -67,10 +66,9 @@ def _validate(path: Path, read_at: float) -> tuple[str, Any]:
         config, _warnings = check_config(path)  # `ingest` shows none (`check` does)
     except ConfigError as exc:
         return "invalid", exc.problems
-    matcher = compile_config(config)
-    save_matcher(config, matcher, read_at)
-    rules = pickle.dumps(matcher.rules, protocol=pickle.HIGHEST_PROTOCOL)
-    return "valid", (plain_config(config), rules)
+    parts = kept_parts(config, compile_config(config))
+    save_kept(config, parts, read_at)
+    return "valid", parts
 
 
 def main(argv: list[str]) -> int:

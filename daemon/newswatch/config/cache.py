@@ -87,17 +87,29 @@ def _load(path: Path, *, with_config: bool) -> tuple[Config | None, bytes] | Non
     return config, rules
 
 
+def kept_parts(config: Config, matcher: Matcher) -> tuple[Config, bytes]:
+    """What the cache keeps of a valid config: its plain copy and its pickled rules."""
+    from newswatch.config.plain import plain_config
+
+    rules = pickle.dumps(matcher.rules, protocol=pickle.HIGHEST_PROTOCOL)
+    return plain_config(config), rules
+
+
 def save_matcher(config: Config, matcher: Matcher, read_at: float) -> None:
-    """Keep the compiled rules of this valid config and its plain copy, read from
-    `read_at` (time.time()) on; silently nothing when the cache folder cannot be
-    written (a read-only home, a service user without one).
+    """Keep the compiled rules of this valid config and its plain copy (save_kept)."""
+    save_kept(config, kept_parts(config, matcher), read_at)
+
+
+def save_kept(config: Config, parts: tuple[Config, bytes], read_at: float) -> None:
+    """Keep `parts` (kept_parts) of this valid config, read from `read_at`
+    (time.time()) on; silently nothing when the cache folder cannot be written (a
+    read-only home, a service user without one).
 
     The files are hashed now, after they were read: a file written since (or just
     before: file times may be coarse) could hold other text than the rules were made
     from, so such a config is not kept this time.
     """
-    from newswatch.config.plain import plain_config
-
+    plain, rules = parts
     path = config.path
     if path is None:  # not loaded from a file
         return
@@ -112,9 +124,8 @@ def save_matcher(config: Config, matcher: Matcher, read_at: float) -> None:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with partial.open("wb") as handle:
             pickle.dump(header, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            rules = pickle.dumps(matcher.rules, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(plain_config(config), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(plain, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, entry)
     except OSError:
         with suppress(OSError):
