@@ -71,6 +71,12 @@ def survivors(pids: list[int], within: float = 30) -> list[str]:
     return named
 
 
+def helpers_of(pid: int) -> list[int]:
+    """What multiprocessing started under `pid`: parse workers, the resource tracker,
+    a forkserver (not the child that validates a config `ingest` had not seen)."""
+    return [p for p in descendants(pid) if "multiprocessing" in command_line(p)]
+
+
 def workers_of(pid: int) -> list[int]:
     """The parse workers under `pid`: the processes multiprocessing spawned."""
     return [p for p in descendants(pid) if "multiprocessing.spawn" in command_line(p)]

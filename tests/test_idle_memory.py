@@ -18,7 +18,7 @@ from newswatch.config import load_config
 from newswatch.pipeline.app import open_app
 from newswatch.scheduler import rest_if_idle
 from newswatch.store.db import head_revision, open_database, upgrade_schema
-from procs import command_line, descendants
+from procs import command_line, helpers_of
 from test_daemon import Daemon
 
 
@@ -94,8 +94,7 @@ def arenas(pid: int) -> int:
 
 
 def helpers() -> list[str]:
-    found = [command_line(pid) for pid in descendants(os.getpid())]
-    return [c for c in found if "multiprocessing" in c]  # workers, tracker (or forkserver)
+    return [command_line(pid) for pid in helpers_of(os.getpid())]
 
 
 UPGRADE_PROBE = (

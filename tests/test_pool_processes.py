@@ -32,7 +32,7 @@ from newswatch.config import Person, Topic
 from newswatch.match import compile_watches
 from newswatch.parsing.feedwork import POOL_THRESHOLD_BYTES, FeedBody, FeedParsers, documents_of
 from newswatch.pipeline.feeds import WARM_UP_AT
-from procs import command_line, descendants, forkservers_of, workers_of
+from procs import forkservers_of, helpers_of, workers_of
 from test_feedwork import big_feed, single_item_feed
 
 FEEDS = WARM_UP_AT + 4
@@ -79,8 +79,7 @@ class Watched:
             workers = workers_of(self.process.pid)
             self.workers.update(workers)
             self.most_workers = max(self.most_workers, len(workers))
-            helpers = [c for c in descendants(self.process.pid) if _multiprocessing(c)]
-            self.most_helpers = max(self.most_helpers, len(helpers))
+            self.most_helpers = max(self.most_helpers, len(helpers_of(self.process.pid)))
             self.forkservers.update(forkservers_of(self.process.pid))
             time.sleep(0.02)
 
@@ -128,12 +127,6 @@ def test_a_plain_ingest_parses_in_its_own_process(
     assert alone.wait() == 0, (tmp_path / "alone.log").read_text()
     assert alone.most_helpers == 0, "no worker, no resource tracker"
     assert _documents(database) == FEEDS * ITEMS
-
-
-def _multiprocessing(pid: int) -> bool:
-    """A parse worker or the resource tracker (not the child that validates a config
-    `ingest` had not seen: config/aside.py)."""
-    return "multiprocessing" in command_line(pid)
 
 
 def _wire_ingest(tmp_path: Path, server: feedserver.FeedServer, tag: str) -> tuple[Path, list[str]]:
