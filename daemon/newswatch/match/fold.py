@@ -152,13 +152,23 @@ def _cp1252_fixed() -> frozenset[str]:
 
 def _fold_to_cp1252(error: UnicodeError) -> tuple[str, int]:
     """Encoding error handler: a run of characters beyond Windows-1252 ("″", "→", an
-    emoji), folded, if each fold is a character of it that the table leaves alone."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    folded = error.object[error.start : error.end].translate(_search_table())
-    if not _cp1252_fixed().issuperset(folded):
-        raise error
-    return folded, error.end
+    emoji), folded, if each fold is a character of it that the table leaves alone.
+
+    Otherwise it raises a new error, not `error`: raised, `error` would hold this
+    frame in its traceback while the frame holds it, a reference cycle that kept the
+    whole stack alive (a feed's documents, its parse) until a full collection."""
+    if isinstance(error, UnicodeEncodeError):
+        folded = error.object[error.start : error.end].translate(_search_table())
+        if _cp1252_fixed().issuperset(folded):
+            return folded, error.end
+    raise _NotFolded
+
+
+class _NotFolded(UnicodeEncodeError):
+    """Text that does not fold into Windows-1252 (see `_fold_to_cp1252`)."""
+
+    def __init__(self) -> None:
+        super().__init__(_CP1252, "", 0, 0, "does not fold into Windows-1252")
 
 
 def search_fold(text: str) -> str:

@@ -27,7 +27,9 @@ from __future__ import annotations
 import html
 import io
 import re
+import traceback
 import types
+import weakref
 import xml.sax
 import xml.sax.expatreader
 import xml.sax.handler
@@ -131,20 +133,24 @@ class _Loose(_MediaTextApart, _LinkTextKept, LooseFeedParser):  # type: ignore[m
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        if _STOPS is None:
-            return
-        names = dict(_LOOP.__globals__, interesting=_Stops(self))
-        self.goahead = types.MethodType(types.FunctionType(_LOOP.__code__, names), self)
+        self._loop: Callable[[Any, int], Any] = _LOOP
+        if _STOPS is not None:
+            names = dict(_LOOP.__globals__, interesting=_Stops(self))
+            self._loop = types.FunctionType(_LOOP.__code__, names)
+
+    def goahead(self, end: int) -> Any:
+        return self._loop(self, end)
 
 
 class _Stops:
     """`interesting` for one loose parser: see `_Loose`."""
 
     def __init__(self, parser: _Loose) -> None:
-        self.parser = parser
+        self._parser = weakref.ref(parser)  # not the parser itself: no reference cycle
 
     def search(self, text: str, start: int) -> re.Match[str] | None:
-        if self.parser.contentparams.get("type") == _XHTML:
+        parser = self._parser()
+        if parser is not None and parser.contentparams.get("type") == _XHTML:
             assert _STOPS is not None  # else no _Stops is made
             return _STOPS.search(text, start)
         return _STOPS_BUT_XML_ENTITIES.search(text, start)
@@ -153,11 +159,19 @@ class _Stops:
 class _BufferedExpatReader(xml.sax.expatreader.ExpatParser):
     """The stdlib SAX reader with expat's text buffering switched on."""
 
+    _parser: Any  # the stdlib's, untyped there
+
     def reset(self) -> None:
         super().reset()
-        expat = self._parser  # type: ignore[attr-defined]
+        expat = self._parser
         expat.buffer_text = True
         expat.buffer_size = 1 << 16
+
+    def release(self) -> None:
+        """Drop the expat parser, whose handlers are this reader's bound methods: a
+        reference cycle that `close` breaks after a parse that ended well, not after
+        an error."""
+        self._parser = None
 
 
 def run_feedparser(data: bytes, language: str | None) -> tuple[Any, str, str | None]:
@@ -179,12 +193,24 @@ def run_feedparser(data: bytes, language: str | None) -> tuple[Any, str, str | N
     try:
         reader.parse(source)
     except (xml.sax.SAXException, LookupError, ValueError) as exc:  # LookupError: encoding
+        problem = describe_problem(strict.exc or exc)
+        _break_cycles(reader, strict, exc)
         loose = _Loose("", language, "utf-8", entities)
         loose.resolve_relative_uris = loose.sanitize_html = False
         loose.feed(data.decode("utf-8", "replace"))
-        return loose, version or loose.version, describe_problem(strict.exc or exc)
+        return loose, version or loose.version, problem
     problem = describe_problem(strict.exc) if strict.bozo else None
     return strict, version or strict.version, problem
+
+
+def _break_cycles(reader: _BufferedExpatReader, strict: _Strict, error: BaseException) -> None:
+    """A strict parse that failed leaves reference cycles behind, which kept the body
+    and the parse alive until a full collection: the error's traceback holds frames
+    that hold the error, the handler keeps it, and the reader's parser calls the
+    reader back. The finished frames' locals go, and both references."""
+    traceback.clear_frames(error.__traceback__)
+    strict.exc = None
+    reader.release()
 
 
 def describe_problem(exc: BaseException | None) -> str | None:
