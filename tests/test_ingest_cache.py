@@ -220,3 +220,28 @@ def test_a_kept_watch_list_loads_when_first_used_and_travels_to_parse_workers() 
     assert kept._matcher is None  # matched in the workers only
     assert kept.shared_names() == compiled.shared_names() and len(kept) == len(compiled)
     assert kept.match("", "Biden spoke.") == compiled.match("", "Biden spoke.")
+
+
+def test_the_callers_work_runs_beside_the_child_whatever_it_finds(tmp_path: Path) -> None:
+    """`ingest` imports its pipeline while the child validates a new config: that work
+    runs once, the config comes back kept, and a bad config's problems still come back."""
+    from newswatch.config import ConfigError
+    from newswatch.config.aside import validated_aside
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'nw.db'}", seeds)
+    settled(config)
+    done: list[Path] = []
+    kept = validated_aside(config, os.path.getmtime(config) + 60, lambda: done.append(config))
+    assert done == [config] and kept is not None
+    config_kept, matcher = kept
+    assert config_kept.database == f"sqlite:///{tmp_path / 'nw.db'}"
+    assert "Konstantin Kosachev" in {m.watch for m in matcher.match("Kosachev met NATO.", "")}
+    assert cached_config(config) is not None  # the child kept it for the next run
+    config.write_text(config.read_text() + "bogus_key: 1\n")
+    settled(config)
+    with pytest.raises(ConfigError) as raised:
+        validated_aside(config, os.path.getmtime(config) + 60, lambda: done.append(config))
+    assert done == [config, config]
+    assert any("bogus_key" in problem for problem in raised.value.problems)

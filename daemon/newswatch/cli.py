@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if kept is None:  # validated by a child, which keeps pydantic out of this process
                 from newswatch.config.aside import validated_aside
 
-                kept = validated_aside(path, args.read_at)
+                kept = validated_aside(path, args.read_at, meanwhile=_import_pipeline)
             if kept is not None:
                 return run_ingest(*kept, args)
         from newswatch.config import check_config
@@ -755,6 +755,12 @@ def _node(app: App, config: Config) -> Iterator[None]:
         yield
     finally:
         node.stop()
+
+
+def _import_pipeline() -> None:
+    """What `ingest` imports next (SQLAlchemy, the pipeline): imported while a child
+    validates the config, the two on two cores (config/aside.py)."""
+    import newswatch.pipeline.app  # noqa: F401
 
 
 @contextmanager

@@ -8,7 +8,9 @@ pass). The child validates, compiles the watch list, keeps both in the cache as
 rules (or the problems found) on its standard output; it has exited before the
 parent opens the database. When the child cannot do that (it could not start,
 or died), the caller validates in its own process as before: the aside is a
-saving, never a new way to fail.
+saving, never a new way to fail. While the child validates, the caller may do
+work of its own (`meanwhile`): `ingest` imports its pipeline then, on the other
+core, and its cold pass on a new config starts that much sooner.
 
     python -m newswatch.config.aside CONFIG_PATH READ_AT
 """
@@ -19,6 +21,7 @@ import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,21 +32,33 @@ if TYPE_CHECKING:
     from newswatch.match import Matcher
 
 
-def validated_aside(path: Path, read_at: float) -> tuple[Config, Matcher] | None:
+def validated_aside(
+    path: Path, read_at: float, meanwhile: Callable[[], object] = lambda: None
+) -> tuple[Config, Matcher] | None:
     """The plain config at `path` and its matcher, validated by a child process; None
-    when the child gave no answer. Raises ConfigError with the problems it found."""
+    when the child gave no answer. Raises ConfigError with the problems it found.
+    `meanwhile` runs here while the child works."""
     package_root = str(Path(__file__).resolve().parent.parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
     command = [sys.executable, "-m", "newswatch.config.aside", str(path), repr(read_at)]
+    pipe = subprocess.PIPE
     try:
-        child = subprocess.run(command, capture_output=True, env=env, check=False)
-        answer = pickle.loads(child.stdout) if child.returncode == 0 else None
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        child = subprocess.Popen(command, stdout=pipe, stderr=pipe, env=env)
+    except OSError:
+        meanwhile()
+        return None
+    try:
+        meanwhile()
+    finally:
+        out, err = child.communicate()
+    try:
+        answer = pickle.loads(out) if child.returncode == 0 else None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
         return None
     if not isinstance(answer, tuple) or len(answer) != 2:
         return None  # what went wrong there happens again here, and is told once
-    sys.stderr.write(child.stderr.decode(errors="replace"))  # a library's warning, if any
+    sys.stderr.write(err.decode(errors="replace"))  # a library's warning, if any
     verdict, payload = answer
     if verdict == "invalid":
         raise ConfigError(list(payload))
