@@ -46,8 +46,7 @@ def validated_aside(
     try:
         child = subprocess.Popen(command, stdout=pipe, stderr=pipe, env=env)
     except OSError:
-        meanwhile()
-        return None
+        return None  # the caller validates in its own process, as before
     try:
         meanwhile()
     finally:
