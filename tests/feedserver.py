@@ -152,6 +152,11 @@ def _bomb(inflated: int) -> bytes:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as nginx, Go's and Node's servers set it. With Nagle's algorithm
+    # (http.server's default) a body's last segment waited for the client's delayed
+    # ACK of the headers: ~19 ms a reply on a kept-alive connection, 1.86 s for the
+    # corpus's 200 feeds on 2 connections against 0.09 s without.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         pass
