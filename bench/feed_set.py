@@ -25,11 +25,13 @@ from pathlib import Path
 
 CORPUS = Path("/work/shared/corpus/feeds")
 _NOT_FEEDS = (".tsv", ".md")
-# an element's text: not of an empty element (`<link href="..."/>`), nor its blanks
+# what makes an entry itself, and what stands before it: an element's text (not an
+# empty element's, `<link href="..."/>`, nor its blanks), an href's value
 _IDENTITY = re.compile(
-    rb"(<(link|guid|id)(?:\s[^>]*)?(?<!/)>)(\s*(?:<!\[CDATA\[)?)([^<\]\s][^<\]]*)"
+    rb"(?P<before><(?:link|guid|id)(?:\s[^>]*)?(?<!/)>\s*(?:<!\[CDATA\[)?)"
+    rb"(?P<value>[^<\]\s][^<\]]*)"
 )
-_HREF = re.compile(rb"""(\shref=)(["'])([^"']*)""")
+_HREF = re.compile(rb"""(?P<before>\shref=["'])(?P<value>[^"']*)""")
 _TITLE_END = re.compile(rb"(\]\]>)?(\s*</title>)")
 
 
@@ -47,19 +49,15 @@ def copied_xml(body: bytes, copy: int) -> bytes:
         return body
 
     def identity(match: re.Match[bytes]) -> bytes:
-        value = copied_identity(match.group(4).decode("utf-8", "surrogateescape"), copy)
-        return match.group(1) + match.group(3) + value.encode("utf-8", "surrogateescape")
-
-    def href(match: re.Match[bytes]) -> bytes:
-        value = copied_identity(match.group(3).decode("utf-8", "surrogateescape"), copy)
-        return match.group(1) + match.group(2) + value.encode("utf-8", "surrogateescape")
+        value = copied_identity(match["value"].decode("utf-8", "surrogateescape"), copy)
+        return match["before"] + value.encode("utf-8", "surrogateescape")
 
     def title(match: re.Match[bytes]) -> bytes:
         """The title with " (k)" at its end, inside its CDATA section if it has one."""
         return b" (%d)" % copy + (match.group(1) or b"") + match.group(2)
 
     body = _IDENTITY.sub(identity, body)
-    body = _HREF.sub(href, body)
+    body = _HREF.sub(identity, body)
     return _TITLE_END.sub(title, body)
 
 
