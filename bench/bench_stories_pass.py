@@ -21,13 +21,12 @@ import os
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench_vs_newsboat import CORPUS, Newswatch, Run, become_subreaper, measure
+from bench_vs_newsboat import CORPUS, Newswatch, Run, become_subreaper, compile_tree, measure
 from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +45,7 @@ def _copy(work: Path, name: str, stories: bool) -> Path:
     if not stories:
         module = folder / "daemon" / "newswatch" / "dedup" / "signature.py"
         module.write_text(module.read_text() + UNSIGNED)
-    # compiled here, not by rep 0: with PYTHONDONTWRITEBYTECODE set (as on these
-    # machines) no run writes bytecode, and each would compile the daemon again
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder / "daemon")], check=True)
+    compile_tree(sys.executable, folder / "daemon")  # no run of the copy writes bytecode
     program = folder / "newswatch"
     program.write_text(
         f'#!/bin/sh\nPYTHONPATH={folder / "daemon"} exec {sys.executable} -m newswatch "$@"\n'
