@@ -64,9 +64,15 @@ def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument(
+        "--parse-workers",
+        type=int,
+        default=0,
+        help="passed to `ingest` (default 0, as a user runs it; the daemon parses on 1)",
+    )
     args = parser.parse_args(argv)
     become_subreaper()
-    print(f"load average at start: {os.getloadavg()}")
+    print(f"load average at start: {os.getloadavg()}; parse workers: {args.parse_workers}")
     runs: dict[str, list[Run]] = {"with stories": [], "without": []}
     with (
         tempfile.TemporaryDirectory(prefix="nw-stories-") as tmp,
@@ -83,7 +89,8 @@ def main(argv: Sequence[str]) -> None:
                 folder = work / f"{name.split()[0]}-{rep}"
                 folder.mkdir()
                 newswatch = Newswatch(folder, urls, (name, programs[name]))
-                run = measure(newswatch.command(), newswatch.env, work / f"{name}.log")
+                command = [*newswatch.command(), "--parse-workers", str(args.parse_workers)]
+                run = measure(command, newswatch.env, work / f"{name}.log")
                 if run.code:
                     sys.exit(f"{name} exited {run.code}; see {work / name}.log")
                 if rep:
