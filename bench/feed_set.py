@@ -23,7 +23,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-CORPUS = Path("/work/shared/corpus/feeds")
+from bench_vs_newsboat import CORPUS
+
 _NOT_FEEDS = (".tsv", ".md")
 # what makes an entry itself, and what stands before it: an element's text (not an
 # empty element's, `<link href="..."/>`, nor its blanks), an href's value
