@@ -320,6 +320,27 @@ class _Abandoned:
         return True
 
 
+def _unblock_if_broken(pool: ProcessPoolExecutor) -> None:
+    """Close a broken pool's end of its task pipe, so that its shutdown cannot hang.
+
+    When a worker dies (SIGKILL, the OOM killer) while a large body is being
+    written to the task pipe, the pool's feeder thread blocks on a pipe no one
+    reads any more, and `shutdown` waits for it forever. Python 3.11.3 and later
+    close that end themselves when the pool breaks (CPython gh-94777); Debian 12's
+    3.11.2, which deploy/install.sh builds the service on, does not. With no
+    reader left, the blocked write fails and the thread ends."""
+    if getattr(pool, "_broken", False):
+        _close_task_pipe(pool)
+
+
+def _close_task_pipe(pool: ProcessPoolExecutor) -> None:
+    """Close this process's read end of the pool's task pipe (the workers hold their own)."""
+    call_queue = getattr(pool, "_call_queue", None)
+    reader = getattr(call_queue, "_reader", None)
+    if reader is not None:
+        reader.close()
+
+
 def _stop_tracker() -> None:
     """Stop the resource tracker, which would otherwise stay resident for the life of
     the daemon (~12 MB: a Python process of its own); the next pool starts it again.
@@ -432,6 +453,7 @@ class FeedParsers:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
+            _unblock_if_broken(pool)
             pool.shutdown(wait=True, cancel_futures=True)
 
     def abandon(self) -> None:
@@ -452,4 +474,5 @@ class FeedParsers:
         processes = getattr(pool, "_processes", None) or {}
         for process in list(processes.values()):
             process.kill()
+        _close_task_pipe(pool)  # nothing reads it now: no write may wait on it at exit
         pool.shutdown(wait=False, cancel_futures=True)
