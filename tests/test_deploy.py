@@ -26,8 +26,8 @@ from helpers import REPO
 from test_daemon import Daemon
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("useradd") is None or shutil.which("runuser") is None,
-    reason="installing as a service needs root, useradd and runuser",
+    os.geteuid() != 0 or shutil.which("useradd") is None or shutil.which("setpriv") is None,
+    reason="installing as a service needs root, useradd and setpriv",
 )
 
 
@@ -89,8 +89,14 @@ SERVICE_USER_CAN_RUN_PYTHON = reachable_by_others(Path(sys.executable))
 
 def as_service(root: Path, *args: str) -> list[str]:
     """The command as the unit runs it: as `newswatch` where this machine's Python
-    allows (a Python under /root/.pyenv is out of its reach), else as root."""
-    user = ["runuser", "-u", "newswatch", "--"] if SERVICE_USER_CAN_RUN_PYTHON else []
+    allows (a Python under /root/.pyenv is out of its reach), else as root. setpriv
+    execs the daemon in its own place, as systemd's `User=` does: signals reach it
+    and its exit status is its own (runuser stays its parent and dies of the signal)."""
+    user = (
+        ["setpriv", "--reuid=newswatch", "--regid=newswatch", "--init-groups", "--"]
+        if SERVICE_USER_CAN_RUN_PYTHON
+        else []
+    )
     return [
         *user,
         str(root / "opt/newswatch/venv/bin/newswatch"),
