@@ -7,7 +7,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from types import FrameType
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +20,7 @@ from newswatch.match.watchlist import compile_config
 from newswatch.ops import metrics
 from newswatch.ops.node import Node
 from newswatch.ops.schema import upgrade_aside
+from newswatch.ops.signals import SignalInbox
 from newswatch.ops.status import status_line
 from newswatch.ops.systemd import notify, under_systemd, watchdog_interval
 from newswatch.pipeline.app import feed_settings, open_app
@@ -63,8 +63,6 @@ class Service:
         set_node(self.node.id)
         self.app.pipeline.node = self.node
         self.scheduler = new_scheduler()
-        self.stopping = threading.Event()
-        self.reload_requested = threading.Event()
         self.http = StatusEndpoint(
             self.app.engine,
             sinks=lambda: [sink.key for sink in self.app.pipeline.sinks],
@@ -150,11 +148,15 @@ class Service:
             feeds, pending = {}, None
         notify("STATUS=" + status_line(feeds, pending, self.status_note))
 
-    def wait(self) -> None:
-        while not self.stopping.is_set():
-            self.stopping.wait(timeout=1.0)
-            if self.reload_requested.is_set():
-                self.reload_requested.clear()
+    def wait(self, inbox: SignalInbox) -> None:
+        """Until SIGTERM or SIGINT; SIGHUP reloads the config (once for several)."""
+        while True:
+            received = inbox.wait(timeout=1.0)
+            stop = next((signum for signum in received if signum != signal.SIGHUP), None)
+            if stop is not None:
+                log.info("signal_received", signal=signal.Signals(stop).name)
+                return
+            if received:
                 self.reload()
 
     def stop(self) -> bool:
@@ -212,22 +214,12 @@ def _warn_if_exposed(config: Config) -> None:
 
 def run_service(config: Config, reload: Callable[[], Config]) -> int:
     service = Service(config, reload)
-
-    def on_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal_received", signal=signal.Signals(signum).name)
-        service.stopping.set()
-
-    def on_hup(_signum: int, _frame: FrameType | None) -> None:
-        service.reload_requested.set()
-
-    signal.signal(signal.SIGTERM, on_stop)
-    signal.signal(signal.SIGINT, on_stop)
-    signal.signal(signal.SIGHUP, on_hup)
-    service.start()
-    try:
-        service.wait()
-    finally:
-        clean = service.stop()
+    with SignalInbox((signal.SIGTERM, signal.SIGINT, signal.SIGHUP)) as inbox:
+        service.start()
+        try:
+            service.wait(inbox)
+        finally:
+            clean = service.stop()
     if not clean:
         # A job thread stuck in a network call would keep the interpreter alive past
         # its timeout; the database is closed and the outbox keeps what was not sent.

@@ -1,0 +1,67 @@
+"""Signals for the daemon's main loop, with no lock taken in a handler.
+
+A Python signal handler runs in the main thread between two of its bytecodes,
+possibly while that thread holds a lock. The daemon's handlers used to call
+`threading.Event.set()`, whose lock the main loop itself holds for a moment in
+each `Event.wait()`: a SIGTERM landing there blocked the handler on a lock its
+own thread held, and the daemon never stopped (seen once in the suite, right
+after a SIGHUP). Here a handler only appends the signal's number to a list;
+Python's C-level handler also writes a byte to a socket (`signal.set_wakeup_fd`),
+which ends the main loop's `select` at once.
+"""
+
+from __future__ import annotations
+
+import select
+import signal
+import socket
+from collections.abc import Iterable
+from contextlib import suppress
+from types import FrameType, TracebackType
+from typing import Any
+
+
+class SignalInbox:
+    """While entered (in the main thread), `signals` are recorded, not acted on;
+    `wait` hands them over in the order they came."""
+
+    def __init__(self, signals: Iterable[signal.Signals]) -> None:
+        self._signals = tuple(signals)
+        self._pending: list[int] = []
+        self._previous: dict[signal.Signals, Any] = {}
+        self._previous_fd = -1
+        self._read, self._write = socket.socketpair()
+        for end in (self._read, self._write):
+            end.setblocking(False)
+
+    def __enter__(self) -> SignalInbox:
+        self._previous_fd = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
+        for signum in self._signals:
+            self._previous[signum] = signal.signal(signum, self._record)
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._read.close()
+        self._write.close()
+
+    def _record(self, signum: int, _frame: FrameType | None) -> None:
+        self._pending.append(signum)  # no lock: see the module docstring
+
+    def wait(self, timeout: float) -> list[int]:
+        """The signals received since the last call; waits up to `timeout` seconds
+        for one when there are none yet."""
+        if not self._pending:
+            select.select([self._read], [], [], timeout)
+        with suppress(BlockingIOError):
+            while self._read.recv(256):
+                pass
+        taken, self._pending = self._pending, []
+        return taken
