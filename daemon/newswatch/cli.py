@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 # Each command imports what it uses, inside its function: `--help`, `check` and `match`
@@ -389,16 +388,27 @@ def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
     record it and stop (nothing stored after the signal, nothing sent twice)."""
     import signal  # its enums cost `check` and `match` start-up
 
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        # not in the handler itself: it may have interrupted a thread holding the parsers' lock
-        threading.Thread(target=pipeline.stop, name="stop", daemon=True).start()
+    from newswatch.ops.signals import SignalInbox
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    done = threading.Event()
+
+    def stop_when_signalled(inbox: SignalInbox) -> None:
+        # on a thread of its own: a handler may interrupt one holding the parsers' lock,
+        # and must take no lock itself (ops/signals.py)
+        while not done.is_set():
+            if inbox.wait(timeout=1.0):
+                pipeline.stop()
+                return
+
+    with SignalInbox((signal.SIGTERM, signal.SIGINT)) as inbox:
+        watcher = threading.Thread(target=stop_when_signalled, args=(inbox,), name="stop")
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            inbox.nudge()
+            watcher.join()
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:

@@ -5,9 +5,9 @@ possibly while that thread holds a lock. The daemon's handlers used to call
 `threading.Event.set()`, whose lock the main loop itself holds for a moment in
 each `Event.wait()`: a SIGTERM landing there blocked the handler on a lock its
 own thread held, and the daemon never stopped (seen once in the suite, right
-after a SIGHUP). Here a handler only appends the signal's number to a list;
-Python's C-level handler also writes a byte to a socket (`signal.set_wakeup_fd`),
-which ends the main loop's `select` at once.
+after a SIGHUP). Here the Python handler does nothing at all: Python's C-level
+handler writes the signal's number as a byte to a socket (`signal.set_wakeup_fd`),
+and whoever waits on that socket, in any thread, reads the signals from it.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from typing import Any
 
 class SignalInbox:
     """While entered (in the main thread), `signals` are recorded, not acted on;
-    `wait` hands them over in the order they came."""
+    `wait` (in any one thread) hands them over in the order they came."""
 
     def __init__(self, signals: Iterable[signal.Signals]) -> None:
         self._signals = tuple(signals)
-        self._pending: list[int] = []
         self._previous: dict[signal.Signals, Any] = {}
         self._previous_fd = -1
         self._read, self._write = socket.socketpair()
@@ -37,7 +36,7 @@ class SignalInbox:
     def __enter__(self) -> SignalInbox:
         self._previous_fd = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
         for signum in self._signals:
-            self._previous[signum] = signal.signal(signum, self._record)
+            self._previous[signum] = signal.signal(signum, _recorded_by_its_byte)
         return self
 
     def __exit__(
@@ -52,16 +51,21 @@ class SignalInbox:
         self._read.close()
         self._write.close()
 
-    def _record(self, signum: int, _frame: FrameType | None) -> None:
-        self._pending.append(signum)  # no lock: see the module docstring
+    def nudge(self) -> None:
+        """End a `wait` under way in another thread now (it hands over what came)."""
+        with suppress(BlockingIOError):
+            self._write.send(b"\0")
 
     def wait(self, timeout: float) -> list[int]:
         """The signals received since the last call; waits up to `timeout` seconds
         for one when there are none yet."""
-        if not self._pending:
-            select.select([self._read], [], [], timeout)
+        select.select([self._read], [], [], timeout)
+        received = b""
         with suppress(BlockingIOError):
-            while self._read.recv(256):
-                pass
-        taken, self._pending = self._pending, []
-        return taken
+            while chunk := self._read.recv(256):
+                received += chunk
+        return [signum for signum in received if signum]  # 0: a nudge
+
+
+def _recorded_by_its_byte(_signum: int, _frame: FrameType | None) -> None:
+    """Nothing to do: the signal is in the wake-up socket already."""
