@@ -1,4 +1,4 @@
-"""Signals for the daemon's main loop, with no lock taken in a handler.
+"""Signals for the daemon's main loop and `ingest`, with no lock taken in a handler.
 
 A Python signal handler runs in the main thread between two of its bytecodes,
 possibly while that thread holds a lock. The daemon's handlers used to call
