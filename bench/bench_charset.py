@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from corpus import CORPUS
 from newswatch.sources.charset import decode_body
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "feeds"
 SENTENCES = {
     "cp1253": "Η κυβέρνηση ανακοίνωσε σήμερα νέα μέτρα για τη στήριξη των νοικοκυριών.",
     "cp1256": "أعلنت الحكومة اليوم عن خطة جديدة لدعم الأسر ذات الدخل المحدود.",

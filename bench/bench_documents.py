@@ -35,9 +35,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/feeds")
+from corpus import CORPUS
+
 HEADERS = {"content-type": "application/xml"}
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import feedparser
 
+from corpus import CORPUS
 from newswatch.config import Fetch
 from newswatch.htmltext import html_to_text
 from newswatch.model import RawItem
@@ -39,10 +40,6 @@ from newswatch.sources.http import Fetcher, FetchRequest, FetchResult
 from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = next(
-    (p / "shared" / "corpus" / "feeds" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
-    ROOT.parent / "shared" / "corpus" / "feeds",
-)  # the checkout's sibling shared/, also from a worktree deeper down
 CONFIG = Fetch(concurrency=16, per_host=2)
 
 

@@ -32,10 +32,10 @@ from pathlib import Path
 import feedparser
 from selectolax.lexbor import LexborHTMLParser
 
+from corpus import CORPUS
 from newswatch import htmltext, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
 OLD = "4e6dcdc"  # main before the lexbor converter and the stricter splitter
 
 CLASSES = {

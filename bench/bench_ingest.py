@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from corpus import CORPUS
 from newswatch.alerts.log import LogSink
 from newswatch.config import Person, SeedSource, Topic
 from newswatch.log import configure_logging
@@ -27,7 +28,6 @@ from newswatch.match import compile_watches
 from newswatch.pipeline import Pipeline
 from newswatch.store.db import open_database
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "feeds"
 REAL_PEOPLE = ["Donald Trump", "Joe Biden", "Vladimir Putin", "Konstantin Kosachev", "Xi Jinping"]
 
 

@@ -37,14 +37,11 @@ from pathlib import Path
 
 import feedparser
 
+from corpus import CORPUS
 from newswatch.config import Person, Topic
 from newswatch.match import Matcher, compile_watches
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = next(
-    (p / "shared" / "corpus" / "feeds" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
-    ROOT.parent / "shared" / "corpus" / "feeds",
-)  # the checkout's sibling shared/, also from a worktree deeper down
 SEED = ROOT / "seeds" / "000_4aedde6dc7f46a07.txt"
 DOC_SIZE = 3000
 SIZES = (100, 10_000, 100_000)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from corpus import CORPUS
 from newswatch.config import load_config
 from newswatch.match import Matcher, compile_watches
 from newswatch.model import Document, RawItem
@@ -33,10 +34,6 @@ from newswatch.parsing.feedwork import FeedBody, documents_of
 from newswatch.sources.feeds import FeedParseError, parse_feed
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = next(
-    (p / "shared" / "corpus" / "feeds" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
-    ROOT.parent / "shared" / "corpus" / "feeds",
-)
 CONFIG = ROOT / "config" / "newswatch.yaml"
 
 

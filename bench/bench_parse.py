@@ -24,14 +24,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from corpus import CORPUS
 from newswatch.sources.charset import decode_body
 from newswatch.sources.fastxml import fast_parse
 from newswatch.sources.feeds import FeedParseError, parse_feed
 from newswatch.sources.feedxml import run_feedparser
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/feeds")
 HEADERS = {"content-type": "application/xml"}
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
 

@@ -29,9 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/feeds")
+from corpus import CORPUS
+
 HEADERS = {"content-type": "application/xml"}
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
 _IMPORTS = re.compile(r"\bnewswatch(?=[.\s])")

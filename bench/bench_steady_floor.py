@@ -33,10 +33,10 @@ from pathlib import Path
 
 import yaml
 
+from corpus import CORPUS
 from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path("/work/shared/corpus/feeds")
 NEWSWATCH = ROOT / ".venv" / "bin" / "newswatch"
 
 PROBE = """

@@ -39,10 +39,10 @@ from pathlib import Path
 
 import yaml
 
+from corpus import CORPUS
 from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path("/work/shared/corpus/feeds")
 NEWSWATCH = ROOT / ".venv" / "bin" / "newswatch"
 PHASES = ("cold", "second", "steady")
 SAMPLE_S = 0.02

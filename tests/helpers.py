@@ -22,6 +22,12 @@ import pytest
 from newswatch.model import Alert, Document, WatchKind
 
 REPO = Path(__file__).resolve().parent.parent
+# the shared feed corpus: the checkout's sibling shared/ (also from a worktree deeper
+# down), else the workplace's copy; tests that need it skip without it
+CORPUS = next(
+    (p / "shared/corpus/feeds" for p in REPO.parents if (p / "shared/corpus/feeds").is_dir()),
+    Path("/work/shared/corpus/feeds"),
+)
 
 WATCHES = """\
 watch:

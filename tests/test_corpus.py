@@ -15,12 +15,8 @@ from pathlib import Path
 import pytest
 
 import feedserver
-from helpers import alert_records, feeds_config
+from helpers import CORPUS, alert_records, feeds_config
 from newswatch.cli import main
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/feeds")
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no feed corpus at {CORPUS}")
 

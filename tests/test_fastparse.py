@@ -22,19 +22,16 @@ from __future__ import annotations
 import csv
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from helpers import CORPUS
 from newswatch.model import Document
 from newswatch.normalize import normalize
 from newswatch.sources.charset import decode_body
 from newswatch.sources.fastxml import fast_parse
 from newswatch.sources.feeds import FeedParseError, ParsedFeed, parse_feed
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/feeds")
 FEED_URL = "https://news.example.org/world/feed.xml"
 FETCHED = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 XML = {"content-type": "application/xml"}
