@@ -29,6 +29,18 @@ def test_a_signal_during_the_wait_ends_it_long_before_its_timeout() -> None:
     assert time.monotonic() - started < 30
 
 
+def test_a_nudge_ends_a_wait_from_another_thread_with_no_signal() -> None:
+    """How `ingest` ends its watcher thread when the command is over."""
+    with SignalInbox([signal.SIGUSR1]) as inbox:
+        nudger = threading.Timer(0.5, inbox.nudge)
+        started = time.monotonic()
+        nudger.start()
+        received = inbox.wait(timeout=60)
+        nudger.join()
+    assert received == []
+    assert time.monotonic() - started < 30
+
+
 def test_leaving_restores_the_handlers_and_the_wakeup_fd() -> None:
     before = signal.getsignal(signal.SIGUSR1)
     with SignalInbox([signal.SIGUSR1]):

@@ -390,15 +390,11 @@ def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
 
     from newswatch.ops.signals import SignalInbox
 
-    done = threading.Event()
-
     def stop_when_signalled(inbox: SignalInbox) -> None:
         # on a thread of its own: a handler may interrupt one holding the parsers' lock,
-        # and must take no lock itself (ops/signals.py)
-        while not done.is_set():
-            if inbox.wait(timeout=1.0):
-                pipeline.stop()
-                return
+        # and must take no lock itself (ops/signals.py); a nudge alone means: done
+        if inbox.wait(timeout=None):
+            pipeline.stop()
 
     with SignalInbox((signal.SIGTERM, signal.SIGINT)) as inbox:
         watcher = threading.Thread(target=stop_when_signalled, args=(inbox,), name="stop")
@@ -406,7 +402,6 @@ def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
         try:
             yield
         finally:
-            done.set()
             inbox.nudge()
             watcher.join()
 

@@ -151,7 +151,7 @@ class Service:
     def wait(self, inbox: SignalInbox) -> None:
         """Until SIGTERM or SIGINT; SIGHUP reloads the config (once for several)."""
         while True:
-            received = inbox.wait(timeout=1.0)
+            received = inbox.wait(timeout=None)
             stop = next((signum for signum in received if signum != signal.SIGHUP), None)
             if stop is not None:
                 log.info("signal_received", signal=signal.Signals(stop).name)

@@ -56,9 +56,9 @@ class SignalInbox:
         with suppress(BlockingIOError):
             self._write.send(b"\0")
 
-    def wait(self, timeout: float) -> list[int]:
-        """The signals received since the last call; waits up to `timeout` seconds
-        for one when there are none yet."""
+    def wait(self, timeout: float | None) -> list[int]:
+        """The signals received since the last call; waits for one when there are none
+        yet, up to `timeout` seconds (None: until one comes, or a `nudge`)."""
         select.select([self._read], [], [], timeout)
         received = b""
         with suppress(BlockingIOError):
