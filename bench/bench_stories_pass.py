@@ -26,7 +26,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench_vs_newsboat import CORPUS, Newswatch, Run, become_subreaper, compile_tree, measure
+from bench_vs_newsboat import Newswatch, Run, become_subreaper, compile_tree, measure
+from corpus import CORPUS
 from served import served_feeds
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench_vs_newsboat import CORPUS
+from corpus import CORPUS
 
 _NOT_FEEDS = (".tsv", ".md")
 # what makes an entry itself, and what stands before it: an element's text (not an
