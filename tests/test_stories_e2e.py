@@ -33,13 +33,15 @@ watch:
 """
 
 
-def rss(title: str, items: list[tuple[str, str, str]]) -> bytes:
-    """RSS with (guid, title, text) items; paragraphs become <p>, as outlets send them."""
+def rss(title: str, items: list[tuple[str, str, str]], hosts: list[str] | None = None) -> bytes:
+    """RSS with (guid, title, text) items; paragraphs become <p>, as outlets send them.
+    Links are on the feed's own host, or on `hosts` (an item's each: an aggregator)."""
+    links = hosts or [f"{title.lower()}.example"] * len(items)
     entries = "".join(
         f"<item><guid isPermaLink='false'>{guid}</guid><title>{escape(head)}</title>"
-        f"<link>https://{title.lower()}.example/{guid}</link>"
+        f"<link>https://{host}/{guid}</link>"
         f"<description>{escape(_html(text))}</description></item>"
-        for guid, head, text in items
+        for (guid, head, text), host in zip(items, links, strict=True)
     )
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
@@ -380,6 +382,42 @@ def test_one_feed_carrying_a_story_and_its_re_headlined_copy_alerts_once(
     ]
     out = ingest_feed(tmp_path, database_url, server, capsys, "Wire", items)
     assert len(alert_records(out)) == 2, alert_records(out)
+
+
+def test_one_outlets_two_items_under_two_titles_alert_apart_however_alike(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    """A feed's items under two titles are two items (a podcast's episodes over one
+    blurb, a catalogue's pages): the second is no copy of the first, and a watch that
+    alerted on one alerts on the other too. The same pair from two outlets is one story."""
+    items = [
+        ("e97", "Lecture 97: the rail yard", COUNCIL),
+        ("e99", "Lecture 99: the vote", changed_words(COUNCIL, 0.10)),
+    ]
+    out = ingest_feed(tmp_path, database_url, server, capsys, "Lectures", items)
+    alerts = alert_records(out)
+    assert sorted(str(a["title"]) for a in alerts) == [
+        "Lecture 97: the rail yard",
+        "Lecture 99: the vote",
+    ]
+    assert all(a["story"]["also_reported_by"] == [] for a in alerts)
+
+
+def test_an_aggregators_items_from_two_outlets_are_one_story(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    """One feed carrying two outlets' items (links on two hosts): a re-headlined copy
+    with a footer joins the story as it would from a feed of its own."""
+    items = [
+        ("a1", "Council approves rail yard plan", COUNCIL),
+        ("a2", "Varga wins rail yard vote", with_footer(COUNCIL)),
+    ]
+    feed = rss("Digest", items, hosts=["herald.example", "gazette.example"])
+    url = feedserver.set_route(server, "/digest.xml", feedserver.feed(feed))
+    code, out, err = run(configure(tmp_path, database_url, [url]), capsys, "ingest")
+    assert code == 0, err
+    [alert] = alert_records(out)
+    assert len(alert["story"]["also_reported_by"]) == 1
 
 
 def _alerts_of_passes(passes: list[tuple[int, str]]) -> str:

@@ -46,16 +46,20 @@ def doc(source: str, key: str, body: str, day: int = 24) -> Document:
     )
 
 
-def store(engine: Engine, document: Document, at: datetime = NOW) -> Document:
-    """Save one document from its own outlet at `at` and place it in a story; return it
-    with its id."""
+def store(
+    engine: Engine, document: Document, at: datetime = NOW, origin: str | None = None
+) -> Document:
+    """Save one document from its own outlet (or from `origin`) at `at` and place it in a
+    story; return it with its id."""
     with engine.begin() as connection:
         signature = signature_of(document.body)
         signed = {(document.source, document.key): signature}
-        saved = document_store.save_documents(connection, [document], at, document.source, signed)
+        batch_origin = origin or document.source
+        saved = document_store.save_documents(connection, [document], at, batch_origin, signed)
         [new] = saved.new
         assert new.id is not None
-        placed = story_store.Placed(new.id, signature, new.published or at)
+        moment = new.published or at
+        placed = story_store.Placed(new.id, signature, moment, origin, new.title, new.url)
         story_store.assign_stories(connection, [placed], 0.5, WEEK, at)
     return new
 
@@ -75,6 +79,30 @@ def test_a_copy_from_another_outlet_joins_the_story_an_unrelated_one_does_not(
     assert story_of(engine, first) == first.id
     assert story_of(engine, copy) == first.id
     assert story_of(engine, other) == other.id
+
+
+def test_an_outlets_later_item_under_another_title_is_no_copy_of_its_earlier_one(
+    engine: Engine,
+) -> None:
+    """Next week's episode over the same blurb: another item, in another pass. The same
+    text from another feed, or under the same title, or from a seed folder (files of any
+    outlet) joins as before."""
+    feed = "feed:https://lectures.example/rss"
+    first = replace(doc("Lectures", "97", COUNCIL), title="Lecture 97")
+    episode = store(engine, first, origin=feed)
+    later = replace(doc("Lectures", "99", changed_words(COUNCIL, 0.03)), title="Lecture 99")
+    edited = changed_words(COUNCIL, 0.03, seed=3)
+    again = replace(doc("Lectures", "97b", edited), title="LECTURE 97")
+    copy = doc("Gazette", "a", with_footer(COUNCIL))
+    assert story_of(engine, store(engine, later, origin=feed)) != episode.id
+    assert story_of(engine, store(engine, again, origin=feed)) == episode.id
+    assert story_of(engine, store(engine, copy, origin="feed:https://gazette.example/")) == (
+        episode.id
+    )
+    seed = "seed:/srv/seeds"
+    filed = store(engine, replace(doc("Files", "1", HARBOUR), title="Strike"), origin=seed)
+    refiled = replace(doc("Files", "2", changed_words(HARBOUR, 0.03)), title="Port shut")
+    assert story_of(engine, store(engine, refiled, origin=seed)) == filed.id
 
 
 def test_copies_further_apart_than_the_window_are_separate_stories(engine: Engine) -> None:

@@ -267,7 +267,7 @@ class PipelineCore:
             context = document_store.signing_context(connection, origin)
             signatures = batch_signatures(documents, context=context)
         saved = document_store.save_documents(connection, documents, now, origin, signatures)
-        self.place_in_stories(connection, saved, signatures, now)
+        self.place_in_stories(connection, saved, signatures, now, origin)
         fresh = saved.new + saved.updated
         found = self.salient_matches(connection, fresh, saved.new, matched, matched_with, now)
         alerts = self.alerts_for(fresh, found)
@@ -289,11 +289,14 @@ class PipelineCore:
         saved: document_store.SaveResult,
         signatures: Mapping[tuple[str, str], bytes | None],
         now: datetime,
+        origin: str | None = None,
     ) -> None:
         from newswatch.store import stories as story_store
 
         placed = [
-            story_store.Placed(d.id, signatures.get((d.source, d.key)), d.published or now)
+            story_store.Placed(
+                d.id, signatures.get((d.source, d.key)), d.published or now, origin, d.title, d.url
+            )
             for d in saved.new
             if d.id is not None
         ]
