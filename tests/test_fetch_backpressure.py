@@ -16,7 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 import feedserver
 from newswatch.config import FeedSource, Fetch
-from newswatch.feedcycle import DueFeed, current_record, fetch_streamed
+from newswatch.feedcycle import (
+    READY_BYTES,
+    READY_BYTES_PER_PARSER,
+    DueFeed,
+    current_record,
+    fetch_streamed,
+    ready_bytes,
+)
 
 BODY_BYTES = 40 * 1024
 BUDGET = 3 * BODY_BYTES  # bytes of body allowed to wait for the consumer
@@ -69,3 +76,11 @@ def test_fetching_waits_for_a_slow_consumer_and_loses_nothing() -> None:
     assert taken == bodies  # every feed, with its whole body, once
     # at most the budget's worth waits, plus the requests under way when it filled
     assert max(ahead) <= BUDGET // BODY_BYTES + CONCURRENCY + 1
+
+
+def test_the_bound_is_one_parsers_worth_each_and_one_for_a_process_parsing_itself() -> None:
+    """Two workers keep the bound they had (both busy); `ingest`, parsing in its own
+    process, waits on half of it: its peak is lower, its time the same (bench/README.md)."""
+    assert ready_bytes(0) == ready_bytes(1) == READY_BYTES_PER_PARSER
+    assert ready_bytes(2) == READY_BYTES == 2 * ready_bytes(1)
+    assert ready_bytes(4) == 2 * READY_BYTES

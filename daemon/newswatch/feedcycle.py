@@ -24,15 +24,23 @@ if TYPE_CHECKING:
 
 STOP_POLL_S = 0.2
 # Backpressure (issue 11): a request goes out only while fewer than this many bytes
-# of body wait for the consumer (fetched; parsing or parsed; not yet taken). Without it
+# of body per parser (a worker process, or the one parsing thread of a process with
+# none) wait for the consumer (fetched; parsing or parsed; not yet taken). Without it
 # the fetching ran far ahead of the store on a cold pass, and the bodies and their
 # parse results piled up in the main process (~33 MB at its peak); this is enough to
-# keep both parse workers busy.
-READY_BYTES = 4 * 2**20
+# keep each parser busy. `ingest`, parsing in its own process, peaked 2.8 MB lower with
+# 2 MB than with the 4 MB two workers have, and took as long (bench/README.md).
+READY_BYTES_PER_PARSER = 2 * 2**20
+READY_BYTES = 2 * READY_BYTES_PER_PARSER
 # New feeds are first polled within this window (or their interval, if shorter):
 # spread enough that hundreds never fire at once, soon enough that a user who
 # adds a feed sees it working.
 FIRST_POLL_SPREAD = timedelta(seconds=5)
+
+
+def ready_bytes(parsers: int) -> int:
+    """The backpressure bound for `parsers` worker processes (0: parsing in process)."""
+    return READY_BYTES_PER_PARSER * max(1, parsers)
 
 
 @dataclass(frozen=True, slots=True)

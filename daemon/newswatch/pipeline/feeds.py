@@ -120,7 +120,13 @@ class FeedRefresh:
             return self._start_parsing(due[index], result, fetched_at)
 
         stream = feedcycle.fetch_streamed(
-            due, self.settings.fetch, stop, start_parsing, idle=self._idle, fetched=self._fetched
+            due,
+            self.settings.fetch,
+            stop,
+            start_parsing,
+            idle=self._idle,
+            max_ready_bytes=feedcycle.ready_bytes(self.pipeline.parsers.workers),
+            fetched=self._fetched,
         )
         try:
             for index, result, parsing in stream:
