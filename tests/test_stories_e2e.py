@@ -126,6 +126,43 @@ def test_a_story_published_by_two_outlets_alerts_once_and_names_the_other(
     assert len(listed) == 1
     assert sorted(o["source"] for o in listed[0]["outlets"]) == ["Gazette", "Herald"]
 
+    code, out, _ = run(config, capsys, "stories")
+    assert code == 0
+    head, *lines = out.splitlines()
+    headline = head.split("  —  ", 1)[1]
+    herald, gazette = HERALD[0][1], GAZETTE[0][1]
+    assert headline in (herald, gazette)
+    # each outlet under its own headline where it differs from the story's, and its link
+    assert sorted(lines) == sorted(
+        f"    {name}{'' if title == headline else '  —  ' + title}  <https://{host}.example/{guid}>"
+        for name, host, guid, title in (
+            ("Herald", "herald", "c1", herald),
+            ("Gazette", "gazette", "g1", gazette),
+        )
+    )
+
+
+def test_a_story_listed_as_text_names_an_outlet_without_a_link_by_its_name_alone(
+    tmp_path: Path, database_url: str, server, capsys
+) -> None:
+    linked = feedserver.feed(rss("Herald", HERALD))
+    copy = [("g1", "Council approves rail yard plan", with_footer(COUNCIL))]
+    link = b"<link>https://gazette.example/g1</link>"
+    unlinked = feedserver.feed(rss("Gazette", copy).replace(link, b""))
+    urls = [
+        feedserver.set_route(server, "/herald.xml", linked),
+        feedserver.set_route(server, "/gazette.xml", unlinked),
+    ]
+    config = configure(tmp_path, database_url, urls)
+    code, _, err = run(config, capsys, "ingest")
+    assert code == 0, err
+    code, out, _ = run(config, capsys, "stories")
+    assert code == 0
+    assert sorted(out.splitlines()[1:]) == [
+        "    Gazette",
+        "    Herald  <https://herald.example/c1>",
+    ]
+
 
 def test_an_edited_copy_stays_in_its_story_and_does_not_alert_again(
     tmp_path: Path, database_url: str, server, capsys

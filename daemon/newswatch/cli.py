@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from newswatch.config import Config
     from newswatch.match import Matcher, Rejection
-    from newswatch.model import Alert, Match
+    from newswatch.model import Alert, Match, Outlet
     from newswatch.pipeline import Pipeline, RefreshReport
     from newswatch.pipeline.app import App
 
@@ -601,10 +601,19 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
         title = story.outlets[0].title if story.outlets else ""
         print(f"{iso_utc(story.latest)}  story {story.id}  {len(outlets)} outlet(s)  —  {title}")
         for outlet in story.outlets:
-            print(f"    {outlet.source}  <{outlet.url}>")
+            print(_outlet_line(outlet, title))
     if not listed and not args.json:
         print(f"no {'' if args.all else 'shared '}stories since {iso_utc(since)}")
     return EXIT_OK
+
+
+def _outlet_line(outlet: Outlet, headline: str) -> str:
+    """One outlet of a listed story: its own headline when it differs from the story's
+    (outlets re-headline), its link when it has one."""
+    line = f"    {outlet.source}"
+    if outlet.title and outlet.title != headline:
+        line += f"  —  {outlet.title}"
+    return line + (f"  <{outlet.url}>" if outlet.url else "")
 
 
 def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
