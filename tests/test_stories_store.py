@@ -59,7 +59,8 @@ def store(
         [new] = saved.new
         assert new.id is not None
         moment = new.published or at
-        placed = story_store.Placed(new.id, signature, moment, origin, new.title, new.url)
+        listing = story_store.Listing(origin, new.title, new.url)
+        placed = story_store.Placed(new.id, signature, moment, listing)
         story_store.assign_stories(connection, [placed], 0.5, WEEK, at)
     return new
 

@@ -289,13 +289,16 @@ class PipelineCore:
         saved: document_store.SaveResult,
         signatures: Mapping[tuple[str, str], bytes | None],
         now: datetime,
-        origin: str | None = None,
+        origin: str,
     ) -> None:
         from newswatch.store import stories as story_store
 
         placed = [
             story_store.Placed(
-                d.id, signatures.get((d.source, d.key)), d.published or now, origin, d.title, d.url
+                d.id,
+                signatures.get((d.source, d.key)),
+                d.published or now,
+                story_store.Listing(origin, d.title, d.url),
             )
             for d in saved.new
             if d.id is not None

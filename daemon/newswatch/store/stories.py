@@ -87,15 +87,23 @@ _TIDY = "newswatch.stories.tidy"  # connection.info: (first, today, archive) onc
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """Where and how a document was listed: by which source (its stable key, `feed:URL`
+    or `seed:FOLDER`), under which title, with which link (module docstring)."""
+
+    origin: str | None = None
+    title: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Placed:
     """A stored document to place in a story."""
 
     id: int
     signature: bytes | None
     moment: datetime  # published, or stored when undated
-    origin: str | None = None  # its source's stable key (`feed:URL`, `seed:FOLDER`)
-    title: str = ""
-    url: str | None = None
+    listing: Listing = Listing()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +112,7 @@ class _Candidate:
     story_id: int
     signature: bytes
     moment: datetime
-    origin: str | None = None
-    title: str = ""
-    url: str | None = None
+    listing: Listing
 
 
 def assign_stories(
@@ -138,13 +144,7 @@ def assign_stories(
         stories[item.id] = story if story is not None else item.id
         if item.signature is not None and shared:
             candidate = _Candidate(
-                item.id,
-                stories[item.id],
-                item.signature,
-                item.moment,
-                item.origin,
-                item.title,
-                item.url,
+                item.id, stories[item.id], item.signature, item.moment, item.listing
             )
             for key in shared.intersection(keyed[item.id]):
                 stored.setdefault(key, []).append(candidate)
@@ -355,7 +355,7 @@ def _candidates(
             if candidate is None:
                 moment = _utc(published or created_at)
                 candidate = _Candidate(
-                    document_id, story_id or document_id, bytes(signature), moment, *listed
+                    document_id, story_id or document_id, bytes(signature), moment, Listing(*listed)
                 )
                 made[document_id] = candidate
             key = (band_key >> _DAY_BITS if band_key >= _ARCHIVE else band_key) & _LOW
@@ -415,13 +415,14 @@ def _best_story(
 def _listed_apart(item: Placed, candidate: _Candidate) -> bool:
     """True for two items of one outlet under different titles and with different
     texts: two items, not one story (module docstring)."""
+    mine, theirs = item.listing, candidate.listing
     return (
-        item.origin is not None
-        and item.origin.startswith("feed:")
-        and candidate.origin == item.origin
-        and candidate.title.casefold() != item.title.casefold()
+        mine.origin is not None
+        and mine.origin.startswith("feed:")
+        and theirs.origin == mine.origin
+        and theirs.title.casefold() != mine.title.casefold()
         and candidate.signature != item.signature
-        and _host(candidate.url) == _host(item.url)
+        and _host(theirs.url) == _host(mine.url)
     )
 
 
