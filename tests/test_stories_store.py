@@ -106,6 +106,18 @@ def test_an_outlets_later_item_under_another_title_is_no_copy_of_its_earlier_one
     assert story_of(engine, store(engine, refiled, origin=seed)) == filed.id
 
 
+def test_an_outlets_items_whose_links_no_parser_reads_are_still_placed(engine: Engine) -> None:
+    """A stored link with an unclosed IPv6 bracket (the feed parser refuses such links,
+    but placing a document does not rely on it) is compared by what stands for its
+    host: the two items stay apart, and placing the second raises nothing."""
+    feed = "feed:https://lectures.example/rss"
+    first = replace(doc("Lectures", "97", COUNCIL), title="Lecture 97", url="http://[x/97")
+    episode = store(engine, first, origin=feed)
+    text = changed_words(COUNCIL, 0.03)
+    later = replace(doc("Lectures", "99", text), title="Lecture 99", url="http://[x/99")
+    assert story_of(engine, store(engine, later, origin=feed)) != episode.id
+
+
 def test_copies_further_apart_than_the_window_are_separate_stories(engine: Engine) -> None:
     first = store(engine, doc("Herald", "1", COUNCIL, day=1))
     late = store(engine, doc("Gazette", "a", COUNCIL + " Updated.", day=20))

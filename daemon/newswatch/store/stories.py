@@ -427,7 +427,14 @@ def _listed_apart(item: Placed, candidate: _Candidate) -> bool:
 
 
 def _host(url: str | None) -> str | None:
-    return urlsplit(url).hostname if url else None
+    """The link's host; of a link no URL parser reads (an unclosed IPv6 bracket), what
+    stands between its `//` and the next `/`."""
+    if not url:
+        return None
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return url.partition("//")[2].partition("/")[0].lower()
 
 
 def story_ids(connection: Connection, document_ids: Iterable[int]) -> dict[int, int]:
