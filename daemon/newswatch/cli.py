@@ -215,7 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from newswatch.config.cache import cached_config
 
             kept = cached_config(path)
-            if kept is None:  # validated by a child, which keeps pydantic out of this process
+            # validated by a child, which keeps pydantic out of this process; where it is
+            # loaded already (the CLI run inside another program), a child saves nothing
+            if kept is None and "pydantic" not in sys.modules:
                 from newswatch.config.aside import validated_aside
 
                 kept = validated_aside(path, args.read_at, meanwhile=_import_pipeline)
