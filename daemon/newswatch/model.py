@@ -16,6 +16,12 @@ _T = TypeVar("_T")
 WatchKind = Literal["person", "topic"]
 Field = Literal["title", "body"]
 
+# A stored document's `origin` names the configured source that brought it:
+# FEED_ORIGIN + the feed's configured URL, or SEED_ORIGIN + the seed folder's
+# absolute path (stable keys: names and titles may be shared or change).
+FEED_ORIGIN = "feed:"
+SEED_ORIGIN = "seed:"
+
 
 @dataclass(frozen=True, slots=True)
 class RawItem:

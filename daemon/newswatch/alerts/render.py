@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from newswatch.alerts.safetext import clean_line, safe_link
 from newswatch.match.reasons import CLOSE, ELLIPSIS, OPEN, snippet
-from newswatch.model import Alert, Hit, Outlet, WatchKind
+from newswatch.model import SEED_ORIGIN, Alert, Hit, Outlet, WatchKind
 
 SNIPPET_WIDTH = 240
 NAMES_ROOM = 60  # characters of watch names in a subject before "+N more"
@@ -59,7 +59,7 @@ def source_label(source: str, origin: str | None, url: str | None) -> str:
 
 def _from_seed(source: str, origin: str | None) -> bool:
     if origin is not None:
-        return origin.startswith("seed:")
+        return origin.startswith(SEED_ORIGIN)
     return _looks_like_path(source)  # stored before origins were (migration 0004)
 
 

@@ -16,6 +16,7 @@ from newswatch import feedcycle
 from newswatch.alerts.sink import Announcing, SinkError
 from newswatch.feedpolicy import FeedState, after_fetch
 from newswatch.log import get_logger
+from newswatch.model import FEED_ORIGIN
 from newswatch.ops.feedhealth import FeedView, Notice, Raised, judge
 from newswatch.ops.memory import tune_heap
 from newswatch.parsing.feedwork import FeedBody, ParseAbandoned, ParsedBody, Parsing
@@ -464,7 +465,7 @@ def feed_label(feed: FeedSource) -> str:
 
 def feed_origin(feed: FeedSource) -> str:
     """A feed's stable key: its configured URL (two feeds may share a title or name)."""
-    return f"feed:{feed.url}"
+    return FEED_ORIGIN + feed.url
 
 
 def _feed_status(result: FetchResult, parsed: ParsedBody | None) -> str:

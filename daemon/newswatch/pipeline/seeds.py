@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import OperationalError, SQLAlchemyError, StatementError
 
 from newswatch.log import get_logger
-from newswatch.model import Document, RawItem
+from newswatch.model import SEED_ORIGIN, Document, RawItem
 from newswatch.normalize import normalize
 from newswatch.pipeline.core import PipelineCore, RefreshReport
 from newswatch.sources import seeds
@@ -117,7 +117,7 @@ def seed_label(source: SeedSource) -> str:
 
 def seed_origin(source: SeedSource) -> str:
     """A seed folder's stable key: its absolute path (its name may be shared)."""
-    return f"seed:{os.path.abspath(source.path)}"
+    return SEED_ORIGIN + os.path.abspath(source.path)
 
 
 def _import_batch(

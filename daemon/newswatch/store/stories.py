@@ -68,7 +68,7 @@ from sqlalchemy import (
 )
 
 from newswatch.dedup.signature import band_keys, similarity, unsigned_band_keys_of
-from newswatch.model import Alert, Outlet, Story
+from newswatch.model import FEED_ORIGIN, Alert, Outlet, Story
 from newswatch.store.bulk import list_parameter, placeholder, select_in
 from newswatch.store.dialect import insert_ignoring_conflicts
 from newswatch.store.tables import alerts, documents, story_bands, story_periods
@@ -418,7 +418,7 @@ def _listed_apart(item: Placed, candidate: _Candidate) -> bool:
     mine, theirs = item.listing, candidate.listing
     return (
         mine.origin is not None
-        and mine.origin.startswith("feed:")
+        and mine.origin.startswith(FEED_ORIGIN)
         and theirs.origin == mine.origin
         and theirs.title.casefold() != mine.title.casefold()
         and candidate.signature != item.signature
