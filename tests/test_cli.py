@@ -29,6 +29,24 @@ def test_check_exits_2_with_every_error_and_no_traceback(tmp_path: Path) -> None
     assert f"{bad}:3: schedule.interval: 'soon' is not a duration" in result.stderr
 
 
+def test_an_opml_outline_whose_url_cannot_be_read_is_one_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """`check` and `ingest` each say which outline of which list, and store nothing."""
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        "<opml version='2.0'><body><outline text='ok' xmlUrl='https://a.example/f'/>"
+        "<outline text='Wire' xmlUrl='http://[wire.example/rss'/></body></opml>"
+    )
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(f"database: sqlite:///{tmp_path}/nw.db\nsources:\n  opml: [{opml}]\n")
+    for command in ("check", "ingest"):
+        result = run_cli("--config", str(config), command)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert f"{opml}: the outline 'Wire': 'http://[wire.example/rss'" in result.stderr
+    assert not (tmp_path / "nw.db").exists()
+
+
 def test_a_missing_config_exits_2(tmp_path: Path) -> None:
     result = run_cli("--config", str(tmp_path / "none.yaml"), "check")
     assert result.returncode == 2 and "cannot read the file" in result.stderr

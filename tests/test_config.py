@@ -97,6 +97,43 @@ def test_every_error_is_reported_together_in_file_order(tmp_path: Path) -> None:
     assert ":15: alerts.0: `type` must be one of: log, email" in text
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[news.example/feed", "Invalid IPv6 URL"),
+        ("https://news.example:99999/feed", "Port out of range"),
+        ("https://news.example:rss/feed", "Port could not be cast"),
+    ],
+)
+def test_a_url_whose_host_or_port_cannot_be_read_says_where(
+    tmp_path: Path, url: str, reason: str
+) -> None:
+    """Before, such a feed URL passed the check and `ingest` stopped with a traceback
+    (the bracket) or the feed failed on every poll (the port): now `check` says so,
+    for a feed, a webhook, and an outline of an OPML list."""
+    found = problems(
+        tmp_path,
+        f"""\
+        sources:
+          feeds:
+            - url: "{url}"
+        alerts:
+          - type: webhook
+            url: "{url}"
+        """,
+    )
+    assert len(found) == 2, found
+    assert all(reason in p and "write it as http(s)://host[:port]/path" in p for p in found)
+    assert found[0].startswith(f"{tmp_path}/newswatch.yaml:3: sources.feeds.0.url: '{url}'")
+    assert f":6: alerts.0.url: the webhook url: '{url}' is not a usable URL" in found[1]
+    opml = tmp_path / "subs.opml"
+    outline = '<outline text="Wire" xmlUrl="{}"/><outline text="ok" xmlUrl="https://a.example/f"/>'
+    opml.write_text(f"<opml version='2.0'><body>{outline.format(url)}</body></opml>")
+    [found_in_list] = problems(tmp_path, f"sources:\n  opml: [{opml}]\n")
+    assert found_in_list.startswith(f"{opml}: the outline 'Wire': '{url}' is not a usable URL")
+    assert reason in found_in_list
+
+
 def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
     found = problems(
         tmp_path,

@@ -178,7 +178,12 @@ def _opml_feeds(files: tuple[Path, ...], problems: list[str]) -> list[FeedSource
         except OpmlError as exc:
             problems.append(str(exc))
             continue
-        listed += [FeedSource(url=f.url, name=f.title) for f in feeds]
+        for feed in feeds:
+            try:
+                listed.append(FeedSource(url=feed.url, name=feed.title))
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                problems.append(f"{opml_path}: the outline {feed.title or feed.url!r}: {reason}")
     return listed
 
 
