@@ -74,3 +74,34 @@ def test_entity_declarations_are_refused() -> None:
     bomb = b'<!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]><opml><body/></opml>'
     with pytest.raises(OpmlError, match="entity declarations are not allowed"):
         parse_opml(bomb, "bomb.opml")
+
+
+def test_import_opml_skips_outlines_the_config_would_refuse_and_says_which(
+    tmp_path, capsys
+) -> None:
+    """An exported list with an unusable URL: the other feeds are merged, the file
+    passes `check`, and stderr names the outline skipped and why."""
+    from newswatch.cli import main
+
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        "<opml version='2.0'><body><outline text='Wire' xmlUrl='http://[wire.example/rss'/>"
+        "<outline text='Port' xmlUrl='https://port.example:99999/rss'/>"
+        "<outline text='World' xmlUrl='https://world.example/rss'/></body></opml>"
+    )
+    feeds_file = tmp_path / "feeds.yaml"
+    assert main(["import-opml", str(opml), "--merge", str(feeds_file)]) == 0
+    out, err = capsys.readouterr()
+    assert "1 feed(s) added" in out
+    assert err.splitlines() == [
+        f"{opml}: skipped the outline 'Wire': 'http://[wire.example/rss' is not a usable URL"
+        " (Invalid IPv6 URL); write it as http(s)://host[:port]/path",
+        f"{opml}: skipped the outline 'Port': 'https://port.example:99999/rss' is not a"
+        " usable URL (Port out of range 0-65535); write it as http(s)://host[:port]/path",
+    ]
+    config = tmp_path / "newswatch.yaml"
+    config.write_text("sources:\n  include: [feeds.yaml]\n")
+    assert main(["--config", str(config), "check"]) == 0
+    assert yaml.safe_load(feeds_file.read_text())["feeds"] == [
+        {"url": "https://world.example/rss", "name": "World"}
+    ]

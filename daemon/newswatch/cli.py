@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from newswatch.model import Alert, Match, Outlet
     from newswatch.pipeline import Pipeline, RefreshReport
     from newswatch.pipeline.app import App
+    from newswatch.sources.opml import OpmlFeed
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -726,6 +727,7 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     except OpmlError as exc:
         raise UsageError(str(exc)) from None
+    feeds = _fetchable(feeds, args.file)
     if args.merge is None:
         print(feeds_yaml(feeds), end="")
         return EXIT_OK
@@ -735,6 +737,24 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     print(f"{args.merge}: {added} feed(s) added, {len(feeds) - added} already listed")
     return EXIT_OK
+
+
+def _fetchable(feeds: list[OpmlFeed], where: Path) -> list[OpmlFeed]:
+    """The feeds whose URL the config accepts; a line on stderr for each other one
+    (its URL could not be fetched, and would make the config refuse the list)."""
+    from newswatch.sources.plainurls import feed_url_problem
+
+    kept = []
+    for feed in feeds:
+        problem = feed_url_problem(feed.url)
+        if problem is None:
+            kept.append(feed)
+        else:
+            print(
+                f"{where}: skipped the outline {feed.title or feed.url!r}: {problem}",
+                file=sys.stderr,
+            )
+    return kept
 
 
 def cmd_db(config: Config, args: argparse.Namespace) -> int:

@@ -12,7 +12,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +27,7 @@ from newswatch.config.mailbox import mailbox
 from newswatch.config.secrets import smtp_password
 from newswatch.config.zones import zone_named
 from newswatch.listen import StatusServerError, parse_listen
+from newswatch.sources.plainurls import feed_url_problem
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -97,18 +97,6 @@ class SeedSource(_Model):
         return self.name or str(self.path).rstrip("/") or "seeds"
 
 
-def _unreadable(url: str) -> str | None:
-    """Why the URL parser cannot read the host or port of an http(s) URL (an unclosed
-    IPv6 bracket, a port that is no number or over 65535), or None. Such a URL passed
-    the prefix check, then failed whatever read its host: here it is a config error."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it is the check
-    except ValueError as exc:
-        return f"{url!r} is not a usable URL ({exc}); write it as http(s)://host[:port]/path"
-    return None
-
-
 class FeedSource(_Model):
     url: NonEmpty
     name: str | None = None
@@ -118,9 +106,7 @@ class FeedSource(_Model):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
-            raise ValueError(f"{url!r} is not an http:// or https:// URL")
-        problem = _unreadable(url.strip())
+        problem = feed_url_problem(url.strip())
         if problem:
             raise ValueError(problem)
         return url.strip()
@@ -300,7 +286,7 @@ class WebhookAlert(SinkBase):
     def _http_url(cls, url: str) -> str:
         if not re.match(r"^https?://[^/\s?#]+", url.strip(), re.IGNORECASE):
             raise ValueError("the webhook url must be an http:// or https:// URL")
-        problem = _unreadable(url.strip())
+        problem = feed_url_problem(url.strip())
         if problem:
             raise ValueError(f"the webhook url: {problem}")
         return url.strip()

@@ -20,6 +20,7 @@ from urllib.parse import SplitResult, urlsplit
 # `_plain`): urlsplit drops tabs and line breaks, strips leading controls and
 # spaces, and checks non-ASCII hosts and bracketed ones; none of that applies.
 _PLAIN = re.compile(r"(https?)://([^/?#\[\]]+)(/[^?#]*)?(?:\?([^#]*))?(?:#(.*))?")
+_HTTP_HOST = re.compile(r"https?://[^/\s]+", re.IGNORECASE)
 
 
 def _plain(url: str) -> re.Match[str] | None:
@@ -36,6 +37,20 @@ def split_url(url: str) -> SplitResult:
         return urlsplit(url)
     scheme, netloc, path, query, fragment = found.groups()
     return SplitResult(scheme, netloc, path or "", query or "", fragment or "")
+
+
+def feed_url_problem(url: str) -> str | None:
+    """Why nothing can ever be fetched from `url`, or None: it must be http(s) with a
+    host, and one whose host and port the URL parser reads (not an unclosed IPv6
+    bracket, nor a port that is no number or over 65535). What the config says of a
+    feed's or a webhook's URL, and what `import-opml` skips."""
+    if not _HTTP_HOST.match(url):
+        return f"{url!r} is not an http:// or https:// URL"
+    try:
+        urlsplit(url).port  # noqa: B018 - reading it is the check
+    except ValueError as exc:
+        return f"{url!r} is not a usable URL ({exc}); write it as http(s)://host[:port]/path"
+    return None
 
 
 def joins_to_itself(url: str) -> bool:
