@@ -142,6 +142,21 @@ def test_alerts_command_lists_what_was_stored(
     assert len(listed) == len(SEED_WATCHES)
     assert main(["--config", str(config), "alerts", "--since", "2999-01-01"]) == 0
     assert capsys.readouterr().out == ""
+    assert main(["--config", str(config), "alerts", "--json", "--limit", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == listed[:1]
+
+
+@pytest.mark.parametrize("limit", ["-5", "0", "ten"])
+def test_alerts_limit_below_one_is_a_usage_error(
+    tmp_path: Path, limit: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, SQLite read a negative LIMIT as none (every alert listed) and
+    PostgreSQL refused it with a traceback."""
+    config = write_config(tmp_path, "sqlite:///unused.db", tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config), "alerts", "--limit", limit])
+    assert exited.value.code == 2
+    assert f"--limit: '{limit}' is not a number of alerts (1 or more)" in capsys.readouterr().err
 
 
 def test_ingest_source_runs_only_that_source_and_names_the_known_ones(

@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="only say what would go")
     alerts = commands.add_parser("alerts", help="stored alerts, newest first")
     alerts.add_argument("--since", help="date (2024-11-14) or age (7d)")
-    alerts.add_argument("--limit", type=int, default=None)
+    alerts.add_argument("--limit", type=_count, default=None, metavar="N", help="the N newest")
     alerts.add_argument("--json", action="store_true", help="one JSON object per line")
     outbox = commands.add_parser("outbox", help="delivery state per sink, and dead letters")
     outbox.add_argument("--sink", help="only the sink with this name (see `outbox`)")
@@ -819,6 +819,14 @@ def _workers(text: str) -> int:
     """`--parse-workers`: a whole number, 0 or more."""
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    """`alerts --limit`: a whole number, 1 or more (SQLite reads a negative LIMIT as none,
+    PostgreSQL refuses it)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of alerts (1 or more)")
     return int(text)
 
 
