@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -14,6 +15,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from newswatch.config import Config
 from newswatch.ops.memory import release_connections, release_memory
 from newswatch.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from newswatch.config import FeedSource
+    from newswatch.pipeline import RefreshReport
 
 OUTBOX_INTERVAL = timedelta(seconds=30)
 OUTBOX_PREFIX = "outbox:"
@@ -58,10 +63,20 @@ def schedule_sources(scheduler: BackgroundScheduler, config: Config, pipeline: P
             scheduler,
             f"{SOURCE_JOB_PREFIX}feeds",
             FEED_TICK,
-            pipeline.refresh_feeds,
-            (config.sources.feeds,),
+            feed_cycle,
+            (pipeline, config.sources.feeds),
             now,
         )
+
+
+def feed_cycle(pipeline: Pipeline, feeds: Sequence[FeedSource]) -> list[RefreshReport]:
+    """The daemon's feed cycle. After one that parsed bodies the heap is given back: the
+    daemon idles next, and should not idle at the cycle's peak. (`ingest` exits
+    instead: there a full collection, 0.1 s in a large heap, bought nothing.)"""
+    reports = pipeline.refresh_feeds(feeds)
+    if any("entries" in report.details for report in reports):
+        release_memory()
+    return reports
 
 
 def schedule_housekeeping(scheduler: BackgroundScheduler, pipeline: Pipeline) -> None:

@@ -67,8 +67,4 @@ class Pipeline(PipelineCore):
         except SQLAlchemyError as exc:
             log.error("feed_cycle_failed", error=database_error(self.engine, exc))
             return []
-        if any("entries" in report.details for report in reports):
-            from newswatch.ops.memory import release_memory
-
-            release_memory()  # bodies were parsed: do not idle at the cycle's peak
         return reports
