@@ -227,6 +227,20 @@ def test_errors_in_an_included_file_name_that_file(tmp_path: Path) -> None:
     ]
 
 
+def test_a_csv_watch_lists_terms_are_checked_and_each_problem_names_its_row(
+    tmp_path: Path,
+) -> None:
+    """Before, a CSV list skipped the term checks a YAML list has: a row's alias "!!"
+    or a name "---" passed `check` and never matched."""
+    rows = "name,aliases\n# a comment\nAda Lovelace,!!\nGary Chan,Chan\n---,\n"
+    (tmp_path / "people.csv").write_text(rows)
+    found = problems(tmp_path, "watch:\n  include: [people.csv]\n")
+    assert found == [
+        f"{tmp_path}/people.csv:3: 'Ada Lovelace': term '!!' has no letter or digit",
+        f"{tmp_path}/people.csv:5: person name '---' has no letter or digit; write the name",
+    ]
+
+
 def test_config_lookup_order(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSWATCH_CONFIG", raising=False)
@@ -266,6 +280,15 @@ def test_a_query_that_only_excludes_is_refused(tmp_path: Path) -> None:
 def test_a_term_without_letters_is_refused(tmp_path: Path) -> None:
     found = problems(tmp_path, "watch:\n  people:\n    - name: X\n      aliases: ['!!!']\n")
     assert found == [f"{tmp_path}/newswatch.yaml:4: 'X': term '!!!' has no letter or digit"]
+
+
+def test_a_person_named_without_letters_is_refused(tmp_path: Path) -> None:
+    """The name is searched for as an alias is: before, `name: "   "` passed the check
+    and was a watch that never matched anything."""
+    found = problems(tmp_path, "watch:\n  people:\n    - name: '   '\n    - name: Ada\n")
+    assert found == [
+        f"{tmp_path}/newswatch.yaml:3: person name '   ' has no letter or digit; write the name"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,10 @@ def _listed(names: list[str], shown: int = 20) -> str:
 
 
 def _term_problems(watch: Person | Topic, where: Where, path: PathKey) -> Iterator[str]:
+    if isinstance(watch, Person) and not _LETTER_OR_DIGIT.search(watch.name):
+        # a person's name is searched for too (match/rules.py): "   " would never match
+        location = where((*path, "name"))
+        yield f"{location}: person name {watch.name!r} has no letter or digit; write the name"
     keys = ("aliases", "exclude") if isinstance(watch, Person) else ("any", "all", "none")
     for key in keys:
         for j, term in enumerate(getattr(watch, key)):

@@ -24,7 +24,7 @@ from newswatch.config.checks import (
 from newswatch.config.errors import ConfigError
 from newswatch.config.messages import describe, forbidden_secrets, in_file_order
 from newswatch.config.schema import Config, FeedList, FeedSource, Person, Sources, Watch
-from newswatch.yamlsource import LocatedYaml, YamlError, load_located, paused_gc
+from newswatch.yamlsource import LocatedYaml, Location, PathKey, YamlError, load_located, paused_gc
 
 
 def load_config(path: Path) -> Config:
@@ -102,7 +102,7 @@ def _load_includes(data: dict[str, Any], path: Path, problems: list[str]) -> lis
 def _load_include(path: Path) -> Watch:
     """A YAML file with `people:` and `topics:` lists, or a CSV of name and aliases."""
     if path.suffix.lower() == ".csv":
-        return Watch(people=tuple(_read_people_csv(path)))
+        return _csv_watch(path)
     located = _read(path)
     data = located.data if located.data is not None else {}
     if not isinstance(data, dict) or "include" in data:
@@ -119,8 +119,24 @@ def _load_include(path: Path) -> Watch:
     return watch
 
 
-def _read_people_csv(path: Path) -> Iterable[Person]:
-    """Rows of `name, alias, alias...`; aliases may also be joined with `;` or `|`."""
+def _csv_watch(path: Path) -> Watch:
+    """The people of a CSV watch list, their terms checked as a YAML list's are, each
+    problem at its row."""
+    rows = list(_read_people_csv(path))
+    people = tuple(person for _, person in rows)
+
+    def where(key: PathKey) -> Location:
+        return Location(str(path), rows[int(key[1])][0])
+
+    problems = list(watch_problems(watch_items(Watch(people=people)), where, ()))
+    if problems:
+        raise ConfigError(problems)
+    return Watch(people=people)
+
+
+def _read_people_csv(path: Path) -> Iterable[tuple[int, Person]]:
+    """(row number, person) of rows of `name, alias, alias...`; aliases may also be
+    joined with `;` or `|`."""
     import csv  # only for such a list
 
     try:
@@ -135,7 +151,7 @@ def _read_people_csv(path: Path) -> Iterable[Person]:
             continue
         aliases = [a.strip() for cell in cells[1:] for a in re.split(r"[;|]", cell) if a.strip()]
         try:
-            yield Person(name=cells[0], aliases=tuple(aliases))
+            yield number, Person(name=cells[0], aliases=tuple(aliases))
         except ValidationError as exc:
             problems.append(f"{path}:{number}: {exc.errors()[0]['msg']}")
     if problems:
