@@ -56,6 +56,20 @@ def test_durations(text: str | int, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
+@pytest.mark.parametrize("text", ["3000000d", "99999999999d", ".inf", "1.0e+300"])
+def test_a_duration_over_100_years_is_refused_where_it_is_written(
+    tmp_path: Path, text: str
+) -> None:
+    """Before, `interval: 3000000d` passed the check and `ingest` stopped with an
+    OverflowError once the feed was fetched (its next poll was past year 9999); a
+    longer one stopped `check` itself with a traceback."""
+    feeds = "sources:\n  feeds:\n    - url: https://a.example/rss\n"
+    found = problems(tmp_path, f"{feeds}      interval: {text}\n")
+    assert len(found) == 1 and found[0].startswith(f"{tmp_path}/newswatch.yaml:4: ")
+    assert "is longer than 36500 days; write a shorter one" in found[0]
+    assert parse_duration("36500d") == timedelta(days=36500)
+
+
 def test_unknown_key_says_where_and_what_was_meant(tmp_path: Path) -> None:
     found = problems(tmp_path, "schedule:\n  intervall: 5m\n")
     assert found == [

@@ -1,6 +1,6 @@
 """The configuration schema: frozen, typed pydantic models and their value types.
 
-Durations are written 90s, 15m, 2h, 1d; sizes 10MiB, 512KB. Unknown keys are
+Durations are written 90s, 15m, 2h, 1d (at most 100 years); sizes 10MiB, 512KB. Unknown keys are
 refused (`extra="forbid"`) so a typo never passes silently.
 
 No `from __future__ import annotations` here: pydantic would evaluate every field's
@@ -29,6 +29,7 @@ from newswatch.config.zones import zone_named
 from newswatch.listen import StatusServerError, parse_listen
 from newswatch.sources.plainurls import feed_url_problem
 
+MAX_DURATION = timedelta(days=36500)  # 100 years
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
@@ -44,18 +45,31 @@ _SIZE_FACTOR = {
 
 
 def parse_duration(value: Any) -> timedelta:
-    """'90s', '15m', '2h', '1d' (or a number of seconds) -> timedelta."""
+    """'90s', '15m', '2h', '1d' (or a number of seconds) -> timedelta, at most
+    MAX_DURATION."""
     if isinstance(value, timedelta):
-        return value
+        return _bounded(value, value)
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 90s, 15m, 2h or 1d")
     if isinstance(value, int | float):
-        return timedelta(seconds=value)
+        return _bounded(value, float(value))
     match = _DURATION.match(str(value))
     if match is None:
         raise ValueError(f"{value!r} is not a duration; write it like 90s, 15m, 2h or 1d")
     number, unit = match.groups()
-    return timedelta(seconds=float(number) * _UNIT_SECONDS[unit or "s"])
+    return _bounded(value, float(number) * _UNIT_SECONDS[unit or "s"])
+
+
+def _bounded(value: Any, length: timedelta | float) -> timedelta:
+    """The duration, if at most MAX_DURATION: a longer one is a typo, and added to
+    today's date it can leave the calendar (`interval: 3000000d` stopped `ingest`
+    with an OverflowError once the feed was fetched)."""
+    seconds = length.total_seconds() if isinstance(length, timedelta) else length
+    if seconds != seconds:  # NaN (YAML's .nan)
+        raise ValueError(f"{value!r} is not a duration; write it like 90s, 15m, 2h or 1d")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is longer than {MAX_DURATION.days} days; write a shorter one")
+    return length if isinstance(length, timedelta) else timedelta(seconds=seconds)
 
 
 def parse_size(value: Any) -> int:
