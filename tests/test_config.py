@@ -313,6 +313,9 @@ def test_a_person_named_without_letters_is_refused(tmp_path: Path) -> None:
         ("{mode: immediate, every: 1h}", "`every` and `at` need `mode: digest`"),
         ("{smtp: {password_env: PW}}", "no `username` to log in with"),
         ("{smtp: {ssl: true, starttls: true}}", "not both"),
+        ("{smtp: {host: 'mail example'}}", "'mail example' is not a host name"),
+        ('{smtp: {host: "mail\\nexample"}}', "'mail\\nexample' is not a host name"),
+        ("{smtp: {host: ''}}", "'' is not a host name; write one such as mail.example.org"),
     ],
 )
 def test_email_settings_that_cannot_work_are_refused(

@@ -229,6 +229,17 @@ class Smtp(_Model):
     password_file: Path | None = None
     timeout: PositiveDuration = timedelta(seconds=30)
 
+    @field_validator("host")
+    @classmethod
+    def _host_name(cls, host: str) -> str:
+        """A name or an address: a space or a line break in it would fail every delivery
+        (to an unknown host) instead of the check."""
+        if not host.strip() or any(c.isspace() or not c.isprintable() for c in host.strip()):
+            raise ValueError(
+                f"{host!r} is not a host name; write one such as mail.example.org or 127.0.0.1"
+            )
+        return host.strip()
+
     @model_validator(mode="after")
     def _login(self) -> "Smtp":
         if (self.password_env or self.password_file) and not self.username:
