@@ -85,13 +85,13 @@ def test_bad_since_is_a_usage_error(tmp_path: Path, capsys) -> None:
     assert "is not a date" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("workers", ["two", "-1", "1.5"])
+@pytest.mark.parametrize("workers", ["two", "-1", "1.5", "65", "99999"])
 def test_parse_workers_must_be_a_whole_number(tmp_path: Path, capsys, workers: str) -> None:
     config = write_config(tmp_path, f"sqlite:///{tmp_path}/nw.db", tmp_path)
     with pytest.raises(SystemExit) as exit_:
         main(["--config", str(config), "ingest", "--parse-workers", workers])
     assert exit_.value.code == 2
-    assert "is not a number of processes (0 or more)" in capsys.readouterr().err
+    assert "is not a number of processes (0 to 64)" in capsys.readouterr().err
     assert not (tmp_path / "nw.db").exists()
 
 

@@ -815,10 +815,15 @@ def _app(
         app.close()
 
 
+MAX_PARSE_WORKERS = 64  # each is a Python process of ~60 MB at work
+
+
 def _workers(text: str) -> int:
-    """`--parse-workers`: a whole number, 0 or more."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
+    """`--parse-workers`: a whole number, 0 up to MAX_PARSE_WORKERS."""
+    if not text.isdigit() or int(text) > MAX_PARSE_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of processes (0 to {MAX_PARSE_WORKERS})"
+        )
     return int(text)
 
 
