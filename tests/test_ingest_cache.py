@@ -4,15 +4,18 @@ the cache instead of validating again (issue 11): the same values, the same run.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import pickle
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
-from helpers import alert_records, migrated_sqlite, run_cli, seed_text, write_config
+from helpers import REPO, alert_records, migrated_sqlite, run_cli, seed_text, write_config
 from newswatch.config import check_config, schema
 from newswatch.config.cache import cache_dir, cached_config, save_matcher
 from newswatch.config.plain import CLASSES, plain_config, sink_names
@@ -245,3 +248,30 @@ def test_the_callers_work_runs_beside_the_child_whatever_it_finds(tmp_path: Path
         validated_aside(config, os.path.getmtime(config) + 60, lambda: done.append(config))
     assert done == [config, config]
     assert any("bogus_key" in problem for problem in raised.value.problems)
+
+
+def test_every_module_that_validates_or_compiles_is_in_the_caches_key() -> None:
+    """An edit of any code that decides whether a config is valid, or what its rules
+    are, must make a kept config a miss: each newswatch module that validating and
+    compiling the example config loads (in a fresh interpreter) is in the cache's code
+    fingerprint, but for empty package files. (sources/plainurls.py, which reads feed
+    URLs for the schema, was missing when it started to.)"""
+    probe = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from newswatch.config import check_config\n"
+        "from newswatch.match.watchlist import compile_config\n"
+        "compile_config(check_config(Path('config/newswatch.yaml'))[0])\n"
+        "print(json.dumps(sorted(m.__file__ for n, m in sys.modules.items()"
+        " if n.startswith('newswatch') and getattr(m, '__file__', None))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    from newswatch.config.cache import _code_fingerprint
+
+    keyed = {name for name, _size, _time in _code_fingerprint()}
+    loaded = [Path(f) for f in json.loads(result.stdout)]
+    unkeyed = [f for f in loaded if f.name not in keyed and f.read_text().strip()]
+    assert unkeyed == []
