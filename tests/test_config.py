@@ -456,6 +456,20 @@ def test_an_unclosed_bracket_names_the_line_that_opened_it(tmp_path: Path) -> No
     assert "flow sequence opened on line 4" in found[0]
 
 
+@pytest.mark.parametrize(
+    "url", ["sqlite:///", "sqlite://", "sqlite:///:memory:", "sqlite+pysqlite:///"]
+)
+def test_a_database_in_memory_is_a_warning(tmp_path: Path, url: str) -> None:
+    """`sqlite:///` with its path left out is SQLAlchemy's in-memory database: a daemon
+    on it would alert on everything again after each restart."""
+    path = write(tmp_path, f"database: '{url}'\n")
+    assert check_config(path)[1] == [
+        f"{path}:1: warning: {url} is a database in memory: nothing is kept when the "
+        "command ends; write sqlite:///path/to/file.db to keep it"
+    ]
+    assert check_config(write(tmp_path, f"database: sqlite:///{tmp_path}/nw.db\n"))[1] == []
+
+
 def test_a_missing_seed_folder_is_a_warning_when_its_parent_exists(tmp_path: Path) -> None:
     path = write(tmp_path, f"sources:\n  seeds:\n    - path: {tmp_path}/later\n")
     config, warnings = check_config(path)

@@ -157,5 +157,20 @@ def seed_folder_problems(seeds: Iterable[SeedSource], where: Where) -> tuple[lis
     return errors, warnings
 
 
+# `sqlite://`, `sqlite:///`, `sqlite:///:memory:` (any driver, any query): no file
+_IN_MEMORY = re.compile(r"sqlite(?:\+\w+)?://(?:/(?::memory:)?)?(?:\?.*)?", re.IGNORECASE)
+
+
+def database_warnings(url: str, where: Where) -> list[str]:
+    """A warning for an SQLite database held in memory: a daemon on one forgets every
+    document and alert at its restart, and alerts on all of them again."""
+    if not _IN_MEMORY.fullmatch(url.strip()):
+        return []
+    return [
+        f"{where(('database',))}: warning: {url.strip()} is a database in memory: nothing "
+        "is kept when the command ends; write sqlite:///path/to/file.db to keep it"
+    ]
+
+
 def _parent(folder: Path) -> Path:
     return folder.absolute().parent

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from newswatch.config.checks import (
+    database_warnings,
     duplicate_names,
     routing_problems,
     seed_folder_problems,
@@ -50,6 +51,7 @@ def check_config(path: Path) -> tuple[Config, list[str]]:
         raise ConfigError(in_file_order(problems)) from None
     problems.extend(watch_problems(watch_items(config.watch), located.where, ("watch",)))
     errors, warnings = seed_folder_problems(config.sources.seeds, located.where)
+    warnings += database_warnings(config.database, located.where)
     problems.extend(errors)
     config = _merge_watches(config, included)
     config = _add_listed_feeds(config, path, problems)
