@@ -818,21 +818,23 @@ def _app(
 MAX_PARSE_WORKERS = 64  # each is a Python process of ~60 MB at work
 
 
-def _workers(text: str) -> int:
-    """`--parse-workers`: a whole number, 0 up to MAX_PARSE_WORKERS."""
-    if not text.isdigit() or int(text) > MAX_PARSE_WORKERS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of processes (0 to {MAX_PARSE_WORKERS})"
-        )
-    return int(text)
+def _whole_number(things: str, least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argument type: a whole number of `things` from `least` (up to `most`), else
+    a usage error saying so."""
+    bounds = f"{least} or more" if most is None else f"{least} to {most}"
+
+    def number(text: str) -> int:
+        value = int(text) if text.isdigit() else -1
+        if value < least or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {things} ({bounds})")
+        return value
+
+    return number
 
 
-def _count(text: str) -> int:
-    """`alerts --limit`: a whole number, 1 or more (SQLite reads a negative LIMIT as none,
-    PostgreSQL refuses it)."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of alerts (1 or more)")
-    return int(text)
+_workers = _whole_number("processes", 0, MAX_PARSE_WORKERS)
+# SQLite reads a negative LIMIT as none, PostgreSQL refuses it
+_count = _whole_number("alerts", 1)
 
 
 def _since(text: str) -> datetime:
