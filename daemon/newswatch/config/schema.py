@@ -1,7 +1,7 @@
 """The configuration schema: frozen, typed pydantic models and their value types.
 
-Durations are written 90s, 15m, 2h, 1d (at most 100 years); sizes 10MiB, 512KB. Unknown keys are
-refused (`extra="forbid"`) so a typo never passes silently.
+Durations are written 90s, 15m, 2h, 1d (at most 100 years); sizes 10MiB, 512KB.
+Unknown keys are refused (`extra="forbid"`) so a typo never passes silently.
 
 No `from __future__ import annotations` here: pydantic would evaluate every field's
 annotation from its text at class creation (~1% of `check`), where Python has just
@@ -234,11 +234,12 @@ class Smtp(_Model):
     def _host_name(cls, host: str) -> str:
         """A name or an address: a space or a line break in it would fail every delivery
         (to an unknown host) instead of the check."""
-        if not host.strip() or any(c.isspace() or not c.isprintable() for c in host.strip()):
+        name = host.strip()
+        if not name or any(c.isspace() or not c.isprintable() for c in name):
             raise ValueError(
                 f"{host!r} is not a host name; write one such as mail.example.org or 127.0.0.1"
             )
-        return host.strip()
+        return name
 
     @model_validator(mode="after")
     def _login(self) -> "Smtp":
