@@ -125,15 +125,15 @@ def _csv_watch(path: Path) -> Watch:
     """The people of a CSV watch list, their terms checked as a YAML list's are, each
     problem at its row."""
     rows = list(_read_people_csv(path))
-    people = tuple(person for _, person in rows)
+    watch = Watch(people=tuple(person for _, person in rows))
 
     def where(key: PathKey) -> Location:
         return Location(str(path), rows[int(key[1])][0])
 
-    problems = list(watch_problems(watch_items(Watch(people=people)), where, ()))
+    problems = list(watch_problems(watch_items(watch), where, ()))
     if problems:
         raise ConfigError(problems)
-    return Watch(people=people)
+    return watch
 
 
 def _read_people_csv(path: Path) -> Iterable[tuple[int, Person]]:
